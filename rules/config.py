@@ -1,0 +1,138 @@
+"""Repository configuration: `[tool.pystd]` in pyproject.toml, else `.github/pystd.toml`."""
+
+from __future__ import annotations
+
+import fnmatch
+import tomllib
+from pathlib import Path, PurePosixPath
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from rules.engine import RuleSet, Severity, all_rules, is_code_pattern, select_rules
+
+CONFIG_FILES = ("pyproject.toml", ".github/pystd.toml")
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message is one line for the user."""
+
+
+def _check_codes(values: list[str]) -> list[str]:
+    known = all_rules()
+    for value in values:
+        if not is_code_pattern(value):
+            raise ValueError(f"unknown rule code {value!r}")
+        if value != "ALL" and len(value) == 6 and value not in known:
+            raise ValueError(f"unknown rule code {value!r}")
+    return values
+
+
+class PystdConfig(BaseModel):
+    """The policy a repository sets for pystd. Defaults live here and in config/defaults.toml."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    select: list[str] = Field(default_factory=lambda: ["ALL"])
+    ignore: list[str] = Field(default_factory=list)
+    exclude: list[str] = Field(default_factory=list)
+    severity: dict[str, Severity] = Field(default_factory=dict)
+    fail_on: Literal["error", "warning", "info", "never"] = Field("error", alias="fail-on")
+    max_comments: Annotated[int, Field(ge=0, le=1000)] = Field(30, alias="max-comments")
+    max_handler_lines: Annotated[int, Field(ge=1)] = Field(40, alias="max-handler-lines")
+
+    @field_validator("select", "ignore")
+    @classmethod
+    def _codes(cls, values: list[str]) -> list[str]:
+        return _check_codes(values)
+
+    @field_validator("severity")
+    @classmethod
+    def _severity_codes(cls, values: dict[str, Severity]) -> dict[str, Severity]:
+        known = all_rules()
+        for code in values:
+            if code not in known:
+                raise ValueError(f"unknown rule code {code!r}")
+        return values
+
+    def rule_set(self, select: list[str] | None = None, ignore: list[str] | None = None) -> RuleSet:
+        """Rules chosen by this config, narrowed further by command-line options."""
+        base = select_rules(self.select, self.ignore, self.severity)
+        if select is None and not ignore:
+            return base
+        extra = select_rules(select or ["ALL"], ignore or [])
+        codes = {r.code for r in extra.rules}
+        return type(base)(tuple(r for r in base.rules if r.code in codes), base.severities)
+
+    def excludes(self, path: str) -> bool:
+        """Is the repository-relative `path` excluded by an `exclude` glob?"""
+        posix = PurePosixPath(path)
+        for pattern in self.exclude:
+            pat = pattern.rstrip("/")
+            if fnmatch.fnmatch(str(posix), pat) or fnmatch.fnmatch(str(posix), f"{pat}/*"):
+                return True
+            if any(fnmatch.fnmatch(part, pat) for part in posix.parts):
+                return True
+        return False
+
+    @property
+    def gate(self) -> Severity | None:
+        """The lowest severity that fails the check (None: never fail)."""
+        return None if self.fail_on == "never" else Severity(self.fail_on)
+
+
+def parse_config(data: dict[str, Any], source: str = "configuration") -> PystdConfig:
+    """Validate a `[tool.pystd]` table; any problem is one ConfigError line."""
+    try:
+        return PystdConfig.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"]) or "tool.pystd"
+        if err["type"] == "extra_forbidden":
+            raise ConfigError(f"{source}: unknown key {where!r} in [tool.pystd]") from None
+        message = str(err["msg"]).removeprefix("Value error, ")
+        raise ConfigError(f"{source}: {where}: {message}") from None
+
+
+def config_from_texts(texts: dict[str, str]) -> tuple[PystdConfig, str | None]:
+    """Pick the configuration from file texts keyed by repository path.
+
+    `pyproject.toml` wins when it has a `[tool.pystd]` table; else `.github/pystd.toml`
+    (whose top level, or its own `[tool.pystd]`, is the table). Returns the config and
+    the file it came from (None: defaults).
+    """
+    for name in CONFIG_FILES:
+        text = texts.get(name)
+        if text is None:
+            continue
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{name}: invalid TOML: {exc}") from None
+        table = data.get("tool", {}).get("pystd")
+        if table is None and name != "pyproject.toml":
+            table = data
+        if table is None:
+            continue
+        if not isinstance(table, dict):
+            raise ConfigError(f"{name}: [tool.pystd] must be a table")
+        return parse_config(table, name), name
+    return PystdConfig(), None
+
+
+def load_config(root: Path, explicit: Path | None = None) -> tuple[PystdConfig, str | None]:
+    """Read the configuration of the project at `root` (or the `--config` file)."""
+    if explicit is not None:
+        try:
+            text = explicit.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"cannot read config file {explicit}: {exc.strerror}") from None
+        key = "pyproject.toml" if explicit.name == "pyproject.toml" else ".github/pystd.toml"
+        config, _ = config_from_texts({key: text})
+        return config, str(explicit)
+    texts = {}
+    for name in CONFIG_FILES:
+        path = root / name
+        if path.is_file():
+            texts[name] = path.read_text(encoding="utf-8", errors="replace")
+    return config_from_texts(texts)

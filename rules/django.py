@@ -1,0 +1,3 @@
+"""django rules."""
+
+from __future__ import annotations

@@ -1,0 +1,257 @@
+"""The rule API: findings, fixes, the `Rule` base class and the registry.
+
+A rule is a small class: metadata (code, name, severity, message, docs, examples) plus
+libcst visitor methods named like libcst's (`visit_Call`, `leave_FunctionDef`). The
+engine (rules/walker.py) runs every active rule of a file in ONE traversal.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar
+
+import libcst as cst
+
+if TYPE_CHECKING:
+    from rules.context import FileContext
+
+
+class Severity(enum.StrEnum):
+    """How bad a finding is; ordered so that `ERROR > WARNING > INFO`."""
+
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+    @property
+    def rank(self) -> int:
+        return _SEVERITY_RANK[self]
+
+
+_SEVERITY_RANK = {Severity.INFO: 1, Severity.WARNING: 2, Severity.ERROR: 3}
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    """Replace lines `line..end_line` (1-based, inclusive) with `replacement`.
+
+    `replacement` is the full new text of those lines, newline-terminated. `imports` are
+    import statements the new code needs that the file lacks; they go in before
+    `import_line` (1-based; the line after the module's last top-level import).
+    """
+
+    line: int
+    end_line: int
+    replacement: str
+    imports: tuple[str, ...] = ()
+    import_line: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One problem at one place. Lines and columns are 1-based and inclusive."""
+
+    code: str
+    name: str
+    severity: Severity
+    path: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    message: str
+    fix: Fix | None = None
+
+    def lines(self) -> range:
+        return range(self.line, self.end_line + 1)
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    """A documentation snippet that is also a test case.
+
+    In a bad example every line that must be flagged ends with the marker `# flagged`.
+    `path` sets the module kind (`views.py`, `settings.py`, `templates/x.html`).
+    """
+
+    code: str
+    path: str = "app.py"
+
+
+FLAG_MARKER = "# flagged"
+
+
+def example_of(value: str | Example) -> Example:
+    return value if isinstance(value, Example) else Example(value)
+
+
+@dataclass(slots=True)
+class Report:
+    """A finding as a rule reports it during the walk, before positions are known."""
+
+    rule: Rule
+    node: cst.CSTNode | None
+    message: str
+    line: int = 0
+    column: int = 0
+    end_line: int = 0
+    end_column: int = 0
+    replacement: tuple[cst.CSTNode, cst.CSTNode | cst.RemovalSentinel] | None = None
+    fix: Fix | None = None
+    imports: tuple[str, ...] = ()
+
+
+class Rule:
+    """Base class of every CST rule.
+
+    Subclasses set the class attributes and define `visit_<Node>`/`leave_<Node>` methods.
+    One instance serves one file; `self.ctx` is the shared file context.
+    """
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    severity: ClassVar[Severity]
+    message: ClassVar[str]
+    docs: ClassVar[str] = ""
+    bad: ClassVar[tuple[str | Example, ...]] = ()
+    good: ClassVar[tuple[str | Example, ...]] = ()
+    # The rule runs on a file only when one of these substrings occurs in its text
+    # (an empty tuple means always). This is the cheap prefilter.
+    requires: ClassVar[tuple[str, ...]] = ()
+    # Test files are skipped by every rule unless this is set (RULES.md: PYS102 only).
+    run_on_tests: ClassVar[bool] = False
+    # Which kinds of file the rule reads: "python" (CST rules) or "template" (LineRule).
+    file_kind: ClassVar[str] = "python"
+
+    def __init__(self, ctx: FileContext) -> None:
+        self.ctx = ctx
+
+    @classmethod
+    def applies(cls, ctx: FileContext) -> bool:
+        """A last, per-file check after the text prefilter (module kind, imports)."""
+        return True
+
+    def report(
+        self,
+        node: cst.CSTNode,
+        message: str | None = None,
+        *,
+        replace: tuple[cst.CSTNode, cst.CSTNode | cst.RemovalSentinel] | None = None,
+        imports: Iterable[str] = (),
+    ) -> None:
+        """Flag `node`. `replace=(old, new)` offers a fix replacing `old` by `new`.
+
+        `imports` lists import statements the fixed code needs (`"import asyncio"`);
+        the engine keeps only those the module does not have yet.
+        """
+        self.ctx.reports.append(
+            Report(
+                rule=self,
+                node=node,
+                message=message or self.message,
+                replacement=replace,
+                imports=tuple(imports),
+            )
+        )
+
+
+class LineRule(Rule):
+    """A rule over the lines of a non-Python file (templates)."""
+
+    file_kind: ClassVar[str] = "template"
+
+    def check_lines(self, lines: list[str]) -> None:
+        raise NotImplementedError
+
+    def report_at(
+        self, line: int, column: int, end_column: int, message: str | None = None
+    ) -> None:
+        """Flag line `line` (1-based) from `column` to `end_column` (1-based, inclusive)."""
+        self.ctx.reports.append(
+            Report(
+                rule=self,
+                node=None,
+                message=message or self.message,
+                line=line,
+                column=column,
+                end_line=line,
+                end_column=end_column,
+            )
+        )
+
+
+# -- registry ------------------------------------------------------------------------
+
+_REGISTRY: dict[str, type[Rule]] = {}
+_CODE_RE = re.compile(r"^PYS\d{3}$")
+
+
+def register(cls: type[Rule]) -> type[Rule]:
+    """Class decorator adding a rule to the registry; codes and names are unique."""
+    if not _CODE_RE.match(cls.code):
+        raise ValueError(f"bad rule code {cls.code!r}")
+    other = _REGISTRY.get(cls.code)
+    if other is not None and other is not cls:
+        raise ValueError(f"duplicate rule code {cls.code}")
+    if any(r.name == cls.name and r is not cls for r in _REGISTRY.values()):
+        raise ValueError(f"duplicate rule name {cls.name}")
+    _REGISTRY[cls.code] = cls
+    return cls
+
+
+def all_rules() -> dict[str, type[Rule]]:
+    """Every registered rule by code, in code order (imports the rule modules once)."""
+    _load_rule_modules()
+    return dict(sorted(_REGISTRY.items()))
+
+
+def _load_rule_modules() -> None:
+    import rules.django
+    import rules.fastapi
+    import rules.flask
+    import rules.general
+    import rules.templates  # noqa: F401
+
+
+def matches_code(code: str, patterns: Iterable[str]) -> bool:
+    """`PYS1` selects PYS101..PYS199; `PYS205` only itself; `ALL` everything."""
+    return any(p == "ALL" or code.startswith(p) for p in patterns)
+
+
+def is_code_pattern(text: str) -> bool:
+    return text == "ALL" or bool(re.fullmatch(r"PYS\d{0,3}", text))
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """The selected rules with their effective severities."""
+
+    rules: tuple[type[Rule], ...]
+    severities: dict[str, Severity] = field(default_factory=dict)
+
+    def severity_of(self, rule: type[Rule]) -> Severity:
+        return self.severities.get(rule.code, rule.severity)
+
+    def __iter__(self) -> Iterator[type[Rule]]:
+        return iter(self.rules)
+
+
+def select_rules(
+    select: Iterable[str] = ("ALL",),
+    ignore: Iterable[str] = (),
+    severities: dict[str, Severity] | None = None,
+    *,
+    predicate: Callable[[type[Rule]], bool] | None = None,
+) -> RuleSet:
+    select, ignore = tuple(select), tuple(ignore)
+    chosen = tuple(
+        cls
+        for code, cls in all_rules().items()
+        if matches_code(code, select)
+        and not matches_code(code, ignore)
+        and (predicate is None or predicate(cls))
+    )
+    return RuleSet(chosen, dict(severities or {}))

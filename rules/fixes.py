@@ -1,0 +1,144 @@
+"""Turning rule reports into positioned findings and line-based fixes.
+
+Positions and fixes are computed after the walk and only for files that have reports,
+so a clean file never pays for libcst's position metadata or code generation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from rules.context import dotted_name
+from rules.engine import Fix, Report
+
+
+def resolve_positions(module: cst.Module, reports: Iterable[Report]) -> None:
+    """Fill in 1-based line/column ranges of reports that point at CST nodes."""
+    pending = [r for r in reports if r.node is not None]
+    if not pending:
+        return
+    # The nodes are those of `module` itself, so the wrapper must not copy the tree.
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    positions = wrapper.resolve(PositionProvider)
+    for report in pending:
+        rng = positions[report.node]
+        report.line, report.column = rng.start.line, rng.start.column + 1
+        report.end_line, report.end_column = rng.end.line, max(rng.end.column, 1)
+
+
+def build_fix(module: cst.Module, source_lines: list[str], report: Report) -> Fix | None:
+    """The smallest run of whole lines that changes when the replacement is applied."""
+    if report.replacement is None:
+        return None
+    old, new = report.replacement
+    try:
+        new_code = module.deep_replace(old, new)
+        assert isinstance(new_code, cst.Module)
+        fixed = new_code.code
+    except Exception:  # a rule built an invalid tree: offer no fix rather than a bad one
+        return None
+    new_lines = fixed.splitlines(keepends=True)
+    start = 0
+    limit = min(len(source_lines), len(new_lines))
+    while start < limit and source_lines[start] == new_lines[start]:
+        start += 1
+    end_old, end_new = len(source_lines), len(new_lines)
+    while end_old > start and end_new > start and source_lines[end_old - 1] == new_lines[end_new - 1]:
+        end_old -= 1
+        end_new -= 1
+    if end_old <= start:  # pure insertion: anchor it on the line before
+        if start == 0:
+            return None
+        start -= 1
+    replacement = "".join(new_lines[start:end_new])
+    missing = tuple(i for i in dict.fromkeys(report.imports) if not _has_import(module, i))
+    return Fix(
+        line=start + 1,
+        end_line=max(end_old, start + 1),
+        replacement=replacement,
+        imports=missing,
+        import_line=import_insert_line(module) if missing else 1,
+    )
+
+
+def _has_import(module: cst.Module, statement: str) -> bool:
+    """Does the module already bind what `statement` (e.g. `import asyncio`) binds?"""
+    parsed = cst.parse_statement(statement)
+    assert isinstance(parsed, cst.SimpleStatementLine)
+    wanted = parsed.body[0]
+    assert isinstance(wanted, (cst.Import, cst.ImportFrom))
+    want_names = _bound(wanted)
+    for stmt in module.body:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                if isinstance(small, (cst.Import, cst.ImportFrom)) and want_names <= _bound(small):
+                    return True
+    return False
+
+
+def _bound(stmt: cst.Import | cst.ImportFrom) -> set[tuple[str, str]]:
+    """(bound name, source) pairs an import statement creates."""
+    out: set[tuple[str, str]] = set()
+    if isinstance(stmt, cst.Import):
+        for alias in stmt.names:
+            full = dotted_name(alias.name) or ""
+            bound = alias.evaluated_alias or full.split(".")[0]
+            out.add((bound, full if alias.asname else bound))
+        return out
+    if isinstance(stmt.names, cst.ImportStar):
+        return out
+    base = "." * len(stmt.relative) + ((dotted_name(stmt.module) or "") if stmt.module else "")
+    for alias in stmt.names:
+        name = dotted_name(alias.name) or ""
+        out.add((alias.evaluated_alias or name, f"{base}.{name}"))
+    return out
+
+
+def import_insert_line(module: cst.Module) -> int:
+    """1-based line before which a new top-level import goes: after the last import of
+    the module's leading block (docstring, `__future__` and other imports), else after
+    the docstring, else line 1."""
+    line = 1
+    seen_header = 0
+    for stmt in module.body:
+        is_import = isinstance(stmt, cst.SimpleStatementLine) and all(
+            isinstance(s, (cst.Import, cst.ImportFrom)) for s in stmt.body
+        )
+        is_doc = (
+            seen_header == 0
+            and isinstance(stmt, cst.SimpleStatementLine)
+            and len(stmt.body) == 1
+            and isinstance(stmt.body[0], cst.Expr)
+            and isinstance(stmt.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
+        )
+        if not (is_import or is_doc):
+            break
+        seen_header += 1
+    if seen_header:
+        header = cst.Module(body=module.body[:seen_header], header=module.header,
+                            default_newline=module.default_newline,
+                            default_indent=module.default_indent)
+        line = header.code.count("\n") + 1
+    else:  # after the shebang/encoding/licence comment block
+        line = len(module.header) + 1
+    return line
+
+
+def apply_fix(source: str, fix: Fix) -> str:
+    """The source with `fix` applied, including its import insertions."""
+    lines = source.splitlines(keepends=True)
+    if lines and not lines[-1].endswith(("\n", "\r")):
+        lines[-1] += "\n"
+    block = "".join(f"{i}\n" for i in fix.imports)
+    at = fix.import_line - 1
+    if block and at >= fix.end_line:  # the insertion lies below the edit: do it first
+        lines[at:at] = [block]
+        block = ""
+    lines[fix.line - 1 : fix.end_line] = [fix.replacement]
+    if block:
+        at = min(at, fix.line - 1)
+        lines[at:at] = [block]
+    return "".join(lines)

@@ -1,0 +1,3 @@
+"""flask rules."""
+
+from __future__ import annotations

@@ -1,0 +1,235 @@
+"""Check one file's text, or many files in worker processes.
+
+`check_source` is a pure function of (path, bytes, rules, changed lines): it is what the
+CLI and the GitHub App both run, in a process pool, so the event loop never blocks.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import libcst as cst
+
+from rules.context import FileContext, module_kind
+from rules.engine import Finding, LineRule, Report, Rule, RuleSet
+from rules.fixes import build_fix, resolve_positions
+from rules.suppress import ignores_file, is_suppressed, noqa_lines
+from rules.walker import walk
+
+MAX_FILE_BYTES = 1_000_000  # larger files are skipped with a reason (DESIGN: huge files)
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """The outcome of checking one file: findings, or why it was skipped."""
+
+    path: str
+    findings: tuple[Finding, ...] = ()
+    skipped: str | None = None
+    lines: int = 0
+
+
+@dataclass(frozen=True)
+class FileInput:
+    """What the engine needs of one file. `changed` None means: check the whole file."""
+
+    path: str
+    data: bytes
+    changed: frozenset[int] | None = None
+
+
+@dataclass
+class _Prepared:
+    text: str
+    reason: str | None = None
+    lines: int = 0
+    extra: list[Finding] = field(default_factory=list)
+
+
+def decode(data: bytes) -> tuple[str | None, str | None]:
+    """(text, None) or (None, reason) for binary, empty, huge or non-UTF-8 data."""
+    if not data.strip():
+        return None, "empty file"
+    if len(data) > MAX_FILE_BYTES:
+        return None, f"larger than {MAX_FILE_BYTES // 1_000_000} MB"
+    if b"\x00" in data[:8192]:
+        return None, "binary file"
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None, "not valid UTF-8"
+    return text, None
+
+
+def is_checkable(path: str) -> bool:
+    """Python files, and template files under a `templates/` folder."""
+    return path.endswith((".py", ".pyi")) or module_kind(path).is_template
+
+
+def check_source(path: str, data: bytes | str, rules: RuleSet,
+                 changed: frozenset[int] | None = None) -> FileResult:
+    """All selected rules over one file. Never raises for bad input."""
+    if isinstance(data, str):
+        text: str | None = data
+        reason = None if data.strip() else "empty file"
+    else:
+        text, reason = decode(data)
+    if text is None or reason is not None:
+        return FileResult(path, skipped=reason)
+    line_count = text.count("\n") + (0 if text.endswith("\n") else 1)
+    if ignores_file(text):
+        return FileResult(path, skipped="pystd: ignore-file", lines=line_count)
+    kind = module_kind(path, text)
+    python = not kind.is_template
+    module: cst.Module | None = None
+    if python:
+        try:
+            module = cst.parse_module(text)
+        except cst.ParserSyntaxError as exc:
+            return FileResult(path, _syntax_error(path, exc, rules), lines=line_count)
+        except (RecursionError, ValueError) as exc:  # libcst's limits, not the user's
+            return FileResult(path, skipped=f"could not be parsed: {exc}", lines=line_count)
+    ctx = FileContext(path, text, module)
+    active = _active_rules(ctx, rules, python)
+    if not active:
+        return FileResult(path, lines=line_count)
+    if module is not None:
+        walk(module, ctx, [r for r in active if not isinstance(r, LineRule)])
+    else:
+        lines = text.splitlines()
+        for rule in active:
+            assert isinstance(rule, LineRule)
+            rule.check_lines(lines)
+    findings = _finalise(ctx, module, text, rules, changed)
+    return FileResult(path, findings, lines=line_count)
+
+
+def _active_rules(ctx: FileContext, rules: RuleSet, python: bool) -> list[Rule]:
+    kind = "python" if python else "template"
+    active = []
+    for cls in rules:
+        if cls.file_kind != kind or cls.code == "PYS000":
+            continue
+        if ctx.kind.is_test and not cls.run_on_tests:
+            continue
+        if cls.requires and not any(word in ctx.source for word in cls.requires):
+            continue
+        if not cls.applies(ctx):
+            continue
+        active.append(cls(ctx))
+    return active
+
+
+def _finalise(ctx: FileContext, module: cst.Module | None, text: str, rules: RuleSet,
+              changed: frozenset[int] | None) -> tuple[Finding, ...]:
+    reports = ctx.reports
+    if not reports:
+        return ()
+    if module is not None:
+        resolve_positions(module, reports)
+    noqa = noqa_lines(text, python=module is not None)
+    source_lines = text.splitlines(keepends=True)
+    seen: set[tuple[str, int, int]] = set()
+    out: list[Finding] = []
+    for report in sorted(reports, key=lambda r: (r.line, r.column, r.rule.code)):
+        rule = type(report.rule)
+        key = (rule.code, report.line, report.column)
+        if key in seen:
+            continue
+        seen.add(key)
+        if changed is not None and not _touches(report, changed):
+            continue
+        if is_suppressed(rule.code, (report.line, report.end_line), noqa):
+            continue
+        fix = build_fix(module, source_lines, report) if module is not None else None
+        out.append(_finding(ctx.path, report, rules, fix))
+    return tuple(out)
+
+
+def _touches(report: Report, changed: frozenset[int]) -> bool:
+    return any(line in changed for line in range(report.line, report.end_line + 1))
+
+
+def _finding(path: str, report: Report, rules: RuleSet, fix: object) -> Finding:
+    rule = type(report.rule)
+    return Finding(
+        code=rule.code,
+        name=rule.name,
+        severity=rules.severity_of(rule),
+        path=path,
+        line=report.line,
+        column=report.column,
+        end_line=report.end_line,
+        end_column=report.end_column,
+        message=report.message,
+        fix=fix,  # type: ignore[arg-type]
+    )
+
+
+def _syntax_error(path: str, exc: cst.ParserSyntaxError, rules: RuleSet) -> tuple[Finding, ...]:
+    syntax = next((r for r in rules if r.code == "PYS000"), None)
+    if syntax is None:
+        return ()
+    message = f"{syntax.message}: {exc.message}"
+    return (
+        Finding(
+            code=syntax.code, name=syntax.name, severity=rules.severity_of(syntax), path=path,
+            line=exc.raw_line, column=exc.raw_column + 1, end_line=exc.raw_line,
+            end_column=exc.raw_column + 1, message=message,
+        ),
+    )
+
+
+# -- many files -------------------------------------------------------------------------
+
+_WORKER_RULES: RuleSet | None = None
+
+
+def _init_worker(rules: RuleSet) -> None:
+    global _WORKER_RULES
+    _WORKER_RULES = rules
+
+
+def _check_in_worker(item: FileInput) -> FileResult:
+    assert _WORKER_RULES is not None
+    return check_source(item.path, item.data, _WORKER_RULES, item.changed)
+
+
+def check_inputs(items: Sequence[FileInput], rules: RuleSet, jobs: int | None = None) -> list[FileResult]:
+    """Check many files, in `jobs` worker processes (default: one per CPU)."""
+    jobs = jobs or os.cpu_count() or 1
+    if jobs <= 1 or len(items) < 2:
+        return [check_source(i.path, i.data, rules, i.changed) for i in items]
+    with ProcessPoolExecutor(max_workers=min(jobs, len(items)), initializer=_init_worker,
+                             initargs=(rules,)) as pool:
+        chunk = max(1, min(32, len(items) // (jobs * 4)))
+        return list(pool.map(_check_in_worker, items, chunksize=chunk))
+
+
+def discover(paths: Iterable[Path], root: Path) -> list[Path]:
+    """Python and template files under `paths`, skipping hidden and virtualenv folders."""
+    skip_dirs = {".git", ".hg", ".venv", "venv", "env", "node_modules", "__pycache__",
+                 ".tox", ".nox", ".mypy_cache", ".ruff_cache", "build", "dist", "site-packages"}
+    out: list[Path] = []
+    for path in paths:
+        if path.is_file():
+            out.append(path)
+            continue
+        for dirpath, dirnames, filenames in os.walk(path):
+            dirnames[:] = sorted(d for d in dirnames if d not in skip_dirs and not d.startswith("."))
+            for name in sorted(filenames):
+                full = Path(dirpath, name)
+                if is_checkable(_relative(full, root)):
+                    out.append(full)
+    return out
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()

@@ -1,0 +1,32 @@
+"""PYS000: the file could not be parsed, so nothing else was checked in it."""
+
+from __future__ import annotations
+
+from rules.engine import Rule, Severity, register
+
+
+@register
+class SyntaxErrorRule(Rule):
+    code = "PYS000"
+    name = "syntax-error"
+    severity = Severity.INFO
+    message = "Could not parse this file; no other rule checked it"
+    docs = """
+## What it does
+Reports a Python file that the parser rejects, with the parser's message and line.
+
+## Why is this bad?
+pystd only ever parses the code of a pull request — it never imports or runs it — so a
+file that does not parse cannot be checked at all. The other rules stay silent on it.
+
+## Example
+```python
+def handler(request:
+    return 1
+```
+
+## Use instead
+Fix the syntax error; the interpreter would reject the module too.
+"""
+    bad = ("def handler(request:  # flagged\n    return 1\n",)
+    good = ("def handler(request):\n    return 1\n",)

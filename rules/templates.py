@@ -1,0 +1,3 @@
+"""templates rules."""
+
+from __future__ import annotations
