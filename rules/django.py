@@ -1,3 +1,690 @@
-"""django rules."""
+"""PYS2xx: Django rules (JsonResponse of a list, synchronous ORM calls in async code)."""
 
 from __future__ import annotations
+
+import libcst as cst
+
+from rules.context import FileContext, dotted_name
+from rules.engine import Rule, Severity, register
+
+# == PYS204 django-jsonresponse-unsafe-list ============================================
+
+JSON_RESPONSE = frozenset({"django.http.JsonResponse", "django.http.response.JsonResponse"})
+# QuerySet methods whose result is a QuerySet of dicts/tuples, not a list: `safe=False`
+# alone does not make it serialisable, so the fix also wraps it in `list(...)`.
+VALUES_METHODS = frozenset({"values", "values_list"})
+
+
+def _non_dict_kind(value: cst.BaseExpression, ctx: FileContext) -> str | None:
+    """What `value` is when it is certainly not a dict, else None."""
+    if isinstance(value, cst.List):
+        return "list"
+    if isinstance(value, cst.Tuple):
+        return "tuple"
+    if isinstance(value, cst.ListComp):
+        return "list comprehension"
+    if isinstance(value, cst.Call) and ctx.qualified_name(value.func) == "builtins.list":
+        return "list"
+    if _is_values_chain(value):
+        return "`.values()` queryset"
+    return None
+
+
+def _is_values_chain(expr: cst.BaseExpression) -> bool:
+    """`qs.values(...)`, `X.objects.values_list("id").order_by("id")[:10]`…"""
+    while True:
+        if isinstance(expr, cst.Subscript):
+            expr = expr.value
+        elif isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute):
+            if expr.func.attr.value in VALUES_METHODS:
+                return True
+            expr = expr.func.value
+        else:
+            return False
+
+
+def with_keyword(call: cst.Call, name: str, value: cst.BaseExpression) -> cst.Call:
+    """`call` with `name=value` appended, keeping its one-line or one-per-line layout."""
+    args = list(call.args)
+    new = cst.Arg(
+        value=value,
+        keyword=cst.Name(name),
+        equal=cst.AssignEqual(
+            whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")
+        ),
+    )
+    if not args:
+        return call.with_changes(args=[new])
+    last = args[-1]
+    if isinstance(last.comma, cst.Comma):  # a trailing comma: the call is one argument a line
+        if len(args) >= 2 and isinstance(args[-2].comma, cst.Comma):
+            separator = args[-2].comma
+        else:
+            separator = cst.Comma(whitespace_after=call.whitespace_before_args)
+        args[-1] = last.with_changes(comma=separator)
+        args.append(new.with_changes(comma=last.comma, whitespace_after_arg=last.whitespace_after_arg))
+    else:
+        args[-1] = last.with_changes(
+            comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")),
+            whitespace_after_arg=cst.SimpleWhitespace(""),
+        )
+        args.append(new.with_changes(whitespace_after_arg=last.whitespace_after_arg))
+    return call.with_changes(args=args)
+
+
+@register
+class JsonResponseUnsafeList(Rule):
+    code = "PYS204"
+    name = "django-jsonresponse-unsafe-list"
+    severity = Severity.ERROR
+    message = "`JsonResponse` of a {kind} without `safe=False` raises TypeError at run time"
+    requires = ("JsonResponse",)
+    docs = """
+## What it does
+Flags `django.http.JsonResponse(data)` (through import aliases, also
+`django.http.response.JsonResponse`) whose `data` is certainly not a dict — a list or
+tuple display, a list comprehension, a `list(...)` call, or a `.values()`/`.values_list()`
+queryset chain — and that does not pass `safe=`.
+
+## Why is this bad?
+`JsonResponse` only serialises a `dict` unless it is told otherwise: with the default
+`safe=True` any other object raises `TypeError: In order to allow non-dict objects to be
+serialized set the safe parameter to False.` The view fails with a 500 on every request
+that reaches the line. Django's "Request and response objects" documentation
+(docs.djangoproject.com/en/stable/ref/request-response/#serializing-non-dictionary-objects)
+says to pass `safe=False` to serialise anything but a dict. A `.values()` queryset is not
+a list either: the JSON encoder cannot serialise a `QuerySet`, so it needs `list(...)` too.
+
+## Example
+```python
+def tags(request):
+    return JsonResponse([t.name for t in Tag.objects.all()])
+```
+
+## Use instead
+```python
+def tags(request):
+    return JsonResponse([t.name for t in Tag.objects.all()], safe=False)
+```
+or return an object, `JsonResponse({"tags": [...]})`, which leaves room to add fields.
+
+## Fix
+Adds `safe=False`; a `.values()`/`.values_list()` chain is also wrapped in `list(...)`.
+
+## Suppress
+`# noqa: PYS204` on the line.
+"""
+    bad = (
+        "from django.http import JsonResponse\n\n\ndef tags(request):\n"
+        "    return JsonResponse(['a', 'b'])  # flagged\n",
+        "from django.http import JsonResponse as JR\n\n\ndef tags(request):\n"
+        "    return JR([t.name for t in request.user.tags.all()])  # flagged\n",
+        "from django import http\n\n\ndef ids(request):\n"
+        "    return http.JsonResponse(list(request.GET))  # flagged\n",
+        "from django.http import JsonResponse\nfrom shop.models import Book\n\n\n"
+        "def books(request):\n"
+        "    return JsonResponse(Book.objects.values('id', 'title'))  # flagged\n",
+    )
+    good = (
+        "from django.http import JsonResponse\n\n\ndef tags(request):\n"
+        "    return JsonResponse(['a', 'b'], safe=False)\n",
+        "from django.http import JsonResponse\n\n\ndef tags(request):\n"
+        "    return JsonResponse({'tags': ['a', 'b']})\n",
+        "from django.http import JsonResponse\n\n\ndef tags(request):\n"
+        "    return JsonResponse(dict(tags=['a']))\n",
+    )
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Name):
+            if func.value != "JsonResponse" and func.value not in self.ctx.imports:
+                return
+        elif not (isinstance(func, cst.Attribute) and func.attr.value == "JsonResponse"):
+            return
+        if self.ctx.qualified_name(func) not in JSON_RESPONSE:
+            return
+        data: cst.Arg | None = None
+        for index, arg in enumerate(node.args):
+            if arg.star:  # `*args`/`**kwargs` may well carry `safe=`
+                return
+            keyword = arg.keyword.value if arg.keyword is not None else None
+            if keyword == "safe":
+                return
+            if (keyword is None and index == 0) or keyword == "data":
+                data = arg
+        if data is None:
+            return
+        kind = _non_dict_kind(data.value, self.ctx)
+        if kind is None:
+            return
+        new = node
+        if kind.startswith("`.values"):
+            wrapped = cst.Call(func=cst.Name("list"), args=[cst.Arg(value=data.value)])
+            new = node.deep_replace(data.value, wrapped)
+            assert isinstance(new, cst.Call)
+        new = with_keyword(new, "safe", cst.Name("False"))
+        self.report(node, self.message.format(kind=kind), replace=(node, new))
+
+
+# == PYS205 django-sync-orm-in-async ==================================================
+
+# Packages whose import marks a module as Django code (Ninja, DRF and Channels run on it).
+DJANGO_PACKAGES = ("django", "rest_framework", "ninja", "channels", "adrf", "asgiref")
+# QuerySet/Manager methods that run a query; each has an `a`-prefixed async twin
+# (Django 4.1+, "Asynchronous queries" in docs.djangoproject.com/en/stable/topics/async/).
+EVALUATING = frozenset(
+    {
+        "get", "create", "get_or_create", "update_or_create", "count", "exists", "first",
+        "last", "latest", "earliest", "update", "delete", "aggregate", "in_bulk",
+        "bulk_create", "bulk_update", "iterator",
+    }
+)
+# Those that return one model instance, and those that return `(instance, created)`.
+RETURNS_INSTANCE = frozenset({"get", "create", "first", "last", "latest", "earliest"})
+RETURNS_PAIR = frozenset({"get_or_create", "update_or_create"})
+# Model instance methods that hit the database; async twins since Django 4.2.
+INSTANCE_METHODS = frozenset({"save", "delete", "refresh_from_db"})
+# Methods that end a lazy chain: they do not return a QuerySet.
+_NOT_LAZY = (
+    EVALUATING
+    | {"a" + m for m in EVALUATING}
+    | {"contains", "acontains", "explain", "aexplain", "aiterator", "raw"}
+)
+# Calls whose arguments run in a worker thread, not on the event loop.
+OFFLOADING = frozenset(
+    {
+        "asgiref.sync.sync_to_async", "channels.db.database_sync_to_async", "asyncio.to_thread",
+        "anyio.to_thread.run_sync", "starlette.concurrency.run_in_threadpool",
+    }
+)
+_OFFLOADING_NAMES = frozenset({"sync_to_async", "database_sync_to_async", "run_in_executor"})
+_SHORTCUT_NAMES = frozenset({"get_object_or_404", "aget_object_or_404"})
+_SHORTCUTS = frozenset("django.shortcuts." + name for name in _SHORTCUT_NAMES)
+_ITERATOR = frozenset({"iterator"})
+_COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
+
+
+def _is_model(expr: cst.BaseExpression, ctx: FileContext) -> bool:
+    """`Book`, or `models.Book` through an imported module: a CapWords class name."""
+    if isinstance(expr, cst.Name):
+        return expr.value[:1].isupper()
+    if isinstance(expr, cst.Attribute) and expr.attr.value[:1].isupper():
+        dotted = dotted_name(expr.value)
+        return dotted is not None and dotted.split(".", 1)[0] in ctx.imports
+    return False
+
+
+def queryset_chain(expr: cst.BaseExpression, ctx: FileContext) -> bool:
+    """Is `expr` a not-yet-evaluated chain on `<Model>.objects` (the manager included)?"""
+    while True:
+        if isinstance(expr, cst.Call):
+            func = expr.func
+            if not isinstance(func, cst.Attribute) or func.attr.value in _NOT_LAZY:
+                return False
+            expr = func.value
+        elif isinstance(expr, cst.Subscript):  # slicing stays lazy, indexing does not
+            if not (len(expr.slice) == 1 and isinstance(expr.slice[0].slice, cst.Slice)):
+                return False
+            expr = expr.value
+        elif isinstance(expr, cst.Attribute):
+            return expr.attr.value == "objects" and _is_model(expr.value, ctx)
+        else:
+            return False
+
+
+def _iterable_queryset(expr: cst.BaseExpression, ctx: FileContext) -> bool:
+    """A queryset chain that can be iterated: a call or slice, not the bare manager."""
+    return isinstance(expr, (cst.Call, cst.Subscript)) and queryset_chain(expr, ctx)
+
+
+def _evaluation(expr: cst.BaseExpression, ctx: FileContext, methods: frozenset[str]) -> bool:
+    """`X.objects….m(...)` for a method `m` in `methods`."""
+    return (
+        isinstance(expr, cst.Call)
+        and isinstance(expr.func, cst.Attribute)
+        and expr.func.attr.value in methods
+        and queryset_chain(expr.func.value, ctx)
+    )
+
+
+def _async_twin(methods: frozenset[str]) -> frozenset[str]:
+    return frozenset("a" + m for m in methods)
+
+
+_ASYNC_INSTANCE = _async_twin(RETURNS_INSTANCE)
+_ASYNC_PAIR = _async_twin(RETURNS_PAIR)
+
+
+def _is_offloading(func: cst.BaseExpression, ctx: FileContext) -> bool:
+    if ctx.qualified_name(func) in OFFLOADING:
+        return True
+    last = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None)
+    return last in _OFFLOADING_NAMES
+
+
+def _returns(value: cst.BaseExpression, ctx: FileContext, sync: frozenset[str],
+             async_: frozenset[str]) -> bool:
+    """Does `value` produce a model instance (or pair) through the ORM, sync or awaited?"""
+    if _evaluation(value, ctx, sync):
+        return True
+    if isinstance(value, cst.Await):
+        inner = value.expression
+        if _evaluation(inner, ctx, async_):
+            return True
+        # `await sync_to_async(X.objects.get)(pk=1)`
+        if (
+            isinstance(inner, cst.Call)
+            and isinstance(inner.func, cst.Call)
+            and _is_offloading(inner.func.func, ctx)
+            and inner.func.args
+        ):
+            target = inner.func.args[0].value
+            return (
+                isinstance(target, cst.Attribute)
+                and target.attr.value in sync
+                and queryset_chain(target.value, ctx)
+            )
+    return False
+
+
+def _model_instance(value: cst.BaseExpression, ctx: FileContext) -> bool:
+    if _returns(value, ctx, RETURNS_INSTANCE, _ASYNC_INSTANCE):
+        return True
+    call = value.expression if isinstance(value, cst.Await) else value
+    if not isinstance(call, cst.Call):
+        return False
+    func = call.func
+    name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None)
+    return name in _SHORTCUT_NAMES and ctx.qualified_name(func) in _SHORTCUTS
+
+
+def _bound_names(target: cst.BaseExpression) -> list[str]:
+    if isinstance(target, cst.Name):
+        return [target.value]
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return [n for el in target.elements for n in _bound_names(el.value)]
+    if isinstance(target, cst.StarredElement):
+        return _bound_names(target.value)
+    return []
+
+
+class _Where:
+    """What lies between the node being visited and its enclosing `async def`."""
+
+    __slots__ = ("class_body", "comprehensions", "generator", "offloaded")
+
+    def __init__(self, ctx: FileContext) -> None:
+        self.comprehensions = 0
+        self.generator = self.offloaded = self.class_body = False
+        ancestors = ctx.ancestors
+        for i in range(len(ancestors) - 2, -1, -1):
+            node = ancestors[i]
+            if isinstance(node, cst.FunctionDef):
+                break
+            if isinstance(node, _COMPREHENSIONS):
+                self.comprehensions += 1
+                self.generator |= isinstance(node, cst.GeneratorExp)
+            elif isinstance(node, cst.ClassDef):
+                self.class_body = True
+            elif (
+                isinstance(node, cst.Call)
+                and isinstance(ancestors[i + 1], cst.Arg)
+                and _is_offloading(node.func, ctx)
+            ):
+                self.offloaded = True
+
+    def allows_await(self) -> bool:
+        """May an `await` go here without changing what the code means (or its syntax)?"""
+        return not self.generator and self.comprehensions <= 1
+
+
+def _awaited(call: cst.Call, original: cst.Call, parent: cst.CSTNode | None) -> cst.Await:
+    """`await call` in place of `original`: its parentheses move outside the `await`, and
+    it gains some where it is the object of `.attr` or `[...]` (`await` binds looser)."""
+    if original.lpar:
+        lpar, rpar = original.lpar, original.rpar
+    elif isinstance(parent, (cst.Attribute, cst.Subscript)) and parent.value is original:
+        lpar, rpar = [cst.LeftParen()], [cst.RightParen()]
+    else:
+        lpar, rpar = [], []
+    return cst.Await(expression=call.with_changes(lpar=[], rpar=[]), lpar=lpar, rpar=rpar)
+
+
+def chain_label(node: cst.BaseExpression) -> str:
+    """`Book.objects.filter(…).count()`: the call with its arguments elided."""
+    parts: list[str] = []
+    expr: cst.BaseExpression = node
+    while True:
+        if isinstance(expr, cst.Call):
+            parts.append("(…)" if expr.args else "()")
+            expr = expr.func
+        elif isinstance(expr, cst.Subscript):
+            parts.append("[…]")
+            expr = expr.value
+        elif isinstance(expr, cst.Attribute):
+            parts.append("." + expr.attr.value)
+            expr = expr.value
+        else:
+            parts.append(expr.value if isinstance(expr, cst.Name) else "…")
+            return "".join(reversed(parts))
+
+
+def _renamed(call: cst.Call, method: str) -> cst.Call:
+    assert isinstance(call.func, cst.Attribute)
+    return call.with_changes(func=call.func.with_changes(attr=cst.Name(method)))
+
+
+@register
+class SyncOrmInAsync(Rule):
+    code = "PYS205"
+    name = "django-sync-orm-in-async"
+    severity = Severity.ERROR
+    message = "`{call}` runs a synchronous ORM query in async code: use `{fix}`"
+    # Every finding involves a `.objects` chain or an instance from `get_object_or_404`.
+    requires = ("objects", "get_object_or_404")
+    docs = """
+## What it does
+In async code (lexically inside an `async def`, not in a nested plain `def` or `lambda`)
+of a Django module, flags ORM calls that run a query synchronously:
+- `get`, `create`, `get_or_create`, `update_or_create`, `count`, `exists`, `first`, `last`,
+  `latest`, `earliest`, `update`, `delete`, `aggregate`, `in_bulk`, `bulk_create`,
+  `bulk_update` and `iterator` on a chain rooted at `<Model>.objects`;
+- `list(qs)`, `for x in qs:` and comprehensions over such a chain;
+- `save()`, `delete()` and `refresh_from_db()` on a model instance the same function got
+  from the ORM (`obj = await Book.objects.aget(...)`, `obj = Book.objects.first()`,
+  `for obj in Book.objects.all()`, `get_object_or_404(...)`).
+
+Lazy building (`filter`, `exclude`, `order_by`, `select_related`, …), the `a`-prefixed API,
+`async for`, awaited calls and anything handed to `sync_to_async(...)`/
+`database_sync_to_async(...)` are fine.
+
+## Why is this bad?
+Django's ORM is synchronous. Called from a coroutine it would block the event loop and
+every request sharing it, so Django refuses: it raises `SynchronousOnlyOperation: You
+cannot call this from an async context`. The "Asynchronous support" documentation
+(docs.djangoproject.com/en/stable/topics/async/#queries-the-orm) says to use the
+asynchronous query API (`aget()`, `acreate()`, `async for`, Django 4.1+; `Model.asave()`,
+`adelete()`, `arefresh_from_db()`, Django 4.2+) or to wrap synchronous code in asgiref's
+`sync_to_async()`.
+
+## Example
+```python
+async def publish(request, pk):
+    book = Book.objects.get(pk=pk)
+    book.published = True
+    book.save()
+    for author in Author.objects.filter(books=book):
+        notify(author)
+```
+
+## Use instead
+```python
+async def publish(request, pk):
+    book = await Book.objects.aget(pk=pk)
+    book.published = True
+    await book.asave()
+    async for author in Author.objects.filter(books=book):
+        notify(author)
+```
+
+## Fix
+`X.objects.get(...)` becomes `await X.objects.aget(...)` (likewise `acreate`, `acount`,
+`aexists`, `afirst`, `aupdate`, `adelete`, `aget_or_create`, …), `obj.save()` becomes
+`await obj.asave()`, `list(qs)` becomes `[obj async for obj in qs]` and `for x in qs:`
+becomes `async for x in qs:` (`qs.iterator()` becomes `qs.aiterator()` there). No fix is
+offered where an `await` would turn a generator expression asynchronous.
+
+## Suppress
+`# noqa: PYS205` on the line.
+"""
+    bad = (
+        "from django.http import JsonResponse\nfrom shop.models import Book\n\n\n"
+        "async def detail(request, pk):\n"
+        "    book = Book.objects.get(pk=pk)  # flagged\n"
+        "    return JsonResponse({'title': book.title})\n",
+        "from django.http import HttpResponse\nfrom shop.models import Book\n\n\n"
+        "async def publish(request, pk):\n"
+        "    book = await Book.objects.aget(pk=pk)\n"
+        "    book.published = True\n"
+        "    book.save()  # flagged\n"
+        "    return HttpResponse(status=204)\n",
+        "from django.http import JsonResponse\nfrom shop.models import Book\n\n\n"
+        "async def titles(request):\n"
+        "    titles = []\n"
+        "    for book in Book.objects.filter(published=True):  # flagged\n"
+        "        titles.append(book.title)\n"
+        "    return JsonResponse({'titles': titles})\n",
+        "from django.http import JsonResponse\nfrom shop.models import Book\n\n\n"
+        "async def stats(request):\n"
+        "    total = Book.objects.filter(published=True).count()  # flagged\n"
+        "    books = list(Book.objects.order_by('title')[:10])  # flagged\n"
+        "    return JsonResponse({'total': total, 'first': books[0].title})\n",
+    )
+    good = (
+        "from django.http import JsonResponse\nfrom shop.models import Book\n\n\n"
+        "async def detail(request, pk):\n"
+        "    book = await Book.objects.aget(pk=pk)\n"
+        "    await book.asave()\n"
+        "    return JsonResponse({'title': book.title})\n",
+        "from django.http import JsonResponse\nfrom shop.models import Book\n\n\n"
+        "async def titles(request):\n"
+        "    books = Book.objects.filter(published=True).order_by('title')\n"
+        "    return JsonResponse({'titles': [b.title async for b in books]})\n",
+        "from asgiref.sync import sync_to_async\nfrom shop.models import Book\n\n\n"
+        "async def detail(pk):\n"
+        "    return await sync_to_async(Book.objects.get)(pk=pk)\n",
+        "from django.http import JsonResponse\nfrom shop.models import Book\n\n\n"
+        "def detail(request, pk):\n"
+        "    return JsonResponse({'title': Book.objects.get(pk=pk).title})\n",
+    )
+
+    def __init__(self, ctx: FileContext) -> None:
+        super().__init__(ctx)
+        # Per function (innermost last): names bound to a model instance from the ORM.
+        self._instances: list[set[str]] = []
+
+    @classmethod
+    def applies(cls, ctx: FileContext) -> bool:
+        return ctx.imports_module(*DJANGO_PACKAGES)
+
+    # -- which names hold a model instance ----------------------------------------------
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._instances.append(set())
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self._instances.pop()
+
+    def _bind(self, target: cst.BaseExpression, value: cst.BaseExpression | None) -> None:
+        if not self._instances or not self.ctx.in_async():  # only async code is checked
+            return
+        names = self._instances[-1]
+        bound = _bound_names(target)
+        for name in bound:
+            names.discard(name)
+        if value is None:
+            return
+        if isinstance(target, cst.Name) and _model_instance(value, self.ctx):
+            names.add(target.value)
+        elif (
+            isinstance(target, (cst.Tuple, cst.List))
+            and target.elements
+            and isinstance(target.elements[0].value, cst.Name)
+            and _returns(value, self.ctx, RETURNS_PAIR, _ASYNC_PAIR)
+        ):
+            names.add(target.elements[0].value.value)  # type: ignore[union-attr]
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            self._bind(target.target, node.value)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._bind(node.target, node.value)
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        self._bind(node.target, node.value)
+
+    # -- findings --------------------------------------------------------------------
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Attribute):
+            method = func.attr.value
+            if (
+                method in EVALUATING
+                and self.ctx.in_async()
+                and queryset_chain(func.value, self.ctx)
+            ):
+                self._query(node, method)
+                return
+            if method in INSTANCE_METHODS and self.ctx.in_async():
+                self._instance_call(node, func, method)
+        elif isinstance(func, cst.Name) and func.value == "list" and self.ctx.in_async():
+            self._list(node)
+
+    def _query(self, node: cst.Call, method: str) -> None:
+        ctx = self.ctx
+        parent = ctx.parent
+        if isinstance(parent, cst.Await):
+            return
+        if method == "iterator" and isinstance(parent, (cst.For, cst.CompFor)) and parent.iter is node:
+            return  # reported (and fixed) as the loop
+        if method in RETURNS_INSTANCE and self._receiver_of_instance_call(node):
+            return  # `X.objects.get(...).delete()`: reported once, as the outer call
+        where = _Where(ctx)
+        if where.offloaded:
+            return
+        renamed = _renamed(node, "a" + method)
+        if method == "iterator":
+            fix = f"async for … in {chain_label(renamed)}"
+        else:
+            fix = f"await {chain_label(renamed)}"
+        message = self.message.format(call=chain_label(node), fix=fix)
+        if method == "iterator" or where.class_body or not where.allows_await():
+            self.report(node, message)
+            return
+        self.report(node, message, replace=(node, _awaited(renamed, node, parent)))
+
+    def _receiver_of_instance_call(self, node: cst.Call) -> bool:
+        ancestors = self.ctx.ancestors
+        if len(ancestors) < 4:
+            return False
+        attr, outer, above = ancestors[-2], ancestors[-3], ancestors[-4]
+        return (
+            isinstance(attr, cst.Attribute)
+            and attr.value is node
+            and attr.attr.value in INSTANCE_METHODS
+            and isinstance(outer, cst.Call)
+            and outer.func is attr
+            and not isinstance(above, cst.Await)
+        )
+
+    def _instance_call(self, node: cst.Call, func: cst.Attribute, method: str) -> None:
+        ctx = self.ctx
+        receiver = func.value
+        if isinstance(receiver, cst.Name):
+            if not self._instances or receiver.value not in self._instances[-1]:
+                return
+            label = receiver.value
+        elif _model_instance(receiver, ctx):
+            label = "…"
+        else:
+            return
+        message = self.message.format(call=f"{label}.{method}()", fix=f"await {label}.a{method}()")
+        if isinstance(ctx.parent, cst.Await):
+            return
+        where = _Where(ctx)
+        if where.offloaded:
+            return
+        if where.class_body or not where.allows_await():
+            self.report(node, message)
+            return
+        new_receiver: cst.BaseExpression = receiver
+        if isinstance(receiver, cst.Call):  # `X.objects.get(pk=1).delete()`
+            if not isinstance(receiver.func, cst.Attribute):  # `get_object_or_404(...)`
+                self.report(node, message)
+                return
+            new_receiver = cst.Await(
+                expression=_renamed(receiver, "a" + receiver.func.attr.value),
+                lpar=[cst.LeftParen()], rpar=[cst.RightParen()],
+            )
+        renamed = node.with_changes(
+            func=func.with_changes(value=new_receiver, attr=cst.Name("a" + method))
+        )
+        new = _awaited(renamed, node, ctx.parent)
+        self.report(node, message, replace=(node, new))
+
+    def _list(self, node: cst.Call) -> None:
+        ctx = self.ctx
+        if len(node.args) != 1 or node.args[0].keyword is not None or node.args[0].star:
+            return
+        queryset = node.args[0].value
+        if not _iterable_queryset(queryset, ctx) or ctx.qualified_name(node.func) != "builtins.list":
+            return
+        where = _Where(ctx)
+        if where.offloaded:
+            return
+        label = chain_label(queryset)
+        message = self.message.format(call=f"list({label})", fix=f"[obj async for obj in {label}]")
+        if where.comprehensions or where.class_body:
+            self.report(node, message)
+            return
+        element = cst.Name("obj")
+        new = cst.ListComp(
+            elt=element,
+            for_in=cst.CompFor(target=element, iter=queryset, asynchronous=cst.Asynchronous()),
+            lpar=node.lpar, rpar=node.rpar,
+        )
+        self.report(node, message, replace=(node, new))
+
+    def visit_For(self, node: cst.For) -> None:
+        ctx = self.ctx
+        iterable = node.iter
+        over_queryset = _iterable_queryset(iterable, ctx)
+        iterator = not over_queryset and _evaluation(iterable, ctx, _ITERATOR)
+        # The loop variable holds model instances (unless `values()` made them dicts).
+        self._bind(node.target, None)
+        if (
+            over_queryset
+            and isinstance(node.target, cst.Name)
+            and self._instances
+            and not _is_values_chain(iterable)
+        ):
+            self._instances[-1].add(node.target.value)
+        if node.asynchronous is not None or not (over_queryset or iterator):
+            return
+        if not ctx.in_async():
+            return
+        where = _Where(ctx)
+        new_iter = iterable
+        if iterator:
+            assert isinstance(iterable, cst.Call)
+            new_iter = _renamed(iterable, "aiterator")
+        message = self._loop_message(iterable, new_iter)
+        if where.class_body:
+            self.report(iterable, message)
+            return
+        new = node.with_changes(asynchronous=cst.Asynchronous(), iter=new_iter)
+        self.report(iterable, message, replace=(node, new))
+
+    def visit_CompFor(self, node: cst.CompFor) -> None:
+        ctx = self.ctx
+        if node.asynchronous is not None or not ctx.in_async():
+            return
+        if not _iterable_queryset(node.iter, ctx):
+            return
+        where = _Where(ctx)
+        if where.offloaded:
+            return
+        message = self._loop_message(node.iter, node.iter)
+        comprehension = ctx.inside(*_COMPREHENSIONS)
+        if where.comprehensions > 1 or where.class_body or isinstance(comprehension, cst.GeneratorExp):
+            self.report(node.iter, message)
+            return
+        self.report(node.iter, message,
+                    replace=(node, node.with_changes(asynchronous=cst.Asynchronous())))
+
+
+    def _loop_message(self, iterable: cst.BaseExpression, new_iter: cst.BaseExpression) -> str:
+        return self.message.format(call=f"for … in {chain_label(iterable)}",
+                                   fix=f"async for … in {chain_label(new_iter)}")

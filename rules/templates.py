@@ -1,3 +1,280 @@
-"""templates rules."""
+"""PYS208: rules over Django and Jinja template files (autoescaping switched off).
+
+Templates are not parsed: a small scanner finds the `{{ … }}` and `{% … %}` blocks of each
+line, skips comments and `verbatim`/`raw` sections, and tokenises filter chains.
+"""
 
 from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rules.engine import Example, LineRule, Severity, register
+
+_OPEN = re.compile(r"\{[{%#]")
+_AUTOESCAPE_OFF = re.compile(r"autoescape\s+(?:off|false|False)")
+# Tags whose content is not template code: Django `{% comment %}`/`{% verbatim %}`,
+# Jinja `{% raw %}`; each maps to the tag that ends it.
+_OPAQUE = {"comment": "endcomment", "verbatim": "endverbatim", "raw": "endraw"}
+_END_TAGS = {end: re.compile(r"\{%[-+]?\s*" + end + r"\b[^%]*%\}") for end in _OPAQUE.values()}
+_TOKEN = re.compile(
+    r"""(?P<string>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')
+      | (?P<number>\d+(?:\.\d+)?)
+      | (?P<name>[A-Za-z_]\w*)
+      | (?P<op>\S)""",
+    re.VERBOSE,
+)
+SAFE_FILTERS = frozenset({"safe", "safeseq"})
+# Filters whose output is escaped or sanitised already: `x|escape|safe` is not a hole.
+ESCAPING_FILTERS = frozenset(
+    {
+        "escape", "e", "force_escape", "escapejs", "urlencode", "iriencode", "tojson",
+        "json_script", "bleach", "bleach_clean", "sanitize", "sanitize_html", "clean_html",
+    }
+)
+# Translation calls of a literal (`_("<b>Hi</b>")|safe`) are literals too.
+_TRANSLATIONS = frozenset({"_", "gettext", "ngettext", "pgettext", "trans"})
+_LITERAL_NAMES = frozenset({"True", "False", "None", "true", "false", "none"})
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    kind: str  # string, number, name or op
+    text: str
+    start: int  # offset in the line
+    end: int
+
+    def is_op(self, text: str) -> bool:
+        return self.kind == "op" and self.text == text
+
+    @property
+    def literal(self) -> bool:
+        return self.kind in ("string", "number") or (
+            self.kind == "name" and self.text in _LITERAL_NAMES
+        )
+
+
+def tokenize(text: str, offset: int) -> list[Token]:
+    out = []
+    for match in _TOKEN.finditer(text):
+        kind = match.lastgroup
+        assert kind is not None
+        out.append(Token(kind, match.group(), offset + match.start(), offset + match.end()))
+    return out
+
+
+def _matching_open(tokens: list[Token], close: int) -> int | None:
+    depth = 0
+    for i in range(close, -1, -1):
+        if tokens[i].is_op(")"):
+            depth += 1
+        elif tokens[i].is_op("("):
+            depth -= 1
+            if depth == 0:
+                return i
+    return None
+
+
+def _literal_args(tokens: list[Token]) -> bool:
+    """Are the arguments of a filter call all literals (keyword names aside)?"""
+    for i, tok in enumerate(tokens):
+        keyword = i + 1 < len(tokens) and tokens[i + 1].is_op("=")
+        if tok.kind == "name" and not tok.literal and not keyword:
+            return False
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class UnsafeFilter:
+    """A `|safe` (or `|safeseq`) applied to `tokens[operand]` and the filters after it."""
+
+    filter: Token
+    operand: Token
+
+
+def unsafe_filters(tokens: list[Token]) -> list[UnsafeFilter]:
+    """The `safe`/`safeseq` filters applied to something not known to be harmless.
+
+    Walks back from each `|safe` over the filters before it to the value they apply to:
+    a literal (with literal filter arguments only), or anything passed through an escaping
+    filter first, is harmless.
+    """
+    found = []
+    for i, tok in enumerate(tokens):
+        if tok.kind != "name" or tok.text not in SAFE_FILTERS or i == 0:
+            continue
+        if not tokens[i - 1].is_op("|"):
+            continue
+        operand = _unsafe_operand(tokens, i - 1)
+        if operand is not None:
+            found.append(UnsafeFilter(tok, tokens[operand]))
+    return found
+
+
+def _unsafe_operand(tokens: list[Token], pipe: int) -> int | None:
+    """Index of the first token of the value the filter chain ending at `pipe` starts
+    from, or None when that chain is harmless."""
+    literal = True
+    while True:
+        k = pipe - 1
+        if k < 0:
+            return None  # `{{ |safe }}` is a template syntax error, not ours to report
+        tok = tokens[k]
+        if tok.is_op(")"):
+            opening = _matching_open(tokens, k)
+            if opening is None or opening == 0:
+                return k
+            callee = tokens[opening - 1]
+            inside = tokens[opening + 1 : k]
+            if callee.kind == "name" and opening >= 2 and tokens[opening - 2].is_op("|"):
+                if callee.text in ESCAPING_FILTERS:  # Jinja `|filter(args)`
+                    return None
+                literal = literal and _literal_args(inside)
+                pipe = opening - 2
+                continue
+            # The value is a call: only a translated literal counts as a literal.
+            translated = callee.text in _TRANSLATIONS and len(inside) == 1 \
+                and inside[0].kind == "string"
+            return None if literal and translated else _start_of_value(tokens, opening - 1)
+        if k >= 3 and tokens[k - 1].is_op(":") and tokens[k - 2].kind == "name" \
+                and tokens[k - 3].is_op("|"):  # Django `|filter:arg`
+            if tokens[k - 2].text in ESCAPING_FILTERS:
+                return None
+            literal = literal and tok.literal
+            pipe = k - 3
+            continue
+        if tok.kind == "name" and k >= 1 and tokens[k - 1].is_op("|"):  # `|filter`
+            if tok.text in ESCAPING_FILTERS:
+                return None
+            pipe = k - 1
+            continue
+        return None if literal and tok.literal else _start_of_value(tokens, k)
+
+
+def _start_of_value(tokens: list[Token], last: int) -> int:
+    """Back from `tokens[last]` over a dotted name (`post.author.bio`)."""
+    while last >= 2 and tokens[last - 1].is_op(".") and tokens[last - 2].kind == "name":
+        last -= 2
+    return last
+
+
+@register
+class TemplateAutoescapeOff(LineRule):
+    code = "PYS208"
+    name = "django-template-autoescape-off"
+    severity = Severity.ERROR
+    message = "`|{filter}` on `{value}` turns off HTML escaping: a cross-site scripting risk"
+    requires = ("safe", "autoescape")
+    docs = """
+## What it does
+In template files (`*.html`, `*.txt`, `*.jinja` under a `templates/` folder) flags
+`{% autoescape off %}` (and Jinja's `{% autoescape false %}`, with or without `-`
+whitespace control) and the `|safe`/`|safeseq` filter applied to a variable, in `{{ … }}`
+and in tags (`{% with html=body|safe %}`). `{% autoescape on %}`, `|safe` on a string
+literal (`{{ "<br>"|safe }}`), values that went through an escaping or sanitising filter
+first (`|escape`, `|force_escape`, `|escapejs`, `|tojson`, `|bleach` …), comments and
+`{% verbatim %}`/`{% raw %}` sections are not flagged.
+
+## Why is this bad?
+Automatic escaping is what keeps a value such as `<script>…</script>` from becoming markup
+in the page. `|safe` and `autoescape off` tell the engine the value is trusted HTML; when
+any part of it comes from a user, that is stored cross-site scripting. Django's security
+guide (docs.djangoproject.com/en/stable/topics/security/#cross-site-scripting-xss-protection)
+warns about exactly these two switches, and the template language guide's "Automatic HTML
+escaping" section explains how to turn escaping off only for trusted content. Jinja's
+documentation ("Working with Automatic Escaping") says the same of `|safe`.
+
+## Example
+```django
+{% autoescape off %}{{ comment.body }}{% endautoescape %}
+<div>{{ post.html|safe }}</div>
+```
+
+## Use instead
+```django
+{{ comment.body }}
+<div>{{ post.html_sanitized }}</div>
+```
+Sanitise HTML that must stay HTML when it is saved (e.g. with `nh3`/`bleach`), or build
+trusted markup in Python with `format_html()`, which escapes every argument.
+
+## Suppress
+`{# noqa: PYS208 #}` on the line, for content you produce and trust.
+"""
+    bad = (
+        Example("<div>{{ body|safe }}</div> # flagged\n", "templates/post.html"),
+        Example(
+            "{% autoescape off %} # flagged\n{{ body }}\n{% endautoescape %}\n",
+            "templates/post.html",
+        ),
+        Example("<p>{{ note | safe }}</p> # flagged\n", "app/templates/app/note.jinja"),
+    )
+    good = (
+        Example("{% autoescape on %}\n<div>{{ body }}</div>\n{% endautoescape %}\n",
+                "templates/post.html"),
+        Example('<p>{{ "<br>"|safe }}</p>\n', "templates/post.html"),
+        Example("<p>{{ body|escape|safe }}</p>\n", "templates/post.html"),
+    )
+
+    def check_lines(self, lines: list[str]) -> None:
+        closing: str | None = None  # the tag or `#}` that ends the opaque section we are in
+        for number, line in enumerate(lines, start=1):
+            pos = 0
+            while pos < len(line):
+                if closing is not None:
+                    pos = _end_of(line, pos, closing)
+                    if pos < 0:
+                        break
+                    closing = None
+                    continue
+                match = _OPEN.search(line, pos)
+                if match is None:
+                    break
+                kind = match.group()[1]
+                if kind == "#":
+                    end = line.find("#}", match.end())
+                    if end < 0:  # a Jinja comment running over several lines
+                        closing = "#}"
+                        break
+                    pos = end + 2
+                    continue
+                end = line.find("}}" if kind == "{" else "%}", match.end())
+                if end < 0:  # a block spread over lines: not scanned
+                    break
+                content = line[match.end() : end]
+                if kind == "%":
+                    closing = self._tag(content, number, match.start(), end + 2)
+                if closing is None:
+                    for found in unsafe_filters(tokenize(content, match.end())):
+                        tok = found.filter
+                        value = line[found.operand.start : tok.start].rstrip(" |")
+                        self.report_at(number, _pipe_column(line, tok), tok.end,
+                                       self.message.format(filter=tok.text, value=value))
+                pos = end + 2
+
+    def _tag(self, content: str, line: int, start: int, end: int) -> str | None:
+        """Report `autoescape off`; return the tag that closes an opaque section it opens."""
+        body = content.strip().strip("-+").strip()
+        word = body.split(None, 1)[0] if body else ""
+        if word in _OPAQUE:
+            return _OPAQUE[word]
+        if word == "autoescape" and _AUTOESCAPE_OFF.fullmatch(body):
+            tag = "{% " + body + " %}"
+            self.report_at(line, start + 1, end,
+                           f"`{tag}` turns off HTML escaping for the whole block: "
+                           "a cross-site scripting risk")
+        return None
+
+
+def _end_of(line: str, pos: int, closing: str) -> int:
+    """Offset just past `closing` (`#}` or an end tag name) in `line` from `pos`, or -1."""
+    if closing == "#}":
+        end = line.find("#}", pos)
+        return end + 2 if end >= 0 else -1
+    match = _END_TAGS[closing].search(line, pos)
+    return match.end() if match else -1
+
+
+def _pipe_column(line: str, tok: Token) -> int:
+    """1-based column of the `|` before the filter name `tok`."""
+    return line.rfind("|", 0, tok.start) + 1

@@ -1,0 +1,197 @@
+"""PYS208 django-template-autoescape-off: every flags / never-flags item of its RULES.md row,
+positions, and suppression."""
+
+from __future__ import annotations
+
+import pytest
+
+from rules.engine import Finding, select_rules
+from rules.runner import check_source
+from tests.rules.lint import lint
+
+PAGE = "templates/blog/post.html"
+
+
+def findings(text: str, path: str = PAGE) -> list[Finding]:
+    return lint(text, path, select="PYS208")
+
+
+def spans(text: str, path: str = PAGE) -> list[tuple[int, int, int]]:
+    """(line, column, end_column) of each finding."""
+    return [(f.line, f.column, f.end_column) for f in findings(text, path)]
+
+
+def flagged_text(text: str) -> list[str]:
+    """The source text each finding covers."""
+    lines = text.splitlines()
+    return [lines[f.line - 1][f.column - 1 : f.end_column] for f in findings(text)]
+
+
+# == flags ==============================================================================
+
+
+def test_flags_autoescape_off() -> None:
+    text = "<div>\n{% autoescape off %}{{ body }}{% endautoescape %}\n</div>\n"
+    [finding] = findings(text)
+    assert (finding.line, finding.column, finding.end_column) == (2, 1, 20)
+    assert finding.message == (
+        "`{% autoescape off %}` turns off HTML escaping for the whole block: "
+        "a cross-site scripting risk"
+    )
+
+
+@pytest.mark.parametrize(
+    "tag",
+    [
+        "{%autoescape off%}",
+        "{%   autoescape    off   %}",
+        "{%- autoescape false -%}",
+        "{% autoescape false %}",
+        "{%+ autoescape False %}",
+    ],
+)
+def test_flags_autoescape_off_whitespace_and_jinja_forms(tag: str) -> None:
+    assert flagged_text(f"<p>{tag}{{{{ x }}}}</p>\n") == [tag]
+
+
+@pytest.mark.parametrize(
+    ("block", "covered"),
+    [
+        ("{{ body|safe }}", "|safe"),
+        ("{{ x | safe }}", "| safe"),
+        ('{{ a|default:""|safe }}', "|safe"),
+        ("{{ post.author.bio|linebreaks|safe }}", "|safe"),
+        ("{{ items|safeseq|join:', ' }}", "|safeseq"),
+        ('{{ "<b>%s</b>"|format(name)|safe }}', "|safe"),
+        ("{{ render(x)|safe }}", "|safe"),
+        ("{% with html=body|safe %}{{ html }}{% endwith %}", "|safe"),
+    ],
+)
+def test_flags_safe_filter_on_a_variable(block: str, covered: str) -> None:
+    assert flagged_text(f"<p>{block}</p>\n") == [covered]
+
+
+def test_safe_message_names_the_value() -> None:
+    [finding] = findings('<p>{{ a|default:""|safe }}</p>\n')
+    assert finding.message == (
+        '`|safe` on `a|default:""` turns off HTML escaping: a cross-site scripting risk'
+    )
+
+
+def test_columns_are_one_based_and_inclusive() -> None:
+    text = "{{ a }}\n  <i>{{ body|safe }}</i> {{ x | safe }}\n"
+    assert spans(text) == [(2, 13, 17), (2, 31, 36)]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "templates/post.txt",
+        "app/templates/app/post.jinja",
+        "templates/emails/welcome.html",
+        "templates/x.jinja2",
+    ],
+)
+def test_flags_every_template_kind(path: str) -> None:
+    text = "{% autoescape off %}\n{{ body|safe }}\n{% endautoescape %}\n"
+    assert [f.line for f in findings(text, path)] == [1, 2]
+
+
+# == never flags ========================================================================
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "{% autoescape on %}{{ body }}{% endautoescape %}\n",
+        "{%- autoescape true -%}{{ body }}{%- endautoescape -%}\n",
+        "{% endautoescape %}\n",
+    ],
+)
+def test_ignores_autoescape_on(text: str) -> None:
+    assert findings(text) == []
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        '{{ "<br>"|safe }}',
+        "{{ '<hr>' | safe }}",
+        '{{ _("<b>Welcome</b>")|safe }}',
+        '{{ "<b>x</b>"|upper|safe }}',
+        '{{ "a"|truncate(length=5)|safe }}',
+        "{{ 5|safe }}",
+    ],
+)
+def test_ignores_safe_on_a_literal(block: str) -> None:
+    assert findings(f"<p>{block}</p>\n") == []
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        "{{ body|escape|safe }}",
+        "{{ body|force_escape|linebreaks|safe }}",
+        "{{ data|tojson|safe }}",
+        "{{ html|bleach|safe }}",
+        "{{ items|safe_join:', ' }}",
+        "{{ safe }}",
+        "{{ page.safe_url }}",
+    ],
+)
+def test_ignores_escaped_values_and_other_names(block: str) -> None:
+    assert findings(f"<p>{block}</p>\n") == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "{# {{ body|safe }} {% autoescape off %} #}\n",
+        "{% comment %}\n{{ body|safe }}\n{% autoescape off %}\n{% endcomment %}\n",
+        "{% comment 'old' %}{{ body|safe }}{% endcomment %}\n",
+        "{% verbatim %}\n{{ body|safe }}\n{% endverbatim %}\n",
+        "{% raw %}{{ body|safe }}{% endraw %}\n",
+        "{#\n  {{ body|safe }}\n#}\n",
+        "<p>Mark it safe | body</p>\n",
+    ],
+)
+def test_ignores_comments_and_verbatim_sections(text: str) -> None:
+    assert findings(text) == []
+
+
+def test_scans_again_after_a_closed_section() -> None:
+    text = "{% comment %}{{ a|safe }}{% endcomment %}{{ b|safe }}\n{# x #}{{ c|safe }}\n"
+    assert [f.line for f in findings(text)] == [1, 2]
+
+
+@pytest.mark.parametrize("path", ["static/post.html", "templates/post.css", "docs/post.txt"])
+def test_ignores_files_that_are_not_templates(path: str) -> None:
+    result = check_source(path, "{{ body|safe }}\n", select_rules(["PYS208"]))
+    assert result.findings == ()
+
+
+def test_ignores_python_files() -> None:
+    code = 'TEMPLATE = "{{ body|safe }} {% autoescape off %}"\n'
+    assert lint(code, "templates/render.py", select="PYS208") == []
+
+
+# == suppression ========================================================================
+
+
+def test_noqa_with_the_code_suppresses() -> None:
+    text = "{{ body|safe }} {# noqa: PYS208 #}\n{% autoescape off %}{# noqa: PYS208 #}\n"
+    assert findings(text) == []
+
+
+def test_bare_noqa_suppresses() -> None:
+    assert findings("{{ body|safe }} {# noqa #}\n") == []
+
+
+def test_noqa_for_another_code_does_not_suppress() -> None:
+    assert [f.line for f in findings("{{ body|safe }} {# noqa: PYS106 #}\n")] == [1]
+
+
+def test_ignore_file_directive() -> None:
+    text = "{# pystd: ignore-file #}\n{{ body|safe }}\n"
+    result = check_source(PAGE, text, select_rules(["PYS208"]))
+    assert (result.findings, result.skipped) == ((), "pystd: ignore-file")
