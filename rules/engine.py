@@ -213,6 +213,7 @@ def _load_rule_modules() -> None:
     import rules.fastapi
     import rules.flask
     import rules.general
+    import rules.syntax
     import rules.templates  # noqa: F401
 
 
