@@ -177,7 +177,8 @@ def render_json(results: Sequence[FileResult]) -> str:
     "fix": null | {"line","end_line","replacement"}}`.
 
     Additive extension: `fix` also carries `"imports"` (a list of import statements the
-    fixed code needs, e.g. `["import asyncio"]`) when, and only when, there are any.
+    fixed code needs, e.g. `["import asyncio"]`) and `"import_line"` (the 1-based line
+    they go before) when, and only when, there are any.
     """
     return json.dumps([json_item(f) for f in sorted_findings(results)], indent=2,
                       ensure_ascii=False)
@@ -193,6 +194,7 @@ def json_item(finding: Finding) -> dict[str, Any]:
         }
         if finding.fix.imports:
             fix["imports"] = list(finding.fix.imports)
+            fix["import_line"] = finding.fix.import_line
     return {
         "code": finding.code,
         "name": finding.name,

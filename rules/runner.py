@@ -6,6 +6,7 @@ CLI and the GitHub App both run, in a process pool, so the event loop never bloc
 
 from __future__ import annotations
 
+import ast
 import os
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -85,12 +86,14 @@ def check_source(path: str, data: bytes | str, rules: RuleSet,
         return FileResult(path, skipped="pystd: ignore-file", lines=line_count)
     kind = module_kind(path, text)
     python = not kind.is_template
+    if python and not path.endswith((".py", ".pyi")):
+        return FileResult(path, skipped="not a Python or template file", lines=line_count)
     module: cst.Module | None = None
     if python:
         try:
             module = cst.parse_module(text)
         except cst.ParserSyntaxError as exc:
-            return FileResult(path, _syntax_error(path, exc, rules), lines=line_count)
+            return _unparsable(path, text, exc, rules, line_count)
         except (RecursionError, ValueError) as exc:  # libcst's limits, not the user's
             return FileResult(path, skipped=f"could not be parsed: {exc}", lines=line_count)
     ctx = FileContext(path, text, module)
@@ -170,18 +173,29 @@ def _finding(path: str, report: Report, rules: RuleSet, fix: object) -> Finding:
     )
 
 
-def _syntax_error(path: str, exc: cst.ParserSyntaxError, rules: RuleSet) -> tuple[Finding, ...]:
+def _unparsable(path: str, text: str, exc: cst.ParserSyntaxError, rules: RuleSet,
+                line_count: int) -> FileResult:
+    """One PYS000 finding, worded and placed as CPython's own parser reports the error
+    (clearer than libcst's); code CPython accepts but libcst cannot read is skipped."""
+    line, column, detail = exc.raw_line, exc.raw_column + 1, exc.message
+    try:
+        compile(text, path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as err:
+        line, column, detail = err.lineno or line, err.offset or column, err.msg
+    except (ValueError, RecursionError, MemoryError):
+        pass
+    else:
+        return FileResult(path, skipped=f"syntax libcst cannot parse: {exc.message}",
+                          lines=line_count)
     syntax = next((r for r in rules if r.code == "PYS000"), None)
     if syntax is None:
-        return ()
-    message = f"{syntax.message}: {exc.message}"
-    return (
-        Finding(
-            code=syntax.code, name=syntax.name, severity=rules.severity_of(syntax), path=path,
-            line=exc.raw_line, column=exc.raw_column + 1, end_line=exc.raw_line,
-            end_column=exc.raw_column + 1, message=message,
-        ),
+        return FileResult(path, lines=line_count)
+    finding = Finding(
+        code=syntax.code, name=syntax.name, severity=rules.severity_of(syntax), path=path,
+        line=line, column=column, end_line=line, end_column=column,
+        message=f"{syntax.message}: {detail} (line {line})",
     )
+    return FileResult(path, (finding,), lines=line_count)
 
 
 # -- many files -------------------------------------------------------------------------
@@ -217,7 +231,8 @@ def discover(paths: Iterable[Path], root: Path) -> list[Path]:
     out: list[Path] = []
     for path in paths:
         if path.is_file():
-            out.append(path)
+            if is_checkable(_relative(path, root)):
+                out.append(path)
             continue
         for dirpath, dirnames, filenames in os.walk(path):
             dirnames[:] = sorted(d for d in dirnames if d not in skip_dirs and not d.startswith("."))

@@ -80,6 +80,7 @@ def test_json_items_have_exactly_the_contract_shape() -> None:
                 "end_line": 4,
                 "replacement": "    await asyncio.sleep(1)\n",
                 "imports": ["import asyncio"],
+                "import_line": 2,
             },
         }
     ]

@@ -1,0 +1,235 @@
+"""The `pystd` command: `check` (the engine on local files), `rule` (rule docs), `serve`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot import messages
+from bot.diff import DiffError, git_diff_changes
+from rules.config import ConfigError, PystdConfig, load_config
+from rules.engine import RuleSet, all_rules, is_code_pattern, matches_code
+from rules.runner import FileInput, FileResult, check_inputs, discover, is_checkable
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+class UsageError(Exception):
+    """A problem with the command line or its inputs; printed as one line, exit 2."""
+
+
+def _codes(value: str) -> list[str]:
+    return [c.strip().upper() for c in value.split(",") if c.strip()]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pystd",
+        description="Review Python backend code against the pystd standard "
+        "(Django, Flask, FastAPI, Starlette, Django Ninja).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    check = sub.add_parser("check", help="check files or the lines changed since a git ref")
+    check.add_argument("paths", nargs="*", type=Path, help="files or folders (default: .)")
+    check.add_argument("--diff", metavar="REF",
+                       help="only lines changed since `git merge-base REF HEAD`")
+    check.add_argument("--format", choices=("text", "json", "github", "sarif"), default="text")
+    check.add_argument("--select", type=_codes, metavar="CODES",
+                       help="comma-separated codes or prefixes to run (PYS1,PYS205)")
+    check.add_argument("--ignore", type=_codes, metavar="CODES", default=[],
+                       help="comma-separated codes or prefixes to skip")
+    check.add_argument("--config", type=Path, metavar="FILE",
+                       help="a pyproject.toml or pystd.toml to read instead of the project's")
+    check.add_argument("--jobs", type=int, default=None, metavar="N",
+                       help="worker processes (default: number of CPUs)")
+    check.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    rule = sub.add_parser("rule", help="list the rules, or show one rule's documentation")
+    rule.add_argument("code", nargs="?", help="a rule code such as PYS205")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "check":
+            return run_check(args)
+        return run_rule(args.code)
+    except (UsageError, ConfigError) as exc:
+        message = str(exc)
+        if isinstance(exc, ConfigError):
+            message = messages.CLI_CONFIG_ERROR.format(message=message)
+        print(message, file=sys.stderr)
+        return EXIT_ERROR
+
+
+# -- pystd rule --------------------------------------------------------------------------
+
+def run_rule(code: str | None) -> int:
+    rules = all_rules()
+    if code is None:
+        for cls in rules.values():
+            print(f"{cls.code}  {cls.name:<36} {cls.severity:<8} {cls.message}")
+        return EXIT_CLEAN
+    cls = rules.get(code.upper())
+    if cls is None:
+        raise UsageError(messages.CLI_UNKNOWN_RULE.format(code=code))
+    print(f"# {cls.code} {cls.name} ({cls.severity})\n\n{cls.message}\n{cls.docs.rstrip()}")
+    return EXIT_CLEAN
+
+
+# -- pystd check -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Plan:
+    """What `check` will look at: the files, and for each the changed lines (None: all)."""
+
+    files: list[tuple[Path, frozenset[int] | None]]
+
+
+def run_check(args: argparse.Namespace) -> int:
+    from bot.formats import render  # keeps `pystd rule` light
+
+    cwd = Path.cwd()
+    for option, codes in (("--select", args.select or []), ("--ignore", args.ignore)):
+        _validate_codes(option, codes)
+    paths = args.paths or [Path(".")]
+    for path in paths:
+        if not path.exists():
+            raise UsageError(messages.CLI_NO_SUCH_PATH.format(path=path))
+    config_root = _project_root(cwd)
+    config, _ = load_config(config_root, args.config)
+    rules = config.rule_set(args.select, args.ignore)
+    plan = _plan_diff(args.diff, paths, cwd) if args.diff else _plan_all(paths, cwd)
+    items = []
+    for path, changed in plan.files:
+        rel = _relative(path, cwd)
+        if config.excludes(_relative(path, config_root)):
+            continue
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            items.append(FileInput(rel, b"", changed))
+            print(f"pystd: cannot read {rel}: {exc.strerror}", file=sys.stderr)
+            continue
+        items.append(FileInput(rel, data, changed))
+    results = check_inputs(items, rules, args.jobs)
+    color = args.color == "always" or (args.color == "auto" and sys.stdout.isatty()
+                                       and "NO_COLOR" not in os.environ)
+    output = render(results, args.format, rules=rules, read_source=_reader(cwd), color=color)
+    if output:
+        print(output)
+    return exit_code(results, config, rules)
+
+
+def exit_code(results: Sequence[FileResult], config: PystdConfig, rules: RuleSet) -> int:
+    """1 when any finding is at or above the configured `fail-on` gate, else 0."""
+    gate = config.gate
+    if gate is None:
+        return EXIT_CLEAN
+    for result in results:
+        for finding in result.findings:
+            if finding.severity.rank >= gate.rank:
+                return EXIT_FINDINGS
+    return EXIT_CLEAN
+
+
+def _validate_codes(option: str, codes: list[str]) -> None:
+    known = all_rules()
+    for code in codes:
+        valid = is_code_pattern(code) and (
+            code == "ALL" or any(matches_code(k, [code]) for k in known)
+        )
+        if not valid:
+            raise UsageError(messages.CLI_UNKNOWN_CODE.format(option=option, code=code))
+
+
+def _project_root(start: Path) -> Path:
+    """The nearest folder at or above `start` with a pyproject.toml or .github/pystd.toml."""
+    for folder in (start, *start.parents):
+        if (folder / "pyproject.toml").is_file() or (folder / ".github/pystd.toml").is_file():
+            return folder
+        if (folder / ".git").exists():
+            return folder
+    return start
+
+
+def _plan_all(paths: list[Path], cwd: Path) -> Plan:
+    return Plan([(p, None) for p in discover(paths, cwd)])
+
+
+def _git(args: list[str], cwd: Path) -> str:
+    git = shutil.which("git")
+    if git is None:
+        raise UsageError(messages.CLI_GIT_MISSING)
+    # A fixed git binary with arguments we build; a ref is never taken as an option
+    # (`_plan_diff` refuses refs starting with "-").
+    done = subprocess.run(  # noqa: S603
+        [git, *args], cwd=cwd, capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise subprocess.CalledProcessError(done.returncode, args, done.stdout, done.stderr)
+    return done.stdout
+
+
+def _plan_diff(ref: str, paths: list[Path], cwd: Path) -> Plan:
+    """Files under `paths` changed since `git merge-base REF HEAD`, with their added lines
+    (committed, staged or not), plus untracked files, which count as wholly new."""
+    if ref.startswith("-"):
+        raise UsageError(messages.CLI_BAD_REF.format(ref=ref, detail="not a revision"))
+    first = paths[0].resolve()
+    where = first if first.is_dir() else first.parent
+    try:
+        top = Path(_git(["rev-parse", "--show-toplevel"], where).strip())
+    except subprocess.CalledProcessError:
+        raise UsageError(messages.CLI_NOT_A_GIT_REPO.format(path=where)) from None
+    try:
+        base = _git(["merge-base", ref, "HEAD"], top).strip()
+    except subprocess.CalledProcessError as exc:
+        detail = (exc.stderr or "").strip().splitlines()
+        raise UsageError(messages.CLI_BAD_REF.format(
+            ref=ref, detail=detail[-1] if detail else "no merge base")) from None
+    diff = _git(["diff", "--no-color", "--no-ext-diff", "--find-renames", "-U0",
+                 "--diff-filter=AMR", base, "--"], top)
+    try:
+        changes = git_diff_changes(diff)
+    except DiffError as exc:
+        raise UsageError(f"pystd: error: {exc}") from None
+    untracked = _git(["ls-files", "--others", "--exclude-standard", "-z"], top).split("\0")
+    wanted = [p.resolve() for p in paths]
+    files: list[tuple[Path, frozenset[int] | None]] = []
+    for rel, change in sorted(changes.items()):
+        files.append((top / rel, change.added))
+    files.extend((top / rel, None) for rel in sorted(filter(None, untracked)))
+    chosen = [
+        (path, changed) for path, changed in files
+        if is_checkable(path.relative_to(top).as_posix()) and path.is_file()
+        and any(path == w or w in path.parents for w in wanted)
+    ]
+    return Plan(chosen)
+
+
+def _relative(path: Path, base: Path) -> str:
+    try:
+        return path.resolve().relative_to(base.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _reader(cwd: Path) -> Callable[[str], str | None]:
+    def read(path: str) -> str | None:
+        try:
+            return (cwd / path).read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError):
+            return None
+
+    return read
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

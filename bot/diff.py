@@ -1,0 +1,79 @@
+"""Unified diffs -> the lines a change touched on the new (right) side.
+
+Two sources, one parser (unidiff): GitHub's per-file `patch` (hunks without file headers)
+for the App, and `git diff` output for `pystd check --diff`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from unidiff import PatchSet
+from unidiff.errors import UnidiffParseError
+
+
+class DiffError(Exception):
+    """A diff that cannot be parsed."""
+
+
+@dataclass(frozen=True)
+class FileChanges:
+    """What a change did to one file, on the right side."""
+
+    path: str
+    added: frozenset[int]  # lines added or modified (the lines a finding must touch)
+    commentable: frozenset[int]  # every right-side line inside a hunk (added or context)
+    status: str = "modified"  # added | modified | removed | renamed
+    previous_path: str | None = None
+
+
+def _file_changes(patched: object, path: str) -> FileChanges:
+    added: set[int] = set()
+    commentable: set[int] = set()
+    for hunk in patched:  # type: ignore[attr-defined]
+        for line in hunk:
+            if line.target_line_no is None:
+                continue
+            commentable.add(line.target_line_no)
+            if line.is_added:
+                added.add(line.target_line_no)
+    if patched.is_added_file:  # type: ignore[attr-defined]
+        status = "added"
+    elif patched.is_removed_file:  # type: ignore[attr-defined]
+        status = "removed"
+    elif patched.is_rename:  # type: ignore[attr-defined]
+        status = "renamed"
+    else:
+        status = "modified"
+    source = patched.source_file  # type: ignore[attr-defined]
+    previous = source[2:] if source.startswith(("a/", "b/")) else source
+    return FileChanges(path, frozenset(added), frozenset(commentable), status,
+                       previous if status == "renamed" else None)
+
+
+def patch_changes(path: str, patch: str) -> FileChanges:
+    """Changed lines of one file from GitHub's `patch` field (hunks only, no headers)."""
+    text = f"--- a/{path}\n+++ b/{path}\n{patch}"
+    if not text.endswith("\n"):
+        text += "\n"
+    try:
+        patches = PatchSet(text)
+    except UnidiffParseError as exc:
+        raise DiffError(f"{path}: unparsable patch: {exc}") from None
+    if not patches:
+        return FileChanges(path, frozenset(), frozenset())
+    return _file_changes(patches[0], path)
+
+
+def git_diff_changes(diff: str) -> dict[str, FileChanges]:
+    """Per-file changes from `git diff` output, keyed by the new path (repo-relative)."""
+    try:
+        patches = PatchSet(diff)
+    except UnidiffParseError as exc:
+        raise DiffError(f"unparsable git diff: {exc}") from None
+    out: dict[str, FileChanges] = {}
+    for patched in patches:
+        target = patched.target_file
+        path = patched.path if target == "/dev/null" else target.removeprefix("b/")
+        out[path] = _file_changes(patched, path)
+    return out
