@@ -102,7 +102,8 @@ def run_check(args: argparse.Namespace) -> int:
     for path in paths:
         if not path.exists():
             raise UsageError(messages.CLI_NO_SUCH_PATH.format(path=path))
-    config_root = _project_root(cwd)
+    first = paths[0].resolve()
+    config_root = _project_root(first if first.is_dir() else first.parent)
     config, _ = load_config(config_root, args.config)
     rules = config.rule_set(args.select, args.ignore)
     plan = _plan_diff(args.diff, paths, cwd) if args.diff else _plan_all(paths, cwd)

@@ -31,6 +31,7 @@ TEXT_FIXABLE = ", {count} fixable"
 TEXT_CLEAN = "All checked files are clean ({files})."
 TEXT_NOTHING_CHECKED = "No files were checked."
 TEXT_SKIPPED = "skipped {path}: {reason}"
+EMPTY_FILE = "empty file"
 SARIF_SKIPPED = "skipped: {reason}"
 SARIF_FIX_DESCRIPTION = "Apply pystd's fix for {code} ({name})"
 UNKNOWN_FORMAT = "unknown output format {fmt!r}; choose one of: {choices}"
@@ -112,7 +113,9 @@ def render_text(results: Sequence[FileResult], *, read_source: SourceReader,
         out.append(f"{f.path}:{f.line}:{f.column}: {code} {severity} {f.message}")
         if f.fix is not None:
             out.extend(_fix_diff(f.fix, read_source(f.path), color))
-    skipped = sorted((r for r in results if r.skipped is not None), key=lambda r: r.path)
+    # Empty files (a package's `__init__.py`) are skipped too, but listing each is noise.
+    skipped = sorted((r for r in results if r.skipped not in (None, EMPTY_FILE)),
+                     key=lambda r: r.path)
     if findings and skipped:
         out.append("")
     out.extend(TEXT_SKIPPED.format(path=r.path, reason=r.skipped) for r in skipped)

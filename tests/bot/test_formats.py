@@ -191,17 +191,19 @@ def test_text_summary_counts_findings_by_severity_files_and_fixes() -> None:
 def test_text_reports_clean_files_and_lists_skipped_ones() -> None:
     clean = [check("a.py", "x = 1\n"), check("b.py", "y = 2\n")]
     assert out(clean, "text") == "All checked files are clean (2 files)."
-    text = out([*clean, check("empty.py", "")], "text")
-    assert text.splitlines() == ["skipped empty.py: empty file", "",
+    text = out([*clean, check_source("bin.py", b"\x00\x01", RULES)], "text")
+    assert text.splitlines() == ["skipped bin.py: binary file", "",
                                  "All checked files are clean (2 files)."]
     assert out([check("empty.py", "")], "text").splitlines()[-1] == TEXT_NOTHING_CHECKED
 
 
 def test_text_lists_skipped_files_after_the_findings() -> None:
-    text = out([check("empty.py", ""), sleepy()], "text", {"app.py": SLEEPY})
+    text = out([check_source("bin.py", b"\x00\x01", RULES), check("empty.py", ""), sleepy()], "text",
+               {"app.py": SLEEPY})
     lines = text.splitlines()
-    assert lines.index("skipped empty.py: empty file") > lines.index(
+    assert lines.index("skipped bin.py: binary file") > lines.index(
         f"app.py:4:5: PYS101 [error] {MESSAGE}")
+    assert "empty.py" not in text  # empty modules are not worth a line
     assert lines[-1] == "Found 1 finding (1 error) in 1 file, 1 fixable."
 
 
