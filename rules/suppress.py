@@ -7,7 +7,9 @@ import tokenize
 from io import StringIO
 
 _NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:\s*,\s*[A-Z]+[0-9]+)*))?", re.I)
-_IGNORE_FILE = re.compile(r"#\s*pystd:\s*ignore-file\b", re.I)
+# A comment line of its own (`{# ... #}` in templates), so prose that mentions the
+# directive, like this module's docstring, does not switch a file off.
+_IGNORE_FILE = re.compile(r"^\s*\{?#\s*pystd:\s*ignore-file\b", re.I)
 # Non-Python files (templates) carry the directives inside their own comment syntax,
 # `{# noqa: PYS208 #}`, which the same patterns find.
 ALL = frozenset({"*"})

@@ -359,3 +359,10 @@ def test_fix_import_not_added_when_present():
     code = "import asyncio\nimport time\n\nasync def f():\n    time.sleep(1)\n"
     (finding,) = check_source("a.py", code, select_rules(["PYS101"])).findings
     assert finding.fix is not None and finding.fix.imports == ()
+
+
+def test_ignore_file_must_be_a_comment_not_prose_in_a_string():
+    body = "import time\n\nasync def f():\n    time.sleep(1)\n"
+    doc = '"""Mentions # pystd: ignore-file in prose."""\n'
+    assert check_source("a.py", doc + body, select_rules()).findings != ()
+    assert check_source("a.py", "    # pystd: ignore-file\n" + body, select_rules()).findings == ()

@@ -1,0 +1,35 @@
+# Two commands for a fresh machine (Python >= 3.11 and git):
+#   make run    install pystd into .venv and check the example project
+#   make test   install pystd with its test tools and run every check and test
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test lint install bench clean
+
+$(BIN)/pystd: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $@
+
+install: $(BIN)/pystd
+
+# pystd exits 1 when it finds problems, which is the point of the example.
+run: install
+	$(BIN)/pystd check examples/shop || test $$? -eq 1
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/pystd check bot rules bench
+
+test: lint
+	$(BIN)/python -m pytest
+
+bench: install
+	bash bench/corpus.sh
+	$(BIN)/python -m pip install --quiet -e ".[bench]"
+	$(BIN)/python bench/engine.py .bench/corpus
+
+clean:
+	rm -rf $(VENV) .bench .pytest_cache .ruff_cache
