@@ -51,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     rule = sub.add_parser("rule", help="list the rules, or show one rule's documentation")
     rule.add_argument("code", nargs="?", help="a rule code such as PYS205")
+    sub.add_parser("serve", help="run the GitHub App's webhook server (settings: PYSTD_*)")
     return parser
 
 
@@ -59,6 +60,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "check":
             return run_check(args)
+        if args.command == "serve":
+            return run_serve()
         return run_rule(args.code)
     except (UsageError, ConfigError) as exc:
         message = str(exc)
@@ -66,6 +69,36 @@ def main(argv: Sequence[str] | None = None) -> int:
             message = messages.CLI_CONFIG_ERROR.format(message=message)
         print(message, file=sys.stderr)
         return EXIT_ERROR
+
+
+# -- pystd serve -------------------------------------------------------------------------
+
+def run_serve() -> int:
+    """Start the App; without app id, private key or webhook secret, say so and exit 2."""
+    import logging
+
+    from aiohttp import web
+    from pydantic import ValidationError
+
+    from bot.app import create_app
+    from bot.settings import Settings, SettingsError
+
+    try:
+        settings = Settings()
+        settings.check()
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        name = "PYSTD_" + str(err["loc"][0]).upper() if err["loc"] else "settings"
+        print(messages.SERVE_BAD_SETTING.format(name=name, reason=err["msg"]), file=sys.stderr)
+        return EXIT_ERROR
+    except SettingsError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_ERROR
+    logging.basicConfig(level=settings.log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    web.run_app(create_app(settings), host=settings.host, port=settings.port,
+                access_log_format='%a "%r" %s %Tf')
+    return EXIT_CLEAN
 
 
 # -- pystd rule --------------------------------------------------------------------------

@@ -20,3 +20,53 @@ CLI_UNKNOWN_CODE = "pystd: error: {option}: unknown rule code {code!r}"
 CLI_UNKNOWN_RULE = "pystd: error: no rule {code!r}; `pystd rule` lists them"
 CLI_CONFIG_ERROR = "pystd: error: {message}"
 CLI_GIT_MISSING = "pystd: error: --diff needs git on PATH"
+
+# -- pystd serve ---------------------------------------------------------------------------
+SERVE_MISSING_SETTINGS = "pystd serve: cannot start: missing {names} (set them in the environment or .env)"
+SERVE_BAD_KEY_FILE = "pystd serve: cannot start: cannot read PYSTD_PRIVATE_KEY_PATH {path}: {reason}"
+SERVE_KEY_NOT_PEM = "pystd serve: cannot start: the private key is not PEM text (-----BEGIN ... PRIVATE KEY-----)"
+SERVE_BAD_SETTING = "pystd serve: cannot start: {name}: {reason}"
+
+# -- webhooks --------------------------------------------------------------------------------
+WEBHOOK_BAD_SIGNATURE = "bad or missing X-Hub-Signature-256"
+WEBHOOK_BAD_BODY = "malformed delivery: {reason}"
+WEBHOOK_DUPLICATE = "duplicate delivery"
+WEBHOOK_QUEUED = "queued"
+WEBHOOK_IGNORED = "ignored"
+WEBHOOK_PONG = "pong"
+
+# -- check run and review ---------------------------------------------------------------------
+CHECK_TITLE_CLEAN = "No problems found"
+CHECK_TITLE_NOTHING = "Nothing to check"
+CHECK_TITLE_RUNNING = "Checking changed files"
+CHECK_TITLE_FAILED = "pystd could not finish"
+CHECK_TITLE_STALE = "Superseded by a newer push"
+SUMMARY_CLEAN = "pystd checked {files} changed file(s) and found nothing on the changed lines."
+SUMMARY_GATE = "The check fails on findings at or above `{gate}` (`fail-on` in `[tool.pystd]`)."
+SUMMARY_CONFIG_ERROR = (
+    "**Configuration error** — the defaults were used instead: {error}"
+)
+SUMMARY_TRUNCATED = (
+    "GitHub lists at most 3000 files of a pull request; files past that were not checked."
+)
+SUMMARY_SKIPPED_HEADER = "**Not checked**"
+SUMMARY_FAILED = (
+    "pystd could not finish this run, so nothing was judged.\n\n**Reason:** {reason}\n\n"
+    "Comment `/pystd recheck` on the pull request to try again."
+)
+SUMMARY_STALE = "A newer commit ({sha}) was pushed while this run was working; it is checked instead."
+SKIP_NO_PATCH = "GitHub sent no diff for this file (binary or very large): checked whole, annotations only"
+SKIP_REMOVED = "removed"
+ANNOTATION_FIX = "Suggested fix:\n{replacement}"
+COMMENT_HEADER = "**[{code} {name}]({link})** ({severity}): {message}"
+COMMENT_IMPORTS = "This fix also needs, at the top of the file:\n```python\n{imports}\n```"
+COMMENT_FOOTER = "<sub>pystd · silence with `# noqa: {code}` · `/pystd recheck` to run again</sub>"
+REVIEW_BODY = "pystd found {count} problem(s) on the lines this pull request changes."
+REVIEW_OVERFLOW = (
+    "{count} more finding(s) are not shown inline (at most {limit} comments per push, "
+    "`max-comments`); they are all in the `pystd` check run's annotations:"
+)
+REVIEW_FALLBACK = (
+    "GitHub refused some inline comments (lines outside the diff), so they are listed in the "
+    "`pystd` check run's annotations instead."
+)

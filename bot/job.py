@@ -1,0 +1,262 @@
+"""One review of one pull request head, from check run `in_progress` to its completion.
+
+check run in_progress -> files (paginated) -> blobs by sha -> config from the BASE commit
+-> engine in worker processes -> findings on changed lines -> review + completed check run.
+Whatever fails, the check run is completed: no run is ever left `in_progress`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import gidgethub
+from gidgethub.abc import GitHubAPI
+
+from bot import messages
+from bot.github import describe_error
+from bot.publish import (
+    CHECK_NAME,
+    Analysis,
+    Skipped,
+    annotation_batches,
+    build_review,
+    check_output,
+    fingerprints_in,
+)
+from bot.snapshot import (
+    BlobCache,
+    PullRequestSnapshot,
+    fetch_blobs,
+    fetch_compare_files,
+    fetch_config,
+    fetch_files,
+)
+from rules.config import PystdConfig
+from rules.engine import RuleSet
+from rules.runner import FileInput, FileResult, check_source
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ReviewTarget:
+    """A pull request head to review."""
+
+    installation_id: int
+    owner: str
+    repo: str
+    number: int
+    head_sha: str
+    base_sha: str
+    delivery_id: str = ""
+
+    @property
+    def key(self) -> tuple[str, str, int]:
+        return (self.owner.lower(), self.repo.lower(), self.number)
+
+    @property
+    def is_merge_group(self) -> bool:
+        """Number 0: a merge queue's group, checked at its head sha, with no review."""
+        return self.number == 0
+
+    def log_context(self) -> str:
+        return (f"delivery={self.delivery_id} repo={self.owner}/{self.repo} "
+                f"pr={self.number} head={self.head_sha[:12]}")
+
+
+@dataclass
+class JobEnv:
+    """What a job needs from the running app."""
+
+    pool: Executor | None  # None: run the engine in this process (tests, CLI)
+    blobs: BlobCache
+    blob_concurrency: int
+    engine_workers: int = 1
+    heads: dict[tuple[str, str, int], str] = field(default_factory=dict)  # newest known head
+    stats: dict[str, int] = field(default_factory=dict)
+
+    def is_stale(self, target: ReviewTarget) -> bool:
+        newest = self.heads.get(target.key)
+        return newest is not None and newest != target.head_sha
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _count(env: JobEnv, outcome: str) -> None:
+    env.stats[outcome] = env.stats.get(outcome, 0) + 1
+
+
+async def review_pull_request(gh: GitHubAPI, env: JobEnv, target: ReviewTarget,
+                              limit: float) -> str:
+    """Run one review; returns the check run's conclusion ("stale", "error" when even the
+    check run could not be created)."""
+    repo_vars = {"owner": target.owner, "repo": target.repo}
+    try:
+        run = await gh.post("/repos/{owner}/{repo}/check-runs", repo_vars, data={
+            "name": CHECK_NAME, "head_sha": target.head_sha, "status": "in_progress",
+            "started_at": _now(),
+            "output": {"title": messages.CHECK_TITLE_RUNNING,
+                       "summary": messages.CHECK_TITLE_RUNNING},
+        })
+    except Exception as exc:
+        log.error("cannot create check run: %s %s", describe_error(exc), target.log_context())
+        _count(env, "error")
+        return "error"
+    run_url = "/repos/{owner}/{repo}/check-runs/{id}"
+    run_vars = {**repo_vars, "id": run["id"]}
+    try:
+        async with asyncio.timeout(limit):
+            conclusion = await _review(gh, env, target, run_url, run_vars)
+    except Exception as exc:  # every failure ends in a completed check run
+        reason = "the run took too long" if isinstance(exc, TimeoutError) else describe_error(exc)
+        log.exception("review failed: %s %s", reason, target.log_context())
+        await _complete_neutral(gh, run_url, run_vars, messages.CHECK_TITLE_FAILED,
+                                messages.SUMMARY_FAILED.format(reason=reason))
+        conclusion = "neutral"
+    _count(env, conclusion)
+    return conclusion
+
+
+async def _complete_neutral(gh: GitHubAPI, url: str, url_vars: dict[str, Any], title: str,
+                            summary: str) -> None:
+    try:
+        await gh.patch(url, url_vars, data={
+            "status": "completed", "conclusion": "neutral", "completed_at": _now(),
+            "output": {"title": title, "summary": summary},
+        })
+    except Exception as exc:
+        log.error("cannot complete check run: %s", describe_error(exc))
+
+
+async def _review(gh: GitHubAPI, env: JobEnv, target: ReviewTarget, run_url: str,
+                  run_vars: dict[str, Any]) -> str:
+    if target.is_merge_group:
+        files, truncated = await fetch_compare_files(gh, target.owner, target.repo,
+                                                     target.base_sha, target.head_sha)
+    else:
+        files, truncated = await fetch_files(gh, target.owner, target.repo, target.number)
+    snapshot = PullRequestSnapshot(target.owner, target.repo, target.number, target.head_sha,
+                                   target.base_sha, files, truncated)
+    config, source, config_error = await fetch_config(gh, target.owner, target.repo,
+                                                      target.base_sha)
+    analysis, sources = await analyse(gh, env, snapshot, config)
+    analysis = Analysis(analysis.findings, analysis.skipped, config_error, source,
+                        analysis.files_checked, truncated)
+    if env.is_stale(target):
+        newest = env.heads[target.key]
+        await _complete_neutral(gh, run_url, run_vars, messages.CHECK_TITLE_STALE,
+                                messages.SUMMARY_STALE.format(sha=newest[:12]))
+        return "stale"
+    if not target.is_merge_group:  # a merge group has no pull request to review
+        await publish_review(gh, target, snapshot, analysis, sources, config)
+    output = check_output(analysis, config)
+    batches = annotation_batches(output.annotations)
+    text = {"title": output.title, "summary": output.summary}
+    for batch in batches[:-1]:  # GitHub appends annotations on every update
+        await gh.patch(run_url, run_vars, data={"output": {**text, "annotations": batch}})
+    await gh.patch(run_url, run_vars, data={
+        "status": "completed", "conclusion": output.conclusion, "completed_at": _now(),
+        "output": {**text, "annotations": batches[-1]},
+    })
+    return output.conclusion
+
+
+async def analyse(gh: GitHubAPI, env: JobEnv, snapshot: PullRequestSnapshot,
+                  config: PystdConfig) -> tuple[Analysis, dict[str, str]]:
+    """Fetch the changed files and run the engine on them in the worker processes."""
+    wanted = [f for f in snapshot.checkable if not config.excludes(f.path)]
+    contents = await fetch_blobs(gh, snapshot.owner, snapshot.repo, wanted, env.blobs,
+                                 env.blob_concurrency)
+    skipped: list[Skipped] = []
+    inputs: list[FileInput] = []
+    for f in wanted:
+        data = contents.get(f.path)
+        if isinstance(data, str) or data is None:
+            skipped.append(Skipped(f.path, data or "could not be fetched"))
+            continue
+        if f.changes is None:
+            skipped.append(Skipped(f.path, messages.SKIP_NO_PATCH))
+        inputs.append(FileInput(f.path, data, f.changes.added if f.changes else None))
+    results = await run_engine(env, inputs, config.rule_set())
+    findings = []
+    checked = 0
+    for result in results:
+        if result.skipped:
+            skipped.append(Skipped(result.path, result.skipped))
+            continue
+        checked += 1
+        findings.extend(result.findings)
+    sources = {}
+    for item in inputs:
+        if any(f.path == item.path for f in findings):
+            sources[item.path] = item.data.decode("utf-8-sig", errors="replace")
+    return Analysis(tuple(findings), tuple(skipped), files_checked=checked), sources
+
+
+def check_batch(items: Sequence[FileInput], rules: RuleSet) -> list[FileResult]:
+    """Worker-process entry point: the engine over a batch of files."""
+    return [check_source(i.path, i.data, rules, i.changed) for i in items]
+
+
+async def run_engine(env: JobEnv, inputs: Sequence[FileInput], rules: RuleSet
+                     ) -> list[FileResult]:
+    """The engine in the process pool, in one batch per worker: never on the event loop."""
+    if not inputs:
+        return []
+    if env.pool is None:
+        return check_batch(inputs, rules)
+    loop = asyncio.get_running_loop()
+    n = max(1, min(env.engine_workers, len(inputs)))
+    batches = [list(inputs[i::n]) for i in range(n)]
+    done = await asyncio.gather(*(loop.run_in_executor(env.pool, check_batch, b, rules)
+                                  for b in batches))
+    return sorted((r for batch in done for r in batch), key=lambda r: r.path)
+
+
+async def publish_review(gh: GitHubAPI, target: ReviewTarget, snapshot: PullRequestSnapshot,
+                         analysis: Analysis, sources: dict[str, str],
+                         config: PystdConfig) -> None:
+    """Post one COMMENT review with the new findings, unless there is nothing new."""
+    changes = {f.path: f.changes for f in snapshot.files if f.changes is not None}
+    if not any(f.path in changes for f in analysis.findings):
+        return
+    url_vars = {"owner": target.owner, "repo": target.repo, "number": target.number}
+    bodies = [c.get("body", "") async for c in gh.getiter(
+        "/repos/{owner}/{repo}/pulls/{number}/comments?per_page=100", url_vars)]
+    plan = build_review(analysis.findings, changes, sources, fingerprints_in(bodies),
+                        config.max_comments)
+    if not plan.worth_posting:
+        return
+    payload = {"commit_id": target.head_sha, "event": "COMMENT", "body": plan.body,
+               "comments": [c.payload() for c in plan.comments]}
+    url = "/repos/{owner}/{repo}/pulls/{number}/reviews"
+    try:
+        await gh.post(url, url_vars, data=payload)
+        return
+    except gidgethub.BadRequest as exc:
+        if int(exc.status_code) != 422 or not plan.comments:
+            raise
+        log.warning("review refused (%s); retrying without the refused comments %s",
+                    describe_error(exc), target.log_context())
+    # One comment GitHub cannot place sinks the whole review, and the 422 does not say
+    # which: keep single-line comments on added lines (always placeable), then none.
+    added = {f.path: f.changes.added for f in snapshot.files if f.changes is not None}
+    safe = [c.payload() for c in plan.comments
+            if c.start_line is None and c.line in added.get(c.path, frozenset())]
+    fallback_body = f"{plan.body}\n\n{messages.REVIEW_FALLBACK}"
+    for comments in ([safe] if safe and len(safe) < len(plan.comments) else []) + [[]]:
+        try:
+            await gh.post(url, url_vars, data={**payload, "comments": comments,
+                                               "body": fallback_body})
+            return
+        except gidgethub.BadRequest as exc:
+            if int(exc.status_code) != 422:
+                raise

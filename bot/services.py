@@ -1,0 +1,120 @@
+"""What the event handlers ask for: queue a review, a recheck from a comment, a re-run of
+a check. Each is a small async job on the queue; handlers only parse and call these."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import gidgethub
+from gidgethub.abc import GitHubAPI
+
+from bot.github import GitHubAccess, describe_error
+from bot.job import JobEnv, ReviewTarget, review_pull_request
+from bot.queue import JobQueue
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+RECHECK_ROLES = frozenset({"admin", "maintain", "write"})
+
+
+@dataclass
+class Services:
+    settings: Settings
+    access: GitHubAccess
+    env: JobEnv
+    queue: JobQueue
+
+    # -- reviews -----------------------------------------------------------------------
+
+    def schedule_review(self, target: ReviewTarget) -> None:
+        """Queue a review of a pull request head; a newer push replaces a waiting one."""
+        if not target.is_merge_group:
+            self.env.heads[target.key] = target.head_sha
+        self.queue.put(target.key if not target.is_merge_group else target.head_sha,
+                       lambda: self.run_review(target), target.log_context())
+
+    async def run_review(self, target: ReviewTarget) -> str:
+        gh = self.access.client(target.installation_id)
+        return await review_pull_request(gh, self.env, target, self.settings.job_timeout)
+
+    # -- /pystd recheck --------------------------------------------------------------
+
+    def schedule_recheck(self, installation_id: int, owner: str, repo: str, number: int,
+                         comment_id: int, commenter: str, delivery_id: str) -> None:
+        async def job() -> None:
+            gh = self.access.client(installation_id)
+            await self.recheck(gh, installation_id, owner, repo, number, comment_id,
+                               commenter, delivery_id)
+
+        self.queue.put(("recheck", delivery_id), job, f"recheck {owner}/{repo}#{number}")
+
+    async def recheck(self, gh: GitHubAPI, installation_id: int, owner: str, repo: str,
+                      number: int, comment_id: int, commenter: str, delivery_id: str) -> bool:
+        """Honour `/pystd recheck` from the PR author or a user with write access."""
+        repo_vars: dict[str, Any] = {"owner": owner, "repo": repo}
+        pr = await gh.getitem("/repos/{owner}/{repo}/pulls/{number}",
+                              {**repo_vars, "number": number})
+        allowed = commenter.lower() == str(pr["user"]["login"]).lower()
+        if not allowed:
+            allowed = await self._can_write(gh, repo_vars, commenter)
+        await self._react(gh, repo_vars, comment_id, "eyes" if allowed else "confused")
+        if not allowed:
+            log.info("recheck refused for %s on %s/%s#%d", commenter, owner, repo, number)
+            return False
+        target = ReviewTarget(installation_id, owner, repo, number, pr["head"]["sha"],
+                              pr["base"]["sha"], delivery_id)
+        self.env.heads[target.key] = target.head_sha
+        await review_pull_request(gh, self.env, target, self.settings.job_timeout)
+        return True
+
+    async def _can_write(self, gh: GitHubAPI, repo_vars: dict[str, Any], user: str) -> bool:
+        try:
+            data = await gh.getitem("/repos/{owner}/{repo}/collaborators/{user}/permission",
+                                    {**repo_vars, "user": user})
+        except gidgethub.BadRequest as exc:
+            if int(exc.status_code) in (403, 404):  # not a collaborator
+                return False
+            raise
+        role = str(data.get("role_name") or "")
+        return data.get("permission") in RECHECK_ROLES or role in RECHECK_ROLES
+
+    async def _react(self, gh: GitHubAPI, repo_vars: dict[str, Any], comment_id: int,
+                     content: str) -> None:
+        try:
+            await gh.post("/repos/{owner}/{repo}/issues/comments/{id}/reactions",
+                          {**repo_vars, "id": comment_id}, data={"content": content})
+        except gidgethub.HTTPException as exc:  # a missing reaction must not stop the run
+            log.warning("cannot add %s reaction: %s", content, describe_error(exc))
+
+    # -- re-run requested from the Checks tab ------------------------------------------
+
+    def schedule_rerun(self, installation_id: int, owner: str, repo: str, head_sha: str,
+                       pulls: list[dict[str, Any]], delivery_id: str) -> None:
+        async def job() -> None:
+            gh = self.access.client(installation_id)
+            for target in await self.rerun_targets(gh, installation_id, owner, repo,
+                                                   head_sha, pulls, delivery_id):
+                self.env.heads[target.key] = target.head_sha
+                await review_pull_request(gh, self.env, target, self.settings.job_timeout)
+
+        self.queue.put(("rerun", owner.lower(), repo.lower(), head_sha), job,
+                       f"rerun {owner}/{repo}@{head_sha[:12]}")
+
+    async def rerun_targets(self, gh: GitHubAPI, installation_id: int, owner: str,
+                            repo: str, head_sha: str, pulls: list[dict[str, Any]],
+                            delivery_id: str) -> list[ReviewTarget]:
+        """The pull requests whose head is `head_sha`. GitHub leaves `pull_requests` empty
+        for branches from forks, so then the open pull requests are searched."""
+        found = [p for p in pulls if p.get("head", {}).get("sha") == head_sha] or pulls
+        if not found:
+            found = [p async for p in gh.getiter(
+                "/repos/{owner}/{repo}/pulls?state=open&per_page=100",
+                {"owner": owner, "repo": repo}) if p["head"]["sha"] == head_sha]
+        return [
+            ReviewTarget(installation_id, owner, repo, int(p["number"]), head_sha,
+                         p["base"]["sha"], delivery_id)
+            for p in found
+        ]

@@ -1,0 +1,79 @@
+"""The App's settings, from the environment (prefix `PYSTD_`) or a `.env` file."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot import messages
+
+
+class SettingsError(Exception):
+    """The server cannot start with these settings; the message names what is wrong."""
+
+
+class Settings(BaseSettings):
+    """Everything `pystd serve` reads. Secrets are `SecretStr`: never printed or logged."""
+
+    model_config = SettingsConfigDict(env_prefix="PYSTD_", env_file=".env", extra="ignore")
+
+    app_id: int | None = None
+    private_key: SecretStr | None = None  # PEM text (newlines may be written as \n)
+    private_key_path: Path | None = None
+    webhook_secret: SecretStr | None = None
+    github_api_url: str = "https://api.github.com"
+    host: str = "0.0.0.0"  # noqa: S104 - a server in a container listens on every interface
+    port: Annotated[int, Field(ge=1, le=65535)] = 8080
+    redis_url: str | None = None
+    log_level: str = "INFO"
+    # Tuning; the defaults suit one small container.
+    workers: Annotated[int, Field(ge=0)] = 0  # engine processes (0: one per CPU)
+    concurrent_jobs: Annotated[int, Field(ge=1)] = 4
+    request_timeout: Annotated[float, Field(gt=0)] = 15.0  # seconds per GitHub call
+    job_timeout: Annotated[float, Field(gt=0)] = 300.0  # seconds per pull request
+    blob_concurrency: Annotated[int, Field(ge=1)] = 8
+    blob_cache_bytes: Annotated[int, Field(ge=0)] = 64 * 1024 * 1024
+    writes_per_minute: Annotated[int, Field(ge=1)] = 80  # GitHub's secondary rate limit
+
+    def missing(self) -> list[str]:
+        """The required settings that are not set, by environment variable name."""
+        absent = []
+        if self.app_id is None:
+            absent.append("PYSTD_APP_ID")
+        if self.private_key is None and self.private_key_path is None:
+            absent.append("PYSTD_PRIVATE_KEY or PYSTD_PRIVATE_KEY_PATH")
+        if self.webhook_secret is None or not self.webhook_secret.get_secret_value():
+            absent.append("PYSTD_WEBHOOK_SECRET")
+        return absent
+
+    def check(self) -> None:
+        """Raise SettingsError naming what is missing or unreadable."""
+        absent = self.missing()
+        if absent:
+            raise SettingsError(messages.SERVE_MISSING_SETTINGS.format(names=", ".join(absent)))
+        self.private_key_pem()
+
+    def private_key_pem(self) -> str:
+        """The App's private key as PEM text, from the setting or the file."""
+        if self.private_key is not None:
+            pem = self.private_key.get_secret_value().replace("\\n", "\n")
+        elif self.private_key_path is not None:
+            try:
+                pem = self.private_key_path.read_text(encoding="ascii")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise SettingsError(
+                    messages.SERVE_BAD_KEY_FILE.format(path=self.private_key_path, reason=exc)
+                ) from None
+        else:
+            raise SettingsError(messages.SERVE_MISSING_SETTINGS.format(names="PYSTD_PRIVATE_KEY"))
+        if "PRIVATE KEY-----" not in pem:
+            raise SettingsError(messages.SERVE_KEY_NOT_PEM)
+        return pem
+
+    @property
+    def engine_workers(self) -> int:
+        return self.workers or os.cpu_count() or 1

@@ -1,0 +1,175 @@
+"""Fetching what a review needs from GitHub: the pull request's files and patches, the
+contents of the changed files by blob sha, and the repository configuration from the
+BASE commit. Raw GitHub JSON stops here; the rest of the bot sees frozen dataclasses."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import gidgethub
+from cachetools import LRUCache
+from gidgethub.abc import GitHubAPI
+
+from bot.diff import DiffError, FileChanges, patch_changes
+from rules.config import CONFIG_FILES, ConfigError, PystdConfig, config_from_texts
+from rules.runner import is_checkable
+
+MAX_FILES = 3000  # GitHub lists at most 3000 files of a pull request (limits.json)
+CHECKED_STATUSES = frozenset({"added", "modified", "renamed", "changed", "copied"})
+
+
+@dataclass(frozen=True)
+class ChangedFile:
+    """One file of a pull request, as GitHub listed it."""
+
+    path: str
+    status: str
+    sha: str | None
+    changes: FileChanges | None  # None when GitHub omitted the patch (binary, huge diff)
+    previous_path: str | None = None
+    patch_error: str | None = None
+
+
+@dataclass(frozen=True)
+class PullRequestSnapshot:
+    """The files of a pull request at one head sha."""
+
+    owner: str
+    repo: str
+    number: int
+    head_sha: str
+    base_sha: str
+    files: tuple[ChangedFile, ...]
+    truncated: bool = False  # more than GitHub's 3000 listed files
+
+    @property
+    def checkable(self) -> tuple[ChangedFile, ...]:
+        """Python and template files that were added, modified or renamed."""
+        return tuple(
+            f for f in self.files
+            if f.status in CHECKED_STATUSES and f.sha and is_checkable(f.path)
+        )
+
+
+def changed_file(entry: dict[str, object]) -> ChangedFile:
+    """A ChangedFile from one entry of GitHub's list-files answer."""
+    path = str(entry["filename"])
+    patch = entry.get("patch")
+    changes, error = None, None
+    if isinstance(patch, str):
+        try:
+            changes = patch_changes(path, patch)
+        except DiffError as exc:
+            error = str(exc)
+    previous = entry.get("previous_filename")
+    return ChangedFile(
+        path=path, status=str(entry.get("status", "modified")),
+        sha=str(entry["sha"]) if entry.get("sha") else None, changes=changes,
+        previous_path=str(previous) if previous else None, patch_error=error,
+    )
+
+
+async def fetch_files(gh: GitHubAPI, owner: str, repo: str, number: int
+                      ) -> tuple[tuple[ChangedFile, ...], bool]:
+    """Every file of the pull request (100 per page), up to GitHub's 3000."""
+    files: list[ChangedFile] = []
+    url = "/repos/{owner}/{repo}/pulls/{number}/files?per_page=100"
+    async for entry in gh.getiter(url, {"owner": owner, "repo": repo, "number": number}):
+        files.append(changed_file(entry))
+        if len(files) >= MAX_FILES:
+            break
+    return tuple(files), len(files) >= MAX_FILES
+
+
+class BlobCache:
+    """File contents by blob sha, bounded by total bytes (a sha never changes content)."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self._cache: LRUCache[str, bytes] = LRUCache(maxsize=max(max_bytes, 1), getsizeof=len)
+        self.max_bytes = max_bytes
+
+    def get(self, sha: str) -> bytes | None:
+        return self._cache.get(sha)
+
+    def put(self, sha: str, data: bytes) -> None:
+        if 0 < len(data) <= self.max_bytes:
+            self._cache[sha] = data
+
+
+async def fetch_blobs(gh: GitHubAPI, owner: str, repo: str, files: Sequence[ChangedFile],
+                      cache: BlobCache, concurrency: int) -> dict[str, bytes | str]:
+    """Contents of `files` by path; a file that could not be fetched maps to the reason."""
+    limit = asyncio.Semaphore(concurrency)
+
+    async def one(f: ChangedFile) -> tuple[str, bytes | str]:
+        assert f.sha is not None
+        cached = cache.get(f.sha)
+        if cached is not None:
+            return f.path, cached
+        async with limit:
+            try:
+                blob = await gh.getitem("/repos/{owner}/{repo}/git/blobs/{sha}",
+                                        {"owner": owner, "repo": repo, "sha": f.sha})
+            except gidgethub.HTTPException as exc:
+                return f.path, f"could not be fetched (GitHub answered {int(exc.status_code)})"
+        try:
+            data = base64.b64decode(blob.get("content", ""), validate=False)
+        except (binascii.Error, ValueError):
+            return f.path, "could not be decoded"
+        cache.put(f.sha, data)
+        return f.path, data
+
+    return dict(await asyncio.gather(*(one(f) for f in files)))
+
+
+async def fetch_config(gh: GitHubAPI, owner: str, repo: str, ref: str
+                       ) -> tuple[PystdConfig, str | None, str | None]:
+    """The repository's configuration at `ref` (the base commit).
+
+    Returns (config, the file it came from, an error for the summary). A broken
+    configuration never crashes the run: the defaults apply and the error is shown.
+    """
+    texts: dict[str, str] = {}
+    for name in CONFIG_FILES:
+        text = await _file_at(gh, owner, repo, name, ref)
+        if text is None:
+            continue
+        texts[name] = text
+        if name == "pyproject.toml" and "[tool.pystd" not in text:
+            continue  # no table here: fall through to .github/pystd.toml
+        break
+    try:
+        config, source = config_from_texts(texts)
+    except ConfigError as exc:
+        return PystdConfig(), None, str(exc)
+    return config, source, None
+
+
+async def _file_at(gh: GitHubAPI, owner: str, repo: str, path: str, ref: str) -> str | None:
+    try:
+        data = await gh.getitem("/repos/{owner}/{repo}/contents/{+path}{?ref}",
+                                {"owner": owner, "repo": repo, "path": path, "ref": ref})
+    except gidgethub.BadRequest as exc:
+        if int(exc.status_code) == 404:
+            return None
+        raise
+    if not isinstance(data, dict) or data.get("type", "file") != "file":
+        return None
+    try:
+        return base64.b64decode(data.get("content", "")).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+
+
+async def fetch_compare_files(gh: GitHubAPI, owner: str, repo: str, base: str, head: str
+                              ) -> tuple[tuple[ChangedFile, ...], bool]:
+    """The files changed between two commits (a merge group's base and head)."""
+    data = await gh.getitem("/repos/{owner}/{repo}/compare/{basehead}",
+                            {"owner": owner, "repo": repo, "basehead": f"{base}...{head}"})
+    entries = data.get("files") or []
+    files = tuple(changed_file(e) for e in entries[:MAX_FILES])
+    return files, len(entries) >= MAX_FILES
