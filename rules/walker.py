@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import libcst as cst
 
@@ -59,16 +60,27 @@ def _child_fields(node_type: type) -> tuple[str, ...]:
     return names
 
 
+_IS_NODE: dict[type, bool] = {}
+
+
+def _is_node_type(value_type: type) -> bool:
+    known = _IS_NODE.get(value_type)
+    if known is None:  # libcst nodes are ABC subclasses: cache the slow isinstance check
+        known = _IS_NODE[value_type] = issubclass(value_type, cst.CSTNode)
+    return known
+
+
 def _children(node: cst.CSTNode) -> list[cst.CSTNode]:
     out: list[cst.CSTNode] = []
     for name in _child_fields(type(node)):
         value = getattr(node, name)
-        if isinstance(value, cst.CSTNode):
-            out.append(value)
-        elif type(value) is tuple or type(value) is list:
+        value_type = type(value)
+        if value_type is tuple or value_type is list:
             for item in value:
-                if isinstance(item, cst.CSTNode):
+                if _is_node_type(type(item)):
                     out.append(item)
+        elif _is_node_type(value_type):
+            out.append(value)
     return out
 
 
@@ -85,6 +97,8 @@ def _dispatch_table(rules: Sequence[Rule], prefix: str) -> dict[str, list[Callba
 
 
 _LEAVE = object()
+_SCOPES = frozenset({cst.FunctionDef, cst.Lambda})
+_IMPORTS = frozenset({cst.Import, cst.ImportFrom})
 
 
 def walk(module: cst.Module, ctx: FileContext, rules: Sequence[Rule]) -> None:
@@ -98,28 +112,27 @@ def walk(module: cst.Module, ctx: FileContext, rules: Sequence[Rule]) -> None:
     leaves = _dispatch_table(rules, "leave_")
     ancestors = ctx.ancestors
     scopes = ctx.scopes
-    stack: list[object] = [module]
+    stack: list[Any] = [module]
     pop, push = stack.pop, stack.append
     while stack:
-        item = pop()
-        if item is _LEAVE:
+        node = pop()
+        if node is _LEAVE:
             node = pop()
-            assert isinstance(node, cst.CSTNode)
-            for cb in leaves.get(type(node).__name__, ()):
+            node_type = type(node)
+            for cb in leaves.get(node_type.__name__, ()):
                 cb(node)
-            if isinstance(node, (cst.FunctionDef, cst.Lambda)):
+            if node_type in _SCOPES:
                 scopes.pop()
             ancestors.pop()
             continue
-        node = item
-        assert isinstance(node, cst.CSTNode)
+        node_type = type(node)
         ancestors.append(node)
-        if isinstance(node, (cst.FunctionDef, cst.Lambda)):
+        if node_type in _SCOPES:
             scopes.append(node)
-        elif isinstance(node, (cst.Import, cst.ImportFrom)) and len(ancestors) > 3:
+        elif node_type in _IMPORTS and len(ancestors) > 3:
             ctx.add_import(node)
         descend = True
-        for cb in visits.get(type(node).__name__, ()):
+        for cb in visits.get(node_type.__name__, ()):
             if cb(node) is False:
                 descend = False
         push(node)
