@@ -1,0 +1,408 @@
+"""End to end: a signed delivery in, a review and a completed check run out, against the
+fake GitHub (a real server on 127.0.0.1 that answers as GitHub documents)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from bot import messages
+from bot.app import create_app
+from bot.github import InstallationClient
+from bot.settings import Settings, SettingsError
+from bot.webhooks import SERVICES
+from tests.github_fake import APP_ID, FakeFile, FakeGitHub
+
+OWNER, REPO = "Codertocat", "Hello-World"
+BASE, HEAD, HEAD2 = "b" * 40, "a" * 40, "c" * 40
+
+OLD_VIEWS = 'import time\n\n\nasync def old():\n    time.sleep(1)\n'
+NEW_VIEWS = OLD_VIEWS + '\n\nasync def new():\n    time.sleep(2)\n'
+
+
+@pytest.fixture
+def settings(fake_github: FakeGitHub, app_private_key_pem: str, webhook_secret: str) -> Settings:
+    return Settings(app_id=APP_ID, private_key=app_private_key_pem, webhook_secret=webhook_secret,
+                    github_api_url=fake_github.url, concurrent_jobs=2, request_timeout=5,
+                    _env_file=None)
+
+
+@pytest.fixture
+async def bot(aiohttp_client: Callable[..., Any], settings: Settings) -> AsyncIterator[TestClient]:
+    client = await aiohttp_client(create_app(settings, engine_in_process=True))
+    yield client
+
+
+async def settle(bot: TestClient) -> None:
+    """Wait until every queued job has finished."""
+    await bot.app[SERVICES].queue.join()
+
+
+def add_pr(gh: FakeGitHub, files: list[FakeFile] | None = None, **kwargs: Any) -> None:
+    gh.add_pull_request(
+        OWNER, REPO, 1, head_sha=HEAD, base_sha=BASE, author="octocat",
+        files=files if files is not None else [
+            FakeFile("app/views.py", content=NEW_VIEWS, base_content=OLD_VIEWS)],
+        **kwargs,
+    )
+
+
+async def send(bot: TestClient, delivery: Callable[..., Any], gh: FakeGitHub, event: str,
+               file: str, overrides: dict[str, Any] | None = None, delivery_id: str | None = None,
+               ) -> Any:
+    headers, body = delivery(event, file, overrides=overrides, delivery_id=delivery_id)
+    return await bot.post("/webhook", data=body, headers=headers)
+
+
+async def open_pr(bot, delivery, gh, delivery_id=None):
+    return await send(bot, delivery, gh, "pull_request", "opened.payload.json",
+                      gh.pull_request_overrides(OWNER, REPO, 1), delivery_id)
+
+
+def only_run(gh: FakeGitHub):
+    (run,) = gh.check_runs(OWNER, REPO)
+    return run
+
+
+# -- the happy path ------------------------------------------------------------------------
+
+async def test_opened_pr_gets_a_review_on_changed_lines_and_a_failing_check(
+        bot, delivery, fake_github):
+    add_pr(fake_github)
+    response = await open_pr(bot, delivery, fake_github)
+    assert response.status == 202
+    await settle(bot)
+    run = only_run(fake_github)
+    assert (run.status, run.conclusion, run.title) == ("completed", "failure", "1 error")
+    assert [a["start_line"] for a in run.annotations] == [9]
+    assert "PYS101 blocking-call-in-async" in run.summary
+    (review,) = fake_github.reviews(OWNER, REPO, 1)
+    assert (review.event, review.state, review.commit_id) == ("COMMENT", "COMMENTED", HEAD)
+    comments = fake_github.review_comments(OWNER, REPO, 1)
+    # Line 5 has the same problem but did not change: no comment there.
+    assert [(c.path, c.line) for c in comments] == [("app/views.py", 9)]
+    assert "```suggestion\n    await asyncio.sleep(2)\n```" in comments[0].body
+    assert "import asyncio" in comments[0].body
+    assert "<!-- pystd:fingerprint " in comments[0].body
+
+
+async def test_clean_pr_passes_without_a_review(bot, delivery, fake_github):
+    clean = "import asyncio\n\n\nasync def f():\n    await asyncio.sleep(1)\n"
+    add_pr(fake_github, [FakeFile("app/ok.py", status="added", content=clean)])
+    await open_pr(bot, delivery, fake_github)
+    await settle(bot)
+    run = only_run(fake_github)
+    assert (run.conclusion, run.title) == ("success", messages.CHECK_TITLE_CLEAN)
+    assert fake_github.reviews(OWNER, REPO, 1) == []
+
+
+async def test_engine_runs_in_worker_processes(aiohttp_client, settings, delivery, fake_github):
+    bot = await aiohttp_client(create_app(settings.model_copy(update={"workers": 2})))
+    add_pr(fake_github)
+    await open_pr(bot, delivery, fake_github)
+    await settle(bot)
+    assert only_run(fake_github).conclusion == "failure"
+
+
+# -- intake ----------------------------------------------------------------------------------
+
+async def test_redelivery_is_not_run_twice(bot, delivery, fake_github):
+    add_pr(fake_github)
+    first = await open_pr(bot, delivery, fake_github, delivery_id="d-1")
+    again = await open_pr(bot, delivery, fake_github, delivery_id="d-1")
+    assert (first.status, again.status) == (202, 200)
+    await settle(bot)
+    assert len(fake_github.check_runs(OWNER, REPO)) == 1
+
+
+async def test_bad_or_missing_signature_is_401(bot, delivery, fake_github):
+    add_pr(fake_github)
+    headers, body = delivery("pull_request", "opened.payload.json",
+                             overrides=fake_github.pull_request_overrides(OWNER, REPO, 1))
+    forged = dict(headers, **{"X-Hub-Signature-256": "sha256=" + "0" * 64})
+    assert (await bot.post("/webhook", data=body, headers=forged)).status == 401
+    unsigned = {k: v for k, v in headers.items() if k != "X-Hub-Signature-256"}
+    assert (await bot.post("/webhook", data=body, headers=unsigned)).status == 401
+    await settle(bot)
+    assert fake_github.check_runs(OWNER, REPO) == []
+
+
+async def test_malformed_json_is_400(bot, webhook_secret):
+    import hashlib
+    import hmac
+
+    body = b'{"action": "opened", '
+    sig = "sha256=" + hmac.new(webhook_secret.encode(), body, hashlib.sha256).hexdigest()
+    response = await bot.post("/webhook", data=body, headers={
+        "X-Hub-Signature-256": sig, "X-GitHub-Event": "pull_request",
+        "X-GitHub-Delivery": "m-1", "Content-Type": "application/json"})
+    assert response.status == 400
+    assert "malformed" in (await response.json())["error"]
+
+
+async def test_signed_payload_missing_fields_is_400(bot, webhook_secret):
+    import hashlib
+    import hmac
+
+    body = json.dumps({"action": "opened"}).encode()
+    sig = "sha256=" + hmac.new(webhook_secret.encode(), body, hashlib.sha256).hexdigest()
+    response = await bot.post("/webhook", data=body, headers={
+        "X-Hub-Signature-256": sig, "X-GitHub-Event": "pull_request",
+        "X-GitHub-Delivery": "m-2", "Content-Type": "application/json"})
+    assert response.status == 400
+
+
+async def test_ping_and_health_and_metrics(bot, delivery, fake_github):
+    response = await send(bot, delivery, fake_github, "ping", "payload.json")
+    assert response.status == 200
+    assert (await bot.get("/healthz")).status == 200
+    text = await (await bot.get("/metrics")).text()
+    assert 'pystd_webhook_deliveries_total{outcome="ping"} 1.0' in text
+
+
+async def test_closed_pr_is_ignored(bot, delivery, fake_github):
+    add_pr(fake_github)
+    fake_github.close_pull_request(OWNER, REPO, 1)
+    response = await send(bot, delivery, fake_github, "pull_request", "closed.payload.json",
+                          fake_github.pull_request_overrides(OWNER, REPO, 1))
+    assert response.status == 200
+    await settle(bot)
+    assert fake_github.check_runs(OWNER, REPO) == []
+
+
+# -- what a pull request may contain -------------------------------------------------------------
+
+async def test_pr_of_250_files_is_paginated(bot, delivery, fake_github):
+    files = [FakeFile(f"pkg/m{i:03}.py", status="added",
+                      content=f"import time\n\n\nasync def f{i}():\n    time.sleep({i})\n")
+             for i in range(250)]
+    add_pr(fake_github, files)
+    await open_pr(bot, delivery, fake_github)
+    await settle(bot)
+    pages = fake_github.calls("GET", r"/files$")
+    assert len(pages) == 3
+    run = only_run(fake_github)
+    assert len(run.annotations) == 250  # 5 PATCHes of 50
+    assert run.updates == 5
+    # max-comments (30) inline; the other 220 are counted in the review body.
+    assert len(fake_github.review_comments(OWNER, REPO, 1)) == 30
+    (review,) = fake_github.reviews(OWNER, REPO, 1)
+    assert "220 more finding(s)" in review.body
+
+
+async def test_file_without_patch_is_checked_whole_and_only_annotated(bot, delivery, fake_github):
+    add_pr(fake_github, [FakeFile("big.py", content=NEW_VIEWS, base_content=OLD_VIEWS,
+                                  patch=None)])
+    await open_pr(bot, delivery, fake_github)
+    await settle(bot)
+    run = only_run(fake_github)
+    assert sorted(a["start_line"] for a in run.annotations) == [5, 9]
+    assert "GitHub sent no diff" in run.summary
+    assert fake_github.review_comments(OWNER, REPO, 1) == []
+
+
+async def test_binary_deleted_renamed_and_unparsable_files(bot, delivery, fake_github):
+    add_pr(fake_github, [
+        FakeFile("logo.py", status="added", content=b"\x89PNG\x00\x00", binary=True, patch=None),
+        FakeFile("gone.py", status="removed", base_content=OLD_VIEWS),
+        FakeFile("new_name.py", status="renamed", previous_filename="old_name.py",
+                 content=NEW_VIEWS, base_content=OLD_VIEWS),
+        FakeFile("broken.py", status="added", content="def f(:\n    pass\n"),
+        FakeFile("README.md", status="added", content="# hi\n"),
+    ])
+    await open_pr(bot, delivery, fake_github)
+    await settle(bot)
+    run = only_run(fake_github)
+    assert run.conclusion == "failure"
+    by_path = {(a["path"], a["start_line"]) for a in run.annotations}
+    assert ("new_name.py", 9) in by_path  # the renamed file's changed line
+    assert ("broken.py", 1) in by_path  # PYS000, info
+    assert not any(p in ("gone.py", "README.md") for p, _ in by_path)
+    assert "`logo.py`: binary file" in run.summary
+
+
+# -- GitHub misbehaving ----------------------------------------------------------------------------
+
+@pytest.fixture
+def no_sleep(monkeypatch):
+    waits: list[float] = []
+
+    async def sleep(self, seconds: float) -> None:
+        waits.append(seconds)
+
+    monkeypatch.setattr(InstallationClient, "sleep", sleep)
+    return waits
+
+
+async def test_github_500_then_200_is_retried(bot, delivery, fake_github, no_sleep):
+    add_pr(fake_github)
+    fake_github.fail_next("GET", r"/files$", 500)
+    await open_pr(bot, delivery, fake_github)
+    await settle(bot)
+    assert only_run(fake_github).conclusion == "failure"
+    assert len(no_sleep) == 1
+
+
+async def test_secondary_rate_limit_is_waited_out(bot, delivery, fake_github, no_sleep):
+    add_pr(fake_github)
+    fake_github.fail_next("POST", r"/reviews$", 403, headers={"Retry-After": "7"})
+    await open_pr(bot, delivery, fake_github)
+    await settle(bot)
+    assert 7.0 in no_sleep
+    assert len(fake_github.reviews(OWNER, REPO, 1)) == 1
+    fake_github.take_violations()  # the refused first attempt
+
+
+async def test_github_down_completes_the_run_neutral(bot, delivery, fake_github, no_sleep):
+    add_pr(fake_github)
+    fake_github.fail_next("GET", r"/files$", 502, times=10)
+    await open_pr(bot, delivery, fake_github)
+    await settle(bot)
+    run = only_run(fake_github)
+    assert (run.status, run.conclusion) == ("completed", "neutral")
+    assert "502" in run.summary
+    assert "/pystd recheck" in run.summary
+
+
+async def test_expired_token_is_refreshed(bot, delivery, fake_github):
+    add_pr(fake_github)
+    await open_pr(bot, delivery, fake_github)
+    await settle(bot)
+    fake_github.expire_tokens()
+    fake_github.move_head(OWNER, REPO, 1, HEAD2)
+    await send(bot, delivery, fake_github, "pull_request", "synchronize.payload.json",
+               fake_github.pull_request_overrides(OWNER, REPO, 1))
+    await settle(bot)
+    runs = fake_github.check_runs(OWNER, REPO)
+    assert [r.status for r in runs] == ["completed", "completed"]
+    assert len(fake_github.calls("POST", r"/access_tokens$")) == 2
+
+
+# -- pushes ------------------------------------------------------------------------------------------
+
+async def test_push_does_not_repeat_comments(bot, delivery, fake_github):
+    add_pr(fake_github)
+    await open_pr(bot, delivery, fake_github)
+    await settle(bot)
+    moved = NEW_VIEWS.replace("import time\n", "import time\nimport os\n")
+    fake_github.move_head(OWNER, REPO, 1, HEAD2, files=[
+        FakeFile("app/views.py", content=moved, base_content=OLD_VIEWS)])
+    await send(bot, delivery, fake_github, "pull_request", "synchronize.payload.json",
+               fake_github.pull_request_overrides(OWNER, REPO, 1))
+    await settle(bot)
+    # The finding moved to line 10 but is the same: still one comment, one review.
+    assert len(fake_github.review_comments(OWNER, REPO, 1)) == 1
+    assert len(fake_github.reviews(OWNER, REPO, 1)) == 1
+    assert [r.conclusion for r in fake_github.check_runs(OWNER, REPO)] == ["failure", "failure"]
+
+
+async def test_stale_head_result_is_dropped(bot, delivery, fake_github):
+    add_pr(fake_github)
+    fake_github.latency = 0.05
+    await open_pr(bot, delivery, fake_github)
+    while not fake_github.check_runs(OWNER, REPO):  # the first run has started
+        await asyncio.sleep(0.01)
+    fake_github.move_head(OWNER, REPO, 1, HEAD2)
+    await send(bot, delivery, fake_github, "pull_request", "synchronize.payload.json",
+               fake_github.pull_request_overrides(OWNER, REPO, 1))
+    await settle(bot)
+    runs = {r.head_sha: r for r in fake_github.check_runs(OWNER, REPO)}
+    assert (runs[HEAD].conclusion, runs[HEAD].title) == ("neutral", messages.CHECK_TITLE_STALE)
+    assert runs[HEAD2].conclusion == "failure"
+    assert [r.commit_id for r in fake_github.reviews(OWNER, REPO, 1)] == [HEAD2]
+
+
+# -- configuration ---------------------------------------------------------------------------------------
+
+async def test_config_is_read_from_the_base_commit(bot, delivery, fake_github):
+    add_pr(fake_github, [
+        FakeFile("app/views.py", content=NEW_VIEWS, base_content=OLD_VIEWS),
+        FakeFile(".github/pystd.toml", content='select = []\n',
+                 base_content='fail-on = "never"\n'),
+    ], base_files={".github/pystd.toml": 'fail-on = "never"\n'})
+    await open_pr(bot, delivery, fake_github)
+    await settle(bot)
+    run = only_run(fake_github)
+    # The PR tried to select nothing; the base says never fail: findings, but success.
+    assert (run.conclusion, len(run.annotations)) == ("success", 1)
+    (contents,) = [c for c in fake_github.calls("GET", r"/contents/") if "pystd" in c.path]
+    assert contents.query.get("ref") == BASE
+
+
+async def test_bad_config_is_shown_not_crashed(bot, delivery, fake_github):
+    add_pr(fake_github, base_files={"pyproject.toml": "[tool.pystd]\nselct = []\n"})
+    await open_pr(bot, delivery, fake_github)
+    await settle(bot)
+    run = only_run(fake_github)
+    assert run.conclusion == "failure"
+    assert "unknown key 'selct'" in run.summary
+
+
+# -- /pystd recheck and re-runs -------------------------------------------------------------------
+
+async def recheck(bot, delivery, gh, user: str, body: str = "/pystd recheck") -> Any:
+    comment_id = gh.add_issue_comment(OWNER, REPO, 1, body, user=user)
+    response = await send(bot, delivery, gh, "issue_comment", "created.payload.json",
+                          gh.issue_comment_overrides(OWNER, REPO, comment_id))
+    await settle(bot)
+    return comment_id, response
+
+
+async def test_recheck_from_read_only_user_is_refused(bot, delivery, fake_github):
+    add_pr(fake_github)
+    fake_github.set_permission(OWNER, REPO, "visitor", "read")
+    comment_id, response = await recheck(bot, delivery, fake_github, "visitor")
+    assert response.status == 202
+    assert fake_github.reactions(OWNER, REPO, comment_id) == ["confused"]
+    assert fake_github.check_runs(OWNER, REPO) == []
+
+
+@pytest.mark.parametrize(("user", "permission"), [("maintainer", "write"), ("octocat", None)])
+async def test_recheck_from_writer_or_author_runs(bot, delivery, fake_github, user, permission):
+    add_pr(fake_github)
+    if permission:
+        fake_github.set_permission(OWNER, REPO, user, permission)
+    comment_id, _ = await recheck(bot, delivery, fake_github, user, "/PYSTD Recheck\nplease")
+    assert fake_github.reactions(OWNER, REPO, comment_id) == ["eyes"]
+    assert only_run(fake_github).conclusion == "failure"
+
+
+async def test_other_comments_are_ignored(bot, delivery, fake_github):
+    add_pr(fake_github)
+    _, response = await recheck(bot, delivery, fake_github, "octocat", "looks good, recheck later")
+    assert response.status == 200
+    assert fake_github.check_runs(OWNER, REPO) == []
+
+
+async def test_check_suite_rerequested_from_a_fork_finds_the_pr(bot, delivery, fake_github):
+    add_pr(fake_github, fork_owner="forker")
+    response = await send(bot, delivery, fake_github, "check_suite", "rerequested.payload.json",
+                          fake_github.check_suite_overrides(OWNER, REPO, HEAD))
+    assert response.status == 202
+    await settle(bot)
+    assert only_run(fake_github).conclusion == "failure"
+    assert fake_github.calls("GET", r"/pulls$")  # searched the open pull requests
+
+
+# -- settings ------------------------------------------------------------------------------------
+
+def test_serve_refuses_to_start_without_secrets(monkeypatch):
+    for name in ("PYSTD_APP_ID", "PYSTD_PRIVATE_KEY", "PYSTD_PRIVATE_KEY_PATH",
+                 "PYSTD_WEBHOOK_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(SettingsError) as err:
+        Settings(_env_file=None).check()
+    assert "PYSTD_APP_ID" in str(err.value) and "PYSTD_WEBHOOK_SECRET" in str(err.value)
+
+
+def test_private_key_from_a_path(tmp_path, app_private_key_pem):
+    key = tmp_path / "app.pem"
+    key.write_text(app_private_key_pem)
+    settings = Settings(app_id=1, private_key_path=key, webhook_secret="s", _env_file=None)
+    assert settings.private_key_pem() == app_private_key_pem
+    assert "BEGIN" not in repr(settings)  # secrets never printed
