@@ -301,15 +301,26 @@ async def test_push_does_not_repeat_comments(bot, delivery, fake_github):
     assert [r.conclusion for r in fake_github.check_runs(OWNER, REPO)] == ["failure", "failure"]
 
 
-async def test_stale_head_result_is_dropped(bot, delivery, fake_github):
+async def test_stale_head_result_is_dropped(bot: TestClient, delivery, fake_github, monkeypatch):
+    from bot import job
+
+    started, proceed = asyncio.Event(), asyncio.Event()
+    real_fetch = job.fetch_files
+
+    async def fetch_files(gh, owner, repo, number):
+        if not started.is_set():  # hold the first run until the push has arrived
+            started.set()
+            await proceed.wait()
+        return await real_fetch(gh, owner, repo, number)
+
+    monkeypatch.setattr(job, "fetch_files", fetch_files)
     add_pr(fake_github)
-    fake_github.latency = 0.05
     await open_pr(bot, delivery, fake_github)
-    while not fake_github.check_runs(OWNER, REPO):  # the first run has started
-        await asyncio.sleep(0.01)
+    await started.wait()
     fake_github.move_head(OWNER, REPO, 1, HEAD2)
     await send(bot, delivery, fake_github, "pull_request", "synchronize.payload.json",
                fake_github.pull_request_overrides(OWNER, REPO, 1))
+    proceed.set()
     await settle(bot)
     runs = {r.head_sha: r for r in fake_github.check_runs(OWNER, REPO)}
     assert (runs[HEAD].conclusion, runs[HEAD].title) == ("neutral", messages.CHECK_TITLE_STALE)
