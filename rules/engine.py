@@ -213,6 +213,8 @@ def _load_rule_modules() -> None:
     import rules.fastapi
     import rules.flask
     import rules.general
+    import rules.ninja
+    import rules.starlette
     import rules.syntax
     import rules.templates  # noqa: F401
 

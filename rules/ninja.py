@@ -1,0 +1,3 @@
+"""PYS6xx: Django Ninja rules."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""PYS5xx: Starlette rules."""
+
+from __future__ import annotations
