@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint install bench clean
+.PHONY: run test lint install bench docs clean
 
 $(BIN)/pystd: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,9 @@ bench: install
 	bash bench/corpus.sh
 	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	$(BIN)/python bench/engine.py .bench/corpus
+
+docs: install
+	$(BIN)/pystd rule --markdown > docs/rules.md
 
 clean:
 	rm -rf $(VENV) .bench .pytest_cache .ruff_cache

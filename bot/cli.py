@@ -51,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     rule = sub.add_parser("rule", help="list the rules, or show one rule's documentation")
     rule.add_argument("code", nargs="?", help="a rule code such as PYS205")
+    rule.add_argument("--markdown", action="store_true",
+                      help="print every rule's documentation as Markdown (docs/rules.md)")
     sub.add_parser("serve", help="run the GitHub App's webhook server (settings: PYSTD_*)")
     return parser
 
@@ -62,7 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_check(args)
         if args.command == "serve":
             return run_serve()
-        return run_rule(args.code)
+        return run_rule(args.code, markdown=args.markdown)
     except (UsageError, ConfigError) as exc:
         message = str(exc)
         if isinstance(exc, ConfigError):
@@ -103,11 +105,16 @@ def run_serve() -> int:
 
 # -- pystd rule --------------------------------------------------------------------------
 
-def run_rule(code: str | None) -> int:
+def run_rule(code: str | None, *, markdown: bool = False) -> int:
+    from rules.docs import one_line, rules_markdown
+
     rules = all_rules()
+    if markdown:
+        print(rules_markdown(), end="")
+        return EXIT_CLEAN
     if code is None:
         for cls in rules.values():
-            print(f"{cls.code}  {cls.name:<36} {cls.severity:<8} {cls.message}")
+            print(f"{cls.code}  {cls.name:<36} {cls.severity:<8} {one_line(cls.message)}")
         return EXIT_CLEAN
     cls = rules.get(code.upper())
     if cls is None:
