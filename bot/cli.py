@@ -130,6 +130,8 @@ class Plan:
     """What `check` will look at: the files, and for each the changed lines (None: all)."""
 
     files: list[tuple[Path, frozenset[int] | None]]
+    # With --diff: every changed path (status, previous path), for change-level rules.
+    changed: list[tuple[Path, str, str | None]] | None = None
 
 
 def run_check(args: argparse.Namespace) -> int:
@@ -160,12 +162,37 @@ def run_check(args: argparse.Namespace) -> int:
             continue
         items.append(FileInput(rel, data, changed))
     results = check_inputs(items, rules, args.jobs)
+    if plan.changed is not None:
+        results = _with_change_findings(results, items, plan, cwd, rules)
     color = args.color == "always" or (args.color == "auto" and sys.stdout.isatty()
                                        and "NO_COLOR" not in os.environ)
     output = render(results, args.format, rules=rules, read_source=_reader(cwd), color=color)
     if output:
         print(output)
     return exit_code(results, config, rules)
+
+
+def _with_change_findings(results: list[FileResult], items: list[FileInput], plan: Plan,
+                          cwd: Path, rules: RuleSet) -> list[FileResult]:
+    """Run the change-level rules over the whole diff and merge their findings."""
+    from rules.change import Change, ChangedPath, check_change
+
+    inputs = {i.path: i for i in items}
+    paths = []
+    for path, status, previous in plan.changed or []:
+        rel = _relative(path, cwd)
+        item = inputs.get(rel)
+        text = item.data.decode("utf-8-sig", errors="replace") if item is not None else None
+        paths.append(ChangedPath(rel, status, text, item.changed if item else None, previous))
+    found = check_change(Change(tuple(paths)), rules)
+    if not found:
+        return results
+    by_path = {r.path: r for r in results}
+    for finding in found:
+        old = by_path.get(finding.path, FileResult(finding.path))
+        by_path[finding.path] = FileResult(old.path, (*old.findings, finding), old.skipped,
+                                           old.lines)
+    return sorted(by_path.values(), key=lambda r: r.path)
 
 
 def exit_code(results: Sequence[FileResult], config: PystdConfig, rules: RuleSet) -> int:
@@ -246,13 +273,19 @@ def _plan_diff(ref: str, paths: list[Path], cwd: Path) -> Plan:
     files: list[tuple[Path, frozenset[int] | None]] = []
     for rel, change in sorted(changes.items()):
         files.append((top / rel, change.added))
-    files.extend((top / rel, None) for rel in sorted(filter(None, untracked)))
+    new_files = sorted(filter(None, untracked))
+    files.extend((top / rel, None) for rel in new_files)
+
+    def inside(path: Path) -> bool:
+        return any(path == w or w in path.parents for w in wanted)
+
     chosen = [
         (path, changed) for path, changed in files
-        if is_checkable(path.relative_to(top).as_posix()) and path.is_file()
-        and any(path == w or w in path.parents for w in wanted)
+        if is_checkable(path.relative_to(top).as_posix()) and path.is_file() and inside(path)
     ]
-    return Plan(chosen)
+    everything = [(top / rel, c.status, c.previous_path) for rel, c in sorted(changes.items())]
+    everything += [(top / rel, "added", None) for rel in new_files]
+    return Plan(chosen, [item for item in everything if inside(item[0])])
 
 
 def _relative(path: Path, base: Path) -> str:

@@ -37,8 +37,9 @@ from bot.snapshot import (
     fetch_config,
     fetch_files,
 )
+from rules.change import Change, ChangedPath, check_change
 from rules.config import PystdConfig
-from rules.engine import RuleSet
+from rules.engine import Finding, RuleSet
 from rules.runner import FileInput, FileResult, check_source
 
 log = logging.getLogger(__name__)
@@ -185,8 +186,18 @@ async def analyse(gh: GitHubAPI, env: JobEnv, snapshot: PullRequestSnapshot,
         if f.changes is None:
             skipped.append(Skipped(f.path, messages.SKIP_NO_PATCH))
         inputs.append(FileInput(f.path, data, f.changes.added if f.changes else None))
-    results = await run_engine(env, inputs, config.rule_set())
-    findings = []
+    rules = config.rule_set()
+    results = await run_engine(env, inputs, rules)
+    texts = {i.path: i for i in inputs}
+    change = Change(tuple(
+        ChangedPath(f.path, f.status,
+                    texts[f.path].data.decode("utf-8-sig", errors="replace")
+                    if f.path in texts else None,
+                    f.changes.added if f.changes else None, f.previous_path)
+        for f in snapshot.files if not config.excludes(f.path)
+    ))
+    change_findings = await run_change_rules(env, change, rules)
+    findings = list(change_findings)
     checked = 0
     for result in results:
         if result.skipped:
@@ -219,6 +230,16 @@ async def run_engine(env: JobEnv, inputs: Sequence[FileInput], rules: RuleSet
     done = await asyncio.gather(*(loop.run_in_executor(env.pool, check_batch, b, rules)
                                   for b in batches))
     return sorted((r for batch in done for r in batch), key=lambda r: r.path)
+
+
+async def run_change_rules(env: JobEnv, change: Change, rules: RuleSet) -> tuple[Finding, ...]:
+    """The change-level rules, in a worker process too (they parse handlers)."""
+    if not any(r.file_kind == "change" for r in rules):
+        return ()
+    if env.pool is None:
+        return check_change(change, rules)
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(env.pool, check_change, change, rules)
 
 
 async def publish_review(gh: GitHubAPI, target: ReviewTarget, snapshot: PullRequestSnapshot,

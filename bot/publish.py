@@ -259,6 +259,10 @@ def build_review(findings: Sequence[Finding], changes: Mapping[str, FileChanges]
         for f, start, line, suggest, fp in sorted(chosen, key=lambda c: (c[0].path, c[2]))
     )
     body_lines = [messages.REVIEW_BODY.format(count=len(comments))]
+    # Change-level findings (PYS9xx) speak for the whole pull request: say them up front.
+    for f, *_rest in candidates:
+        if f.code.startswith("PYS9"):
+            body_lines.append(f"- **{f.code} {f.name}**: {f.message}")
     if overflow:
         body_lines.append("")
         body_lines.append(messages.REVIEW_OVERFLOW.format(count=len(overflow),

@@ -209,6 +209,7 @@ def all_rules() -> dict[str, type[Rule]]:
 
 
 def _load_rule_modules() -> None:
+    import rules.change
     import rules.django
     import rules.fastapi
     import rules.flask

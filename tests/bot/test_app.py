@@ -417,3 +417,21 @@ def test_private_key_from_a_path(tmp_path, app_private_key_pem):
     settings = Settings(app_id=1, private_key_path=key, webhook_secret="s", _env_file=None)
     assert settings.private_key_pem() == app_private_key_pem
     assert "BEGIN" not in repr(settings)  # secrets never printed
+
+
+async def test_change_level_rules_run_on_the_whole_pull_request(bot, delivery, fake_github):
+    view = ("from django.shortcuts import render\n\n\ndef index(request):\n"
+            "    return render(request, 'i.html')\n")
+    add_pr(fake_github, [
+        FakeFile("shop/views.py", content=view + "\n# changed\n", base_content=view),
+        FakeFile("app/views.py", content=view.replace("index", "home"),
+                 base_content=view),
+        FakeFile(".env", status="added", content="SECRET_KEY=abc\n"),
+    ])
+    await open_pr(bot, delivery, fake_github)
+    await settle(bot)
+    codes = sorted((a["title"].split()[0], a["path"]) for a in only_run(fake_github).annotations)
+    assert ("PYS902", ".env") in codes
+    assert ("PYS901", "app/views.py") in codes
+    (review,) = fake_github.reviews(OWNER, REPO, 1)
+    assert "PYS902 env-file-committed" in review.body

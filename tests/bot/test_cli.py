@@ -263,3 +263,17 @@ def test_unknown_rule_is_exit_2(capsys):
     code, _, err = run(capsys, "rule", "PYS999")
     assert code == 2
     assert "PYS999" in err
+
+
+def test_diff_runs_change_level_rules(repo, capsys):
+    (repo / ".env").write_text("DATABASE_URL=postgres://app:pw@db/app\n")
+    (repo / ".env.example").write_text("DATABASE_URL=\n")
+    code, out, _ = run(capsys, "check", "--diff", "main", "--format", "json")
+    assert code == 1
+    assert [(i["code"], i["path"]) for i in json.loads(out)] == [("PYS902", ".env")]
+
+
+def test_change_level_rules_need_diff(project, capsys):
+    (project / ".env").write_text("SECRET=1\n")
+    code, out, _ = run(capsys, "check", "--format", "json")
+    assert (code, json.loads(out)) == (0, [])
