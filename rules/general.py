@@ -543,7 +543,11 @@ repeats the value.
 
     def _check_url(self, node: cst.BaseExpression, text: str) -> None:
         """Flag the literal once if a URL in it carries a password. (A URL assigned to a
-        secret name is left to this check: the name check skips values with `://`.)"""
+        secret name is left to this check: the name check skips values with `://`.)
+        Multi-line text is prose or documentation (a rule's docs, a help text), not a
+        connection string, and is left alone."""
+        if "\n" in text:
+            return
         for match in _URL_CREDENTIALS.finditer(text):
             password = match.group("password")
             if (is_placeholder(password) or password.lower() in NON_SECRET_VALUES

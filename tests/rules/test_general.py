@@ -14,7 +14,7 @@ from rules.general import (
     is_secret_name,
     looks_real,
 )
-from tests.rules.lint import fixed, lint
+from tests.rules.lint import codes, fixed, lint
 
 TEST_PATH = "tests/test_api.py"
 
@@ -1213,3 +1213,14 @@ def test_pys105_no_fix_when_the_rewrite_is_not_safe(call: str) -> None:
 )
 def test_pys105_no_fix_for_other_receivers_or_paramstyles(code: str) -> None:
     no_fix(code, "PYS105")
+
+
+def test_url_credentials_in_multiline_prose_are_not_flagged():
+    code = (
+        'HELP = """\n'
+        "Connect with a URL such as postgres://app:hunter2@db.internal/app\n"
+        'and never commit it.\n"""\n'
+    )
+    assert codes(code, select="PYS102") == []
+    assert codes('DSN = "postgres://app:hunter2@db.internal/app"\n', select="PYS102") == [
+        ("PYS102", 1)]
