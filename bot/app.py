@@ -91,7 +91,10 @@ def _resources(settings: Settings, engine_in_process: bool):
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         timeout = aiohttp.ClientTimeout(total=settings.request_timeout)
         session = aiohttp.ClientSession(timeout=timeout)
-        pool = None if engine_in_process else ProcessPoolExecutor(settings.engine_workers)
+        def new_pool() -> ProcessPoolExecutor:
+            return ProcessPoolExecutor(settings.engine_workers)
+
+        pool = None if engine_in_process else new_pool()
         queue = JobQueue(settings.concurrent_jobs)
         access = GitHubAccess(
             session=session,
@@ -102,7 +105,8 @@ def _resources(settings: Settings, engine_in_process: bool):
         )
         env = JobEnv(pool=pool, blobs=BlobCache(settings.blob_cache_bytes),
                      blob_concurrency=settings.blob_concurrency,
-                     engine_workers=settings.engine_workers)
+                     engine_workers=settings.engine_workers,
+                     pool_factory=None if engine_in_process else new_pool)
         app[SERVICES] = Services(settings, access, env, queue)
         queue.start()
         log.info("pystd ready: %d engine worker(s), %d concurrent job(s)",
@@ -111,8 +115,8 @@ def _resources(settings: Settings, engine_in_process: bool):
             yield
         finally:
             await queue.close()
-            if pool is not None:
-                pool.shutdown(wait=True, cancel_futures=True)
+            if env.pool is not None:
+                env.pool.shutdown(wait=True, cancel_futures=True)
             await session.close()
 
     return ctx

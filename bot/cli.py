@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -161,7 +162,10 @@ def run_check(args: argparse.Namespace) -> int:
             print(f"pystd: cannot read {rel}: {exc.strerror}", file=sys.stderr)
             continue
         items.append(FileInput(rel, data, changed))
-    results = check_inputs(items, rules, args.jobs)
+    try:
+        results = check_inputs(items, rules, args.jobs)
+    except BrokenProcessPool:
+        raise UsageError(messages.CLI_WORKER_CRASHED) from None
     if plan.changed is not None:
         results = _with_change_findings(results, items, plan, cwd, rules)
     color = args.color == "always" or (args.color == "auto" and sys.stdout.isatty()

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -43,6 +44,10 @@ from rules.engine import Finding, RuleSet
 from rules.runner import FileInput, FileResult, check_source
 
 log = logging.getLogger(__name__)
+
+
+class EngineCrashed(Exception):
+    """An analysis worker process died."""
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,7 @@ class JobEnv:
     blobs: BlobCache
     blob_concurrency: int
     engine_workers: int = 1
+    pool_factory: Callable[[], Executor] | None = None  # to replace a pool a crash broke
     heads: dict[tuple[str, str, int], str] = field(default_factory=dict)  # newest known head
     stats: dict[str, int] = field(default_factory=dict)
 
@@ -227,8 +233,14 @@ async def run_engine(env: JobEnv, inputs: Sequence[FileInput], rules: RuleSet
     loop = asyncio.get_running_loop()
     n = max(1, min(env.engine_workers, len(inputs)))
     batches = [list(inputs[i::n]) for i in range(n)]
-    done = await asyncio.gather(*(loop.run_in_executor(env.pool, check_batch, b, rules)
-                                  for b in batches))
+    try:
+        done = await asyncio.gather(*(loop.run_in_executor(env.pool, check_batch, b, rules)
+                                      for b in batches))
+    except BrokenProcessPool:
+        # A worker died (a native crash in the parser): later jobs get a fresh pool.
+        if env.pool_factory is not None:
+            env.pool = env.pool_factory()
+        raise EngineCrashed(messages.ENGINE_CRASHED) from None
     return sorted((r for batch in done for r in batch), key=lambda r: r.path)
 
 

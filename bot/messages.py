@@ -19,6 +19,7 @@ CLI_BAD_REF = "pystd: error: --diff {ref}: git cannot find that revision ({detai
 CLI_UNKNOWN_CODE = "pystd: error: {option}: unknown rule code {code!r}"
 CLI_UNKNOWN_RULE = "pystd: error: no rule {code!r}; `pystd rule` lists them"
 CLI_CONFIG_ERROR = "pystd: error: {message}"
+CLI_WORKER_CRASHED = "pystd: error: a worker process crashed; run with --jobs 1 to find the file"
 CLI_GIT_MISSING = "pystd: error: --diff needs git on PATH"
 
 # -- pystd serve ---------------------------------------------------------------------------
@@ -70,3 +71,4 @@ REVIEW_FALLBACK = (
     "GitHub refused some inline comments (lines outside the diff), so they are listed in the "
     "`pystd` check run's annotations instead."
 )
+ENGINE_CRASHED = "the analysis process crashed on a file of this change; it has been restarted"

@@ -7,7 +7,9 @@ CLI and the GitHub App both run, in a process pool, so the event loop never bloc
 from __future__ import annotations
 
 import ast
+import io
 import os
+import tokenize
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -22,6 +24,53 @@ from rules.suppress import ignores_file, is_suppressed, noqa_lines
 from rules.walker import walk
 
 MAX_FILE_BYTES = 1_000_000  # larger files are skipped with a reason (DESIGN: huge files)
+# libcst's native parser overflows its stack (a segfault, not an exception) on expressions
+# nested a few thousand deep, such as a generated 10,000-term `a + b + ...` (and CPython's
+# `ast` module does too). So big files, and files with very long lines, are measured first
+# with the tokenizer, which is iterative: a statement chaining more binary operators,
+# attribute accesses or implicitly concatenated strings than this is skipped.
+MAX_NESTING = 1000
+DEPTH_CHECK_BYTES = 50_000
+TOO_DEEP = "too deeply nested to analyse"
+_FLAT_OPS = frozenset({",", "(", "[", "{", ")", "]", "}", ":", "=", ";", "->", ":=", "**="})
+_OPERAND_END = frozenset({tokenize.NAME, tokenize.NUMBER, tokenize.STRING})
+
+
+def too_deep(text: str) -> bool:
+    """Would parsing `text` nest deeper than libcst can safely go?"""
+    if len(text) < DEPTH_CHECK_BYTES and max(map(len, text.splitlines()), default=0) < 5000:
+        return False
+    chain = 0
+    previous: tokenize.TokenInfo | None = None
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if tok.type in (tokenize.NEWLINE, tokenize.ENDMARKER):
+                chain = 0
+            elif previous is not None and (
+                (tok.type == tokenize.OP and tok.string not in _FLAT_OPS
+                 and (previous.type in _OPERAND_END or previous.string in (")", "]", "}")))
+                or (tok.type == tokenize.STRING and previous.type == tokenize.STRING)
+                or (tok.type == tokenize.NAME and tok.string in ("and", "or"))
+            ):
+                chain += 1
+                if chain > MAX_NESTING:
+                    return True
+            if tok.type not in (tokenize.NL, tokenize.COMMENT):
+                previous = tok
+    except (tokenize.TokenError, SyntaxError):
+        return False  # the parser reports it
+    return False
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False  # libcst reports the syntax error itself
+    stack = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_NESTING:
+            return True
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return False
 
 
 @dataclass(frozen=True)
@@ -89,6 +138,8 @@ def check_source(path: str, data: bytes | str, rules: RuleSet,
     if python and not path.endswith((".py", ".pyi")):
         return FileResult(path, skipped="not a Python or template file", lines=line_count)
     module: cst.Module | None = None
+    if python and too_deep(text):
+        return FileResult(path, skipped=TOO_DEEP, lines=line_count)
     if python:
         try:
             module = cst.parse_module(text)
@@ -100,14 +151,17 @@ def check_source(path: str, data: bytes | str, rules: RuleSet,
     active = _active_rules(ctx, rules, python)
     if not active:
         return FileResult(path, lines=line_count)
-    if module is not None:
-        walk(module, ctx, [r for r in active if not isinstance(r, LineRule)])
-    else:
-        lines = text.splitlines()
-        for rule in active:
-            assert isinstance(rule, LineRule)
-            rule.check_lines(lines)
-    findings = _finalise(ctx, module, text, rules, changed)
+    try:
+        if module is not None:
+            walk(module, ctx, [r for r in active if not isinstance(r, LineRule)])
+        else:
+            lines = text.splitlines()
+            for rule in active:
+                assert isinstance(rule, LineRule)
+                rule.check_lines(lines)
+        findings = _finalise(ctx, module, text, rules, changed)
+    except RecursionError:  # libcst's recursive code generation on huge expressions
+        return FileResult(path, skipped=TOO_DEEP, lines=line_count)
     return FileResult(path, findings, lines=line_count)
 
 

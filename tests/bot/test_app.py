@@ -435,3 +435,32 @@ async def test_change_level_rules_run_on_the_whole_pull_request(bot, delivery, f
     assert ("PYS901", "app/views.py") in codes
     (review,) = fake_github.reviews(OWNER, REPO, 1)
     assert "PYS902 env-file-committed" in review.body
+
+
+async def test_a_crashed_engine_worker_completes_neutral_and_is_replaced(
+        aiohttp_client, settings, delivery, fake_github, monkeypatch):
+    from bot import job
+
+    bot = await aiohttp_client(create_app(settings.model_copy(update={"workers": 1})))
+    env = bot.app[SERVICES].env
+    add_pr(fake_github)
+    monkeypatch.setattr(job, "check_batch", crash_worker)
+    await open_pr(bot, delivery, fake_github)
+    await settle(bot)
+    run = only_run(fake_github)
+    assert (run.status, run.conclusion) == ("completed", "neutral")
+    assert messages.ENGINE_CRASHED in run.summary
+    monkeypatch.undo()
+    fake_github.move_head(OWNER, REPO, 1, HEAD2)
+    await send(bot, delivery, fake_github, "pull_request", "synchronize.payload.json",
+               fake_github.pull_request_overrides(OWNER, REPO, 1))
+    await settle(bot)
+    assert fake_github.check_runs(OWNER, REPO)[-1].conclusion == "failure"
+    assert env.pool is not None
+
+
+def crash_worker(items: object, rules: object) -> None:
+    """Dies the way a native crash in the parser kills a worker process."""
+    import os
+
+    os._exit(1)

@@ -366,3 +366,10 @@ def test_ignore_file_must_be_a_comment_not_prose_in_a_string():
     doc = '"""Mentions # pystd: ignore-file in prose."""\n'
     assert check_source("a.py", doc + body, select_rules()).findings != ()
     assert check_source("a.py", "    # pystd: ignore-file\n" + body, select_rules()).findings == ()
+
+
+def test_huge_expression_is_skipped_not_crashed():
+    terms = " + ".join(f"x{i}" for i in range(3000))
+    code = f"import time\n\nasync def f():\n    time.sleep(1)\n    y = {terms}\n"
+    result = check_source("a.py", code, select_rules())
+    assert result.skipped in (None, "too deeply nested to analyse")
