@@ -1,4 +1,4 @@
-"""PYS3xx: Flask rules (debug mode)."""
+"""PYS301 flask-debug-mode."""
 
 from __future__ import annotations
 
@@ -8,25 +8,10 @@ import libcst as cst
 
 from rules.context import FileContext
 from rules.engine import Rule, Severity, register
+from rules.flask.application import Apps, is_true, string_value
 
-FLASK_CLASSES = frozenset({"flask.Flask", "flask.app.Flask"})
-# Names that hold the application by convention, and the application factory's names
-# (flask.palletsprojects.com/en/stable/patterns/appfactories/).
-APP_NAMES = frozenset({"app", "application"})
-FACTORIES = frozenset({"create_app", "make_app"})
 # `Flask.run(host=None, port=None, debug=None, load_dotenv=True, **options)`
 _DEBUG_POSITION = 2
-
-
-def _is_true(node: cst.BaseExpression) -> bool:
-    return isinstance(node, cst.Name) and node.value == "True"
-
-
-def _string(node: cst.BaseExpression) -> str | None:
-    if isinstance(node, cst.SimpleString):
-        value = node.evaluated_value
-        return value if isinstance(value, str) else None
-    return None
 
 
 def _name(node: cst.BaseExpression) -> str:
@@ -62,32 +47,6 @@ def _without_statement(block: cst.Module | cst.IndentedBlock,
         else:
             return block.with_changes(body=body, footer=[*line.leading_lines, *block.footer])
     return block.with_changes(body=body)
-
-
-class _Apps:
-    """Which expressions are the Flask application of this module."""
-
-    def __init__(self, ctx: FileContext) -> None:
-        self.ctx = ctx
-        self.names: set[str] = set(APP_NAMES)
-
-    def bind(self, target: cst.BaseExpression, value: cst.BaseExpression | None) -> None:
-        if isinstance(target, cst.Name) and value is not None and self.creates_app(value):
-            self.names.add(target.value)
-
-    def creates_app(self, value: cst.BaseExpression) -> bool:
-        if not isinstance(value, cst.Call):
-            return False
-        func = value.func
-        if self.ctx.qualified_name(func) in FLASK_CLASSES:
-            return True
-        name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None)
-        return name in FACTORIES
-
-    def is_app(self, node: cst.BaseExpression) -> bool:
-        if isinstance(node, cst.Name):
-            return node.value in self.names
-        return self.creates_app(node)
 
 
 @register
@@ -159,7 +118,7 @@ Removes `debug=True` from `app.run(...)`/`app.config.update(...)`, and removes a
 
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)
-        self._apps = _Apps(ctx)
+        self._apps = Apps(ctx)
 
     @classmethod
     def applies(cls, ctx: FileContext) -> bool:
@@ -168,7 +127,7 @@ Removes `debug=True` from `app.run(...)`/`app.config.update(...)`, and removes a
     def visit_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:
             self._apps.bind(target.target, node.value)
-        if len(node.targets) != 1 or not _is_true(node.value):
+        if len(node.targets) != 1 or not is_true(node.value):
             return
         target = node.targets[0].target
         if isinstance(target, cst.Attribute) and target.attr.value == "debug":
@@ -176,7 +135,7 @@ Removes `debug=True` from `app.run(...)`/`app.config.update(...)`, and removes a
                 self._flag_statement(node, f"`{_name(target.value)}.debug = True`")
         elif isinstance(target, cst.Subscript) and self._is_config(target.value):
             element = target.slice[0].slice if len(target.slice) == 1 else None
-            if isinstance(element, cst.Index) and _string(element.value) == "DEBUG":
+            if isinstance(element, cst.Index) and string_value(element.value) == "DEBUG":
                 app = target.value.value  # type: ignore[attr-defined]
                 self._flag_statement(node, f'`{_name(app)}.config["DEBUG"] = True`')
 
@@ -208,18 +167,18 @@ Removes `debug=True` from `app.run(...)`/`app.config.update(...)`, and removes a
         message = self.message.format(what=what)
         for index, arg in enumerate(args):
             name = arg.keyword.value if arg.keyword is not None else None
-            if name == keyword and _is_true(arg.value):
+            if name == keyword and is_true(arg.value):
                 self._flag_arg(node, index, message)
                 return
-            if name is None and not arg.star and index == positional and _is_true(arg.value):
+            if name is None and not arg.star and index == positional and is_true(arg.value):
                 self._flag_arg(node, index, message)
                 return
         # `app.config.update({"DEBUG": True})`
         if positional is None and args and args[0].keyword is None and not args[0].star:
             mapping = args[0].value
             if isinstance(mapping, cst.Dict) and any(
-                isinstance(el, cst.DictElement) and _string(el.key) == "DEBUG"
-                and _is_true(el.value)
+                isinstance(el, cst.DictElement) and string_value(el.key) == "DEBUG"
+                and is_true(el.value)
                 for el in mapping.elements
             ):
                 self.report(node, message.replace("(DEBUG=True)", '({"DEBUG": True})'))

@@ -1,0 +1,27 @@
+"""PYS3xx: Flask rules. Importing the package registers every one of them; the names the
+former single module exported still resolve here."""
+
+from rules.flask import csrf, debug_mode, global_app, request_json, url_building
+from rules.flask.application import APP_NAMES, FACTORIES, FLASK_CLASSES
+from rules.flask.csrf import FlaskCsrfDisabled
+from rules.flask.debug_mode import FlaskDebugMode, without_arg
+from rules.flask.global_app import FlaskGlobalApp
+from rules.flask.request_json import FlaskRequestJson
+from rules.flask.url_building import FlaskUrlBuiltByHand
+
+__all__ = [
+    "APP_NAMES",
+    "FACTORIES",
+    "FLASK_CLASSES",
+    "FlaskCsrfDisabled",
+    "FlaskDebugMode",
+    "FlaskGlobalApp",
+    "FlaskRequestJson",
+    "FlaskUrlBuiltByHand",
+    "csrf",
+    "debug_mode",
+    "global_app",
+    "request_json",
+    "url_building",
+    "without_arg",
+]
