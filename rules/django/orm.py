@@ -1,195 +1,27 @@
-"""PYS2xx: Django rules (JsonResponse of a list, synchronous ORM calls in async code)."""
+"""PYS205: synchronous ORM queries in async code, with fixes to the async query API."""
 
 from __future__ import annotations
 
 import libcst as cst
 
-from rules.context import FileContext, dotted_name
+from rules.context import FileContext
+from rules.django.querysets import (
+    DJANGO_PACKAGES,
+    EVALUATING,
+    bound_names,
+    chain_label,
+    evaluation,
+    is_values_chain,
+    iterable_queryset,
+    queryset_chain,
+)
 from rules.engine import Rule, Severity, register
 
-# == PYS204 django-jsonresponse-unsafe-list ============================================
-
-JSON_RESPONSE = frozenset({"django.http.JsonResponse", "django.http.response.JsonResponse"})
-# QuerySet methods whose result is a QuerySet of dicts/tuples, not a list: `safe=False`
-# alone does not make it serialisable, so the fix also wraps it in `list(...)`.
-VALUES_METHODS = frozenset({"values", "values_list"})
-
-
-def _non_dict_kind(value: cst.BaseExpression, ctx: FileContext) -> str | None:
-    """What `value` is when it is certainly not a dict, else None."""
-    if isinstance(value, cst.List):
-        return "list"
-    if isinstance(value, cst.Tuple):
-        return "tuple"
-    if isinstance(value, cst.ListComp):
-        return "list comprehension"
-    if isinstance(value, cst.Call) and ctx.qualified_name(value.func) == "builtins.list":
-        return "list"
-    if _is_values_chain(value):
-        return "`.values()` queryset"
-    return None
-
-
-def _is_values_chain(expr: cst.BaseExpression) -> bool:
-    """`qs.values(...)`, `X.objects.values_list("id").order_by("id")[:10]`…"""
-    while True:
-        if isinstance(expr, cst.Subscript):
-            expr = expr.value
-        elif isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute):
-            if expr.func.attr.value in VALUES_METHODS:
-                return True
-            expr = expr.func.value
-        else:
-            return False
-
-
-def with_keyword(call: cst.Call, name: str, value: cst.BaseExpression) -> cst.Call:
-    """`call` with `name=value` appended, keeping its one-line or one-per-line layout."""
-    args = list(call.args)
-    new = cst.Arg(
-        value=value,
-        keyword=cst.Name(name),
-        equal=cst.AssignEqual(
-            whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")
-        ),
-    )
-    if not args:
-        return call.with_changes(args=[new])
-    last = args[-1]
-    if isinstance(last.comma, cst.Comma):  # a trailing comma: the call is one argument a line
-        if len(args) >= 2 and isinstance(args[-2].comma, cst.Comma):
-            separator = args[-2].comma
-        else:
-            separator = cst.Comma(whitespace_after=call.whitespace_before_args)
-        args[-1] = last.with_changes(comma=separator)
-        args.append(new.with_changes(comma=last.comma, whitespace_after_arg=last.whitespace_after_arg))
-    else:
-        args[-1] = last.with_changes(
-            comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")),
-            whitespace_after_arg=cst.SimpleWhitespace(""),
-        )
-        args.append(new.with_changes(whitespace_after_arg=last.whitespace_after_arg))
-    return call.with_changes(args=args)
-
-
-@register
-class JsonResponseUnsafeList(Rule):
-    code = "PYS204"
-    name = "django-jsonresponse-unsafe-list"
-    severity = Severity.ERROR
-    message = "`JsonResponse` of a {kind} without `safe=False` raises TypeError at run time"
-    requires = ("JsonResponse",)
-    docs = """
-## What it does
-Flags `django.http.JsonResponse(data)` (through import aliases, also
-`django.http.response.JsonResponse`) whose `data` is certainly not a dict — a list or
-tuple display, a list comprehension, a `list(...)` call, or a `.values()`/`.values_list()`
-queryset chain — and that does not pass `safe=`.
-
-## Why is this bad?
-`JsonResponse` only serialises a `dict` unless it is told otherwise: with the default
-`safe=True` any other object raises `TypeError: In order to allow non-dict objects to be
-serialized set the safe parameter to False.` The view fails with a 500 on every request
-that reaches the line. Django's "Request and response objects" documentation
-(docs.djangoproject.com/en/stable/ref/request-response/#serializing-non-dictionary-objects)
-says to pass `safe=False` to serialise anything but a dict. A `.values()` queryset is not
-a list either: the JSON encoder cannot serialise a `QuerySet`, so it needs `list(...)` too.
-
-## Example
-```python
-def tags(request):
-    return JsonResponse([t.name for t in Tag.objects.all()])
-```
-
-## Use instead
-```python
-def tags(request):
-    return JsonResponse([t.name for t in Tag.objects.all()], safe=False)
-```
-or return an object, `JsonResponse({"tags": [...]})`, which leaves room to add fields.
-
-## Fix
-Adds `safe=False`; a `.values()`/`.values_list()` chain is also wrapped in `list(...)`.
-
-## Suppress
-`# noqa: PYS204` on the line.
-"""
-    bad = (
-        "from django.http import JsonResponse\n\n\ndef tags(request):\n"
-        "    return JsonResponse(['a', 'b'])  # flagged\n",
-        "from django.http import JsonResponse as JR\n\n\ndef tags(request):\n"
-        "    return JR([t.name for t in request.user.tags.all()])  # flagged\n",
-        "from django import http\n\n\ndef ids(request):\n"
-        "    return http.JsonResponse(list(request.GET))  # flagged\n",
-        "from django.http import JsonResponse\nfrom shop.models import Book\n\n\n"
-        "def books(request):\n"
-        "    return JsonResponse(Book.objects.values('id', 'title'))  # flagged\n",
-    )
-    good = (
-        "from django.http import JsonResponse\n\n\ndef tags(request):\n"
-        "    return JsonResponse(['a', 'b'], safe=False)\n",
-        "from django.http import JsonResponse\n\n\ndef tags(request):\n"
-        "    return JsonResponse({'tags': ['a', 'b']})\n",
-        "from django.http import JsonResponse\n\n\ndef tags(request):\n"
-        "    return JsonResponse(dict(tags=['a']))\n",
-    )
-
-    def visit_Call(self, node: cst.Call) -> None:
-        func = node.func
-        if isinstance(func, cst.Name):
-            if func.value != "JsonResponse" and func.value not in self.ctx.imports:
-                return
-        elif not (isinstance(func, cst.Attribute) and func.attr.value == "JsonResponse"):
-            return
-        if self.ctx.qualified_name(func) not in JSON_RESPONSE:
-            return
-        data: cst.Arg | None = None
-        for index, arg in enumerate(node.args):
-            if arg.star:  # `*args`/`**kwargs` may well carry `safe=`
-                return
-            keyword = arg.keyword.value if arg.keyword is not None else None
-            if keyword == "safe":
-                return
-            if (keyword is None and index == 0) or keyword == "data":
-                data = arg
-        if data is None:
-            return
-        kind = _non_dict_kind(data.value, self.ctx)
-        if kind is None:
-            return
-        new = node
-        if kind.startswith("`.values"):
-            wrapped = cst.Call(func=cst.Name("list"), args=[cst.Arg(value=data.value)])
-            new = node.deep_replace(data.value, wrapped)
-            assert isinstance(new, cst.Call)
-        new = with_keyword(new, "safe", cst.Name("False"))
-        self.report(node, self.message.format(kind=kind), replace=(node, new))
-
-
-# == PYS205 django-sync-orm-in-async ==================================================
-
-# Packages whose import marks a module as Django code (Ninja, DRF and Channels run on it).
-DJANGO_PACKAGES = ("django", "rest_framework", "ninja", "channels", "adrf", "asgiref")
-# QuerySet/Manager methods that run a query; each has an `a`-prefixed async twin
-# (Django 4.1+, "Asynchronous queries" in docs.djangoproject.com/en/stable/topics/async/).
-EVALUATING = frozenset(
-    {
-        "get", "create", "get_or_create", "update_or_create", "count", "exists", "first",
-        "last", "latest", "earliest", "update", "delete", "aggregate", "in_bulk",
-        "bulk_create", "bulk_update", "iterator",
-    }
-)
 # Those that return one model instance, and those that return `(instance, created)`.
 RETURNS_INSTANCE = frozenset({"get", "create", "first", "last", "latest", "earliest"})
 RETURNS_PAIR = frozenset({"get_or_create", "update_or_create"})
 # Model instance methods that hit the database; async twins since Django 4.2.
 INSTANCE_METHODS = frozenset({"save", "delete", "refresh_from_db"})
-# Methods that end a lazy chain: they do not return a QuerySet.
-_NOT_LAZY = (
-    EVALUATING
-    | {"a" + m for m in EVALUATING}
-    | {"contains", "acontains", "explain", "aexplain", "aiterator", "raw"}
-)
 # Calls whose arguments run in a worker thread, not on the event loop.
 OFFLOADING = frozenset(
     {
@@ -202,49 +34,6 @@ _SHORTCUT_NAMES = frozenset({"get_object_or_404", "aget_object_or_404"})
 _SHORTCUTS = frozenset("django.shortcuts." + name for name in _SHORTCUT_NAMES)
 _ITERATOR = frozenset({"iterator"})
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
-
-
-def _is_model(expr: cst.BaseExpression, ctx: FileContext) -> bool:
-    """`Book`, or `models.Book` through an imported module: a CapWords class name."""
-    if isinstance(expr, cst.Name):
-        return expr.value[:1].isupper()
-    if isinstance(expr, cst.Attribute) and expr.attr.value[:1].isupper():
-        dotted = dotted_name(expr.value)
-        return dotted is not None and dotted.split(".", 1)[0] in ctx.imports
-    return False
-
-
-def queryset_chain(expr: cst.BaseExpression, ctx: FileContext) -> bool:
-    """Is `expr` a not-yet-evaluated chain on `<Model>.objects` (the manager included)?"""
-    while True:
-        if isinstance(expr, cst.Call):
-            func = expr.func
-            if not isinstance(func, cst.Attribute) or func.attr.value in _NOT_LAZY:
-                return False
-            expr = func.value
-        elif isinstance(expr, cst.Subscript):  # slicing stays lazy, indexing does not
-            if not (len(expr.slice) == 1 and isinstance(expr.slice[0].slice, cst.Slice)):
-                return False
-            expr = expr.value
-        elif isinstance(expr, cst.Attribute):
-            return expr.attr.value == "objects" and _is_model(expr.value, ctx)
-        else:
-            return False
-
-
-def _iterable_queryset(expr: cst.BaseExpression, ctx: FileContext) -> bool:
-    """A queryset chain that can be iterated: a call or slice, not the bare manager."""
-    return isinstance(expr, (cst.Call, cst.Subscript)) and queryset_chain(expr, ctx)
-
-
-def _evaluation(expr: cst.BaseExpression, ctx: FileContext, methods: frozenset[str]) -> bool:
-    """`X.objects….m(...)` for a method `m` in `methods`."""
-    return (
-        isinstance(expr, cst.Call)
-        and isinstance(expr.func, cst.Attribute)
-        and expr.func.attr.value in methods
-        and queryset_chain(expr.func.value, ctx)
-    )
 
 
 def _async_twin(methods: frozenset[str]) -> frozenset[str]:
@@ -265,11 +54,11 @@ def _is_offloading(func: cst.BaseExpression, ctx: FileContext) -> bool:
 def _returns(value: cst.BaseExpression, ctx: FileContext, sync: frozenset[str],
              async_: frozenset[str]) -> bool:
     """Does `value` produce a model instance (or pair) through the ORM, sync or awaited?"""
-    if _evaluation(value, ctx, sync):
+    if evaluation(value, ctx, sync):
         return True
     if isinstance(value, cst.Await):
         inner = value.expression
-        if _evaluation(inner, ctx, async_):
+        if evaluation(inner, ctx, async_):
             return True
         # `await sync_to_async(X.objects.get)(pk=1)`
         if (
@@ -296,16 +85,6 @@ def _model_instance(value: cst.BaseExpression, ctx: FileContext) -> bool:
     func = call.func
     name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None)
     return name in _SHORTCUT_NAMES and ctx.qualified_name(func) in _SHORTCUTS
-
-
-def _bound_names(target: cst.BaseExpression) -> list[str]:
-    if isinstance(target, cst.Name):
-        return [target.value]
-    if isinstance(target, (cst.Tuple, cst.List)):
-        return [n for el in target.elements for n in _bound_names(el.value)]
-    if isinstance(target, cst.StarredElement):
-        return _bound_names(target.value)
-    return []
 
 
 class _Where:
@@ -348,25 +127,6 @@ def _awaited(call: cst.Call, original: cst.Call, parent: cst.CSTNode | None) -> 
     else:
         lpar, rpar = [], []
     return cst.Await(expression=call.with_changes(lpar=[], rpar=[]), lpar=lpar, rpar=rpar)
-
-
-def chain_label(node: cst.BaseExpression) -> str:
-    """`Book.objects.filter(…).count()`: the call with its arguments elided."""
-    parts: list[str] = []
-    expr: cst.BaseExpression = node
-    while True:
-        if isinstance(expr, cst.Call):
-            parts.append("(…)" if expr.args else "()")
-            expr = expr.func
-        elif isinstance(expr, cst.Subscript):
-            parts.append("[…]")
-            expr = expr.value
-        elif isinstance(expr, cst.Attribute):
-            parts.append("." + expr.attr.value)
-            expr = expr.value
-        else:
-            parts.append(expr.value if isinstance(expr, cst.Name) else "…")
-            return "".join(reversed(parts))
 
 
 def _renamed(call: cst.Call, method: str) -> cst.Call:
@@ -499,7 +259,7 @@ offered where an `await` would turn a generator expression asynchronous.
         if not self._instances or not self.ctx.in_async():  # only async code is checked
             return
         names = self._instances[-1]
-        bound = _bound_names(target)
+        bound = bound_names(target)
         for name in bound:
             names.discard(name)
         if value is None:
@@ -619,7 +379,7 @@ offered where an `await` would turn a generator expression asynchronous.
         if len(node.args) != 1 or node.args[0].keyword is not None or node.args[0].star:
             return
         queryset = node.args[0].value
-        if not _iterable_queryset(queryset, ctx) or ctx.qualified_name(node.func) != "builtins.list":
+        if not iterable_queryset(queryset, ctx) or ctx.qualified_name(node.func) != "builtins.list":
             return
         where = _Where(ctx)
         if where.offloaded:
@@ -640,15 +400,15 @@ offered where an `await` would turn a generator expression asynchronous.
     def visit_For(self, node: cst.For) -> None:
         ctx = self.ctx
         iterable = node.iter
-        over_queryset = _iterable_queryset(iterable, ctx)
-        iterator = not over_queryset and _evaluation(iterable, ctx, _ITERATOR)
+        over_queryset = iterable_queryset(iterable, ctx)
+        iterator = not over_queryset and evaluation(iterable, ctx, _ITERATOR)
         # The loop variable holds model instances (unless `values()` made them dicts).
         self._bind(node.target, None)
         if (
             over_queryset
             and isinstance(node.target, cst.Name)
             and self._instances
-            and not _is_values_chain(iterable)
+            and not is_values_chain(iterable)
         ):
             self._instances[-1].add(node.target.value)
         if node.asynchronous is not None or not (over_queryset or iterator):
@@ -671,7 +431,7 @@ offered where an `await` would turn a generator expression asynchronous.
         ctx = self.ctx
         if node.asynchronous is not None or not ctx.in_async():
             return
-        if not _iterable_queryset(node.iter, ctx):
+        if not iterable_queryset(node.iter, ctx):
             return
         where = _Where(ctx)
         if where.offloaded:
@@ -683,7 +443,6 @@ offered where an `await` would turn a generator expression asynchronous.
             return
         self.report(node.iter, message,
                     replace=(node, node.with_changes(asynchronous=cst.Asynchronous())))
-
 
     def _loop_message(self, iterable: cst.BaseExpression, new_iter: cst.BaseExpression) -> str:
         return self.message.format(call=f"for … in {chain_label(iterable)}",

@@ -1,0 +1,285 @@
+"""PYS201, PYS202: settings that must never reach production (Django deployment checklist).
+
+Both rules read only the unconditional top-level statements of a production settings
+module: an assignment under a module-level `if`/`try` depends on the environment (or on
+`DEBUG`), which is what the catalog asks for, so it is left alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import PurePosixPath
+
+import libcst as cst
+
+from rules.context import FileContext, ModuleKind
+from rules.engine import Example, Rule, Severity, register
+
+# RULES.md: settings modules named `*dev*`/`*local*`/`*test*` are for development.
+NON_PRODUCTION_WORDS = ("dev", "local", "test")
+_WILDCARD_HOST = "*"
+# `ALLOWED_HOSTS.append("*")`, `.insert(0, "*")`, `.extend(["*"])`.
+_LIST_METHODS = frozenset({"append", "insert", "extend"})
+
+
+def is_non_production_settings(kind: ModuleKind) -> bool:
+    """Is the settings module named for development or tests?
+
+    The file stem counts (`dev.py`, `local_settings.py`, `settings_test.py`), and so does
+    every folder from the settings package down (`settings/local/base.py`); folders above
+    it do not, so `devops/mysite/settings.py` is still production settings.
+    """
+    path = PurePosixPath(kind.path)
+    names = [path.stem]
+    folders = path.parts[:-1]
+    for index in range(len(folders) - 1, -1, -1):
+        if "settings" in folders[index].lower():
+            names.extend(folders[index:])
+            break
+    return any(word in name.lower() for name in names for word in NON_PRODUCTION_WORDS)
+
+
+def production_settings(ctx: FileContext) -> bool:
+    return ctx.kind.is_settings and not is_non_production_settings(ctx.kind)
+
+
+def top_level_statements(module: cst.Module) -> Iterator[cst.BaseSmallStatement]:
+    """The small statements directly in the module body (not under `if`/`try`/`def`)."""
+    for stmt in module.body:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            yield from stmt.body
+
+
+def assigned_value(stmt: cst.BaseSmallStatement, name: str) -> cst.BaseExpression | None:
+    """The value of `name = value` or `name: T = value`, else None."""
+    if isinstance(stmt, cst.Assign):
+        if any(isinstance(t.target, cst.Name) and t.target.value == name for t in stmt.targets):
+            return stmt.value
+    elif (
+        isinstance(stmt, cst.AnnAssign)
+        and isinstance(stmt.target, cst.Name)
+        and stmt.target.value == name
+    ):
+        return stmt.value
+    return None
+
+
+# == PYS201 django-debug-true ==========================================================
+
+# The catalog's fix, and the environment variable it reads.
+DEBUG_FROM_ENV = 'os.environ.get("DJANGO_DEBUG") == "1"'
+
+
+@register
+class DebugTrue(Rule):
+    code = "PYS201"
+    name = "django-debug-true"
+    severity = Severity.ERROR
+    message = "`DEBUG = True` in production settings shows tracebacks, settings and SQL to anyone"
+    requires = ("DEBUG",)
+    docs = """
+## What it does
+Flags `DEBUG = True` (also `DEBUG: bool = True`) at the top level of a Django settings
+module — `settings.py`, a module in a `settings/` package, or any module that sets
+`INSTALLED_APPS` — unless the module is named for development or tests: its file name or
+a folder of its settings package contains `dev`, `local` or `test` (`settings/dev.py`,
+`local_settings.py`, `settings/local/base.py`).
+
+Only the literal `True` is flagged. Values read from the environment
+(`DEBUG = env.bool("DEBUG")`, `DEBUG = os.environ.get("DEBUG") == "1"`) and assignments
+under a module-level `if`/`try` are left alone.
+
+## Why is this bad?
+With `DEBUG` on, every error page shows the full traceback, local variables, the
+settings (with only some secrets masked) and the SQL that ran, and Django keeps every
+query in memory. Django's deployment checklist
+(docs.djangoproject.com/en/stable/howto/deployment/checklist/#debug) says "You must never
+enable debug in production", and the `DEBUG` setting reference repeats "Never deploy a
+site into production with DEBUG turned on." `manage.py check --deploy` warns about it
+(security.W018), but only if someone runs it against the production settings.
+
+## Example
+```python
+# mysite/settings.py
+DEBUG = True
+```
+
+## Use instead
+```python
+# mysite/settings.py
+import os
+
+DEBUG = os.environ.get("DJANGO_DEBUG") == "1"
+```
+and set `DJANGO_DEBUG=1` only on development machines, or keep `DEBUG = True` in a
+`settings/dev.py` that imports the production settings.
+
+## Fix
+`DEBUG = True` becomes `DEBUG = os.environ.get("DJANGO_DEBUG") == "1"` (adding
+`import os`), so debug is off unless the environment turns it on.
+
+## Suppress
+`# noqa: PYS201` on the line.
+"""
+    bad = (
+        Example("DEBUG = True  # flagged\n", "mysite/settings.py"),
+        Example("from .base import *\n\nDEBUG: bool = True  # flagged\n",
+                "mysite/settings/production.py"),
+        Example("INSTALLED_APPS = ['django.contrib.admin']\nDEBUG = True  # flagged\n",
+                "mysite/config.py"),
+    )
+    good = (
+        Example('import os\n\nDEBUG = os.environ.get("DJANGO_DEBUG") == "1"\n',
+                "mysite/settings.py"),
+        Example("import environ\n\nenv = environ.Env()\nDEBUG = env.bool('DEBUG', default=False)\n",
+                "mysite/settings.py"),
+        Example("from .base import *\n\nDEBUG = True\n", "mysite/settings/dev.py"),
+        Example("DEBUG = True\n", "mysite/local_settings.py"),
+        Example("DEBUG = True\n", "mysite/app.py"),
+    )
+
+    @classmethod
+    def applies(cls, ctx: FileContext) -> bool:
+        return production_settings(ctx)
+
+    def visit_Module(self, node: cst.Module) -> None:
+        for stmt in top_level_statements(node):
+            value = assigned_value(stmt, "DEBUG")
+            if not (isinstance(value, cst.Name) and value.value == "True"):
+                continue
+            if isinstance(stmt, cst.Assign) and len(stmt.targets) > 1:
+                self.report(stmt)  # `DEBUG = OTHER = True`: rewriting would change OTHER too
+                continue
+            new = cst.parse_expression(DEBUG_FROM_ENV)
+            self.report(stmt, replace=(value, new), imports=("import os",))
+
+
+# == PYS202 django-allowed-hosts-wildcard ==============================================
+
+
+def _wildcard(value: cst.BaseExpression) -> cst.SimpleString | None:
+    return (
+        value
+        if isinstance(value, cst.SimpleString) and value.evaluated_value == _WILDCARD_HOST
+        else None
+    )
+
+
+def _wildcard_element(value: cst.BaseExpression | None) -> cst.SimpleString | None:
+    """The `"*"` element of a list, tuple or set display."""
+    if isinstance(value, (cst.List, cst.Tuple, cst.Set)):
+        for element in value.elements:
+            if isinstance(element, cst.Element) and _wildcard(element.value) is not None:
+                return element.value  # type: ignore[return-value]
+    return None
+
+
+def _allowed_hosts_wildcard(stmt: cst.BaseSmallStatement) -> cst.SimpleString | None:
+    """The `"*"` a top-level statement puts into `ALLOWED_HOSTS`, if any."""
+    value = assigned_value(stmt, "ALLOWED_HOSTS")
+    if value is not None:
+        # A bare `"*"` is iterated character by character by Django: a wildcard too.
+        return _wildcard(value) or _wildcard_element(value)
+    if (
+        isinstance(stmt, cst.AugAssign)
+        and isinstance(stmt.target, cst.Name)
+        and stmt.target.value == "ALLOWED_HOSTS"
+        and isinstance(stmt.operator, (cst.AddAssign, cst.BitOrAssign))
+    ):
+        return _wildcard_element(stmt.value)
+    if not (isinstance(stmt, cst.Expr) and isinstance(stmt.value, cst.Call)):
+        return None
+    func = stmt.value.func
+    if not (
+        isinstance(func, cst.Attribute)
+        and func.attr.value in _LIST_METHODS
+        and isinstance(func.value, cst.Name)
+        and func.value.value == "ALLOWED_HOSTS"
+    ):
+        return None
+    for arg in stmt.value.args:
+        if arg.keyword is not None or arg.star:
+            continue
+        value = arg.value
+        found = _wildcard_element(value) if func.attr.value == "extend" else _wildcard(value)
+        if found is not None:
+            return found
+    return None
+
+
+@register
+class AllowedHostsWildcard(Rule):
+    code = "PYS202"
+    name = "django-allowed-hosts-wildcard"
+    severity = Severity.ERROR
+    message = '`ALLOWED_HOSTS` contains `"*"`: any Host header is trusted, so it can be forged'
+    requires = ("ALLOWED_HOSTS",)
+    docs = """
+## What it does
+Flags a `"*"` in `ALLOWED_HOSTS` at the top level of a Django settings module (the same
+modules as PYS201: `settings.py`, `settings/*.py`, a module that sets `INSTALLED_APPS`,
+except those named `*dev*`/`*local*`/`*test*`):
+- `ALLOWED_HOSTS = ["*"]` (a list, tuple or set display, or the bare string `"*"`);
+- `ALLOWED_HOSTS += ["*"]`;
+- `ALLOWED_HOSTS.append("*")`, `.insert(i, "*")`, `.extend([..., "*"])`.
+
+Hosts read from the environment and assignments under a module-level `if`/`try` (such as
+`if DEBUG:`) are left alone. A leading-dot subdomain pattern (`".example.com"`) is fine.
+
+## Why is this bad?
+Django builds absolute URLs — password-reset links, redirects, `build_absolute_uri()` —
+from the request's `Host` header, which the client controls. `ALLOWED_HOSTS` is what stops a
+forged header: Django's security guide ("Host header validation",
+docs.djangoproject.com/en/stable/topics/security/#host-header-validation) explains how a
+fake host poisons password-reset e-mails and caches, and the `ALLOWED_HOSTS` reference
+(docs.djangoproject.com/en/stable/ref/settings/#allowed-hosts) warns that with `'*'` "you
+are responsible to provide your own validation of the Host header". The deployment
+checklist (docs.djangoproject.com/en/stable/howto/deployment/checklist/#allowed-hosts)
+lists it among the settings to get right before going live.
+
+## Example
+```python
+# mysite/settings.py
+ALLOWED_HOSTS = ["*"]
+```
+
+## Use instead
+```python
+# mysite/settings.py
+import os
+
+ALLOWED_HOSTS = os.environ["DJANGO_ALLOWED_HOSTS"].split(",")
+```
+or list the domains: `ALLOWED_HOSTS = ["example.com", ".example.com"]`.
+
+## Suppress
+`# noqa: PYS202` on the line, when a proxy in front of Django validates the host.
+"""
+    bad = (
+        Example('ALLOWED_HOSTS = ["*"]  # flagged\n', "mysite/settings.py"),
+        Example("ALLOWED_HOSTS = ('example.com', '*')  # flagged\n",
+                "mysite/settings/production.py"),
+        Example('ALLOWED_HOSTS = ["example.com"]\nALLOWED_HOSTS += ["*"]  # flagged\n',
+                "mysite/settings.py"),
+        Example('ALLOWED_HOSTS = []\nALLOWED_HOSTS.append("*")  # flagged\n',
+                "mysite/settings.py"),
+    )
+    good = (
+        Example('ALLOWED_HOSTS = ["example.com", ".example.com"]\n', "mysite/settings.py"),
+        Example('import os\n\nALLOWED_HOSTS = os.environ["DJANGO_ALLOWED_HOSTS"].split(",")\n',
+                "mysite/settings.py"),
+        Example('ALLOWED_HOSTS = ["*"]\n', "mysite/settings/dev.py"),
+        Example('ALLOWED_HOSTS = ["*"]\n', "mysite/local_settings.py"),
+        Example('DEBUG = False\nALLOWED_HOSTS = ["example.com"]\nif DEBUG:\n'
+                '    ALLOWED_HOSTS = ["*"]\n', "mysite/settings.py"),
+    )
+
+    @classmethod
+    def applies(cls, ctx: FileContext) -> bool:
+        return production_settings(ctx)
+
+    def visit_Module(self, node: cst.Module) -> None:
+        for stmt in top_level_statements(node):
+            wildcard = _allowed_hosts_wildcard(stmt)
+            if wildcard is not None:
+                self.report(wildcard)

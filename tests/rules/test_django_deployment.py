@@ -1,0 +1,252 @@
+"""PYS201 django-debug-true and PYS202 django-allowed-hosts-wildcard: every flags /
+never-flags item and fix of their RULES.md rows."""
+
+from __future__ import annotations
+
+import pytest
+
+from rules.engine import Finding, Severity
+from tests.rules.lint import fixed, lint
+
+SETTINGS = "mysite/settings.py"
+
+
+def only(code: str, rule: str, path: str = SETTINGS) -> list[Finding]:
+    return lint(code, path, select=rule)
+
+
+def one(code: str, rule: str, path: str = SETTINGS) -> Finding:
+    findings = only(code, rule, path)
+    assert len(findings) == 1, [(f.line, f.message) for f in findings]
+    return findings[0]
+
+
+def fix_of(code: str, rule: str, path: str = SETTINGS) -> str:
+    """The source after the single finding's fix, checked to be clean for `rule`."""
+    new = fixed(code, one(code, rule, path))
+    assert only(new, rule, path) == [], new
+    return new
+
+
+# Settings modules by each of RULES.md's three criteria.
+SETTINGS_MODULES = [
+    ("mysite/settings.py", ""),
+    ("mysite/settings/production.py", ""),
+    ("mysite/settings/__init__.py", ""),
+    ("mysite/config.py", "INSTALLED_APPS = ['django.contrib.admin']\n"),
+]
+# Development and test settings: the file stem or a folder of the settings package says so.
+NON_PRODUCTION = [
+    "mysite/settings/dev.py",
+    "mysite/settings/development.py",
+    "mysite/settings/local.py",
+    "mysite/local_settings.py",
+    "mysite/settings_local.py",
+    "mysite/settings/testing.py",
+    "mysite/settings_test.py",
+    "mysite/settings/Dev.py",
+    "mysite/settings/local/base.py",
+    "mysite/dev_settings/base.py",
+]
+INSTALLED = "INSTALLED_APPS = ['django.contrib.admin']\n"
+
+
+# == PYS201 django-debug-true: flags ====================================================
+
+
+@pytest.mark.parametrize(("path", "head"), SETTINGS_MODULES)
+def test_debug_true_flagged_in_each_kind_of_settings_module(path: str, head: str) -> None:
+    finding = one(head + "DEBUG = True\n", "PYS201", path)
+    assert finding.line == head.count("\n") + 1
+    assert finding.severity is Severity.ERROR
+    assert finding.message == (
+        "`DEBUG = True` in production settings shows tracebacks, settings and SQL to anyone"
+    )
+
+
+def test_debug_true_flagged_with_an_annotation() -> None:
+    assert one("DEBUG: bool = True\n", "PYS201").line == 1
+
+
+def test_debug_true_flagged_among_other_settings() -> None:
+    code = "from pathlib import Path\n\nBASE_DIR = Path(__file__).parent\nDEBUG = True\n" \
+           "ROOT_URLCONF = 'mysite.urls'\n"
+    assert one(code, "PYS201").line == 4
+
+
+def test_debug_true_flagged_when_a_folder_above_the_settings_package_says_dev() -> None:
+    assert one("DEBUG = True\n", "PYS201", "devops/mysite/settings.py").line == 1
+
+
+def test_debug_true_flagged_with_several_targets_but_no_fix() -> None:
+    finding = one("DEBUG = TEMPLATE_DEBUG = True\n", "PYS201")
+    assert finding.fix is None
+
+
+# == PYS201: never flags =================================================================
+
+
+@pytest.mark.parametrize("path", NON_PRODUCTION)
+def test_debug_true_ignored_in_dev_local_and_test_settings(path: str) -> None:
+    assert only(INSTALLED + "DEBUG = True\n", "PYS201", path) == []
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "env.bool('DEBUG')",
+        "env.bool('DEBUG', default=True)",
+        "os.environ.get('DJANGO_DEBUG') == '1'",
+        "os.getenv('DEBUG', 'false').lower() == 'true'",
+        "config('DEBUG', default=False, cast=bool)",
+        "'DEBUG' in os.environ",
+    ],
+)
+def test_debug_read_from_the_environment_is_ignored(value: str) -> None:
+    code = "import os\n\nimport environ\n\nenv = environ.Env()\n" + f"DEBUG = {value}\n"
+    assert only(code, "PYS201") == []
+
+
+@pytest.mark.parametrize("value", ["False", "1", "'True'", "not False", "bool(1)"])
+def test_only_a_literal_true_is_flagged(value: str) -> None:
+    assert only(f"DEBUG = {value}\n", "PYS201") == []
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "if os.environ.get('ENV') == 'dev':\n    DEBUG = True\n",
+        "try:\n    from .local import *\nexcept ImportError:\n    DEBUG = True\n",
+        "class Dev(Configuration):\n    DEBUG = True\n",
+        "def enable():\n    DEBUG = True\n    return DEBUG\n",
+    ],
+)
+def test_conditional_or_nested_assignments_are_ignored(code: str) -> None:
+    assert only("import os\n\n" + code, "PYS201") == []
+
+
+@pytest.mark.parametrize("path", ["mysite/app.py", "mysite/views.py", "mysite/conf.py"])
+def test_debug_true_ignored_outside_settings_modules(path: str) -> None:
+    assert only("DEBUG = True\n", "PYS201", path) == []
+
+
+def test_other_names_are_ignored() -> None:
+    assert only("TEMPLATE_DEBUG = True\nDEBUG_TOOLBAR = True\n", "PYS201") == []
+
+
+# == PYS201: fix ========================================================================
+
+
+def test_debug_fix_reads_the_environment_and_imports_os() -> None:
+    finding = one("DEBUG = True\n", "PYS201")
+    assert finding.fix is not None
+    assert finding.fix.replacement == 'DEBUG = os.environ.get("DJANGO_DEBUG") == "1"\n'
+    assert finding.fix.imports == ("import os",)
+    assert fix_of("DEBUG = True\n", "PYS201") == \
+        'import os\nDEBUG = os.environ.get("DJANGO_DEBUG") == "1"\n'
+
+
+def test_debug_fix_puts_the_import_after_the_existing_ones() -> None:
+    code = '"""Settings."""\n\nfrom pathlib import Path\n\nBASE_DIR = Path(__file__).parent\n' \
+           "DEBUG = True\n"
+    assert fix_of(code, "PYS201") == (
+        '"""Settings."""\n\nfrom pathlib import Path\nimport os\n\n'
+        'BASE_DIR = Path(__file__).parent\nDEBUG = os.environ.get("DJANGO_DEBUG") == "1"\n'
+    )
+
+
+def test_debug_fix_does_not_import_os_twice() -> None:
+    finding = one("import os\n\nDEBUG = True\n", "PYS201")
+    assert finding.fix is not None and finding.fix.imports == ()
+
+
+def test_debug_fix_keeps_the_annotation_and_comment() -> None:
+    new = fix_of("import os\n\nDEBUG: bool = True  # for now\n", "PYS201")
+    assert new.endswith('DEBUG: bool = os.environ.get("DJANGO_DEBUG") == "1"  # for now\n')
+
+
+# == PYS202 django-allowed-hosts-wildcard: flags ========================================
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        'ALLOWED_HOSTS = ["*"]',
+        "ALLOWED_HOSTS = ('*',)",
+        'ALLOWED_HOSTS = {"*"}',
+        'ALLOWED_HOSTS = ["example.com", "*"]',
+        'ALLOWED_HOSTS = [*BASE_HOSTS, "*"]',
+        'ALLOWED_HOSTS = "*"',
+        'ALLOWED_HOSTS: list[str] = ["*"]',
+        'ALLOWED_HOSTS += ["*"]',
+        'ALLOWED_HOSTS |= {"*"}',
+        'ALLOWED_HOSTS.append("*")',
+        'ALLOWED_HOSTS.insert(0, "*")',
+        'ALLOWED_HOSTS.extend(["localhost", "*"])',
+    ],
+)
+def test_allowed_hosts_wildcard_flagged(statement: str) -> None:
+    finding = one(f"BASE_HOSTS = []\n{statement}\n", "PYS202")
+    assert finding.line == 2
+    assert statement[finding.column - 1 : finding.end_column] in ('"*"', "'*'")
+    assert finding.severity is Severity.ERROR
+    assert finding.message == (
+        '`ALLOWED_HOSTS` contains `"*"`: any Host header is trusted, so it can be forged'
+    )
+
+
+@pytest.mark.parametrize(("path", "head"), SETTINGS_MODULES)
+def test_allowed_hosts_wildcard_flagged_in_each_kind_of_settings_module(
+    path: str, head: str
+) -> None:
+    assert len(only(head + 'ALLOWED_HOSTS = ["*"]\n', "PYS202", path)) == 1
+
+
+def test_allowed_hosts_wildcard_flagged_once_per_statement() -> None:
+    assert len(only('ALLOWED_HOSTS = ["*", "*"]\n', "PYS202")) == 1
+
+
+# == PYS202: never flags ================================================================
+
+
+@pytest.mark.parametrize("path", NON_PRODUCTION)
+def test_allowed_hosts_wildcard_ignored_in_dev_local_and_test_settings(path: str) -> None:
+    assert only(INSTALLED + 'ALLOWED_HOSTS = ["*"]\n', "PYS202", path) == []
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        'ALLOWED_HOSTS = ["example.com", ".example.com"]',
+        'ALLOWED_HOSTS = ["*.example.com"]',
+        'ALLOWED_HOSTS = os.environ["DJANGO_ALLOWED_HOSTS"].split(",")',
+        'ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "*").split(",")',
+        'ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["*"])',
+        'ALLOWED_HOSTS = ["*"] if DEBUG else ["example.com"]',
+        'ALLOWED_HOSTS = [["*"]]',
+        'ALLOWED_HOSTS.remove("*")',
+        'HOSTS = ["*"]',
+        'CORS_ALLOWED_ORIGINS = ["*"]',
+    ],
+)
+def test_allowed_hosts_without_a_literal_wildcard_is_ignored(statement: str) -> None:
+    assert only(f"import os\n\n{statement}\n", "PYS202") == []
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        'if DEBUG:\n    ALLOWED_HOSTS = ["*"]\n',
+        'try:\n    from .hosts import ALLOWED_HOSTS\nexcept ImportError:\n    ALLOWED_HOSTS = ["*"]\n',
+    ],
+)
+def test_conditional_wildcards_are_ignored(code: str) -> None:
+    assert only("DEBUG = False\n" + code, "PYS202") == []
+
+
+def test_allowed_hosts_wildcard_ignored_outside_settings_modules() -> None:
+    assert only('ALLOWED_HOSTS = ["*"]\n', "PYS202", "mysite/app.py") == []
+
+
+def test_allowed_hosts_has_no_fix() -> None:
+    assert one('ALLOWED_HOSTS = ["*"]\n', "PYS202").fix is None
