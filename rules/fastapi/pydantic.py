@@ -1,7 +1,7 @@
-"""PYS4xx: FastAPI and Pydantic v2 rules.
+"""PYS404, PYS405: the Pydantic v2 rules, and what they share with the FastAPI rules.
 
-The Pydantic section (PYS404, PYS405) comes first: its helpers know which classes of a
-module are Pydantic models and which local names hold a model class or instance.
+`PydanticNames` and `model_of` know which classes of a module are Pydantic models and
+which local names hold a model class or instance.
 """
 
 from __future__ import annotations
@@ -15,8 +15,6 @@ import libcst as cst
 from rules.context import FileContext, dotted_name
 from rules.engine import Rule, Severity, register
 from rules.walker import find_nodes
-
-# == Pydantic =========================================================================
 
 MIGRATION_GUIDE = "https://docs.pydantic.dev/latest/migration/"
 

@@ -1,4 +1,5 @@
-"""PYS4xx rules: every flags / never-flags item and every fix of their RULES.md rows."""
+"""PYS404 and PYS405 (rules/fastapi/pydantic.py): every flags / never-flags item and every fix
+of their RULES.md rows."""
 
 from __future__ import annotations
 

@@ -1,0 +1,170 @@
+"""PYS409 fastapi-depends-not-annotated."""
+
+from __future__ import annotations
+
+import ast
+
+import libcst as cst
+
+from rules.engine import Severity, register
+from rules.fastapi.path_operations import PathOperationRule, keyword, param_function
+
+# The parameter functions of the RULES.md row; Body/Cookie/Form/File/Security are left to a
+# later revision of the row.
+CHECKED = frozenset({"Depends", "Query", "Path", "Header"})
+ANNOTATED = frozenset({"typing.Annotated", "typing_extensions.Annotated"})
+_IMPORT = "from typing import Annotated"
+_COMMA = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+
+
+def _without(args: list[cst.Arg], index: int) -> list[cst.Arg]:
+    """`args` without the one at `index`; the new last argument loses its trailing comma
+    unless the call had one."""
+    removed = args[index]
+    out = args[:index] + args[index + 1:]
+    if out and index == len(args) - 1:
+        out[-1] = out[-1].with_changes(comma=removed.comma)
+    return out
+
+
+def valid_replacement(params: cst.Parameters, group: str, old: cst.Param,
+                      new: cst.Param) -> bool:
+    """Is the parameter list still valid Python with `old` replaced by `new`? A parameter
+    that loses its default may now follow one that has a default."""
+    try:
+        changed = params.with_changes(**{group: [
+            new if p is old else p for p in getattr(params, group)]})
+    except cst.CSTValidationError:
+        return False
+    text = cst.Module(body=[]).code_for_node(changed)
+    try:
+        compile(f"def _(\n{text}\n): pass\n", "<fix>", "exec", ast.PyCF_ONLY_AST,
+                dont_inherit=True)
+    except (SyntaxError, ValueError):
+        return False
+    return True
+
+
+@register
+class DependsNotAnnotated(PathOperationRule):
+    code = "PYS409"
+    name = "fastapi-depends-not-annotated"
+    severity = Severity.INFO
+    message = "Parameter `{param}` uses `= {function}(...)`: declare it with `Annotated[...]`"
+    requires = ("Depends(", "Query(", "Path(", "Header(")
+    docs = """
+## What it does
+Flags a FastAPI path operation parameter whose default is `Depends(...)`, `Query(...)`,
+`Path(...)` or `Header(...)` (from `fastapi`, through aliases) instead of the same call
+inside `Annotated[...]`. Parameters already declared with `Annotated[...]` are never
+flagged, and neither are the parameters of functions that are not path operations.
+
+## Why is this bad?
+With the call as the default, the function signature lies: called directly (in a test, a
+script, another function) `db` is a `Depends` object and `q` a `Query` object rather than a
+session or a string, and type checkers cannot tell. The metadata also cannot be shared:
+`Annotated[Session, Depends(get_db)]` can be given a name (`DB = Annotated[...]`) and reused
+by every path operation. FastAPI recommends `Annotated` since 0.95 — see "Query Parameters
+and String Validations", section "Advantages of Annotated"
+(fastapi.tiangolo.com/tutorial/query-params-str-validations/), and "Dependencies"
+(fastapi.tiangolo.com/tutorial/dependencies/), which says to prefer the `Annotated`
+version.
+
+## Example
+```python
+@router.get("/items")
+def list_items(db: Session = Depends(get_db), q: str | None = Query(None, max_length=50)):
+    ...
+```
+
+## Use instead
+```python
+@router.get("/items")
+def list_items(
+    db: Annotated[Session, Depends(get_db)],
+    q: Annotated[str | None, Query(max_length=50)] = None,
+):
+    ...
+```
+
+## Fix
+`db: Session = Depends(get_db)` becomes `db: Annotated[Session, Depends(get_db)]`, and
+`q: str = Query(None, max_length=50)` becomes `q: Annotated[str, Query(max_length=50)] = None`
+(the default moves out of the call; `...` means required and is dropped), adding
+`from typing import Annotated` when missing. The fix is offered only when the parameter has
+a type annotation and the new parameter list is valid Python: a parameter that loses its
+default may not follow one that keeps a default, so in
+`def f(q: str = Query(None), db: Session = Depends(get_db))` only `q` gets a fix at first;
+fixing it makes the fix for `db` valid.
+
+## Suppress
+`# noqa: PYS409` on the parameter's line.
+"""
+    bad = (
+        "from fastapi import APIRouter, Depends, Header, Query\n\n"
+        "router = APIRouter(tags=[\"items\"])\n\n\ndef get_db() -> str:\n    return \"db\"\n\n\n"
+        "@router.get(\"/items\")\ndef list_items(\n    db: str = Depends(get_db),  # flagged\n"
+        "    q: str = Query(None, max_length=50),  # flagged\n"
+        "    agent: str = Header(...),  # flagged\n) -> list[str]:\n    return [db, q, agent]\n",
+    )
+    good = (
+        "from typing import Annotated\n\nfrom fastapi import APIRouter, Depends, Query\n\n"
+        "router = APIRouter(tags=[\"items\"])\n\n\ndef get_db() -> str:\n    return \"db\"\n\n\n"
+        "@router.get(\"/items\")\ndef list_items(\n    db: Annotated[str, Depends(get_db)],\n"
+        "    q: Annotated[str | None, Query(max_length=50)] = None,\n) -> list[str]:\n"
+        "    return [db, q or \"\"]\n",
+    )
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if self.apps.path_operation(node) is None:
+            return
+        params = node.params
+        for group in ("posonly_params", "params", "kwonly_params"):
+            for param in getattr(params, group):
+                function = param_function(self.ctx, param.default)
+                if function not in CHECKED or self._is_annotated(param):
+                    continue
+                message = self.message.format(param=param.name.value, function=function)
+                new = self._fix(param, function)
+                if new is None or not valid_replacement(params, group, param, new):
+                    self.report(param, message)
+                    continue
+                imports = () if self.ctx.imports.get("Annotated") in ANNOTATED else (_IMPORT,)
+                self.report(param, message, replace=(param, new), imports=imports)
+
+    def _is_annotated(self, param: cst.Param) -> bool:
+        annotation = param.annotation.annotation if param.annotation is not None else None
+        return isinstance(annotation, cst.Subscript) and (
+            self.ctx.qualified_name(annotation.value) in ANNOTATED)
+
+    def _fix(self, param: cst.Param, function: str) -> cst.Param | None:
+        """`x: T = F(default, ...)` -> `x: Annotated[T, F(...)] = default`."""
+        call = param.default
+        if (param.annotation is None or not isinstance(call, cst.Call)
+                or any(arg.star for arg in call.args)):
+            return None
+        bound = self.ctx.imports.get("Annotated")
+        if (bound is not None and bound not in ANNOTATED) or (
+                bound is None and "Annotated" in self.apps.bindings):
+            return None  # the name means something else here
+        args = list(call.args)
+        default: cst.BaseExpression | None = None
+        if function != "Depends":  # Query/Path/Header: the first argument is the default
+            index = next((i for i, a in enumerate(args) if a.keyword is None), None)
+            if index is None:
+                given = keyword(call, "default")
+                index = args.index(given) if given is not None else None
+            if index is not None:
+                default = args[index].value
+                args = _without(args, index)
+                if isinstance(default, cst.Ellipsis):
+                    default = None  # `Query(...)`: required, as without a default
+        annotated = cst.Subscript(value=cst.Name("Annotated"), slice=[
+            cst.SubscriptElement(cst.Index(param.annotation.annotation), comma=_COMMA),
+            cst.SubscriptElement(cst.Index(call.with_changes(args=args))),
+        ])
+        annotation = param.annotation.with_changes(annotation=annotated)
+        if default is None:
+            return param.with_changes(annotation=annotation, default=None,
+                                      equal=cst.MaybeSentinel.DEFAULT)
+        return param.with_changes(annotation=annotation, default=default)

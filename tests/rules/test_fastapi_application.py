@@ -1,0 +1,221 @@
+"""PYS406 cors-wildcard-with-credentials, PYS408 fastapi-router-without-tags and PYS410
+startup-event-deprecated: every flags / never-flags item of their RULES.md rows."""
+
+from __future__ import annotations
+
+import pytest
+
+from rules.engine import Finding
+from tests.rules.lint import lint
+
+CORS_HEAD = """\
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+app = FastAPI()
+"""
+
+
+def only(code: str, rule: str, path: str = "app.py") -> list[Finding]:
+    return lint(code, path, select=rule)
+
+
+def lines_of(code: str, rule: str, path: str = "app.py") -> list[int]:
+    return [f.line for f in only(code, rule, path)]
+
+
+# == PYS406 cors-wildcard-with-credentials: flags =============================================
+
+
+@pytest.mark.parametrize("origins", ['["*"]', '"*"', '("https://a.example", "*")', "{'*'}"])
+def test_406_flags_add_middleware_with_a_wildcard_and_credentials(origins: str) -> None:
+    code = CORS_HEAD + (f"app.add_middleware(CORSMiddleware, allow_origins={origins}, "
+                        "allow_credentials=True)\n")
+    findings = only(code, "PYS406")
+    assert [f.line for f in findings] == [5]
+    assert findings[0].message == ("CORS allows every origin with credentials: list the trusted "
+                                   "origins in `allow_origins`")
+
+
+def test_406_flags_the_allow_origins_line_of_a_multi_line_call() -> None:
+    code = CORS_HEAD + ('app.add_middleware(\n    middleware_class=CORSMiddleware,\n'
+                        '    allow_credentials=True,\n    allow_origins=["*"],\n)\n')
+    assert lines_of(code, "PYS406") == [8]
+
+
+@pytest.mark.parametrize(
+    ("imports", "cors"),
+    [("from starlette.middleware.cors import CORSMiddleware", "CORSMiddleware"),
+     ("from fastapi.middleware.cors import CORSMiddleware as CORS", "CORS")],
+)
+def test_406_flags_middleware_declarations(imports: str, cors: str) -> None:
+    code = (f"import starlette.middleware\nfrom fastapi.middleware import Middleware\n{imports}\n\n"
+            f"a = [Middleware({cors}, allow_origins=['*'], allow_credentials=True)]\n"
+            f"b = starlette.middleware.Middleware(cls={cors}, allow_origins=['*'],\n"
+            "                                    allow_credentials=True)\n")
+    assert lines_of(code, "PYS406") == [5, 6]
+
+
+def test_406_flags_a_module_constant_holding_the_wildcard() -> None:
+    code = CORS_HEAD + ('ORIGINS = ["*"]\napp.add_middleware(CORSMiddleware, allow_origins=ORIGINS,'
+                        " allow_credentials=True)\n")
+    assert lines_of(code, "PYS406") == [6]
+
+
+# == PYS406: never flags ========================================================================
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    ['allow_origins=["https://app.example.com"], allow_credentials=True',
+     'allow_origins=["*"], allow_credentials=False',
+     'allow_origins=["*"]',
+     'allow_origins=settings.origins, allow_credentials=True',
+     'allow_origins=ORIGINS, allow_credentials=True',
+     'allow_origin_regex=".*", allow_credentials=True',
+     'allow_origins=["*"], allow_credentials=settings.credentials'],
+)
+def test_406_never_flags_explicit_origins_or_no_credentials(arguments: str) -> None:
+    code = CORS_HEAD + ('ORIGINS = ["https://a.example"]\nif DEV:\n    ORIGINS = ["*"]\n'
+                        f"app.add_middleware(CORSMiddleware, {arguments})\n")
+    assert only(code, "PYS406") == []
+
+
+def test_406_never_flags_other_middleware_classes() -> None:
+    code = ("from fastapi import FastAPI\nfrom my.cors import CORSMiddleware\n\napp = FastAPI()\n"
+            'app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=True)\n'
+            'app.add_middleware(GZip, allow_origins=["*"], allow_credentials=True)\n')
+    assert only(code, "PYS406") == []
+
+
+# == PYS408 fastapi-router-without-tags: flags ===================================================
+
+
+def test_408_flags_a_router_without_tags_whose_operations_set_none() -> None:
+    code = ('from fastapi import APIRouter\n\nrouter = APIRouter(prefix="/users")\n\n\n'
+            '@router.get("/")\ndef users() -> list[str]:\n    return []\n\n\n'
+            '@router.post("/")\ndef create() -> str:\n    return ""\n')
+    findings = only(code, "PYS408")
+    assert [f.line for f in findings] == [3]
+    assert findings[0].message == ('Router `router` sets no `tags=` and neither do its path '
+                                   'operations: they are listed under "default" in the API docs')
+
+
+def test_408_flags_a_router_included_without_tags_and_through_aliased_imports() -> None:
+    code = ('import fastapi\n\napp = fastapi.FastAPI()\nusers = fastapi.routing.APIRouter()\n\n\n'
+            '@users.get("/")\ndef list_users() -> list[str]:\n    return []\n\n\n'
+            'app.include_router(users, prefix="/users")\n')
+    assert lines_of(code, "PYS408") == [4]
+
+
+# == PYS408: never flags ==========================================================================
+
+
+@pytest.mark.parametrize(
+    ("router", "decorator", "after"),
+    [
+        ('APIRouter(tags=["users"])', '@router.get("/")', ""),
+        ("APIRouter(**ROUTER_OPTIONS)", '@router.get("/")', ""),
+        ("APIRouter()", '@router.get("/", tags=["users"])', ""),
+        ("APIRouter()", '@router.get("/")', 'app.include_router(router, tags=["users"])\n'),
+        ("APIRouter()", '@router.get("/")', 'app.include_router(router=router, tags=["users"])\n'),
+        ("APIRouter()", '@router.get("/")', 'parent.include_router(router)\n'),
+        ("APIRouter()", '@router.get("/")', 'app.include_router(router, **OPTIONS)\n'),
+    ],
+    ids=["router-tags", "router-kwargs", "operation-tags", "include-tags", "include-keyword",
+         "included-into-tagged-router", "include-kwargs"],
+)
+def test_408_never_flags_tagged_routers(router: str, decorator: str, after: str) -> None:
+    code = ('from fastapi import APIRouter, FastAPI\n\napp = FastAPI()\n'
+            f'parent = APIRouter(tags=["api"])\nrouter = {router}\n\n\n'
+            f"{decorator}\ndef users() -> list[str]:\n    return []\n\n\n{after}")
+    assert only(code, "PYS408") == []
+
+
+def test_408_never_flags_a_router_with_some_tagged_operations() -> None:
+    code = ('from fastapi import APIRouter\n\nrouter = APIRouter()\n\n\n'
+            '@router.get("/", tags=["users"])\ndef users() -> list[str]:\n    return []\n\n\n'
+            '@router.get("/me")\ndef me() -> str:\n    return ""\n')
+    assert only(code, "PYS408") == []
+
+
+def test_408_never_flags_routers_without_operations_in_the_module() -> None:
+    code = ('from fastapi import APIRouter\n\nfrom app.api import items, users\n\n'
+            'api_router = APIRouter()\napi_router.include_router(users.router)\n'
+            'api_router.include_router(items.router)\nshared = APIRouter()\n')
+    assert only(code, "PYS408") == []
+
+
+# == PYS410 startup-event-deprecated: flags =======================================================
+
+
+@pytest.mark.parametrize("event", ['"startup"', '"shutdown"', 'event_type="startup"'])
+def test_410_flags_on_event_decorators(event: str) -> None:
+    code = ("from fastapi import FastAPI\n\napp = FastAPI()\n\n\n"
+            f"@app.on_event({event})\nasync def hook() -> None:\n    return None\n")
+    findings = only(code, "PYS410")
+    assert [f.line for f in findings] == [6]
+    name = "startup" if "startup" in event else "shutdown"
+    assert findings[0].message == (f'`@app.on_event("{name}")` is deprecated: use a `lifespan` '
+                                   "async context manager")
+
+
+@pytest.mark.parametrize(
+    ("head", "owner"),
+    [
+        ('from fastapi import APIRouter\n\nrouter = APIRouter(tags=["x"])\n', "router"),
+        ("from starlette.applications import Starlette\n\nsite = Starlette()\n", "site"),
+        ("import fastapi\n\nfrom .main import app\n", "app"),
+    ],
+    ids=["router", "starlette", "project-import"],
+)
+def test_410_flags_on_event_on_routers_starlette_and_imported_apps(head: str, owner: str) -> None:
+    code = head + f'\n\n@{owner}.on_event("shutdown")\ndef hook() -> None:\n    return None\n'
+    assert lines_of(code, "PYS410", "app/events.py") == [head.count("\n") + 3]
+
+
+@pytest.mark.parametrize("call", ["FastAPI(on_startup=[connect])", "FastAPI(on_shutdown=[close])",
+                                  "Starlette(on_startup=[connect])",
+                                  "Starlette(on_shutdown=[close])",
+                                  "fastapi.FastAPI(title='x', on_startup=[connect])"])
+def test_410_flags_event_arguments_of_the_application(call: str) -> None:
+    code = ("import fastapi\nfrom fastapi import FastAPI\n"
+            f"from starlette.applications import Starlette\n\napp = {call}\n")
+    findings = only(code, "PYS410")
+    assert [f.line for f in findings] == [5]
+    argument = "on_startup" if "on_startup" in call else "on_shutdown"
+    owner = "Starlette" if "Starlette" in call else "FastAPI"
+    assert findings[0].message.startswith(f"`{owner}({argument}=...)` is deprecated")
+
+
+def test_410_flags_both_arguments_separately() -> None:
+    code = "from fastapi import FastAPI\n\napp = FastAPI(\n    on_startup=[a],\n    on_shutdown=[b],\n)\n"
+    assert lines_of(code, "PYS410") == [4, 5]
+
+
+# == PYS410: never flags ==========================================================================
+
+
+def test_410_never_flags_lifespan() -> None:
+    code = ("from contextlib import asynccontextmanager\n\nfrom fastapi import FastAPI\n"
+            "from starlette.applications import Starlette\n\n\n@asynccontextmanager\n"
+            "async def lifespan(app):\n    yield\n\n\napp = FastAPI(lifespan=lifespan)\n"
+            "site = Starlette(lifespan=lifespan)\n")
+    assert only(code, "PYS410") == []
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        'from fastapi import FastAPI\n\napp = FastAPI()\n\n\n@app.on_event("custom")\n'
+        "def hook() -> None:\n    return None\n",
+        'from fastapi import FastAPI\n\nbus = make_bus()\n\n\n@bus.on_event("startup")\n'
+        "def hook() -> None:\n    return None\n",
+        'from myapp import Bot\n\nbot = Bot()\n\n\n@bot.on_event("startup")\n'
+        "def hook() -> None:\n    return None\n",
+        "from myframework import FastAPI\n\napp = FastAPI(on_startup=[connect])\n",
+    ],
+    ids=["other-event", "unknown-object", "module-without-fastapi", "other-fastapi-class"],
+)
+def test_410_never_flags_other_events_and_objects(code: str) -> None:
+    assert only(code, "PYS410") == []

@@ -1,0 +1,250 @@
+"""PYS401 fastapi-missing-response-model and PYS407 error-returned-as-success: every flags /
+never-flags item and every fix of their RULES.md rows."""
+
+from __future__ import annotations
+
+import pytest
+
+from rules.engine import Finding
+from tests.rules.lint import fixed, lint
+
+APP = "from fastapi import FastAPI\n\napp = FastAPI()\n\n\n"
+ROUTER = 'from fastapi import APIRouter\n\nrouter = APIRouter(tags=["items"])\n\n\n'
+
+
+def only(code: str, rule: str, path: str = "app.py") -> list[Finding]:
+    return lint(code, path, select=rule)
+
+
+def lines_of(code: str, rule: str) -> list[int]:
+    return [f.line for f in only(code, rule)]
+
+
+def one(code: str, rule: str) -> Finding:
+    findings = only(code, rule)
+    assert len(findings) == 1, [(f.line, f.message) for f in findings]
+    return findings[0]
+
+
+def fix_of(code: str, rule: str) -> str:
+    """The source after the single finding's fix, checked to parse and be clean for `rule`."""
+    new = fixed(code, one(code, rule))
+    assert only(new, rule) == [], new
+    return new
+
+
+# == PYS401 fastapi-missing-response-model: flags ========================================
+
+
+@pytest.mark.parametrize("method", ["get", "post", "put", "patch", "delete", "api_route"])
+def test_401_flags_a_path_operation_without_response_model_or_return_annotation(method: str) -> None:
+    code = APP + f'@app.{method}("/items")\nasync def items():\n    return []\n'
+    finding = one(code, "PYS401")
+    assert (finding.line, finding.column) == (7, 11)
+    assert finding.message == ("Path operation `items` declares no response model: annotate its "
+                               "return type or pass `response_model=`")
+
+
+def test_401_flags_a_return_annotation_of_none() -> None:
+    code = ROUTER + '@router.get("/items")\ndef items() -> None:\n    return None\n'
+    assert lines_of(code, "PYS401") == [7]
+
+
+def test_401_flags_a_sync_path_operation_on_an_aliased_router() -> None:
+    code = ('from fastapi import APIRouter as Router\n\nr = Router(tags=["x"])\napi = r\n\n\n'
+            '@api.post("/items", status_code=201)\ndef create():\n    return {}\n')
+    assert lines_of(code, "PYS401") == [8]
+
+
+# == PYS401: never flags ====================================================================
+
+
+@pytest.mark.parametrize("status", ["204", "status.HTTP_204_NO_CONTENT",
+                                   "starlette_status.HTTP_204_NO_CONTENT",
+                                   "HTTPStatus.NO_CONTENT"])
+def test_401_never_flags_status_code_204(status: str) -> None:
+    code = ("from http import HTTPStatus\n\nfrom fastapi import FastAPI, status\n"
+            "from starlette import status as starlette_status\n\napp = FastAPI()\n\n\n"
+            f'@app.delete("/items/{{item_id}}", status_code={status})\n'
+            "def delete_item(item_id: int):\n    pass\n")
+    assert only(code, "PYS401") == []
+
+
+def test_401_never_flags_response_class() -> None:
+    code = ("from fastapi import FastAPI\nfrom fastapi.responses import HTMLResponse\n\n"
+            'app = FastAPI()\n\n\n@app.get("/", response_class=HTMLResponse)\ndef index():\n'
+            '    return "<h1>hi</h1>"\n')
+    assert only(code, "PYS401") == []
+
+
+@pytest.mark.parametrize("owner", ["FastAPI", "APIRouter"])
+def test_401_never_flags_an_object_with_a_default_response_class(owner: str) -> None:
+    code = (f"from fastapi import {owner}\nfrom fastapi.responses import ORJSONResponse\n\n"
+            f"api = {owner}(default_response_class=ORJSONResponse)\n\n\n"
+            '@api.get("/")\ndef index():\n    return {}\n')
+    assert only(code, "PYS401") == []
+
+
+@pytest.mark.parametrize("response", ["Response", "JSONResponse", "RedirectResponse",
+                                      "StreamingResponse", "FileResponse"])
+def test_401_never_flags_a_response_subclass_return_annotation(response: str) -> None:
+    code = (f"from fastapi import Response\nfrom fastapi.responses import {response}\n"
+            f"from fastapi import FastAPI\n\napp = FastAPI()\n\n\n"
+            f'@app.get("/")\ndef index() -> {response}:\n    return {response}("x")\n')
+    assert only(code, "PYS401") == []
+
+
+@pytest.mark.parametrize("declaration", ['@app.get("/", response_model=Item)\ndef f():',
+                                         '@app.get("/", response_model=None)\ndef f():',
+                                         '@app.get("/")\ndef f() -> Item:',
+                                         '@app.get("/")\ndef f() -> list[Item]:',
+                                         '@app.get("/")\ndef f() -> "Item":'])
+def test_401_never_flags_a_declared_response_model(declaration: str) -> None:
+    code = APP + "class Item:\n    pass\n\n\n" + declaration + "\n    return Item()\n"
+    assert only(code, "PYS401") == []
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        'from flask import Flask\n\napp = Flask(__name__)\n\n\n@app.get("/")\ndef index():\n'
+        '    return "x"\n',
+        'from ninja import NinjaAPI\n\napi = NinjaAPI()\n\n\n@api.get("/")\ndef index(request):\n'
+        '    return "x"\n',
+        "import fastapi\n\n\ndef helper():\n    return 1\n",
+        APP + '@app.websocket("/ws")\nasync def ws(websocket):\n    pass\n',
+    ],
+    ids=["flask", "ninja", "plain-function", "websocket"],
+)
+def test_401_never_flags_functions_that_are_not_fastapi_path_operations(code: str) -> None:
+    assert only(code, "PYS401") == []
+
+
+# == PYS407 error-returned-as-success: flags ===============================================
+
+
+def test_407_flags_a_dict_with_an_error_key() -> None:
+    code = ROUTER + ('@router.get("/items/{item_id}")\ndef read(item_id: int) -> dict:\n'
+                     '    if item_id < 0:\n        return {"error": "bad id"}\n    return {}\n')
+    finding = one(code, "PYS407")
+    assert finding.line == 9
+    assert finding.message == ("Path operation `read` returns an error with a success status: "
+                               "raise `HTTPException` instead")
+
+
+def test_407_flags_an_error_key_among_others_and_with_a_success_status_code() -> None:
+    code = ROUTER + ('@router.post("/items", status_code=201)\nasync def create() -> dict:\n'
+                     '    return {"ok": False, "error": "full"}\n')
+    assert lines_of(code, "PYS407") == [8]
+
+
+@pytest.mark.parametrize("decorator", ['@router.get("/items")', '@router.get("/items", tags=["x"])'])
+def test_407_flags_a_detail_key_when_no_status_code_is_set(decorator: str) -> None:
+    code = ROUTER + f'{decorator}\ndef items() -> dict:\n    return {{"detail": "not found"}}\n'
+    assert lines_of(code, "PYS407") == [8]
+
+
+# == PYS407: never flags =====================================================================
+
+
+def test_407_never_flags_raising_http_exception() -> None:
+    code = ('from fastapi import APIRouter, HTTPException\n\nrouter = APIRouter(tags=["x"])\n\n\n'
+            '@router.get("/items")\ndef items() -> dict:\n'
+            '    raise HTTPException(status_code=404, detail="not found")\n')
+    assert only(code, "PYS407") == []
+
+
+@pytest.mark.parametrize("status", ["200", "404", "status.HTTP_202_ACCEPTED"])
+def test_407_never_flags_detail_with_a_status_code_in_the_decorator(status: str) -> None:
+    code = ROUTER + (f'@router.get("/items", status_code={status})\ndef items() -> dict:\n'
+                     '    return {"detail": "queued"}\n')
+    assert only(code, "PYS407") == []
+
+
+@pytest.mark.parametrize("key", ["error", "detail"])
+def test_407_never_flags_a_path_operation_that_sets_the_response_status(key: str) -> None:
+    code = ('from fastapi import APIRouter, Response\n\nrouter = APIRouter(tags=["x"])\n\n\n'
+            '@router.get("/items")\ndef items(response: Response) -> dict:\n'
+            f'    response.status_code = 404\n    return {{"{key}": "not found"}}\n')
+    assert only(code, "PYS407") == []
+
+
+@pytest.mark.parametrize("status", ["404", "status.HTTP_409_CONFLICT"])
+def test_407_never_flags_an_error_with_an_error_status_code_in_the_decorator(status: str) -> None:
+    code = ROUTER + (f'@router.get("/teapot", status_code={status})\ndef teapot() -> dict:\n'
+                     '    return {"error": "conflict"}\n')
+    assert only(code, "PYS407") == []
+
+
+@pytest.mark.parametrize("value", ["None", "False", '""', "[]"])
+def test_407_never_flags_an_envelope_saying_there_is_no_error(value: str) -> None:
+    code = ROUTER + ('@router.get("/items")\ndef items() -> dict:\n'
+                     f'    return {{"data": [], "error": {value}}}\n')
+    assert only(code, "PYS407") == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '    def nested():\n        return {"error": "x"}\n    return nested()\n',
+        '    return JSONResponse({"error": "x"}, status_code=400)\n',
+        '    return {"message": "error"}\n',
+    ],
+    ids=["nested-function", "json-response", "error-as-value"],
+)
+def test_407_never_flags_other_returns(body: str) -> None:
+    code = ("from fastapi import APIRouter\nfrom fastapi.responses import JSONResponse\n\n"
+            'router = APIRouter(tags=["x"])\n\n\n@router.get("/items")\ndef items() -> dict:\n' + body)
+    assert only(code, "PYS407") == []
+
+
+def test_407_never_flags_functions_that_are_not_path_operations() -> None:
+    code = 'import fastapi\n\n\ndef validate(x: int) -> dict:\n    return {"error": "bad"}\n'
+    assert only(code, "PYS407") == []
+
+
+# == PYS407: fix ============================================================================
+
+
+def test_407_fix_raises_http_exception_and_adds_the_import() -> None:
+    code = ROUTER + ('@router.get("/items/{item_id}")\ndef read(item_id: int) -> dict:\n'
+                     '    if item_id < 0:\n        return {"error": f"bad id {item_id}"}\n'
+                     '    return {}\n')
+    assert fix_of(code, "PYS407") == (
+        'from fastapi import APIRouter\nfrom fastapi import HTTPException\n\n'
+        'router = APIRouter(tags=["items"])\n\n\n'
+        '@router.get("/items/{item_id}")\ndef read(item_id: int) -> dict:\n'
+        '    if item_id < 0:\n'
+        '        raise HTTPException(status_code=400, detail=f"bad id {item_id}")\n'
+        '    return {}\n')
+
+
+@pytest.mark.parametrize("imported", ["from fastapi import APIRouter, HTTPException",
+                                      "from fastapi import APIRouter\n"
+                                      "from starlette.exceptions import HTTPException"])
+def test_407_fix_uses_an_imported_http_exception(imported: str) -> None:
+    code = (f'{imported}\n\nrouter = APIRouter(tags=["x"])\n\n\n'
+            '@router.post("/login")\nasync def login(name: str) -> dict:\n'
+            '    if not name: return {"error": "name required"}\n    return {}\n')
+    new = fix_of(code, "PYS407")
+    assert new.startswith(imported + "\n\n")
+    assert '    if not name: raise HTTPException(status_code=400, detail="name required")\n' in new
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        ROUTER + '@router.get("/")\ndef f() -> dict:\n    return {"error": "x", "code": 3}\n',
+        ROUTER + '@router.get("/")\ndef f() -> dict:\n    return {"detail": "x"}\n',
+        ROUTER + ('@router.get("/")\ndef f() -> dict:\n    try:\n        return {"error": "x"}\n'
+                  '    except Exception:\n        return {}\n'),
+        'from werkzeug.exceptions import HTTPException\n' + ROUTER
+        + '@router.get("/")\ndef f() -> dict:\n    return {"error": "x"}\n',
+        ROUTER + 'class HTTPException(Exception):\n    pass\n\n\n'
+        '@router.get("/")\ndef f() -> dict:\n    return {"error": "x"}\n',
+    ],
+    ids=["more-keys", "detail", "inside-try", "other-http-exception", "own-http-exception"],
+)
+def test_407_no_fix_when_raising_would_lose_or_change_something(code: str) -> None:
+    finding = one(code, "PYS407")
+    assert finding.fix is None
