@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import gidgethub
+from cachetools import TTLCache
 from gidgethub.abc import GitHubAPI
 
 from bot import messages
@@ -86,6 +87,10 @@ class JobEnv:
     engine_workers: int = 1
     pool_factory: Callable[[], Executor] | None = None  # to replace a pool a crash broke
     heads: dict[tuple[str, str, int], str] = field(default_factory=dict)  # newest known head
+    # Configuration by (owner, repo, base sha): a commit never changes, and most pull
+    # requests share their base, so this saves up to two API calls per review.
+    configs: TTLCache[tuple[str, str, str], tuple[PystdConfig, str | None, str | None]] = field(
+        default_factory=lambda: TTLCache(maxsize=4096, ttl=3600))
     stats: dict[str, int] = field(default_factory=dict)
 
     def is_stale(self, target: ReviewTarget) -> bool:
@@ -152,8 +157,12 @@ async def _review(gh: GitHubAPI, env: JobEnv, target: ReviewTarget, run_url: str
         files, truncated = await fetch_files(gh, target.owner, target.repo, target.number)
     snapshot = PullRequestSnapshot(target.owner, target.repo, target.number, target.head_sha,
                                    target.base_sha, files, truncated)
-    config, source, config_error = await fetch_config(gh, target.owner, target.repo,
-                                                      target.base_sha)
+    key = (target.owner.lower(), target.repo.lower(), target.base_sha)
+    cached = env.configs.get(key)
+    if cached is None:
+        cached = env.configs[key] = await fetch_config(gh, target.owner, target.repo,
+                                                       target.base_sha)
+    config, source, config_error = cached
     analysis, sources = await analyse(gh, env, snapshot, config)
     analysis = Analysis(analysis.findings, analysis.skipped, config_error, source,
                         analysis.files_checked, truncated)

@@ -464,3 +464,15 @@ def crash_worker(items: object, rules: object) -> None:
     import os
 
     os._exit(1)
+
+
+async def test_config_is_fetched_once_per_base_commit(bot, delivery, fake_github):
+    add_pr(fake_github)
+    await open_pr(bot, delivery, fake_github)
+    await settle(bot)
+    fake_github.move_head(OWNER, REPO, 1, HEAD2)
+    await send(bot, delivery, fake_github, "pull_request", "synchronize.payload.json",
+               fake_github.pull_request_overrides(OWNER, REPO, 1))
+    await settle(bot)
+    assert len(fake_github.check_runs(OWNER, REPO)) == 2
+    assert len(fake_github.calls("GET", r"/contents/")) == 2  # pyproject + .github, once
