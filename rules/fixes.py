@@ -6,6 +6,7 @@ so a clean file never pays for libcst's position metadata or code generation.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 
 import libcst as cst
@@ -13,6 +14,8 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from rules.context import dotted_name
 from rules.engine import Fix, Report
+
+log = logging.getLogger(__name__)
 
 
 def resolve_positions(module: cst.Module, reports: Iterable[Report]) -> None:
@@ -38,7 +41,8 @@ def build_fix(module: cst.Module, source_lines: list[str], report: Report) -> Fi
         new_code = module.deep_replace(old, new)
         assert isinstance(new_code, cst.Module)
         fixed = new_code.code
-    except Exception:  # a rule built an invalid tree: offer no fix rather than a bad one
+    except Exception as exc:  # a rule built an invalid tree: no fix rather than a bad one
+        log.debug("%s: fix dropped: %s", report.rule.code, exc)
         return None
     new_lines = fixed.splitlines(keepends=True)
     start = 0

@@ -1,0 +1,280 @@
+"""PYS101 blocking-call-in-async: calls that block the event loop inside coroutines."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from rules.context import FileContext, dotted_name
+from rules.engine import Example, Rule, Severity, register
+from rules.walker import is_async_body
+
+# Qualified names (through import aliases) of calls that block the event loop.
+BLOCKING_CALLS = frozenset(
+    {
+        "time.sleep",
+        "urllib.request.urlopen",
+        "os.system",
+        "socket.create_connection",
+        "subprocess.run",
+        "subprocess.call",
+        "subprocess.check_call",
+        "subprocess.check_output",
+        "subprocess.Popen",
+        "httpx.get",
+        "httpx.post",
+        "httpx.put",
+        "httpx.patch",
+        "httpx.delete",
+        "httpx.head",
+        "httpx.options",
+        "httpx.request",
+        "httpx.stream",
+        "httpx.Client",
+    }
+)
+# Arguments of these calls run in a thread, not on the event loop.
+OFFLOADING_CALLS = frozenset({"asyncio.to_thread", "run_in_executor", "sync_to_async",
+                              "asgiref.sync.sync_to_async", "anyio.to_thread.run_sync",
+                              "starlette.concurrency.run_in_threadpool",
+                              "fastapi.concurrency.run_in_threadpool"})
+
+
+# `requests.*` names that never touch the network: exceptions, auth and adapter objects,
+# helpers. Raising `requests.HTTPError(...)` in a coroutine blocks nothing.
+_REQUESTS_OFFLINE = ("requests.exceptions.", "requests.utils.", "requests.structures.",
+                     "requests.auth.", "requests.adapters.", "requests.compat.",
+                     "requests.status_codes.", "requests.codes.", "requests.models.")
+_REQUESTS_OFFLINE_NAMES = frozenset({"requests.Request", "requests.PreparedRequest"})
+_EXCEPTION_SUFFIXES = ("Error", "Exception", "Timeout", "Warning")
+
+
+def _is_blocking(qualified: str) -> bool:
+    if qualified in BLOCKING_CALLS:
+        return True
+    if not qualified.startswith("requests.") or qualified in _REQUESTS_OFFLINE_NAMES:
+        return False
+    return not (qualified.startswith(_REQUESTS_OFFLINE)
+                or qualified.endswith(_EXCEPTION_SUFFIXES))
+
+
+@register
+class BlockingCallInAsync(Rule):
+    code = "PYS101"
+    name = "blocking-call-in-async"
+    severity = Severity.ERROR
+    message = "Blocking call `{call}` in async code stalls the event loop"
+    requires = ("async",)
+    docs = """
+## What it does
+Flags calls that block the thread — `time.sleep`, `requests.*`, `urllib.request.urlopen`,
+`httpx.get/post/…` and `httpx.Client()`, `subprocess.run/call/check_call/check_output/Popen`,
+`os.system`, `socket.create_connection` — made directly in async code (lexically inside an
+`async def`, not in a nested plain `def` or `lambda`). Import aliases are resolved:
+`from time import sleep as nap; nap(1)` is `time.sleep(1)`.
+
+## Why is this bad?
+An event loop runs one thing at a time. A blocking call inside a coroutine freezes every
+other request the worker is serving until it returns: one slow upstream turns into a
+whole-service outage. The asyncio documentation says so plainly ("Running Blocking Code",
+docs.python.org/3/library/asyncio-dev.html), and FastAPI's "Concurrency and async / await"
+page tells you to use a plain `def` path operation when you call blocking libraries.
+
+## Example
+```python
+async def refresh(request):
+    time.sleep(1)
+    return requests.get(URL).json()
+```
+
+## Use instead
+```python
+async def refresh(request):
+    await asyncio.sleep(1)
+    async with httpx.AsyncClient() as client:
+        return (await client.get(URL)).json()
+```
+or offload: `await asyncio.to_thread(requests.get, URL)`. In FastAPI, a path operation
+that awaits nothing can simply be a plain `def`: FastAPI runs it in a thread pool.
+
+## Fix
+`time.sleep(x)` becomes `await asyncio.sleep(x)` (adding `import asyncio`). In a FastAPI
+path operation whose body awaits nothing, `async def` becomes `def`.
+
+## Suppress
+`# noqa: PYS101` on the line, for a call you know returns at once.
+"""
+    bad = (
+        "import time\n\nasync def handler():\n    time.sleep(1)  # flagged\n",
+        "from time import sleep as nap\n\nasync def handler():\n    nap(0.5)  # flagged\n",
+        "import requests\n\nasync def fetch(url):\n    return requests.get(url).json()  # flagged\n",
+        "import subprocess as sp\n\nasync def run():\n    sp.run(['ls'])  # flagged\n",
+        "import httpx\n\nasync def run():\n    with httpx.Client() as c:  # flagged\n        pass\n",
+        "from urllib.request import urlopen\n\nasync def run(u):\n    return urlopen(u)  # flagged\n",
+        "import os\n\nasync def run():\n    os.system('ls')  # flagged\n",
+        "import socket\n\nasync def run():\n    socket.create_connection(('h', 1))  # flagged\n",
+        Example(
+            "import requests\nfrom fastapi import FastAPI\n\napp = FastAPI()\n\n\n"
+            "@app.get('/')\nasync def index():\n    return requests.get('http://x').json()  # flagged\n",
+            "api.py",
+        ),
+    )
+    good = (
+        "import time\n\ndef handler():\n    time.sleep(1)\n",
+        "import asyncio\n\nasync def handler():\n    await asyncio.sleep(1)\n",
+        "import asyncio, requests\n\nasync def f(u):\n    return await asyncio.to_thread(requests.get, u)\n",
+        "import asyncio, requests\n\nasync def f(loop, u):\n"
+        "    return await loop.run_in_executor(None, lambda: requests.get(u))\n",
+        "import time\n\nasync def outer():\n    def inner():\n        time.sleep(1)\n    return inner\n",
+        "import httpx\n\nasync def f(u):\n    async with httpx.AsyncClient() as c:\n        return await c.get(u)\n",
+        "from asgiref.sync import sync_to_async\nimport requests\n\nasync def f(u):\n"
+        "    return await sync_to_async(requests.get)(u)\n",
+        "async def f(session, u):\n    return await session.get(u)\n",
+        "import time\n\nasync def f():\n    t = time.time()\n    return t\n",
+    )
+
+    def visit_Call(self, node: cst.Call) -> None:
+        ctx = self.ctx
+        if not ctx.in_async():
+            return
+        qualified = ctx.qualified_name(node.func)
+        if qualified is None or not _is_blocking(qualified):
+            return
+        if isinstance(ctx.parent, cst.Await) or _offloaded(ctx):
+            return
+        message = self.message.format(call=qualified)
+        func = ctx.enclosing_function()
+        if (
+            func is not None
+            and ctx.handler_framework(func) == "fastapi"
+            and not is_async_body(func)
+        ):
+            self.report(node, message, replace=(func, func.with_changes(asynchronous=None)))
+            return
+        if qualified == "time.sleep":
+            new = cst.Await(
+                expression=node.with_changes(
+                    func=cst.Attribute(value=cst.Name("asyncio"), attr=cst.Name("sleep"))
+                )
+            )
+            self.report(node, message, replace=(node, new), imports=("import asyncio",))
+            return
+        self.report(node, message)
+
+
+def _offloaded(ctx: FileContext) -> bool:
+    """Is the node being visited inside the arguments of a call that offloads to a thread?"""
+    ancestors = ctx.ancestors
+    for i in range(len(ancestors) - 2, -1, -1):
+        node = ancestors[i]
+        if isinstance(node, (cst.FunctionDef, cst.Lambda)):
+            return False
+        if isinstance(node, cst.Call) and isinstance(ancestors[i + 1], cst.Arg):
+            func = node.func
+            qualified = ctx.qualified_name(func) or ""
+            attr = func.attr.value if isinstance(func, cst.Attribute) else ""
+            if qualified in OFFLOADING_CALLS or attr in OFFLOADING_CALLS:
+                return True
+    return False
+
+
+# == PYS108 task-reference-dropped =====================================================
+
+TASK_FUNCTIONS = frozenset({"asyncio.create_task", "asyncio.ensure_future"})
+# `<loop>.create_task(...)` where `<loop>` is one of these calls ...
+_LOOP_GETTERS = frozenset({"asyncio.get_event_loop", "asyncio.get_running_loop",
+                           "asyncio.new_event_loop"})
+
+
+@register
+class TaskReferenceDropped(Rule):
+    code = "PYS108"
+    name = "task-reference-dropped"
+    severity = Severity.WARNING
+    message = ("Task from `{call}` is not kept and may be garbage-collected mid-run; keep a "
+               "reference, or use `BackgroundTasks`/`TaskGroup`")
+    requires = ("create_task", "ensure_future")
+    docs = """
+## What it does
+Flags `asyncio.create_task(...)`, `asyncio.ensure_future(...)` and `loop.create_task(...)`
+used as a bare expression statement, so the task object is thrown away. A receiver counts as
+a loop when it is a name or attribute called `loop`/`event_loop`/`_loop` (`self.loop`,
+`self._loop`) or a call to `asyncio.get_event_loop()`/`get_running_loop()`.
+
+Tasks that are assigned, awaited, passed to a call, returned or added to a set are not
+flagged, nor is `tg.create_task(...)` on an `asyncio.TaskGroup`, which keeps its tasks.
+
+## Why is this bad?
+The event loop keeps only weak references to tasks. The Python documentation of
+`asyncio.create_task` says: "Important: Save a reference to the result of this function,
+to avoid a task disappearing mid-execution." A dropped task can be garbage-collected
+before it finishes, and its exception is never retrieved, so failures vanish.
+
+## Example
+```python
+async def signup(request):
+    user = await create_user(request)
+    asyncio.create_task(send_welcome_email(user))
+    return user
+```
+
+## Use instead
+```python
+background_tasks = set()
+
+async def signup(request):
+    user = await create_user(request)
+    task = asyncio.create_task(send_welcome_email(user))
+    background_tasks.add(task)
+    task.add_done_callback(background_tasks.discard)
+    return user
+```
+or `async with asyncio.TaskGroup() as tg: tg.create_task(...)`, or FastAPI/Starlette
+`BackgroundTasks`.
+
+## Suppress
+`# noqa: PYS108` on the line, when something else holds the task.
+"""
+    bad = (
+        "import asyncio\n\nasync def f():\n    asyncio.create_task(job())  # flagged\n",
+        "from asyncio import ensure_future\n\nasync def f():\n    ensure_future(job())  # flagged\n",
+        "import asyncio\n\ndef start(loop):\n    loop.create_task(job())  # flagged\n",
+        "import asyncio\n\nasync def f():\n"
+        "    asyncio.get_running_loop().create_task(job())  # flagged\n",
+        "class Worker:\n    def start(self):\n        self._loop.create_task(self.run())  # flagged\n",
+    )
+    good = (
+        "import asyncio\n\nTASKS = set()\n\n\nasync def f():\n"
+        "    task = asyncio.create_task(job())\n    TASKS.add(task)\n"
+        "    task.add_done_callback(TASKS.discard)\n",
+        "import asyncio\n\nasync def f():\n    await asyncio.create_task(job())\n",
+        "import asyncio\n\nasync def f():\n    async with asyncio.TaskGroup() as tg:\n"
+        "        tg.create_task(job())\n",
+        "import asyncio\n\nasync def f(tasks):\n    tasks.add(asyncio.ensure_future(job()))\n",
+    )
+
+    def visit_Expr(self, node: cst.Expr) -> None:
+        call = node.value
+        if not isinstance(call, cst.Call):
+            return
+        func = call.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "create_task" and _is_loop(
+            self.ctx, func.value
+        ):
+            self.report(node, self.message.format(call=f"{dotted_name(func) or 'loop.create_task'}"))
+            return
+        qualified = self.ctx.qualified_name(func)
+        if qualified in TASK_FUNCTIONS:
+            self.report(node, self.message.format(call=qualified))
+
+
+def _is_loop(ctx: FileContext, receiver: cst.BaseExpression) -> bool:
+    """Does `receiver` look like an event loop (not a TaskGroup or a task manager)?"""
+    if isinstance(receiver, cst.Call):
+        return ctx.qualified_name(receiver.func) in _LOOP_GETTERS
+    if isinstance(receiver, cst.Attribute):
+        name = receiver.attr.value
+    elif isinstance(receiver, cst.Name):
+        name = receiver.value
+    else:
+        return False
+    return name.lstrip("_") in ("loop", "event_loop", "ioloop")

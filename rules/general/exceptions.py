@@ -1,0 +1,177 @@
+"""PYS103 exception-swallowed: broad `except` clauses that silently do nothing."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import libcst as cst
+
+from rules.engine import Rule, Severity, register
+from rules.general.loggers import LOGGER_NAMES, module_loggers
+
+BROAD_EXCEPTIONS = frozenset({"builtins.Exception", "builtins.BaseException"})
+LOG_MESSAGE = "Ignoring unexpected error"
+
+
+@register
+class ExceptionSwallowed(Rule):
+    code = "PYS103"
+    name = "exception-swallowed"
+    severity = Severity.WARNING
+    message = "Broad `except` swallows the error silently; log it, re-raise, or catch a specific class"
+    requires = ("except",)
+    docs = """
+## What it does
+Flags `except:`, `except Exception` and `except BaseException` (alone or in a tuple, with or
+without `as e`) whose body only passes: `pass`, `...`, `continue`, or a bare `return` /
+`return None`, with no logging call and no `raise`.
+
+Handlers that log, re-raise, return a real value or do anything else, and handlers that
+catch a specific class (`except KeyError: pass`) are not flagged.
+
+## Why is this bad?
+A broad handler that does nothing hides every bug it catches — a typo'd attribute, a
+broken database connection — and a bare `except:` also catches `KeyboardInterrupt` and
+`SystemExit`. The Python tutorial ("Errors and Exceptions") and PEP 8 advise catching
+specific exceptions; PEP 760 proposes to disallow bare `except:` altogether; ruff's E722
+(bare-except) and BLE001 (blind-except) exist for the same reason. In a server the
+failure then surfaces far away from its cause, or never.
+
+## Example
+```python
+try:
+    send_welcome_email(user)
+except:
+    pass
+```
+
+## Use instead
+```python
+try:
+    send_welcome_email(user)
+except SMTPException:
+    logger.exception("welcome email failed for user %s", user.pk)
+```
+
+## Fix
+Where the module has a logger (a top-level `logger`/`log`/`LOGGER = logging.getLogger(...)`):
+a bare `except:` becomes `except Exception:` and the handler gets `logger.exception(...)`,
+in place of a `pass`/`...` body or before a `continue`/`return`, so it still swallows the
+error, now on the record. Without a module logger no fix is offered: narrowing the clause
+alone would leave the error just as silent.
+
+## Suppress
+`# noqa: PYS103` on the `except` line, for a handler that must never fail (say why in a
+comment).
+"""
+    bad = (
+        "def f():\n    try:\n        g()\n    except:  # flagged\n        pass\n",
+        "def f():\n    try:\n        g()\n    except Exception:  # flagged\n        pass\n",
+        "def f(items):\n    for x in items:\n        try:\n            g(x)\n"
+        "        except (ValueError, Exception) as e:  # flagged\n            continue\n",
+        "import logging\n\nlogger = logging.getLogger(__name__)\n\n\ndef f():\n"
+        "    try:\n        g()\n    except:  # flagged\n        return None\n",
+        "import logging\n\nlog = logging.getLogger(__name__)\n\n\ndef f():\n"
+        "    try:\n        g()\n    except BaseException:  # flagged\n        ...\n",
+    )
+    good = (
+        "def f():\n    try:\n        g()\n    except KeyError:\n        pass\n",
+        "import logging\n\nlogger = logging.getLogger(__name__)\n\n\ndef f():\n"
+        "    try:\n        g()\n    except Exception:\n        logger.exception('g failed')\n",
+        "def f():\n    try:\n        g()\n    except Exception:\n        cleanup()\n        raise\n",
+        "def f():\n    try:\n        return g()\n    except Exception:\n        return False\n",
+    )
+
+    @cached_property
+    def _logger(self) -> str | None:
+        loggers = module_loggers(self.ctx)
+        return next((name for name in LOGGER_NAMES if name in loggers), None)
+
+    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        if not _only_passes(node.body) or not self._broad(node.type):
+            return
+        if self._logger is None:
+            # `except:` -> `except Exception:` alone still swallows the error: a suggestion
+            # that leaves its own finding in place is noise, so none is offered.
+            self.report(node)
+            return
+        new = node.with_changes(body=_with_log_call(node.body, self._logger))
+        if node.type is None:
+            new = new.with_changes(type=cst.Name("Exception"),
+                                   whitespace_after_except=cst.SimpleWhitespace(" "))
+        self.report(node, replace=(node, new))
+
+    def _broad(self, type_: cst.BaseExpression | None) -> bool:
+        if type_ is None:
+            return True
+        if isinstance(type_, cst.Tuple):
+            return any(self._broad(el.value) for el in type_.elements
+                       if isinstance(el, cst.Element))
+        return self.ctx.qualified_name(type_) in BROAD_EXCEPTIONS
+
+
+def _small_statements(body: cst.BaseSuite) -> list[cst.BaseSmallStatement] | None:
+    """The handler's statements if all are simple, else None."""
+    if isinstance(body, cst.SimpleStatementSuite):
+        return list(body.body)
+    out: list[cst.BaseSmallStatement] = []
+    for stmt in body.body:
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            return None
+        out.extend(stmt.body)
+    return out
+
+
+def _is_filler(small: cst.BaseSmallStatement) -> bool:
+    """`pass` or `...`: statements that do nothing."""
+    return isinstance(small, cst.Pass) or (
+        isinstance(small, cst.Expr) and isinstance(small.value, cst.Ellipsis))
+
+
+def _passes(small: cst.BaseSmallStatement) -> bool:
+    if _is_filler(small) or isinstance(small, cst.Continue):
+        return True
+    if isinstance(small, cst.Return):
+        value = small.value
+        return value is None or (isinstance(value, cst.Name) and value.value == "None")
+    return False
+
+
+def _only_passes(body: cst.BaseSuite) -> bool:
+    smalls = _small_statements(body)
+    return bool(smalls) and all(_passes(s) for s in smalls)  # type: ignore[arg-type]
+
+
+def _log_call(logger: str) -> cst.Expr:
+    return cst.Expr(cst.parse_expression(f'{logger}.exception("{LOG_MESSAGE}")'))
+
+
+def _with_log_call(body: cst.BaseSuite, logger: str) -> cst.BaseSuite:
+    """The body with `logger.exception(...)` in place of its first `pass`/`...`, or before
+    its `continue`/`return`; further `pass`/`...` statements are dropped."""
+    call = _log_call(logger)
+    if isinstance(body, cst.SimpleStatementSuite):
+        rest = [s for s in body.body if not _is_filler(s)]
+        return body.with_changes(body=[call, *_without_trailing_semicolon(rest)])
+    assert isinstance(body, cst.IndentedBlock)
+    lines: list[cst.BaseStatement] = []
+    placed = False
+    for stmt in body.body:
+        assert isinstance(stmt, cst.SimpleStatementLine)
+        rest = [s for s in stmt.body if not _is_filler(s)]
+        if not placed and len(rest) < len(stmt.body):
+            lines.append(stmt.with_changes(body=[call, *_without_trailing_semicolon(rest)]))
+            placed = True
+        elif rest:
+            lines.append(stmt.with_changes(body=_without_trailing_semicolon(rest)))
+    if not placed:
+        lines.insert(0, cst.SimpleStatementLine([call]))
+    return body.with_changes(body=lines)
+
+
+def _without_trailing_semicolon(smalls: list[cst.BaseSmallStatement]
+                                ) -> list[cst.BaseSmallStatement]:
+    """libcst writes a `;` between small statements; the last one must not carry one."""
+    if smalls and not isinstance(smalls[-1].semicolon, cst.MaybeSentinel):
+        smalls = [*smalls[:-1], smalls[-1].with_changes(semicolon=cst.MaybeSentinel.DEFAULT)]
+    return smalls

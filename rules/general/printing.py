@@ -1,0 +1,138 @@
+"""PYS104 print-in-server-code: `print` where a server should log."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import PurePosixPath
+
+import libcst as cst
+
+from rules.context import FileContext, dotted_name, is_main_guard
+from rules.engine import Example, Rule, Severity, register
+from rules.general.loggers import module_loggers
+
+WEB_FRAMEWORKS = frozenset({"django", "flask", "fastapi", "starlette", "ninja"})
+# Folders that hold scripts run by hand, not code the server imports.
+SCRIPT_FOLDERS = frozenset({"scripts", "script", "bin", "tools"})
+# Decorators of command-line commands (`@app.cli.command()`, `@click.command()`,
+# `@typer_app.command()`): their output is for a terminal.
+_COMMAND_DECORATORS = ("command", "group")
+
+
+@register
+class PrintInServerCode(Rule):
+    code = "PYS104"
+    name = "print-in-server-code"
+    severity = Severity.WARNING
+    message = "`print()` in server code; log through the module logger instead"
+    requires = ("print(",)
+    docs = """
+## What it does
+Flags `print(...)` in a module that imports a web framework (Django, Flask, FastAPI,
+Starlette, Django Ninja).
+
+Not flagged: code under `if __name__ == "__main__":`, Django management commands
+(`management/commands/`), and scripts outside the package — files in a `scripts/`,
+`bin/` or `tools/` folder, files starting with a `#!` line, and top-level files (no folder)
+with a `__main__` guard — nor functions decorated as command-line commands
+(`@app.cli.command()`, `@click.command()`).
+
+## Why is this bad?
+`print` writes to stdout with no level, timestamp, logger name or request context, can't
+be filtered or routed, and is lost or interleaved under a process manager. The Twelve-Factor
+App ("XI. Logs") treats logs as event streams produced through one channel; Python's
+Logging HOWTO recommends `logging` over `print` for anything but a command-line program's
+normal output. Stray debugging prints may also leak data into logs.
+
+## Example
+```python
+def checkout(request):
+    print("checkout", request.user.id)
+```
+
+## Use instead
+```python
+logger = logging.getLogger(__name__)
+
+def checkout(request):
+    logger.info("checkout user=%s", request.user.id)
+```
+
+## Fix
+`print(x)` (one positional argument, no keywords) becomes `logger.info(x)` when the module
+defines a logger at top level (`logger`/`log = logging.getLogger(...)`).
+
+## Suppress
+`# noqa: PYS104` on the line.
+"""
+    bad = (
+        "from django.http import HttpResponse\n\n\ndef view(request):\n"
+        "    print(request.user)  # flagged\n    return HttpResponse()\n",
+        "import logging\n\nfrom flask import Flask\n\nlogger = logging.getLogger(__name__)\n"
+        "app = Flask(__name__)\n\n\n@app.get('/')\ndef index():\n"
+        "    print('index')  # flagged\n    return 'ok'\n",
+    )
+    good = (
+        "from fastapi import FastAPI\n\napp = FastAPI()\n\nif __name__ == '__main__':\n"
+        "    print('starting')\n",
+        Example("from django.core.management.base import BaseCommand\n\n\n"
+                "class Command(BaseCommand):\n    def handle(self, *args, **options):\n"
+                "        print('done')\n", "shop/management/commands/sync.py"),
+        Example("from myapp import create_app\nfrom flask import Flask\n\nprint(Flask)\n",
+                "scripts/seed.py"),
+        "import sys\n\nprint('hello', file=sys.stderr)\n",
+    )
+
+    @classmethod
+    def applies(cls, ctx: FileContext) -> bool:
+        return bool(ctx.frameworks & WEB_FRAMEWORKS) and not (
+            ctx.kind.is_management_command or _is_script(ctx)
+        )
+
+    @cached_property
+    def _logger(self) -> str | None:
+        loggers = module_loggers(self.ctx)
+        return next((name for name in ("logger", "log") if name in loggers), None)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if not isinstance(func, cst.Name) or func.value != "print":
+            return
+        ctx = self.ctx
+        if ctx.qualified_name(func) != "builtins.print" or ctx.in_main_block():
+            return
+        if _in_command(ctx):
+            return
+        logger = self._logger
+        args = node.args
+        if logger is None or len(args) != 1 or args[0].keyword is not None or args[0].star:
+            self.report(node)
+            return
+        new = node.with_changes(func=cst.Attribute(cst.Name(logger), cst.Name("info")))
+        self.report(node, replace=(node, new))
+
+
+def _is_script(ctx: FileContext) -> bool:
+    """A script run by hand rather than a module the server imports."""
+    path = PurePosixPath(ctx.kind.path)
+    if SCRIPT_FOLDERS.intersection(path.parts[:-1]) or ctx.source.startswith("#!"):
+        return True
+    if len(path.parts) == 1 and ctx.module is not None:  # a top-level file with a main guard
+        return any(isinstance(stmt, cst.If) and is_main_guard(stmt.test)
+                   for stmt in ctx.module.body)
+    return False
+
+
+def _in_command(ctx: FileContext) -> bool:
+    """Inside a function decorated as a command-line command (`@app.cli.command()`)."""
+    for scope in ctx.scopes:
+        if not isinstance(scope, cst.FunctionDef):
+            continue
+        for dec in scope.decorators:
+            target = dec.decorator
+            name = dotted_name(target.func if isinstance(target, cst.Call) else target) or ""
+            if name.rsplit(".", 1)[-1] in _COMMAND_DECORATORS and (
+                "cli" in name or "click" in name or "typer" in name or name.count(".") == 0
+            ):
+                return True
+    return False

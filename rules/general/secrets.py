@@ -1,0 +1,388 @@
+"""PYS102 hardcoded-secret: credentials written into the source."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+
+import libcst as cst
+
+from rules.context import FileContext, dotted_name
+from rules.engine import Example, Rule, Severity, register
+from rules.general.strings import (
+    concatenated_text,
+    formatted_text,
+    identifier_words,
+    split_camel_case,
+    string_pieces,
+    string_value,
+)
+
+# == PYS102 hardcoded-secret ==========================================================
+
+# A name is secret-looking when its LAST word is one of these, or its last two words are
+# one of the pairs: `db_password`, `AUTH_TOKEN`, `apiKey`, `JWT_SECRET_KEY` match, while
+# `token_url`, `password_field`, `PASSWORD_HASHERS`, `csrf_token_name` do not.
+SECRET_WORDS = frozenset({"secret", "password", "passwd", "token", "apikey", "privatekey",
+                          "secretkey", "clientsecret"})
+SECRET_PAIRS = frozenset({("api", "key"), ("private", "key"), ("secret", "key")})
+# Values that name a scheme, header, field or type rather than being a secret.
+NON_SECRET_VALUES = frozenset({
+    "bearer", "basic", "digest", "token", "jwt", "oauth", "oauth2", "password", "passwd",
+    "pass", "pwd", "secret", "api_key", "apikey", "api-key", "authorization", "access_token",
+    "refresh_token", "id_token", "csrftoken", "csrfmiddlewaretoken", "client_credentials",
+    "string", "str", "text", "hidden", "none", "null", "undefined", "true", "false",
+    "required", "optional", "hs256", "rs256",
+})
+_PLACEHOLDER_MARKERS = ("changeme", "change_me", "change-me", "changethis", "change-this",
+                        "change_this", "replaceme", "replace_me", "replace-me", "placeholder",
+                        "redacted", "example", "your", "xxxx", "****")
+_PLACEHOLDER_SHAPE = re.compile(
+    r"<.*>|\[.*\]|\$\{.*\}|\{\{.*\}\}|\{[^{}]*\}|\$[A-Za-z_]\w*|%[sdr]|%\(\w+\)[sdr]"
+    r"|[xX*.#?_\-\s]+",
+    re.S,
+)
+# `OPENAI_API_KEY`, `IDENT`: the name of a variable or token kind, not its value.
+_CONSTANT_VALUE = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Z][A-Z_]*")
+_REGEX_MARKERS = ("\\w", "\\d", "\\s", "\\b", "(?", "[^", ".*", ".+")
+_HEADER_NAME = re.compile(r"[xX]-[A-Za-z0-9-]+")
+# `next_token`, `NextToken`, `aws_secret_access_key`: an identifier of two or more words
+# names a field; it is not a credential.
+_FIELD_NAME = re.compile(r"[A-Za-z]+(?:_[A-Za-z]+)*")
+# Keys that can name a credential field: identifiers and header names, not
+# `"AWS::SecretsManager::Secret"` or `"Enter your password"`.
+_KEY_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*")
+_MIN_SECRET_LENGTH = 3  # `"0"`, `"e"`: a counter or a lexer token
+_HASH_PREFIXES = ("pbkdf2_", "argon2", "bcrypt", "scrypt", "$2a$", "$2b$", "$2y$", "sha1$",
+                  "md5$", "$argon2")
+_KEY_FILE_SUFFIXES = (".pem", ".key", ".crt", ".cer", ".p12", ".pfx", ".jks", ".json",
+                      ".txt", ".env")
+# Words that make a value with spaces a message or a label, not a passphrase.
+_MESSAGE_WORDS = frozenset({
+    "invalid", "incorrect", "wrong", "required", "missing", "must", "enter", "your", "is",
+    "are", "not", "too", "please", "field", "should", "cannot", "does", "expired", "reset",
+    "forgot", "confirm", "new", "old", "current", "the", "a", "an", "for", "of", "to",
+})
+# In test files only values that look like real credentials are flagged.
+CREDENTIAL_PREFIXES = ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-",
+                       "sk_live_", "rk_live_", "xoxb-", "xoxp-", "xoxa-", "xapp-", "AKIA",
+                       "ASIA", "AIza", "sk-ant-", "sk-proj-", "SG.", "shpat_", "npm_",
+                       "pypi-")
+_TEST_MARKERS = ("test", "fake", "dummy", "mock", "sample", "fixture", "example",
+                 "insecure")
+# A long random-looking value that also spells one of these was typed by a person.
+_TYPED_MARKERS = (*_TEST_MARKERS, "invalid", "wrong", "foo", "bar", "secret", "passw",
+                  "token", "qwerty", "abc", "123", "xyz")
+_URL_CREDENTIALS = re.compile(
+    r"\b[a-z][a-z0-9+.\-]*://(?P<user>[^\s:/@\x00]*):(?P<password>[^\s/@\x00]+)@", re.I
+)
+# Cheap per-file prefilter: the lower-cased text of a file with a secret-looking name or a
+# URL contains one of these (`apiKey` -> `apikey`, `X-API-Key` -> `api-key`).
+PREFILTER_WORDS = ("secret", "passw", "token", "api_key", "apikey", "api-key", "private_key",
+                   "privatekey", "private-key", "://")
+_ENUM_BASE_SUFFIXES = ("Enum", "Choices", "Flag")
+
+
+def is_secret_name(name: str) -> bool:
+    words = identifier_words(name)
+    if not words:
+        return False
+    return words[-1] in SECRET_WORDS or (len(words) >= 2 and words[-2:] in SECRET_PAIRS)
+
+
+def is_placeholder(value: str) -> bool:
+    """Empty, a template reference or an obvious stand-in: `<token>`, `${DB_PASSWORD}`,
+    `{{ secret }}`, `***`, `xxx`, `changeme`, `your-api-key-here`."""
+    text = value.strip()
+    if not text or _PLACEHOLDER_SHAPE.fullmatch(text) or "${" in text or "{{" in text:
+        return True
+    lowered = text.lower()
+    return any(marker in lowered for marker in _PLACEHOLDER_MARKERS)
+
+
+def _is_message(value: str) -> bool:
+    if "-----BEGIN" in value:
+        return False
+    if any(ch.isspace() for ch in value.strip()):
+        words = value.lower().split()
+        return value.rstrip()[-1] in ".!?:" or not _MESSAGE_WORDS.isdisjoint(words)
+    return value.endswith(":")
+
+
+def is_non_secret_value(value: str, name: str) -> bool:
+    """A value that cannot be the secret itself, whatever the name says (see RULES.md)."""
+    if is_placeholder(value):
+        return True
+    text = value.strip()
+    lowered = text.lower()
+    if lowered in NON_SECRET_VALUES or "://" in text or _is_message(text):
+        return True
+    if len(text) <= 64 and identifier_words(text) == identifier_words(name):  # `TOKEN = "token"`
+        return True
+    if len(text) < _MIN_SECRET_LENGTH:
+        return True
+    if _CONSTANT_VALUE.fullmatch(text) or _HEADER_NAME.fullmatch(text):
+        return True
+    if _FIELD_NAME.fullmatch(text) and len(identifier_words(text)) >= 2:
+        return True
+    if not any(ch.isalnum() for ch in text) or any(m in text for m in _REGEX_MARKERS):
+        return True  # punctuation (a lexer token), or a regular expression
+    if lowered.startswith(_HASH_PREFIXES):  # a password hash is meant to be stored
+        return True
+    return lowered.endswith(_KEY_FILE_SUFFIXES) or (
+        text.startswith(("/", "./", "../", "~/")) and text.count("/") >= 2
+    )
+
+
+def _entropy(value: str) -> float:
+    size = len(value)
+    return -sum(n / size * math.log2(n / size) for n in Counter(value).values())
+
+
+def looks_real(value: str) -> bool:
+    """Does a value in a test file look like a real credential rather than a fixture?
+
+    Known provider formats (`ghp_…`, `sk_live_…`, `AKIA…`), private keys, and 20+ character
+    random-looking strings mixing character classes; `"secret"`, `"test-token"`, short
+    values and anything spelling test/fake/dummy/example are fixtures.
+    """
+    lowered = value.lower()
+    if any(marker in lowered for marker in _TEST_MARKERS):
+        return False
+    if value.startswith(CREDENTIAL_PREFIXES) and len(value) >= 16:
+        return True
+    if "PRIVATE KEY-----" in value:
+        return True
+    if len(value) < 20 or any(ch.isspace() for ch in value):
+        return False
+    if any(marker in lowered for marker in _TYPED_MARKERS):
+        return False
+    classes = (any(c.islower() for c in value) + any(c.isupper() for c in value)
+               + any(c.isdigit() for c in value))
+    return classes >= 2 and _entropy(value) >= 3.6
+
+
+@register
+class HardcodedSecret(Rule):
+    code = "PYS102"
+    name = "hardcoded-secret"
+    severity = Severity.ERROR
+    message = "Hardcoded secret in `{name}`; read it from the environment or a secret store"
+    url_message = "Credentials inline in a URL literal; read them from the environment"
+    run_on_tests = True
+    docs = """
+## What it does
+Flags a non-empty string literal assigned to a secret-looking name: a variable, attribute,
+class attribute, dict key, keyword argument or `config["..."]` item whose name ends with
+`secret`, `password`, `passwd`, `token`, `api_key`/`apikey`, `private_key`, `secret_key` or
+`client_secret` (any case, `snake_case` or `camelCase`: `DB_PASSWORD`, `apiKey`,
+`AUTH_TOKEN`). Also flags any URL literal with inline credentials,
+`postgres://user:s3cr3t@db.internal/app`.
+
+Names that only mention the word (`token_url`, `password_field`, `PASSWORD_HASHERS`,
+`TOKEN_EXPIRY`) are not secrets, nor are values that cannot be one: empty strings,
+environment or settings reads, placeholders (`"<token>"`, `"${DB_PASSWORD}"`, `"***"`,
+`"xxx"`, `"changeme"`, `"your-api-key-here"`), scheme and field names (`"bearer"`,
+`"basic"`, `"password"`), messages, file paths and password hashes. In test files only
+values that look like real credentials are flagged (`ghp_…`, `sk_live_…`, long random
+strings), never fixtures like `"secret"` or `"test-token"`.
+
+## Why is this bad?
+A secret in the source is in every clone, fork, CI log and backup of the repository, and
+it cannot be rotated without a deploy. OWASP's Secrets Management Cheat Sheet and the
+Twelve-Factor App ("III. Config": store config in the environment) both say to keep
+credentials out of code; Django's deployment checklist says the same of `SECRET_KEY`.
+
+## Example
+```python
+SECRET_KEY = "django-insecure-9x!k2m@4q7zr"
+DATABASE_URL = "postgres://app:hunter2@db.internal/app"
+```
+
+## Use instead
+```python
+SECRET_KEY = os.environ["SECRET_KEY"]
+DATABASE_URL = os.environ["DATABASE_URL"]
+```
+or a settings object (pydantic-settings `BaseSettings`, `django-environ`) fed by the
+environment or a secret manager.
+
+## Fix
+`NAME = "..."` at module or class level becomes `NAME = os.environ["NAME"]` (adding
+`import os`; the environment variable is named in upper case). The finding message never
+repeats the value.
+
+## Suppress
+`# noqa: PYS102` on the line, for a value you know is public (a publishable key).
+"""
+    bad = (
+        'SECRET_KEY = "django-insecure-9x!k2m@4q7zr"  # flagged\n',
+        'class Config:\n    api_key = "a8f5f167f44f4964e6c998dee827110c"  # flagged\n',
+        'import requests\n\nrequests.post("https://x.test", data={"password": "hunter2"})  # flagged\n',
+        'import psycopg2\n\nconn = psycopg2.connect(host="db", password="hunter2")  # flagged\n',
+        'from flask import Flask\n\napp = Flask(__name__)\napp.config["SECRET_KEY"] = "s3cr3t-k3y"  # flagged\n',
+        'DATABASE_URL = "postgres://app:hunter2@db.internal/app"  # flagged\n',
+        Example('GITHUB_TOKEN = "ghp_4Yb7Qm2Lx9Tz6Wc1Vn8Rk3Ps5Hd0Jf7Ga2Ue"  # flagged\n',
+                "tests/test_client.py"),
+    )
+    good = (
+        'import os\n\nSECRET_KEY = os.environ["SECRET_KEY"]\n',
+        'PASSWORD_RESET_TIMEOUT = 3600\nTOKEN_URL = "https://auth.example.com/token"\n',
+        'token_type = "bearer"\nAPI_KEY = ""\nDB_PASSWORD = "${DB_PASSWORD}"\n',
+        'AUTH_PASSWORD_VALIDATORS = [\n'
+        '    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},\n]\n',
+        Example('def test_login(client):\n    client.login(username="u", password="secret")\n',
+                "tests/test_auth.py"),
+    )
+
+    @classmethod
+    def applies(cls, ctx: FileContext) -> bool:
+        """`requires` is case-sensitive; one lower-cased copy of the text is cheaper than a
+        case-insensitive regex and sees `SECRET_KEY`, `apiKey` and `Password` alike."""
+        text = ctx.source.lower()
+        return any(word in text for word in PREFILTER_WORDS)
+
+    # -- names ------------------------------------------------------------------------
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        fixable = len(node.targets) == 1
+        for target in node.targets:
+            self._check_target(target.target, node.value, fixable=fixable)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if node.value is not None:
+            self._check_target(node.target, node.value, fixable=False)
+
+    def visit_Dict(self, node: cst.Dict) -> None:
+        for element in node.elements:
+            if isinstance(element, cst.DictElement):
+                key = _key_name(element.key)
+                if key is not None:
+                    self._check(key, element.value)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        for arg in node.args:
+            if arg.keyword is not None:
+                self._check(arg.keyword.value, arg.value)
+
+    def _check_target(self, target: cst.BaseExpression, value: cst.BaseExpression, *,
+                      fixable: bool) -> None:
+        if isinstance(target, cst.Name):
+            self._check(target.value, value, fix_name=fixable)
+        elif isinstance(target, cst.Attribute):
+            self._check(target.attr.value, value)
+        elif isinstance(target, cst.Subscript):  # config["SECRET_KEY"], os.environ["TOKEN"]
+            if len(target.slice) == 1 and isinstance(target.slice[0].slice, cst.Index):
+                key = _key_name(target.slice[0].slice.value)
+                if key is not None:
+                    self._check(key, value)
+        elif (isinstance(target, (cst.Tuple, cst.List)) and isinstance(value, (cst.Tuple,
+                                                                               cst.List))
+              and len(target.elements) == len(value.elements)):  # user, pw = "a", "b"
+            for t, v in zip(target.elements, value.elements, strict=True):
+                self._check_target(t.value, v.value, fixable=False)
+
+    def _check(self, name: str, value: cst.BaseExpression, *, fix_name: bool = False) -> None:
+        if not is_secret_name(name):
+            return
+        text = string_value(value)
+        if text is None or is_non_secret_value(text, name):
+            return
+        ctx = self.ctx
+        if ctx.kind.is_test and not looks_real(text.strip()):
+            return
+        statement_class = _statement_class(ctx)
+        if statement_class is not None and _is_enum(statement_class):
+            return  # `class Auth(Enum): TOKEN = "tok"` names a choice
+        message = self.message.format(name=_shorten(name))
+        if fix_name and not ctx.scopes and not ctx.kind.is_test and not _is_bytes(value):
+            env = cst.parse_expression(f'os.environ["{_env_name(name)}"]')
+            self.report(value, message, replace=(value, env), imports=("import os",))
+        else:
+            self.report(value, message)
+
+    # -- URLs -------------------------------------------------------------------------
+
+    def visit_SimpleString(self, node: cst.SimpleString) -> None:
+        if "://" in node.value and "@" in node.value and not self._nested_or_docstring():
+            text = string_value(node)
+            if text is not None:
+                self._check_url(node, text)
+
+    def visit_ConcatenatedString(self, node: cst.ConcatenatedString) -> None:
+        if self._nested_or_docstring():
+            return
+        pieces = string_pieces(node)
+        raw = "".join(p.value if isinstance(p, cst.SimpleString) else formatted_text(p)
+                      for p in pieces if isinstance(p, (cst.SimpleString, cst.FormattedString)))
+        if "://" in raw and "@" in raw:  # cheap test on the source before evaluating
+            self._check_url(node, concatenated_text(node))
+
+    def visit_FormattedString(self, node: cst.FormattedString) -> None:
+        if not self._nested_or_docstring():
+            text = formatted_text(node)
+            if "://" in text and "@" in text:
+                self._check_url(node, text)
+
+    def _nested_or_docstring(self) -> bool:
+        return isinstance(self.ctx.parent, (cst.ConcatenatedString, cst.Expr))
+
+    def _check_url(self, node: cst.BaseExpression, text: str) -> None:
+        """Flag the literal once if a URL in it carries a password. (A URL assigned to a
+        secret name is left to this check: the name check skips values with `://`.)
+        Multi-line text is prose or documentation (a rule's docs, a help text), not a
+        connection string, and is left alone."""
+        if "\n" in text:
+            return
+        for match in _URL_CREDENTIALS.finditer(text):
+            password = match.group("password")
+            if (is_placeholder(password) or password.lower() in NON_SECRET_VALUES
+                    or len(password) < _MIN_SECRET_LENGTH):
+                continue
+            if self.ctx.kind.is_test and not looks_real(password):
+                continue
+            self.report(node, self.url_message)
+            return
+
+def _statement_class(ctx: FileContext) -> cst.ClassDef | None:
+    """The class whose body holds the node being visited (not through a function)."""
+    for node in reversed(ctx.ancestors):
+        if isinstance(node, (cst.FunctionDef, cst.Lambda)):
+            return None
+        if isinstance(node, cst.ClassDef):
+            return node
+    return None
+
+
+def _is_enum(node: cst.ClassDef) -> bool:
+    for base in node.bases:
+        name = dotted_name(base.value)
+        if name is not None and name.endswith(_ENUM_BASE_SUFFIXES):
+            return True
+    return False
+
+
+def _key_name(node: cst.BaseExpression) -> str | None:
+    """A string key that can name a field (`"password"`, `"X-API-Key"`), read from the
+    source without evaluating it: dict keys are many, secret-looking ones few."""
+    if not isinstance(node, cst.SimpleString) or "b" in node.prefix.lower():
+        return None
+    key = node.raw_value
+    return key if _KEY_NAME.fullmatch(key) else None
+
+
+def _env_name(name: str) -> str:
+    """The environment variable for a Python name: `apiKey` -> `API_KEY`."""
+    return split_camel_case(name).upper()
+
+
+def _is_bytes(node: cst.BaseExpression) -> bool:
+    """`os.environ` holds `str`; a bytes literal gets no fix."""
+    if isinstance(node, cst.ConcatenatedString):
+        return _is_bytes(node.left)
+    return isinstance(node, cst.SimpleString) and "b" in node.prefix.lower()
+
+
+def _shorten(name: str, limit: int = 40) -> str:
+    return name if len(name) <= limit else name[: limit - 1] + "…"

@@ -1,0 +1,172 @@
+"""PYS103 exception-swallowed: every flags / never-flags item and the fix of its RULES.md
+row."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from rules.engine import Finding
+from tests.rules.lint import fixed, lint
+
+LOGGER = "import logging\n\nlogger = logging.getLogger(__name__)\n\n\n"
+
+
+def only(code: str, path: str = "app.py") -> list[Finding]:
+    return lint(code, path, select="PYS103")
+
+
+def lines_of(code: str, path: str = "app.py") -> list[int]:
+    return [f.line for f in only(code, path)]
+
+
+def handler(clause: str, *body: str, head: str = "") -> str:
+    """`head` then a function whose `try` has `clause` (on line `head` + 4) and `body`."""
+    lines = "".join(f"        {b}\n" for b in body)
+    return f"{head}def f(items):\n    for x in items:\n        try:\n            g(x)\n" \
+        f"        {clause}\n{textwrap.indent(lines, '    ')}"
+
+
+def fix_of(code: str) -> str:
+    findings = only(code)
+    assert len(findings) == 1, findings
+    new = fixed(code, findings[0])
+    assert only(new) == [], new
+    return new
+
+
+# == flags ===============================================================================
+
+
+@pytest.mark.parametrize("clause", ["except:", "except Exception:", "except BaseException:",
+                                    "except Exception as exc:", "except BaseException as e:"])
+def test_flags_broad_clauses(clause: str) -> None:
+    assert lines_of(handler(clause, "pass")) == [5]
+
+
+@pytest.mark.parametrize("clause", ["except (ValueError, Exception):",
+                                    "except (KeyError, BaseException) as e:",
+                                    "except (builtins.Exception,):"])
+def test_flags_broad_classes_in_a_tuple(clause: str) -> None:
+    head = "import builtins\n" if "builtins" in clause else ""
+    assert len(only(handler(clause, "pass", head=head))) == 1
+
+
+@pytest.mark.parametrize("body", [("pass",), ("...",), ("continue",), ("return",),
+                                  ("return None",), ("pass", "continue"),
+                                  ("pass  # best effort",)])
+def test_flags_bodies_that_only_pass(body: tuple[str, ...]) -> None:
+    assert lines_of(handler("except Exception:", *body)) == [5]
+
+
+def test_flags_one_line_handlers_and_module_level_code() -> None:
+    assert lines_of("try:\n    import ujson\nexcept: pass\n") == [3]
+    assert lines_of("try:\n    g()\nexcept Exception: ...\n") == [3]
+
+
+def test_flags_every_handler_of_a_try() -> None:
+    code = "try:\n    g()\nexcept KeyError:\n    pass\nexcept Exception:\n    pass\n" \
+           "except:\n    pass\n"
+    assert lines_of(code) == [5, 7]
+
+
+def test_flags_in_async_code_and_methods() -> None:
+    code = "class C:\n    async def f(self):\n        try:\n            await g()\n" \
+           "        except Exception:\n            return\n"
+    assert lines_of(code) == [5]
+
+
+# == never flags =========================================================================
+
+
+@pytest.mark.parametrize("body", [
+    ("logger.exception('failed')",),
+    ("log.warning('failed: %s', x)",),
+    ("logging.exception('failed')",),
+    ("raise",),
+    ("raise RuntimeError('x') from None",),
+    ("cleanup()", "raise"),
+])
+def test_never_flags_handlers_that_log_or_re_raise(body: tuple[str, ...]) -> None:
+    assert only(handler("except Exception:", *body, head=LOGGER)) == []
+
+
+@pytest.mark.parametrize("clause", ["except ValueError:", "except (KeyError, IndexError):",
+                                    "except OSError as exc:", "except ImportError:",
+                                    "except requests.RequestException:"])
+def test_never_flags_specific_exception_classes(clause: str) -> None:
+    assert only(handler(clause, "pass")) == []
+
+
+@pytest.mark.parametrize("body", [("return False",), ("return default",), ("x = None",),
+                                  ("errors.append(x)",), ("break",), ("print('x')",)])
+def test_never_flags_handlers_that_do_something(body: tuple[str, ...]) -> None:
+    assert only(handler("except Exception:", *body)) == []
+
+
+def test_never_flags_a_shadowed_exception_name() -> None:
+    code = "from app.errors import Exception\n\ntry:\n    g()\nexcept Exception:\n    pass\n"
+    assert only(code) == []
+
+
+def test_never_flags_nested_statements_in_the_handler() -> None:
+    code = handler("except Exception:", "if x:", "    pass")
+    assert only(code) == []
+
+
+def test_skips_test_files() -> None:
+    assert only(handler("except:", "pass"), path="tests/test_app.py") == []
+
+
+# == fix =================================================================================
+
+
+def test_fix_bare_except_pass_becomes_except_exception_with_logger_exception() -> None:
+    code = LOGGER + "def f():\n    try:\n        g()\n    except:\n        pass\n"
+    assert fix_of(code) == LOGGER + (
+        "def f():\n    try:\n        g()\n    except Exception:\n"
+        '        logger.exception("Ignoring unexpected error")\n'
+    )
+
+
+def test_fix_keeps_continue_and_return_after_the_log_call() -> None:
+    code = handler("except Exception as exc:", "continue", head=LOGGER)
+    new = fix_of(code)
+    assert new.endswith('except Exception as exc:\n'
+                        '            logger.exception("Ignoring unexpected error")\n'
+                        "            continue\n")
+    code = LOGGER + "def f():\n    try:\n        g()\n    except:\n        return None\n"
+    assert fix_of(code).endswith('    except Exception:\n'
+                                 '        logger.exception("Ignoring unexpected error")\n'
+                                 "        return None\n")
+
+
+def test_fix_uses_the_module_logger_name() -> None:
+    for name in ("log", "LOGGER"):
+        head = f"import logging\n\n{name} = logging.getLogger(__name__)\n\n\n"
+        code = head + "def f():\n    try:\n        g()\n    except Exception:\n        ...\n"
+        assert f'        {name}.exception("Ignoring unexpected error")\n' in fix_of(code)
+
+
+def test_fix_resolves_getlogger_aliases_and_keeps_comments() -> None:
+    head = "from logging import getLogger\n\nlogger = getLogger(__name__)\n\n\n"
+    code = head + "def f():\n    try:\n        g()\n    except:\n        pass  # optional\n"
+    assert fix_of(code).endswith(
+        '    except Exception:\n        logger.exception("Ignoring unexpected error")  # optional\n')
+
+
+def test_fix_one_line_handler() -> None:
+    code = LOGGER + "try:\n    g()\nexcept: pass\n"
+    assert fix_of(code).endswith('except Exception: logger.exception("Ignoring unexpected error")\n')
+    code = LOGGER + "for x in y:\n    try:\n        g()\n    except: pass; continue\n"
+    assert fix_of(code).endswith(
+        'except Exception: logger.exception("Ignoring unexpected error"); continue\n')
+
+
+def test_no_fix_without_a_module_logger() -> None:
+    for code in (handler("except:", "pass"),
+                 "import logging\n\ndef f():\n    logger = logging.getLogger()\n"
+                 "    try:\n        g()\n    except:\n        pass\n"):
+        findings = only(code)
+        assert findings and all(f.fix is None for f in findings)

@@ -1,0 +1,134 @@
+"""PYS104 print-in-server-code: every flags / never-flags item and the fix of its RULES.md
+row."""
+
+from __future__ import annotations
+
+import pytest
+
+from rules.engine import Finding
+from tests.rules.lint import fixed, lint
+
+LOGGER = "import logging\n\nfrom django.http import HttpResponse\n\nlogger = logging.getLogger(__name__)\n"
+
+
+def only(code: str, path: str = "app.py") -> list[Finding]:
+    return lint(code, path, select="PYS104")
+
+
+def lines_of(code: str, path: str = "app/views.py") -> list[int]:
+    return [f.line for f in only(code, path)]
+
+
+def fix_of(code: str, path: str = "app/views.py") -> str:
+    findings = only(code, path)
+    assert len(findings) == 1, findings
+    new = fixed(code, findings[0])
+    assert only(new, path) == [], new
+    return new
+
+
+# == flags ===============================================================================
+
+
+@pytest.mark.parametrize("imports", [
+    "import django", "from django.http import HttpResponse", "from flask import Flask",
+    "import fastapi", "from fastapi import APIRouter", "from starlette.routing import Route",
+    "from ninja import Router",
+])
+def test_flags_print_in_modules_importing_a_web_framework(imports: str) -> None:
+    code = f"{imports}\n\n\ndef f(x):\n    print(x)\n"
+    assert lines_of(code) == [5]
+
+
+def test_flags_every_print_of_a_module_at_any_level() -> None:
+    code = "from flask import Flask\n\nprint('loading')\n\n\nclass C:\n    def f(self):\n" \
+           "        print('a', 'b', sep='-')\n"
+    assert lines_of(code) == [3, 8]
+
+
+def test_flags_nested_packages_and_top_level_files_without_a_main_guard() -> None:
+    code = "from fastapi import FastAPI\n\nprint('x')\n"
+    assert lines_of(code, "src/shop/api/routes.py") == [3]
+    assert lines_of(code, "main.py") == [3]
+
+
+# == never flags =========================================================================
+
+
+def test_never_flags_modules_without_a_web_framework() -> None:
+    assert lines_of("import requests\n\nprint(requests.get('x'))\n") == []
+    assert lines_of("def f():\n    from django.http import HttpResponse\n    print(1)\n") == []
+
+
+def test_never_flags_main_blocks() -> None:
+    code = "from fastapi import FastAPI\n\napp = FastAPI()\n\nif __name__ == '__main__':\n" \
+           "    import uvicorn\n    print('serving')\n    uvicorn.run(app)\n"
+    assert lines_of(code) == []
+
+
+@pytest.mark.parametrize("path", ["shop/management/commands/sync.py",
+                                  "management/commands/import_users.py"])
+def test_never_flags_django_management_commands(path: str) -> None:
+    code = "from django.core.management.base import BaseCommand\n\n\n" \
+           "class Command(BaseCommand):\n    def handle(self, *a, **kw):\n        print('ok')\n"
+    assert lines_of(code, path) == []
+
+
+@pytest.mark.parametrize("path", ["scripts/seed.py", "bin/export.py", "tools/dump_urls.py",
+                                  "deploy/scripts/migrate.py"])
+def test_never_flags_scripts_outside_the_package(path: str) -> None:
+    assert lines_of("from django.conf import settings\n\nprint(settings.DEBUG)\n", path) == []
+
+
+def test_never_flags_executable_files_and_top_level_scripts_with_a_main_guard() -> None:
+    assert lines_of("#!/usr/bin/env python\nimport flask\n\nprint(flask)\n") == []
+    code = "import flask\n\n\ndef main():\n    print(flask)\n\n\nif __name__ == '__main__':\n" \
+           "    main()\n"
+    assert lines_of(code, "seed_db.py") == []
+    assert lines_of(code, "app/seed_db.py") == [5]  # inside the package: server code
+
+
+@pytest.mark.parametrize("decorator", ["@app.cli.command()", "@app.cli.command('seed')",
+                                       "@click.command()", "@cli.command()", "@command()"])
+def test_never_flags_command_line_commands(decorator: str) -> None:
+    code = f"import click\nfrom click import command\nfrom flask import Flask\n\napp = Flask(__name__)\n" \
+           f"\n\n{decorator}\ndef seed():\n    print('seeded')\n"
+    assert lines_of(code) == []
+
+
+def test_never_flags_a_print_that_is_not_the_builtin() -> None:
+    code = "from django.http import HttpResponse\nfrom rich import print\n\nprint('[b]x[/b]')\n"
+    assert lines_of(code) == []
+    code = "from django.http import HttpResponse\n\nlogger.print('x')\n"
+    assert lines_of(code) == []
+
+
+def test_skips_test_files() -> None:
+    assert only("from flask import Flask\n\nprint(1)\n", "tests/test_app.py") == []
+
+
+# == fix =================================================================================
+
+
+def test_fix_print_becomes_logger_info() -> None:
+    code = LOGGER + "\n\ndef view(request):\n    print(request.user)\n"
+    assert fix_of(code).endswith("def view(request):\n    logger.info(request.user)\n")
+
+
+def test_fix_uses_log_when_the_module_names_its_logger_log() -> None:
+    code = "import logging\nimport flask\n\nlog = logging.getLogger(__name__)\n\nprint(f'x={flask}')\n"
+    assert fix_of(code).endswith("log.info(f'x={flask}')\n")
+
+
+@pytest.mark.parametrize("call", ["print(a, b)", "print(x, file=sys.stderr)", "print(*xs)",
+                                  "print()", "print(x, end='')"])
+def test_no_fix_unless_one_positional_argument(call: str) -> None:
+    findings = only(LOGGER + f"\n\ndef f(a, b, x, xs):\n    {call}\n", "app/views.py")
+    assert findings and all(f.fix is None for f in findings)
+
+
+def test_no_fix_without_a_module_logger() -> None:
+    code = "from django.http import HttpResponse\n\n\ndef f(request):\n" \
+           "    logger = make()\n    print(request)\n"
+    findings = only(code, "app/views.py")
+    assert findings and all(f.fix is None for f in findings)

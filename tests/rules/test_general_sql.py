@@ -1,0 +1,482 @@
+"""PYS105 sql-string-building: every flags / never-flags item and the fix of its RULES.md
+row, plus the precision calls the rule makes."""
+
+from __future__ import annotations
+
+import pytest
+
+from rules.engine import Finding
+from rules.general import (
+    SqlStringBuilding,
+)
+from tests.rules.lint import fixed, lint
+
+TEST_PATH = "tests/test_api.py"
+
+
+
+def only(code: str, rule: str, path: str = "app.py") -> list[Finding]:
+    return lint(code, path, select=rule)
+
+
+def lines_of(code: str, rule: str, path: str = "app.py") -> list[int]:
+    return [f.line for f in only(code, rule, path)]
+
+
+def one(code: str, rule: str, path: str = "app.py") -> Finding:
+    findings = only(code, rule, path)
+    assert len(findings) == 1, [(f.line, f.message) for f in findings]
+    return findings[0]
+
+
+def fix_of(code: str, rule: str, path: str = "app.py") -> str:
+    """The source after the single finding's fix, checked to parse and be clean for `rule`."""
+    new = fixed(code, one(code, rule, path))
+    assert only(new, rule, path) == [], new
+    return new
+
+
+def no_fix(code: str, rule: str, path: str = "app.py") -> None:
+    findings = only(code, rule, path)
+    assert findings, "expected a finding"
+    assert all(f.fix is None for f in findings), [f.fix for f in findings]
+
+
+# == PYS105 sql-string-building: flags ==================================================
+
+
+@pytest.mark.parametrize(
+    ("sql", "how"),
+    [
+        ('f"SELECT * FROM users WHERE id = {uid}"', "an f-string"),
+        ('"SELECT * FROM users WHERE id = {}".format(uid)', "`.format()`"),
+        ('"SELECT * FROM users WHERE id = {id}".format(id=uid)', "`.format()`"),
+        ('"SELECT * FROM users WHERE id = %s" % uid', "`%` formatting"),
+        ('"SELECT * FROM users WHERE id = %s" % (uid,)', "`%` formatting"),
+        ('"SELECT * FROM users WHERE id = %(id)s" % {"id": uid}', "`%` formatting"),
+        ('"SELECT * FROM users WHERE id = " + str(uid)', "`+` concatenation"),
+        ('"SELECT * FROM users WHERE id = " + uid + " LIMIT 1"', "`+` concatenation"),
+        ('"SELECT * FROM users " f"WHERE id = {uid}"', "an f-string"),
+    ],
+)
+def test_pys105_flags_each_way_of_building_sql(sql: str, how: str) -> None:
+    code = f"def find(cursor, uid):\n    cursor.execute({sql})\n"
+    finding = one(code, "PYS105")
+    assert finding.line == 2
+    assert how in finding.message and "`cursor.execute`" in finding.message
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        'cursor.execute(f"DELETE FROM t WHERE id = {x}")',
+        'cursor.executemany(f"INSERT INTO {x} VALUES (%s)", rows)',
+        'cursor.execute(sql=f"DELETE FROM t WHERE id = {x}")',
+        'self.cursor.execute(f"DELETE FROM t WHERE id = {x}")',
+        'connection.cursor().execute(f"DELETE FROM t WHERE id = {x}")',
+        'conn.execute(f"DELETE FROM t WHERE id = {x}")',
+        'connection.execute(f"DELETE FROM t WHERE id = {x}")',
+        'session.execute(f"DELETE FROM t WHERE id = {x}")',
+        'db.session.execute(f"DELETE FROM t WHERE id = {x}")',
+        'get_db().execute(f"DELETE FROM t WHERE id = {x}")',
+        'await conn.execute(f"DELETE FROM t WHERE id = {x}")',
+    ],
+)
+def test_pys105_flags_database_execute_calls(call: str) -> None:
+    code = f"async def run(cursor, conn, connection, session, db, self, x, rows):\n    {call}\n"
+    assert lines_of(code, "PYS105") == [2]
+
+
+def test_pys105_flags_any_execute_in_a_module_using_a_database_library() -> None:
+    code = """\
+        import sqlite3
+
+
+        def find(c, name):
+            c.execute(f"select * from users where name = '{name}'")
+        """
+    assert lines_of(code, "PYS105") == [5]
+
+
+def test_pys105_flags_django_cursor_from_django_db() -> None:
+    code = """\
+        from django.db import connection
+
+
+        def find(name):
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT * FROM auth_user WHERE username = '%s'" % name)
+                return cursor.fetchall()
+        """
+    assert lines_of(code, "PYS105") == [6]
+
+
+def test_pys105_flags_model_objects_raw() -> None:
+    code = """\
+        from app.models import User
+
+
+        def find(name):
+            a = User.objects.raw(f"SELECT * FROM app_user WHERE name = '{name}'")
+            b = User.objects.using("replica").raw("SELECT * FROM app_user WHERE id = " + name)
+            c = User._default_manager.raw(raw_query="SELECT %s" % name)
+            return a, b, c
+        """
+    assert lines_of(code, "PYS105") == [5, 6, 7]
+
+
+def test_pys105_flags_rawsql() -> None:
+    code = """\
+        from django.db.models import expressions
+        from django.db.models.expressions import RawSQL
+
+
+        def annotate(qs, col):
+            qs = qs.annotate(v=RawSQL(f"SELECT {col} FROM t", ()))
+            return qs.annotate(w=expressions.RawSQL(sql="SELECT %s" % col, params=()))
+        """
+    assert lines_of(code, "PYS105") == [6, 7]
+
+
+def test_pys105_flags_extra_where_and_select() -> None:
+    code = """\
+        from app.models import Entry
+
+
+        def search(term, col):
+            return Entry.objects.filter(live=True).extra(
+                where=[f"headline LIKE '%{term}%'", "live = 1"],
+                select={"n": "SELECT count(*) FROM t WHERE c = " + col, "one": "1"},
+            )
+        """
+    assert lines_of(code, "PYS105") == [6, 7]
+
+
+def test_pys105_flags_extra_on_a_queryset_variable_in_a_django_module() -> None:
+    code = """\
+        from django.db import models
+
+
+        def search(qs, term):
+            return qs.extra(where=["headline = '%s'" % term])
+        """
+    assert lines_of(code, "PYS105") == [5]
+
+
+@pytest.mark.parametrize(
+    ("imports", "call"),
+    [
+        ("from sqlalchemy import text", 'text(f"SELECT * FROM t WHERE id = {x}")'),
+        ("import sqlalchemy as sa", 'sa.text("SELECT * FROM t WHERE id = " + x)'),
+        ("from sqlalchemy.sql import text as sql_text", 'sql_text("SELECT %s" % x)'),
+        ("import sqlalchemy", 'sqlalchemy.sql.expression.text("SELECT {}".format(x))'),
+        ("from sqlmodel import text", 'text(f"SELECT {x}")'),
+    ],
+)
+def test_pys105_flags_sqlalchemy_text(imports: str, call: str) -> None:
+    code = f"{imports}\n\n\ndef run(session, x):\n    return session.execute({call})\n"
+    finding = one(code, "PYS105")
+    assert finding.line == 5 and "`text()`" in finding.message
+
+
+def test_pys105_flags_a_name_built_earlier_in_the_function() -> None:
+    code = """\
+        def find(cursor, uid):
+            sql = f"SELECT * FROM users WHERE id = {uid}"
+            cursor.execute(sql)
+        """
+    finding = one(code, "PYS105")
+    assert finding.line == 3
+    assert "an f-string (in `sql`)" in finding.message
+
+
+def test_pys105_flags_names_built_by_augmented_concatenation() -> None:
+    code = """\
+        def find(cursor, uid, name):
+            sql = "SELECT * FROM users WHERE 1 = 1"
+            if uid:
+                sql += f" AND id = {uid}"
+            cursor.execute(sql)
+
+        def search(cursor, name):
+            query = "SELECT * FROM users WHERE name = "
+            query += name
+            cursor.execute(query)
+        """
+    assert lines_of(code, "PYS105") == [5, 10]
+
+
+def test_pys105_flags_names_through_copies_and_keyword_sql() -> None:
+    code = """\
+        def find(cursor, uid):
+            base = "SELECT * FROM users WHERE id = %s" % uid
+            sql = base
+            cursor.execute(sql=sql)
+        """
+    assert lines_of(code, "PYS105") == [4]
+
+
+# == PYS105: never flags ================================================================
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        'cursor.execute("SELECT * FROM users")',
+        'cursor.execute("SELECT * FROM users "\n                   "WHERE active")',
+        'cursor.execute(f"SELECT * FROM users")',
+        'cursor.execute("SELECT * FROM users WHERE id = %s", (uid,))',
+        'cursor.execute("SELECT * FROM users WHERE id = %(id)s", {"id": uid})',
+        'cursor.executemany("INSERT INTO t VALUES (%s, %s)", rows)',
+        'cursor.execute(sql="SELECT 1")',
+        'cursor.execute("SELECT * FROM users LIMIT %d" % 10)',
+        'cursor.execute("SELECT %s, %s" % ("a", 1))',
+        'cursor.execute("SELECT %(n)s" % {"n": 1})',
+        'cursor.execute("SELECT {} FROM t".format("id"))',
+        'cursor.execute("SELECT * FROM users " + "WHERE active")',
+        'User.objects.raw("SELECT * FROM app_user WHERE id = %s", [uid])',
+        'User.objects.raw(f"SELECT * FROM app_user")',
+    ],
+)
+def test_pys105_never_flags_literal_or_parameterized_sql(call: str) -> None:
+    code = f"def find(cursor, uid, rows, User):\n    {call}\n"
+    assert only(code, "PYS105") == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # UPPER_CASE constants, numbers and quoted identifiers cannot carry SQL
+        'cursor.execute(f"SELECT * FROM {TABLE} WHERE id = %s", (uid,))',
+        'cursor.execute("SELECT * FROM " + TABLE + " WHERE id = %s", (uid,))',
+        'cursor.execute(f"SELECT * FROM {settings.USERS_TABLE}")',
+        'cursor.execute(f"SELECT * FROM {User._meta.db_table} WHERE id = %s", [uid])',
+        'cursor.execute(f"SELECT * FROM users LIMIT {int(limit)}")',
+        'cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")',
+        # placeholder lists for IN (...)
+        'cursor.execute(f"SELECT * FROM t WHERE id IN ({\', \'.join([\'%s\'] * len(ids))})", ids)',
+        'cursor.execute("SELECT * FROM t WHERE id IN (" + ",".join("%s" for _ in ids) + ")", ids)',
+        # psycopg's safe composition
+        'cursor.execute(sql.SQL("SELECT * FROM {}").format(sql.Identifier(table)))',
+    ],
+)
+def test_pys105_never_flags_values_that_cannot_carry_sql(body: str) -> None:
+    code = f"TABLE = 'users'\n\n\ndef find(cursor, uid, limit, ids, table, connection):\n    {body}\n"
+    assert only(code, "PYS105") == []
+
+
+def test_pys105_never_flags_local_literals_and_placeholder_lists() -> None:
+    code = """\
+        def find(cursor, ids, active):
+            base = "SELECT * FROM users"
+            marks = ", ".join(["%s"] * len(ids))
+            sql = f"{base} WHERE id IN ({marks})"
+            if active:
+                sql += " AND active"
+            cursor.execute(sql, ids)
+        """
+    assert only(code, "PYS105") == []
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        # not a database: no DB-looking receiver and no database import
+        'def run(executor, job):\n    executor.execute(f"job-{job}")\n',
+        'def run(self, x):\n    self.execute(f"SELECT {x}")\n',
+        # a database import, but the text is not SQL (GraphQL)
+        'import sqlite3\n\ndef run(schema, uid):\n    schema.execute(f"query {{ user(id: {uid}) {{ name }} }}")\n',
+        # not sqlalchemy's text(), not a manager's raw()
+        'from app.i18n import text\n\ndef f(x):\n    return text(f"SELECT {x}")\n',
+        'def f(image, x):\n    return image.raw(f"SELECT {x}")\n',
+        'def f(df, x):\n    return df.extra(where=[f"a = {x}"])\n',
+        # two unknown names: nothing says either holds values
+        'def run(cursor, query, where):\n    cursor.execute(query + where)\n',
+        'def run(cursor, query, params):\n    cursor.execute(query % params)\n',
+    ],
+)
+def test_pys105_never_flags_other_executes_and_unknown_strings(code: str) -> None:
+    assert only(code, "PYS105") == []
+
+
+def test_pys105_name_tracking_follows_rebinding_and_scopes() -> None:
+    code = """\
+        def build(uid):
+            sql = f"SELECT * FROM users WHERE id = {uid}"
+            return sql
+
+        def run(cursor, queries):
+            cursor.execute(sql)
+
+        def rebound(cursor, uid):
+            sql = f"SELECT * FROM users WHERE id = {uid}"
+            sql = "SELECT * FROM users"
+            cursor.execute(sql)
+
+        def looped(cursor, uid, queries):
+            sql = f"SELECT * FROM users WHERE id = {uid}"
+            for sql in queries:
+                cursor.execute(sql)
+
+        def unpacked(cursor, uid):
+            sql = f"SELECT * FROM users WHERE id = {uid}"
+            sql, params = build_query(uid)
+            cursor.execute(sql, params)
+
+        def walrus(cursor, uid):
+            sql = f"SELECT * FROM users WHERE id = {uid}"
+            if (sql := load_query("by_id")):
+                cursor.execute(sql, (uid,))
+        """
+    assert only(code, "PYS105") == []
+
+
+def test_pys105_flags_a_name_bound_by_walrus() -> None:
+    code = """\
+        def find(cursor, uid):
+            if (sql := f"SELECT * FROM users WHERE id = {uid}"):
+                cursor.execute(sql)
+        """
+    assert lines_of(code, "PYS105") == [3]
+
+
+def test_pys105_skips_test_files() -> None:
+    code = 'def test_it(cursor, x):\n    cursor.execute(f"SELECT {x}")\n'
+    assert only(code, "PYS105", TEST_PATH) == []
+
+
+def test_pys105_prefilter() -> None:
+    assert "execute" in SqlStringBuilding.requires
+    assert only('def f(x):\n    return f"SELECT * FROM t WHERE id = {x}"\n', "PYS105") == []
+
+
+# == PYS105: fix ========================================================================
+
+
+def test_pys105_fix_simple_f_string_becomes_parameters() -> None:
+    code = """\
+        def find(cursor, uid):
+            cursor.execute(f"SELECT * FROM users WHERE id = {uid}")
+        """
+    assert fix_of(code, "PYS105") == (
+        "def find(cursor, uid):\n"
+        '    cursor.execute("SELECT * FROM users WHERE id = %s", (uid,))\n'
+    )
+
+
+def test_pys105_fix_drops_quotes_around_placeholders() -> None:
+    code = """\
+        def rename(cursor, user, name):
+            cursor.execute(f"UPDATE users SET name = '{name}' WHERE id = {user.id}")
+        """
+    assert '"UPDATE users SET name = %s WHERE id = %s", (name, user.id)' in fix_of(
+        code, "PYS105"
+    )
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        ('f"SELECT * FROM t WHERE a = {row[\'a\']} AND b <= {b}"',
+         '"SELECT * FROM t WHERE a = %s AND b <= %s", (row[\'a\'], b)'),
+        ('f"SELECT * FROM t WHERE name LIKE {pattern} LIMIT {n} OFFSET {m}"',
+         '"SELECT * FROM t WHERE name LIKE %s LIMIT %s OFFSET %s", (pattern, n, m)'),
+        ('f"SELECT \'{{}}\'::json FROM t WHERE id={uid}"',
+         '"SELECT \'{}\'::json FROM t WHERE id=%s", (uid,)'),
+        ("f'SELECT * FROM t WHERE id = {uid}'", "'SELECT * FROM t WHERE id = %s', (uid,)"),
+        ('F"""SELECT *\n        FROM t\n        WHERE id = {uid}"""',
+         '"""SELECT *\n        FROM t\n        WHERE id = %s""", (uid,)'),
+    ],
+)
+def test_pys105_fix_variants(sql: str, expected: str) -> None:
+    code = f"def find(cursor, uid, row, b, pattern, n, m):\n    cursor.execute({sql})\n"
+    assert f"cursor.execute({expected})" in fix_of(code, "PYS105")
+
+
+def test_pys105_fix_keeps_a_multi_line_call_layout() -> None:
+    code = """\
+        def find(cursor, uid):
+            cursor.execute(
+                f"SELECT * FROM users WHERE id = {uid}",
+            )
+        """
+    assert '        "SELECT * FROM users WHERE id = %s", (uid,),\n    )\n' in fix_of(code, "PYS105")
+
+
+@pytest.mark.parametrize(
+    ("imports", "receiver", "mark"),
+    [
+        ("import sqlite3", "conn", "?"),
+        ("import sqlite3", "db", "?"),
+        ("import aiosqlite", "cursor", "?"),
+        ("import psycopg2", "conn", "%s"),
+        ("from django.db import connection", "cursor", "%s"),
+        ("import pymysql", "connection", "%s"),
+    ],
+)
+def test_pys105_fix_uses_the_driver_paramstyle(imports: str, receiver: str, mark: str) -> None:
+    code = (f"{imports}\n\n\ndef find({receiver}, uid):\n"
+            f'    {receiver}.execute(f"SELECT * FROM t WHERE id = {{uid}}")\n')
+    assert f'{receiver}.execute("SELECT * FROM t WHERE id = {mark}", (uid,))' in fix_of(
+        code, "PYS105"
+    )
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        # format spec, conversion, debug `=`, a call in the placeholder
+        'cursor.execute(f"SELECT * FROM t WHERE id = {uid:d}")',
+        'cursor.execute(f"SELECT * FROM t WHERE id = {uid!r}")',
+        'cursor.execute(f"SELECT * FROM t WHERE id = {uid=}")',
+        'cursor.execute(f"SELECT * FROM t WHERE id = {uid.strip()}")',
+        # an identifier position, not a value
+        'cursor.execute(f"SELECT * FROM {table}")',
+        'cursor.execute(f"SELECT * FROM t ORDER BY {column}")',
+        'cursor.execute(f"SELECT * FROM t WHERE id = {schema}.id")',
+        'cursor.execute(f"SELECT * FROM t WHERE id IN ({ids})")',
+        # inside a longer SQL string, or partly quoted
+        "cursor.execute(f\"SELECT * FROM t WHERE name = 'Mr {name}'\")",
+        "cursor.execute(f\"SELECT * FROM t WHERE name = '{first} {name}'\")",
+        'cursor.execute(f"SELECT * FROM t WHERE name = \\"{name}\\"")',
+        # a literal % in the SQL
+        "cursor.execute(f\"SELECT * FROM t WHERE name LIKE '%{name}%'\")",
+        "cursor.execute(f\"SELECT * FROM t WHERE a LIKE 'x%' AND id = {uid}\")",
+        # not a plain single-argument f-string execute
+        'cursor.execute(f"SELECT * FROM t WHERE id = {uid}", ())',
+        'cursor.executemany(f"INSERT INTO t VALUES ({uid})", rows)',
+        'cursor.execute(rf"SELECT * FROM t WHERE id = {uid}")',
+        'cursor.execute("SELECT * FROM t WHERE id = " + uid)',
+        'cursor.execute("SELECT * FROM t WHERE id = {}".format(uid))',
+    ],
+)
+def test_pys105_no_fix_when_the_rewrite_is_not_safe(call: str) -> None:
+    code = f"def find(cursor, uid, table, column, schema, ids, name, first, rows):\n    {call}\n"
+    no_fix(code, "PYS105")
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        # a name built earlier: the suggestion only rewrites the call line
+        'def f(cursor, uid):\n    sql = f"SELECT {uid}"\n    cursor.execute(sql)\n',
+        # ORM sessions and engines are not DB-API
+        'from sqlalchemy.orm import Session\n\ndef f(session, uid):\n'
+        '    session.execute(f"SELECT * FROM t WHERE id = {uid}")\n',
+        'import psycopg2\n\ndef f(engine, uid):\n'
+        '    engine.execute(f"SELECT * FROM t WHERE id = {uid}")\n',
+        # asyncpg numbers its parameters ($1)
+        'import asyncpg\n\nasync def f(conn, uid):\n'
+        '    await conn.execute(f"SELECT * FROM t WHERE id = {uid}")\n',
+        # the paramstyle is unknown: a connection of an unnamed driver
+        'def f(db, uid):\n    db.execute(f"SELECT * FROM t WHERE id = {uid}")\n',
+        # two paramstyles in one module
+        'import sqlite3\nimport psycopg2\n\ndef f(cursor, uid):\n'
+        '    cursor.execute(f"SELECT * FROM t WHERE id = {uid}")\n',
+        # a literal ? under the qmark paramstyle
+        "import sqlite3\n\ndef f(cursor, uid):\n"
+        "    cursor.execute(f\"SELECT '?' FROM t WHERE id = {uid}\")\n",
+    ],
+)
+def test_pys105_no_fix_for_other_receivers_or_paramstyles(code: str) -> None:
+    no_fix(code, "PYS105")
