@@ -25,18 +25,23 @@ from rules.suppress import is_suppressed, noqa_lines
 @dataclass(frozen=True)
 class ChangedPath:
     """One path of a change. `text` is the new content of files pystd reads (None for
-    removed files and for files it does not read); `added` the changed lines (None: all)."""
+    removed files and for files it does not read); `added` the changed lines (None: all);
+    `old_text` the content before the change (None: added, or not known)."""
 
     path: str
     status: str  # added | modified | removed | renamed
     text: str | None = None
     added: frozenset[int] | None = None
     previous_path: str | None = None
+    old_text: str | None = None
 
 
 @dataclass(frozen=True)
 class Change:
     files: tuple[ChangedPath, ...]
+    # Folders known to exist in the repository after the change (for "apps with a
+    # migrations/ package"); None when the caller does not know the tree.
+    existing_dirs: frozenset[str] | None = None
 
     def touches_tests(self) -> bool:
         return any(module_kind(f.path).is_test for f in self.files)
