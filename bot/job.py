@@ -62,6 +62,7 @@ class ReviewTarget:
     head_sha: str
     base_sha: str
     delivery_id: str = ""
+    fresh: bool = False  # just opened: it cannot hold earlier pystd comments yet
 
     @property
     def key(self) -> tuple[str, str, int]:
@@ -151,18 +152,14 @@ async def _complete_neutral(gh: GitHubAPI, url: str, url_vars: dict[str, Any], t
 async def _review(gh: GitHubAPI, env: JobEnv, target: ReviewTarget, run_url: str,
                   run_vars: dict[str, Any]) -> str:
     if target.is_merge_group:
-        files, truncated = await fetch_compare_files(gh, target.owner, target.repo,
-                                                     target.base_sha, target.head_sha)
+        listing = fetch_compare_files(gh, target.owner, target.repo, target.base_sha,
+                                      target.head_sha)
     else:
-        files, truncated = await fetch_files(gh, target.owner, target.repo, target.number)
+        listing = fetch_files(gh, target.owner, target.repo, target.number)
+    (files, truncated), (config, source, config_error) = await asyncio.gather(
+        listing, _config(gh, env, target))
     snapshot = PullRequestSnapshot(target.owner, target.repo, target.number, target.head_sha,
                                    target.base_sha, files, truncated)
-    key = (target.owner.lower(), target.repo.lower(), target.base_sha)
-    cached = env.configs.get(key)
-    if cached is None:
-        cached = env.configs[key] = await fetch_config(gh, target.owner, target.repo,
-                                                       target.base_sha)
-    config, source, config_error = cached
     analysis, sources = await analyse(gh, env, snapshot, config)
     analysis = Analysis(analysis.findings, analysis.skipped, config_error, source,
                         analysis.files_checked, truncated)
@@ -183,6 +180,16 @@ async def _review(gh: GitHubAPI, env: JobEnv, target: ReviewTarget, run_url: str
         "output": {**text, "annotations": batches[-1]},
     })
     return output.conclusion
+
+
+async def _config(gh: GitHubAPI, env: JobEnv, target: ReviewTarget
+                  ) -> tuple[PystdConfig, str | None, str | None]:
+    key = (target.owner.lower(), target.repo.lower(), target.base_sha)
+    cached = env.configs.get(key)
+    if cached is None:
+        cached = env.configs[key] = await fetch_config(gh, target.owner, target.repo,
+                                                       target.base_sha)
+    return cached
 
 
 async def analyse(gh: GitHubAPI, env: JobEnv, snapshot: PullRequestSnapshot,
@@ -271,7 +278,7 @@ async def publish_review(gh: GitHubAPI, target: ReviewTarget, snapshot: PullRequ
     if not any(f.path in changes for f in analysis.findings):
         return
     url_vars = {"owner": target.owner, "repo": target.repo, "number": target.number}
-    bodies = [c.get("body", "") async for c in gh.getiter(
+    bodies = [] if target.fresh else [c.get("body", "") async for c in gh.getiter(
         "/repos/{owner}/{repo}/pulls/{number}/comments?per_page=100", url_vars)]
     plan = build_review(analysis.findings, changes, sources, fingerprints_in(bodies),
                         config.max_comments)

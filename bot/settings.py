@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     concurrent_jobs: Annotated[int, Field(ge=1)] = 4
     request_timeout: Annotated[float, Field(gt=0)] = 15.0  # seconds per GitHub call
     job_timeout: Annotated[float, Field(gt=0)] = 300.0  # seconds per pull request
-    blob_concurrency: Annotated[int, Field(ge=1)] = 8
+    blob_concurrency: Annotated[int, Field(ge=1)] = 16
     blob_cache_bytes: Annotated[int, Field(ge=0)] = 64 * 1024 * 1024
     writes_per_minute: Annotated[int, Field(ge=1)] = 80  # GitHub's secondary rate limit
 

@@ -133,15 +133,10 @@ async def fetch_config(gh: GitHubAPI, owner: str, repo: str, ref: str
     Returns (config, the file it came from, an error for the summary). A broken
     configuration never crashes the run: the defaults apply and the error is shown.
     """
-    texts: dict[str, str] = {}
-    for name in CONFIG_FILES:
-        text = await _file_at(gh, owner, repo, name, ref)
-        if text is None:
-            continue
-        texts[name] = text
-        if name == "pyproject.toml" and "[tool.pystd" not in text:
-            continue  # no table here: fall through to .github/pystd.toml
-        break
+    # Both candidates at once: one round trip instead of two when pyproject.toml has no
+    # [tool.pystd] table (config_from_texts picks the right one).
+    found = await asyncio.gather(*(_file_at(gh, owner, repo, name, ref) for name in CONFIG_FILES))
+    texts = {name: text for name, text in zip(CONFIG_FILES, found, strict=True) if text is not None}
     try:
         config, source = config_from_texts(texts)
     except ConfigError as exc:

@@ -26,4 +26,5 @@ async def review_pull_request(event: Event, services: Services) -> None:
         head_sha=pr["head"]["sha"],
         base_sha=pr["base"]["sha"],
         delivery_id=event.delivery_id,
+        fresh=event.data["action"] == "opened",
     ))

@@ -89,6 +89,8 @@ async def test_opened_pr_gets_a_review_on_changed_lines_and_a_failing_check(
     assert "```suggestion\n    await asyncio.sleep(2)\n```" in comments[0].body
     assert "import asyncio" in comments[0].body
     assert "<!-- pystd:fingerprint " in comments[0].body
+    # A just-opened pull request holds no earlier pystd comments: not listed.
+    assert fake_github.calls("GET", r"/pulls/1/comments$") == []
 
 
 async def test_clean_pr_passes_without_a_review(bot, delivery, fake_github):
