@@ -102,6 +102,9 @@ class Report:
     replacement: tuple[cst.CSTNode, cst.CSTNode | cst.RemovalSentinel] | None = None
     fix: Fix | None = None
     imports: tuple[str, ...] = ()
+    # The top-level statement being walked when the rule reported (a hint that lets the
+    # engine position only that statement; checked, never trusted).
+    top: cst.CSTNode | None = None
 
 
 class Rule:
@@ -154,6 +157,7 @@ class Rule:
                 message=message or self.message,
                 replacement=replace,
                 imports=tuple(imports),
+                top=self.ctx.ancestors[1] if len(self.ctx.ancestors) > 1 else None,
             )
         )
 

@@ -19,17 +19,56 @@ log = logging.getLogger(__name__)
 
 
 def resolve_positions(module: cst.Module, reports: Iterable[Report]) -> None:
-    """Fill in 1-based line/column ranges of reports that point at CST nodes."""
+    """Fill in 1-based line/column ranges of reports that point at CST nodes.
+
+    libcst's PositionProvider lays out the whole module and costs about twice the parse.
+    Reports carry the top-level statement they were found in, so only those statements
+    are laid out, each as a one-statement module whose lines are offset by the lines of
+    the code before it. A report whose node is not where its hint says falls back to
+    the whole module.
+    """
     pending = [r for r in reports if r.node is not None]
     if not pending:
         return
-    # The nodes are those of `module` itself, so the wrapper must not copy the tree.
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    positions = wrapper.resolve(PositionProvider)
+    by_top: dict[int, list[Report]] = {}
+    body_index = {id(stmt): i for i, stmt in enumerate(module.body)}
+    rest: list[Report] = []
     for report in pending:
-        rng = positions[report.node]
-        report.line, report.column = rng.start.line, rng.start.column + 1
-        report.end_line, report.end_column = rng.end.line, max(rng.end.column, 1)
+        i = body_index.get(id(report.top)) if report.top is not None else None
+        (by_top.setdefault(i, []) if i is not None else rest).append(report)
+    if by_top:
+        offsets = _line_offsets(module, max(by_top))
+        for i, group in by_top.items():
+            stmt = module.body[i]
+            mini = module.with_changes(body=[stmt], header=(), footer=())
+            positions = MetadataWrapper(mini, unsafe_skip_copy=True).resolve(PositionProvider)
+            for report in group:
+                rng = positions.get(report.node)  # type: ignore[arg-type]
+                if rng is None:
+                    rest.append(report)
+                    continue
+                _place(report, rng, offsets[i])
+    if rest:
+        positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+        for report in rest:
+            _place(report, positions[report.node], 0)  # type: ignore[index]
+
+
+def _line_offsets(module: cst.Module, last: int) -> list[int]:
+    """Lines before each top-level statement (up to `last`): header, then each statement's
+    own code, leading blank and comment lines included."""
+    offsets = []
+    lines = sum(1 for _ in module.header)
+    for stmt in module.body[: last + 1]:
+        offsets.append(lines)
+        lines += module.code_for_node(stmt).count("\n")
+    return offsets
+
+
+def _place(report: Report, rng: object, line_offset: int) -> None:
+    start, end = rng.start, rng.end  # type: ignore[attr-defined]
+    report.line, report.column = start.line + line_offset, start.column + 1
+    report.end_line, report.end_column = end.line + line_offset, max(end.column, 1)
 
 
 def build_fix(module: cst.Module, source_lines: list[str], report: Report) -> Fix | None:
