@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 
+from rules.context import FileContext
 from rules.engine import Example, LineRule, Severity, register
 
 _OPEN = re.compile(r"\{[{%#]")
@@ -35,6 +37,22 @@ ESCAPING_FILTERS = frozenset(
 # Translation calls of a literal (`_("<b>Hi</b>")|safe`) are literals too.
 _TRANSLATIONS = frozenset({"_", "gettext", "ngettext", "pgettext", "trans"})
 _LITERAL_NAMES = frozenset({"True", "False", "None", "true", "false", "none"})
+# Plain-text e-mail templates (`account/email/x_message.txt`, `notifications/approved.txt`,
+# `emails/welcome_subject.txt`) are rendered into a text/plain body or a subject line, not
+# into HTML: `{% autoescape off %}` there is what Django's e-mail guide recommends, and
+# escaping would only turn `&` into `&amp;` in the mail.
+_MAIL_FOLDERS = frozenset({"email", "emails", "mail", "mails", "notifications"})
+_MAIL_STEM = re.compile(r"(?:^|[_.-])(?:subject|message|body|email|mail)$")
+
+
+def is_plain_text_mail(path: str) -> bool:
+    """Is `path` a `.txt` template of an e-mail (by its folder or its file name)?"""
+    p = PurePosixPath(path.replace("\\", "/"))
+    if p.suffix != ".txt":
+        return False
+    parts = p.parts[:-1]
+    inside = parts[parts.index("templates") + 1 :] if "templates" in parts else parts
+    return any(part in _MAIL_FOLDERS for part in inside) or bool(_MAIL_STEM.search(p.stem))
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +191,10 @@ whitespace control) and the `|safe`/`|safeseq` filter applied to a variable, in 
 and in tags (`{% with html=body|safe %}`). `{% autoescape on %}`, `|safe` on a string
 literal (`{{ "<br>"|safe }}`), values that went through an escaping or sanitising filter
 first (`|escape`, `|force_escape`, `|escapejs`, `|tojson`, `|bleach` …), comments and
-`{% verbatim %}`/`{% raw %}` sections are not flagged.
+`{% verbatim %}`/`{% raw %}` sections are not flagged. Nor are plain-text e-mail
+templates (a `.txt` file in an `email/`, `emails/`, `mail/` or `notifications/` folder, or
+named `*_subject.txt`/`*_message.txt`/`*_body.txt`): they render a text/plain body or a
+subject, where there is no HTML to inject into and `autoescape off` is the documented practice.
 
 ## Why is this bad?
 Automatic escaping is what keeps a value such as `<script>…</script>` from becoming markup
@@ -214,7 +235,13 @@ trusted markup in Python with `format_html()`, which escapes every argument.
                 "templates/post.html"),
         Example('<p>{{ "<br>"|safe }}</p>\n', "templates/post.html"),
         Example("<p>{{ body|escape|safe }}</p>\n", "templates/post.html"),
+        Example("{% autoescape off %}\nHi {{ user.name }}\n{% endautoescape %}\n",
+                "templates/account/email/welcome_message.txt"),
     )
+
+    @classmethod
+    def applies(cls, ctx: FileContext) -> bool:
+        return not is_plain_text_mail(ctx.path)
 
     def check_lines(self, lines: list[str]) -> None:
         closing: str | None = None  # the tag or `#}` that ends the opaque section we are in

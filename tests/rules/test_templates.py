@@ -164,6 +164,38 @@ def test_scans_again_after_a_closed_section() -> None:
     assert [f.line for f in findings(text)] == [1, 2]
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        # Plain-text e-mail bodies and subjects (allauth, oscar, wagtail layouts).
+        "allauth/templates/account/email/password_reset_key_message.txt",
+        "templates/mfa/email/totp_activated_subject.txt",
+        "oscar/templates/oscar/communication/emails/commtype_order_placed_body.txt",
+        "wagtail/admin/templates/wagtailadmin/notifications/approved.txt",
+        "templates/shop/welcome_subject.txt",
+        "templates/mail/digest.txt",
+    ],
+)
+def test_ignores_plain_text_mail_templates(path: str) -> None:
+    text = "{% autoescape off %}\n{{ user.name|safe }}: {{ body }}\n{% endautoescape %}\n"
+    assert findings(text, path) == []
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        # The same folders still flag HTML mail bodies, and other `.txt` templates.
+        "templates/account/email/password_reset_key_message.html",
+        "oscar/templates/oscar/communication/emails/commtype_product_alert_body.html",
+        "templates/blog/summary.txt",
+        "templates/email_preview/summary.txt",
+    ],
+)
+def test_still_flags_html_mail_and_other_text_templates(path: str) -> None:
+    text = "{% autoescape off %}\n{{ body|safe }}\n{% endautoescape %}\n"
+    assert [f.line for f in findings(text, path)] == [1, 2]
+
+
 @pytest.mark.parametrize("path", ["static/post.html", "templates/post.css", "docs/post.txt"])
 def test_ignores_files_that_are_not_templates(path: str) -> None:
     result = check_source(path, "{{ body|safe }}\n", select_rules(["PYS208"]))
