@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot import messages
-from bot.diff import DiffError, git_diff_changes
+from bot.diff import DiffError, FileChanges, git_diff_changes
 from rules.config import ConfigError, PystdConfig, load_config
 from rules.engine import RuleSet, all_rules, is_code_pattern, matches_code
 from rules.runner import FileInput, FileResult, check_inputs, discover, is_checkable
@@ -131,8 +131,9 @@ class Plan:
     """What `check` will look at: the files, and for each the changed lines (None: all)."""
 
     files: list[tuple[Path, frozenset[int] | None]]
-    # With --diff: every changed path (status, previous path), for change-level rules.
-    changed: list[tuple[Path, str, str | None]] | None = None
+    # With --diff: every changed path (status, previous path, its hunks), for
+    # change-level rules.
+    changed: list[tuple[Path, str, str | None, FileChanges | None]] | None = None
 
 
 def run_check(args: argparse.Namespace) -> int:
@@ -167,7 +168,8 @@ def run_check(args: argparse.Namespace) -> int:
     except BrokenProcessPool:
         raise UsageError(messages.CLI_WORKER_CRASHED) from None
     if plan.changed is not None:
-        results = _with_change_findings(results, items, plan, cwd, rules)
+        results = _with_change_findings(results, items, plan, cwd, rules,
+                                        config.max_handler_lines)
     color = args.color == "always" or (args.color == "auto" and sys.stdout.isatty()
                                        and "NO_COLOR" not in os.environ)
     output = render(results, args.format, rules=rules, read_source=_reader(cwd), color=color)
@@ -177,18 +179,25 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def _with_change_findings(results: list[FileResult], items: list[FileInput], plan: Plan,
-                          cwd: Path, rules: RuleSet) -> list[FileResult]:
+                          cwd: Path, rules: RuleSet, max_handler_lines: int
+                          ) -> list[FileResult]:
     """Run the change-level rules over the whole diff and merge their findings."""
     from rules.change import Change, ChangedPath, check_change
 
     inputs = {i.path: i for i in items}
     paths = []
-    for path, status, previous in plan.changed or []:
+    dirs: set[str] = set()
+    for path, status, previous, hunks in plan.changed or []:
         rel = _relative(path, cwd)
         item = inputs.get(rel)
         text = item.data.decode("utf-8-sig", errors="replace") if item is not None else None
-        paths.append(ChangedPath(rel, status, text, item.changed if item else None, previous))
-    found = check_change(Change(tuple(paths)), rules)
+        old = hunks.old_text(text) if hunks is not None and text is not None else None
+        paths.append(ChangedPath(rel, status, text, item.changed if item else None, previous,
+                                 old if status != "added" else None))
+        for folder in (path.parent, path.parent.parent):  # app/models.py, app/models/x.py
+            if (folder / "migrations").is_dir():
+                dirs.add(_relative(folder / "migrations", cwd))
+    found = check_change(Change(tuple(paths), frozenset(dirs), max_handler_lines), rules)
     if not found:
         return results
     by_path = {r.path: r for r in results}
@@ -287,8 +296,8 @@ def _plan_diff(ref: str, paths: list[Path], cwd: Path) -> Plan:
         (path, changed) for path, changed in files
         if is_checkable(path.relative_to(top).as_posix()) and path.is_file() and inside(path)
     ]
-    everything = [(top / rel, c.status, c.previous_path) for rel, c in sorted(changes.items())]
-    everything += [(top / rel, "added", None) for rel in new_files]
+    everything = [(top / rel, c.status, c.previous_path, c) for rel, c in sorted(changes.items())]
+    everything += [(top / rel, "added", None, None) for rel in new_files]
     return Plan(chosen, [item for item in everything if inside(item[0])])
 
 

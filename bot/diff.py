@@ -25,12 +25,44 @@ class FileChanges:
     commentable: frozenset[int]  # every right-side line inside a hunk (added or context)
     status: str = "modified"  # added | modified | removed | renamed
     previous_path: str | None = None
+    # Each hunk as (first right-side line, right-side length, lines as (kind, text)),
+    # kind "+", "-" or " ": enough to rebuild the left side from the right.
+    hunks: tuple[tuple[int, int, tuple[tuple[str, str], ...]], ...] = ()
+
+    def old_text(self, new_text: str) -> str | None:
+        """The file before the change, rebuilt from its new text and the hunks (None when
+        the hunks do not fit the text)."""
+        new_lines = new_text.splitlines(keepends=True)
+        out: list[str] = []
+        at = 0  # index into new_lines of the next line not yet copied
+        for start, length, lines in self.hunks:
+            first = max(start - 1, 0) if length else start  # a pure deletion sits after
+            if first < at or first > len(new_lines):
+                return None
+            out.extend(new_lines[at:first])
+            at = first
+            for kind, text in lines:
+                if kind == "-":
+                    out.append(text)
+                elif kind == "+":
+                    at += 1
+                else:
+                    if at >= len(new_lines):
+                        return None
+                    out.append(new_lines[at])
+                    at += 1
+        out.extend(new_lines[at:])
+        return "".join(out)
 
 
 def _file_changes(patched: object, path: str) -> FileChanges:
     added: set[int] = set()
     commentable: set[int] = set()
+    hunks = []
     for hunk in patched:  # type: ignore[attr-defined]
+        hunks.append((hunk.target_start, hunk.target_length,
+                      tuple((line.line_type, line.value) for line in hunk
+                            if line.line_type in ("+", "-", " "))))
         for line in hunk:
             if line.target_line_no is None:
                 continue
@@ -48,7 +80,7 @@ def _file_changes(patched: object, path: str) -> FileChanges:
     source = patched.source_file  # type: ignore[attr-defined]
     previous = source[2:] if source.startswith(("a/", "b/")) else source
     return FileChanges(path, frozenset(added), frozenset(commentable), status,
-                       previous if status == "renamed" else None)
+                       previous if status == "renamed" else None, tuple(hunks))
 
 
 def patch_changes(path: str, patch: str) -> FileChanges:

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,12 +34,13 @@ from bot.publish import (
 from bot.snapshot import (
     BlobCache,
     PullRequestSnapshot,
+    existing_folders,
     fetch_blobs,
     fetch_compare_files,
     fetch_config,
     fetch_files,
 )
-from rules.change import Change, ChangedPath, check_change
+from rules.change import Change, ChangedPath, check_change, migration_folders_to_probe
 from rules.config import PystdConfig
 from rules.engine import Finding, RuleSet
 from rules.runner import FileInput, FileResult, check_source
@@ -210,14 +211,13 @@ async def analyse(gh: GitHubAPI, env: JobEnv, snapshot: PullRequestSnapshot,
         inputs.append(FileInput(f.path, data, f.changes.added if f.changes else None))
     rules = config.rule_set()
     results = await run_engine(env, inputs, rules)
-    texts = {i.path: i for i in inputs}
-    change = Change(tuple(
-        ChangedPath(f.path, f.status,
-                    texts[f.path].data.decode("utf-8-sig", errors="replace")
-                    if f.path in texts else None,
-                    f.changes.added if f.changes else None, f.previous_path)
-        for f in snapshot.files if not config.excludes(f.path)
-    ))
+    change = _change(snapshot, inputs, config)
+    probe = migration_folders_to_probe(change) if any(
+        r.code == "PYS206" for r in rules) else ()
+    if probe:  # only for changed models modules: does the app have migrations?
+        folders = await existing_folders(gh, snapshot.owner, snapshot.repo,
+                                         snapshot.head_sha, probe)
+        change = replace(change, existing_dirs=folders)
     change_findings = await run_change_rules(env, change, rules)
     findings = list(change_findings)
     checked = 0
@@ -258,6 +258,26 @@ async def run_engine(env: JobEnv, inputs: Sequence[FileInput], rules: RuleSet
             env.pool = env.pool_factory()
         raise EngineCrashed(messages.ENGINE_CRASHED) from None
     return sorted((r for batch in done for r in batch), key=lambda r: r.path)
+
+
+def _change(snapshot: PullRequestSnapshot, inputs: Sequence[FileInput],
+            config: PystdConfig) -> Change:
+    """The whole pull request for change-level rules; the text before the change is
+    rebuilt from each file's patch (no extra API call)."""
+    texts = {i.path: i.data.decode("utf-8-sig", errors="replace") for i in inputs}
+    paths = []
+    for f in snapshot.files:
+        if config.excludes(f.path):
+            continue
+        text = texts.get(f.path)
+        old = None
+        if text is not None and f.changes is not None and f.status != "added":
+            old = f.changes.old_text(text)
+        paths.append(ChangedPath(f.path, f.status, text, f.changes.added if f.changes else None,
+                                 f.previous_path, old))
+    # Folders of the repository are not known yet (None); `analyse` asks GitHub for the
+    # few that PYS206 needs.
+    return Change(tuple(paths), max_handler_lines=config.max_handler_lines)
 
 
 async def run_change_rules(env: JobEnv, change: Change, rules: RuleSet) -> tuple[Finding, ...]:

@@ -144,6 +144,30 @@ async def fetch_config(gh: GitHubAPI, owner: str, repo: str, ref: str
     return config, source, None
 
 
+MAX_FOLDER_PROBES = 8  # a pull request touching more apps' models than this is rare
+
+
+async def existing_folders(gh: GitHubAPI, owner: str, repo: str, ref: str,
+                           folders: Sequence[str]) -> frozenset[str]:
+    """Which of `folders` exist at `ref`: the contents API lists a folder and answers 404
+    for a missing one. A folder GitHub does not answer for counts as missing (the rules
+    that ask stay quiet rather than guess)."""
+
+    async def exists(path: str) -> bool:
+        try:
+            data = await gh.getitem("/repos/{owner}/{repo}/contents/{+path}{?ref}",
+                                    {"owner": owner, "repo": repo, "path": path, "ref": ref})
+        except gidgethub.BadRequest as exc:
+            if int(exc.status_code) == 404:
+                return False
+            raise
+        return isinstance(data, list)
+
+    chosen = list(folders)[:MAX_FOLDER_PROBES]
+    found = await asyncio.gather(*(exists(p) for p in chosen))
+    return frozenset(p for p, yes in zip(chosen, found, strict=True) if yes)
+
+
 async def _file_at(gh: GitHubAPI, owner: str, repo: str, path: str, ref: str) -> str | None:
     try:
         data = await gh.getitem("/repos/{owner}/{repo}/contents/{+path}{?ref}",

@@ -478,3 +478,54 @@ async def test_config_is_fetched_once_per_base_commit(bot, delivery, fake_github
     await settle(bot)
     assert len(fake_github.check_runs(OWNER, REPO)) == 2
     assert len(fake_github.calls("GET", r"/contents/")) == 2  # pyproject + .github, once
+
+
+MODELS = ("from django.db import models\n\n\nclass Order(models.Model):\n"
+          "    reference = models.CharField(max_length=32)\n")
+MODELS_EDITED = MODELS.replace("max_length=32", "max_length=64")
+
+
+async def test_model_change_without_migration_is_flagged_when_the_app_has_migrations(
+        bot, delivery, fake_github):
+    add_pr(fake_github, [FakeFile("shop/models.py", content=MODELS_EDITED, base_content=MODELS)],
+           base_files={"shop/migrations/0001_initial.py": "operations = []\n"})
+    await open_pr(bot, delivery, fake_github)
+    await settle(bot)
+    run = only_run(fake_github)
+    assert [(a["title"].split()[0], a["path"], a["start_line"]) for a in run.annotations] == [
+        ("PYS206", "shop/models.py", 5)]
+    assert run.conclusion == "failure"
+    # One question to GitHub: does shop/migrations exist at the head commit?
+    (probe,) = [c for c in fake_github.calls("GET", r"/contents/") if "migrations" in c.path]
+    assert probe.path.endswith("/contents/shop/migrations") and probe.query["ref"] == HEAD
+    comments = fake_github.review_comments(OWNER, REPO, 1)
+    assert [(c.path, c.line) for c in comments] == [("shop/models.py", 5)]
+
+
+async def test_model_change_with_its_migration_or_without_migrations_is_quiet(
+        bot, delivery, fake_github):
+    add_pr(fake_github, [
+        FakeFile("shop/models.py", content=MODELS_EDITED, base_content=MODELS),
+        FakeFile("shop/migrations/0002_ref.py", status="added", content="operations = []\n"),
+        FakeFile("legacy/models.py", content=MODELS_EDITED, base_content=MODELS),
+    ], base_files={"shop/migrations/0001_initial.py": "operations = []\n"})
+    await open_pr(bot, delivery, fake_github)
+    await settle(bot)
+    run = only_run(fake_github)
+    assert (run.conclusion, run.annotations) == ("success", [])
+    # shop's migration is in the change: only legacy/ needed asking (404: no migrations).
+    probes = [c.path for c in fake_github.calls("GET", r"/contents/") if "migrations" in c.path]
+    assert [p.rsplit("/contents/", 1)[1] for p in probes] == ["legacy/migrations"]
+
+
+async def test_fat_handler_threshold_comes_from_the_base_config(bot, delivery, fake_github):
+    body = "".join(f"    x{i} = {i}\n" for i in range(5))
+    view = ("from django.shortcuts import render\n\n\ndef index(request):\n" + body
+            + "    return render(request, 'i.html')\n")
+    add_pr(fake_github, [FakeFile("shop/views.py", status="added", content=view),
+                         FakeFile("shop/tests/test_views.py", status="added", content="x = 1\n")],
+           base_files={".github/pystd.toml": "max-handler-lines = 5\n"})
+    await open_pr(bot, delivery, fake_github)
+    await settle(bot)
+    run = only_run(fake_github)
+    assert [(a["title"].split()[0], a["start_line"]) for a in run.annotations] == [("PYS110", 4)]

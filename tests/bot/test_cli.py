@@ -277,3 +277,63 @@ def test_change_level_rules_need_diff(project, capsys):
     (project / ".env").write_text("SECRET=1\n")
     code, out, _ = run(capsys, "check", "--format", "json")
     assert (code, json.loads(out)) == (0, [])
+
+
+SHOP_MODELS = (
+    "from django.db import models\n\n\n"
+    "class Order(models.Model):\n"
+    "    reference = models.CharField(max_length=32)\n\n"
+    "    def __str__(self):\n"
+    "        return self.reference\n"
+)
+
+
+@pytest.fixture
+def django_repo(repo: Path) -> Path:
+    git(repo, "checkout", "-q", "main")  # the app exists on the base branch
+    (repo / "shop" / "migrations").mkdir(parents=True)
+    (repo / "shop" / "__init__.py").write_text("")
+    (repo / "shop" / "migrations" / "__init__.py").write_text("")
+    (repo / "shop" / "migrations" / "0001_initial.py").write_text("operations = []\n")
+    (repo / "shop" / "models.py").write_text(SHOP_MODELS)
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "shop app")
+    git(repo, "checkout", "-qB", "feature")
+    return repo
+
+
+def test_diff_flags_a_model_field_change_without_migration(django_repo, capsys):
+    models = django_repo / "shop" / "models.py"
+    models.write_text(SHOP_MODELS.replace("max_length=32", "max_length=64"))
+    git(django_repo, "commit", "-qam", "longer reference")
+    code, out, _ = run(capsys, "check", "--diff", "main", "--format", "json")
+    assert code == 1
+    assert [(i["code"], i["path"], i["line"]) for i in json.loads(out)] == [
+        ("PYS206", "shop/models.py", 5)]
+
+
+def test_diff_is_quiet_when_the_migration_is_in_the_change(django_repo, capsys):
+    models = django_repo / "shop" / "models.py"
+    models.write_text(SHOP_MODELS.replace("max_length=32", "max_length=64"))
+    (django_repo / "shop" / "migrations" / "0002_longer_reference.py").write_text("ops = []\n")
+    code, out, _ = run(capsys, "check", "--diff", "main", "--format", "json")
+    assert (code, json.loads(out)) == (0, [])
+
+
+def test_diff_is_quiet_when_only_a_method_changed(django_repo, capsys):
+    models = django_repo / "shop" / "models.py"
+    models.write_text(SHOP_MODELS.replace("return self.reference", "return f'#{self.reference}'"))
+    code, out, _ = run(capsys, "check", "--diff", "main", "--format", "json")
+    assert (code, json.loads(out)) == (0, [])
+
+
+def test_diff_reads_max_handler_lines_from_the_configuration(repo, capsys):
+    (repo / "pyproject.toml").write_text("[tool.pystd]\nmax-handler-lines = 3\n")
+    (repo / "views.py").write_text(
+        "from django.shortcuts import render\n\n\ndef index(request):\n"
+        "    a = 1\n    b = 2\n    c = 3\n    return render(request, 'x.html', {})\n")
+    (repo / "tests").mkdir()
+    (repo / "tests" / "test_views.py").write_text("def test_x():\n    pass\n")
+    _, out, _ = run(capsys, "check", "--diff", "main", "--format", "json")
+    assert [(i["code"], i["path"], i["line"]) for i in json.loads(out)] == [
+        ("PYS110", "views.py", 4)]

@@ -1,0 +1,56 @@
+"""Patches -> changed lines, and the file before the change rebuilt from the patch."""
+
+from __future__ import annotations
+
+import difflib
+import random
+
+import pytest
+
+from bot.diff import git_diff_changes, patch_changes
+
+
+def edited(base: list[str], rng: random.Random, tag: int) -> list[str]:
+    new = list(base)
+    for _ in range(rng.randint(1, 6)):
+        op, i = rng.choice("adm"), rng.randrange(len(new) + 1)
+        if op == "a":
+            new.insert(i, f"added {tag} {i}\n")
+        elif new and i < len(new):
+            if op == "d":
+                del new[i]
+            else:
+                new[i] = f"changed {tag}\n"
+    return new
+
+
+@pytest.mark.parametrize("context", [0, 1, 3])
+def test_old_text_is_rebuilt_exactly_from_new_text_and_patch(context):
+    rng = random.Random(context)
+    base = [f"line {i}\n" for i in range(60)]
+    for trial in range(100):
+        new = edited(base, rng, trial)
+        diff = list(difflib.unified_diff(base, new, "a/f.py", "b/f.py", n=context))
+        if not diff:
+            continue
+        changes = patch_changes("f.py", "".join(diff[2:]))
+        assert changes.old_text("".join(new)) == "".join(base)
+
+
+def test_old_text_is_none_when_the_patch_does_not_fit():
+    changes = patch_changes("f.py", "@@ -1,2 +50,2 @@\n a\n-b\n+c\n")
+    assert changes.old_text("x\n") is None
+
+
+def test_git_diff_with_renames_and_added_files():
+    diff = (
+        "diff --git a/old.py b/new.py\nsimilarity index 90%\nrename from old.py\n"
+        "rename to new.py\n--- a/old.py\n+++ b/new.py\n@@ -2 +2 @@\n-x = 1\n+x = 2\n"
+        "diff --git a/added.py b/added.py\nnew file mode 100644\n--- /dev/null\n"
+        "+++ b/added.py\n@@ -0,0 +1,2 @@\n+a = 1\n+b = 2\n"
+    )
+    changes = git_diff_changes(diff)
+    assert changes["new.py"].status == "renamed"
+    assert changes["new.py"].previous_path == "old.py"
+    assert changes["new.py"].added == {2}
+    assert (changes["added.py"].status, changes["added.py"].added) == ("added", {1, 2})
