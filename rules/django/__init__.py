@@ -8,7 +8,7 @@
 - `querysets`: recognising `<Model>.objects` chains, shared by the rules above
 
 PYS206 (missing migration) is change-level and PYS208 reads templates: they live in
-rules/change.py and rules/templates.py.
+rules/change/migrations.py and rules/templates.py.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ registers them all.
 - `environment`: environment reads in handlers (PYS109)
 - `strings`: reading identifiers and string literals, shared by the rules above
 
-PYS110 (fat handler) is change-level: it lives in rules/change.py.
+PYS110 (fat handler) is change-level: it lives in rules/change/fat_handlers.py.
 """
 
 from __future__ import annotations

@@ -1,0 +1,120 @@
+"""PYS110: handlers that a change adds or grows past `max-handler-lines`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import libcst as cst
+
+from rules.change.base import (
+    HANDLER_WORDS,
+    Change,
+    ChangeRule,
+    FunctionKey,
+    Parsed,
+    functions,
+    handlers,
+    on_added_line,
+    parse_new,
+    parse_old,
+    source_files,
+)
+from rules.engine import Severity, register
+
+
+def _is_docstring(stmt: cst.BaseStatement) -> bool:
+    return (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1
+            and isinstance(stmt.body[0], cst.Expr)
+            and isinstance(stmt.body[0].value, (cst.SimpleString, cst.ConcatenatedString)))
+
+
+def handler_size(fn: cst.FunctionDef, lines: list[str],
+                 span: Callable[[cst.CSTNode], range]) -> int:
+    """Lines' worth of statements in `fn`'s body: non-blank lines that are not only a
+    comment, without the docstring. `span(node)` gives a node's line range."""
+    body = fn.body
+    if isinstance(body, cst.SimpleStatementSuite):
+        return 1
+    stmts = list(body.body)
+    if stmts and _is_docstring(stmts[0]):
+        stmts = stmts[1:]
+    counted: set[int] = set()
+    for stmt in stmts:
+        for n in span(stmt):
+            text = lines[n - 1].strip() if 0 < n <= len(lines) else ""
+            if text and not text.startswith("#"):
+                counted.add(n)
+    return len(counted)
+
+
+def _sizes(parsed: Parsed) -> dict[FunctionKey, int]:
+    """The size of every module-level function and method."""
+    return {key: handler_size(fn, parsed.lines, parsed.span)
+            for key, fn in functions(parsed.module)}
+
+
+@register
+class FatHandler(ChangeRule):
+    code = "PYS110"
+    name = "fat-handler"
+    severity = Severity.INFO
+    message = ("Handler `{handler}` has {size} lines of statements (more than {limit}); keep "
+               "handlers thin and move the logic to a service function")
+    docs = """
+## What it does
+Flags a request handler (a Django view, a Flask route, a FastAPI or Ninja path operation,
+a Starlette endpoint) that this change adds, or grows, to more than `max-handler-lines`
+lines of statements (40 by default; set it in `[tool.pystd]`). The size is the number of
+non-blank lines of the body that are not only a comment, without the docstring. Handlers
+the change does not grow are not flagged.
+
+## Why is this bad?
+A handler should translate HTTP to a call and back: parse input, call the domain, shape
+the response. Business logic inside it cannot be reused from a task, a command or
+another endpoint, and can only be tested through the test client. Django's "fat models,
+thin views" advice, the service layer of Cosmic Python (Architecture Patterns with
+Python) and FastAPI's dependency-injected services all keep the logic out of the handler.
+
+## Example
+```python
+@app.post("/orders")
+def create_order(payload: OrderIn, db: Session = Depends(get_db)) -> OrderOut:
+    # 60 lines: validate stock, price the cart, apply coupons, charge, e-mail, ...
+    ...
+```
+
+## Use instead
+```python
+@app.post("/orders")
+def create_order(payload: OrderIn, orders: OrderService = Depends()) -> OrderOut:
+    return orders.place(payload)
+```
+
+## Suppress
+`# noqa: PYS110` on the handler's `def` line, `max-handler-lines = 60` or
+`ignore = ["PYS110"]` in `[tool.pystd]`.
+"""
+    bad = ("# the change grows a view to 60 lines of statements  # flagged\n",)
+    good = ("# the change adds a 10-line view that calls a service\n",)
+
+    def check_change(self, change: Change) -> None:
+        limit = change.max_handler_lines
+        for f in source_files(change, *HANDLER_WORDS):
+            parsed = parse_new(f)
+            if parsed is None:
+                continue
+            big = [(key, fn, size) for key, fn in handlers(parsed)
+                   if (size := handler_size(fn, parsed.lines, parsed.span)) > limit]
+            if not big:
+                continue
+            before = parse_old(f)
+            old = None if before is None else _sizes(before)
+            for key, fn, size in big:
+                def_line = parsed.start(fn.name)
+                if old is None:
+                    grew = on_added_line(f, def_line)
+                else:
+                    grew = key not in old or old[key] < size
+                if grew:
+                    self.report_line(f.path, def_line, self.message.format(
+                        handler=fn.name.value, size=size, limit=limit))

@@ -1,0 +1,81 @@
+"""PYS901: request handlers changed without a test."""
+
+from __future__ import annotations
+
+from rules.change.base import (
+    HANDLER_WORDS,
+    Change,
+    ChangedPath,
+    ChangeRule,
+    handlers,
+    on_added_line,
+    parse_new,
+)
+from rules.context import module_kind
+from rules.engine import Severity, register
+
+
+@register
+class HandlerChangeWithoutTests(ChangeRule):
+    code = "PYS901"
+    name = "handler-change-without-tests"
+    severity = Severity.WARNING
+    message = "This change edits request handlers ({handlers}) but no test file"
+    docs = """
+## What it does
+Flags a change that adds or edits request handlers — Django views, Flask routes, FastAPI
+and Ninja path operations, Starlette endpoints — and touches no test file (`test_*.py`,
+`*_test.py`, `tests/`, `conftest.py`). It is reported once per change, on the first changed
+handler.
+
+## Why is this bad?
+Handlers are where user input meets your code; a behaviour change there without a test is
+how regressions ship. Every framework documents a test client for exactly this (Django's
+`Client`, Flask's `test_client()`, FastAPI's `TestClient`), and the test pyramid puts the
+cheap, fast checks next to the code they guard.
+
+## Example
+A pull request that changes `views.py`:
+```python
+def order_detail(request, pk):
+    order = get_object_or_404(Order, pk=pk, owner=request.user)
+    return render(request, "orders/detail.html", {"order": order})
+```
+and no file under `tests/`.
+
+## Use instead
+Add or update a test that exercises the handler through the framework's test client.
+
+## Suppress
+`# noqa: PYS901` on the handler's `def` line, or `ignore = ["PYS901"]` in `[tool.pystd]`.
+"""
+    bad = ("# the change edits a view and no test  # flagged\n",)
+    good = ("# the change edits a view and tests/test_views.py\n",)
+
+    def check_change(self, change: Change) -> None:
+        if change.touches_tests():
+            return
+        changed: list[tuple[str, int, str]] = []
+        for f in change.python_files():
+            if module_kind(f.path).is_test:
+                continue
+            changed.extend(changed_handlers(f))
+        if changed:
+            path, line, _ = changed[0]
+            names = ", ".join(f"`{name}`" for _, _, name in changed[:5])
+            if len(changed) > 5:
+                names += f" and {len(changed) - 5} more"
+            self.report_line(path, line, self.message.format(handlers=names))
+
+
+def changed_handlers(f: ChangedPath) -> list[tuple[str, int, str]]:
+    """(path, def line, name) of handlers in `f` that the change added or edited (all of
+    them when the changed lines are not known)."""
+    assert f.text is not None
+    if not any(word in f.text for word in HANDLER_WORDS):
+        return []
+    parsed = parse_new(f)
+    if parsed is None:
+        return []
+    return [(f.path, parsed.start(fn.name), fn.name.value) for _, fn in handlers(parsed)
+            if f.added is None or on_added_line(f, parsed.span(fn))]
