@@ -170,6 +170,12 @@ def functions(module: cst.Module) -> Iterator[tuple[FunctionKey, cst.FunctionDef
                     yield (stmt.name.value, s.name.value), s
 
 
+def display_name(key: FunctionKey) -> str:
+    """`index`, or `OrderView.get` for a method."""
+    cls, name = key
+    return f"{cls}.{name}" if cls else name
+
+
 def handlers(parsed: Parsed) -> list[tuple[FunctionKey, cst.FunctionDef]]:
     """The request handlers among `functions(...)`, any framework."""
     return [(key, fn) for key, fn in functions(parsed.module)

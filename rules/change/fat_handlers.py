@@ -12,6 +12,7 @@ from rules.change.base import (
     ChangeRule,
     FunctionKey,
     Parsed,
+    display_name,
     functions,
     handlers,
     on_added_line,
@@ -117,4 +118,4 @@ def create_order(payload: OrderIn, orders: OrderService = Depends()) -> OrderOut
                     grew = key not in old or old[key] < size
                 if grew:
                     self.report_line(f.path, def_line, self.message.format(
-                        handler=fn.name.value, size=size, limit=limit))
+                        handler=display_name(key), size=size, limit=limit))

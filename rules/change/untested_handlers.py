@@ -7,6 +7,7 @@ from rules.change.base import (
     Change,
     ChangedPath,
     ChangeRule,
+    display_name,
     handlers,
     on_added_line,
     parse_new,
@@ -77,5 +78,5 @@ def changed_handlers(f: ChangedPath) -> list[tuple[str, int, str]]:
     parsed = parse_new(f)
     if parsed is None:
         return []
-    return [(f.path, parsed.start(fn.name), fn.name.value) for _, fn in handlers(parsed)
+    return [(f.path, parsed.start(fn.name), display_name(key)) for key, fn in handlers(parsed)
             if f.added is None or on_added_line(f, parsed.span(fn))]

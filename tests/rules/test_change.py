@@ -302,3 +302,17 @@ def test_a_change_that_adds_no_route_is_fine():
     old = fastapi_app(20)
     new = old.replace("return 3", "return 3 + 0")
     assert pys411(modified("main.py", old, new)) == []
+
+
+CLASS_VIEWS = (
+    "from django.views import View\n\n\n"
+    "class OrderView(View):\n"
+    "    def get(self, request):\n        return None\n\n"
+    "    def post(self, request):\n        return None\n"
+)
+
+
+def test_methods_are_named_with_their_class():
+    (finding,) = check_change(Change((ChangedPath("shop/views.py", "added", CLASS_VIEWS),)),
+                              select_rules(["PYS901"]))
+    assert "`OrderView.get`, `OrderView.post`" in finding.message
