@@ -1,7 +1,7 @@
 """`pystd check --diff` on a real project's history: two releases from PyPI as two commits.
 
-    python bench/diff_history.py                          # django-oscar 3.2.4 -> 3.2.5
-    python bench/diff_history.py django-allauth 65.0 65.3.0
+    python bench/diff_history.py                          # django-allauth 65.14.0 -> 65.19.0
+    python bench/diff_history.py django-oscar 3.2.6 4.0
 
 Builds .bench/history/<name>: a git repository whose `main` holds the old release and whose
 `feature` branch holds the new one, then checks that
@@ -177,9 +177,9 @@ def check_missing_migration(repo: Path) -> tuple[list[str], bool]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("name", nargs="?", default="django-oscar")
-    parser.add_argument("old", nargs="?", default="3.2.4")
-    parser.add_argument("new", nargs="?", default="3.2.5")
+    parser.add_argument("name", nargs="?", default="django-allauth")
+    parser.add_argument("old", nargs="?", default="65.14.0")
+    parser.add_argument("new", nargs="?", default="65.19.0")
     args = parser.parse_args()
     work = ROOT / ".bench" / "history"
     old = fetch(args.name, args.old, work / "dl")
