@@ -125,6 +125,23 @@ def import_alias_map(stmt: cst.Import | cst.ImportFrom, module_package: str = ""
     return out
 
 
+def function_imports(func: cst.FunctionDef) -> dict[str, str]:
+    """Names bound by the import statements of `func`'s own body, at any depth of its
+    blocks (`if`, `try`, loops, `with`) but not in nested functions or classes."""
+    out: dict[str, str] = {}
+    stack: list[cst.CSTNode] = [func.body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (cst.Import, cst.ImportFrom)):
+            out.update(import_alias_map(node))
+        elif isinstance(node, (cst.IndentedBlock, cst.SimpleStatementSuite,
+                               cst.SimpleStatementLine, cst.BaseCompoundStatement,
+                               cst.ExceptHandler, cst.Else, cst.Finally)) and not isinstance(
+                node, (cst.FunctionDef, cst.ClassDef)):
+            stack.extend(c for c in node.children if isinstance(c, cst.CSTNode))
+    return out
+
+
 class FileContext:
     """Per-file state shared by the rules of one traversal."""
 
@@ -177,6 +194,19 @@ class FileContext:
             if head in _BUILTINS and not rest:
                 return f"builtins.{head}"
             return None
+        return f"{target}.{rest}" if rest else target
+
+    def qualified_name_in(self, node: cst.BaseExpression, func: cst.FunctionDef) -> str | None:
+        """`qualified_name`, also through the imports inside `func`'s own body, which the
+        walker has not reached yet when a rule looks at `func` from `visit_FunctionDef`
+        (`def view(): from django.http import HttpResponse; return HttpResponse(...)`)."""
+        dotted = dotted_name(node)
+        if dotted is None:
+            return None
+        head, _, rest = dotted.partition(".")
+        target = function_imports(func).get(head)
+        if target is None:
+            return self.qualified_name(node)
         return f"{target}.{rest}" if rest else target
 
     def imports_module(self, *prefixes: str) -> bool:

@@ -253,16 +253,25 @@ Several status codes: `response={{200: UserOut, 404: Message}}`; no body:
             return self._is_response_type(func.returns.annotation)
         returns = _returns(func)
         return bool(returns) and all(
-            isinstance(r.value, cst.Call) and self._makes_response(r.value.func) for r in returns)
+            isinstance(r.value, cst.Call) and self._makes_response(r.value.func, func)
+            for r in returns)
 
-    def _is_response_class(self, expr: cst.BaseExpression) -> bool:
+    def _is_response_class(self, expr: cst.BaseExpression,
+                           func: cst.FunctionDef | None = None) -> bool:
         if isinstance(expr, cst.Name) and expr.value in self.ninja.responses:
             return True
-        return is_django_response(self.ctx.qualified_name(expr))
+        return is_django_response(self._qualified(expr, func))
 
-    def _makes_response(self, func: cst.BaseExpression) -> bool:
-        return (self._is_response_class(func)
-                or self.ctx.qualified_name(func) in RESPONSE_SHORTCUTS)
+    def _makes_response(self, expr: cst.BaseExpression, func: cst.FunctionDef) -> bool:
+        """Does calling `expr` build a response? Imports inside `func` count too (a
+        `from django.http import HttpResponse` next to the only use is common)."""
+        return (self._is_response_class(expr, func)
+                or self._qualified(expr, func) in RESPONSE_SHORTCUTS)
+
+    def _qualified(self, expr: cst.BaseExpression, func: cst.FunctionDef | None) -> str | None:
+        if func is None:
+            return self.ctx.qualified_name(expr)
+        return self.ctx.qualified_name_in(expr, func)
 
     def _is_response_type(self, annotation: cst.BaseExpression) -> bool:
         """`HttpResponse`, `JsonResponse | None`, `Optional[FileResponse]`, `Union[...]`."""

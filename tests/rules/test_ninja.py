@@ -169,6 +169,22 @@ def test_never_flags_operations_that_only_build_responses(imports: str, value: s
     assert only(code, "PYS601") == []
 
 
+def test_never_flags_responses_built_from_an_import_inside_the_operation() -> None:
+    # django-ninja-boost 0.2.1, ninja_boost/health.py: a readiness probe that imports
+    # HttpResponse next to its only use and returns it to bypass the schema.
+    code = operation("@api.get('/ready', auth=None)",
+                     "import json", "from django.http import HttpResponse as Raw",
+                     "if broken:", "    return Raw(json.dumps({'ok': False}), status=503)",
+                     "return Raw(json.dumps({'ok': True}), content_type='application/json')")
+    assert only(code, "PYS601") == []
+
+
+def test_flags_when_the_inner_import_is_not_a_response() -> None:
+    code = operation("@api.get('/ready')", "from app.payloads import HttpResponse",
+                     "return HttpResponse()")
+    assert lines_of(code, "PYS601") == [6]
+
+
 @pytest.mark.parametrize(
     "head",
     [
