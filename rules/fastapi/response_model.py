@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from rules.context import dotted_name
 from rules.engine import Severity, register
 from rules.fastapi.path_operations import (
     PathOperation,
@@ -12,9 +13,13 @@ from rules.fastapi.path_operations import (
     is_none,
     keyword,
 )
+from rules.walker import find_nodes
 
 # `status.HTTP_204_NO_CONTENT` (fastapi.status, starlette.status), `HTTPStatus.NO_CONTENT`.
 _NO_CONTENT = frozenset({"HTTP_204_NO_CONTENT", "NO_CONTENT"})
+# Where the response classes live: `fastapi.Response`, `fastapi.responses.RedirectResponse`,
+# `starlette.responses.HTMLResponse`, ...
+_RESPONSE_MODULES = frozenset({"fastapi", "fastapi.responses", "starlette.responses"})
 
 
 def is_no_content(node: cst.BaseExpression) -> bool:
@@ -22,6 +27,16 @@ def is_no_content(node: cst.BaseExpression) -> bool:
     if isinstance(node, cst.Integer):
         return node.evaluated_value == 204
     return dotted_tail(node) in _NO_CONTENT
+
+
+def _passes_through(value: cst.BaseExpression, name: str) -> bool:
+    """`response = await flow.set_cookie(response, ...)`: a call handed the response and
+    bound back to its name, which gives the response back (fief-server's session helpers).
+    Only counts where the name is also bound to a response built in the function."""
+    if isinstance(value, cst.Await):
+        value = value.expression
+    return isinstance(value, cst.Call) and any(
+        isinstance(arg.value, cst.Name) and arg.value.value == name for arg in value.args)
 
 
 @register
@@ -38,8 +53,12 @@ Flags a FastAPI path operation (a function decorated `@app.get(...)`, `@router.p
 `response_model=` in its decorator nor a return type annotation other than `None`.
 Operations declared `status_code=204` (also `status.HTTP_204_NO_CONTENT`), operations with
 `response_class=` (or on an application or router created with
-`default_response_class=`), and operations annotated to return a `Response` subclass are
-left alone, as is `response_model=None` written out.
+`default_response_class=`), operations annotated to return a `Response` subclass, and
+operations without a return annotation every `return` of which hands back a response they
+build (`RedirectResponse(...)`, `templates.TemplateResponse(...)`, a response class of
+`fastapi`/`starlette.responses`, or a local name bound only to such calls and to calls
+handed that name, `response = await set_cookie(response)`) are left alone,
+as is `response_model=None` written out: FastAPI sends a returned response as it is.
 
 ## Why is this bad?
 The response model is what FastAPI validates, filters and documents the output with.
@@ -97,7 +116,48 @@ ORM object and FastAPI should filter it through `UserOut`.
         returns = node.returns
         if returns is not None and not is_none(returns.annotation):
             return
+        if returns is None and self._only_returns_responses(node):
+            return
         self.report(node.name, self.message.format(name=op.name))
+
+    def _only_returns_responses(self, func: cst.FunctionDef) -> bool:
+        """Does every `return` of `func` hand back a response object it builds
+        (`RedirectResponse(...)`, `templates.TemplateResponse(...)`, or a local name bound
+        only to such calls)? FastAPI sends those as they are: no model applies."""
+        returns = [r for r in find_nodes(func.body, (cst.Return,)) if isinstance(r, cst.Return)]
+        if not returns:
+            return False
+        built: dict[str, bool] = {}  # local name -> bound only to response calls so far
+        constructed: set[str] = set()  # local names bound to a response built here
+        for node in find_nodes(func.body, (cst.Assign, cst.AnnAssign, cst.AugAssign)):
+            targets = ([t.target for t in node.targets] if isinstance(node, cst.Assign)
+                       else [node.target])  # type: ignore[union-attr]
+            value = node.value  # type: ignore[union-attr]
+            for target in targets:
+                if isinstance(target, cst.Name):
+                    name = target.value
+                    made = (not isinstance(node, cst.AugAssign) and value is not None
+                            and self._builds_response(value, func))
+                    if made:
+                        constructed.add(name)
+                    ok = made or (value is not None and _passes_through(value, name))
+                    built[name] = built.get(name, True) and ok
+        for ret in returns:
+            value = ret.value
+            if isinstance(value, cst.Name):
+                if not (built.get(value.value, False) and value.value in constructed):
+                    return False
+            elif value is None or not self._builds_response(value, func):
+                return False
+        return True
+
+    def _builds_response(self, value: cst.BaseExpression, func: cst.FunctionDef) -> bool:
+        if not isinstance(value, cst.Call):
+            return False
+        if (dotted_name(value.func) or "").endswith(".TemplateResponse"):
+            return True  # Jinja2Templates(...).TemplateResponse, however `templates` is bound
+        module, _, name = (self.ctx.qualified_name_in(value.func, func) or "").rpartition(".")
+        return module in _RESPONSE_MODULES and name.endswith("Response")
 
     def _declares_response(self, op: PathOperation) -> bool:
         for route in op.routes:

@@ -94,6 +94,61 @@ def test_401_never_flags_a_response_subclass_return_annotation(response: str) ->
     assert only(code, "PYS401") == []
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        '    return RedirectResponse("/login")',
+        '    return templates.TemplateResponse(request, "index.html", {})',
+        '    if request.method == "POST":\n        return RedirectResponse("/done", status_code=303)\n'
+        '    return templates.TemplateResponse(request, "form.html", {})',
+        '    response = RedirectResponse("/")\n    response.set_cookie("k", "v")\n'
+        '    return response',
+        '    from starlette.responses import HTMLResponse as Page\n    return Page("<p>hi</p>")',
+        "    return fastapi.Response(status_code=202)",
+        # fief-server 0.27.0, fief/apps/auth/routers/oauth.py: session helpers take the
+        # response and give it back.
+        '    response = RedirectResponse("/")\n'
+        "    response = await flow.rotate_session_token(response, request)\n"
+        "    return response",
+    ],
+    ids=["redirect", "template", "both", "local-name", "inner-import", "module-attribute",
+         "passed-through-a-helper"],
+)
+def test_401_never_flags_operations_that_only_return_responses_they_build(body: str) -> None:
+    # fief-server 0.27.0: HTML dashboard pages (`templates.TemplateResponse(...)`,
+    # `RedirectResponse(...)`) with neither annotation nor response_model: FastAPI sends a
+    # returned response as it is, so no response model could apply.
+    code = ("import fastapi\nfrom fastapi import APIRouter, Request\n"
+            "from fastapi.responses import RedirectResponse\n"
+            "from app.templates import templates\n\nrouter = APIRouter()\n\n\n"
+            f'@router.api_route("/", methods=["GET", "POST"])\nasync def page(request: Request):\n'
+            f"{body}\n")
+    assert only(code, "PYS401") == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '    if request.method == "POST":\n        return RedirectResponse("/done")\n'
+        '    return {"form": True}',
+        "    return await backend.login(request)",
+        '    response = RedirectResponse("/")\n    if request.query_params:\n'
+        '        response = {"moved": False}\n    return response',
+        "    return UserResponse(name='x')",
+        "    RedirectResponse('/')\n    return",
+        "    data = await load(request)\n    data = clean(data)\n    return data",
+    ],
+    ids=["one-dict", "awaited", "rebound-name", "model-named-response", "bare-return",
+         "passed-through-only"],
+)
+def test_401_flags_operations_that_may_return_something_else(body: str) -> None:
+    code = ("from fastapi import APIRouter, Request\n"
+            "from fastapi.responses import RedirectResponse\n"
+            "from app.schemas import UserResponse\n\nrouter = APIRouter()\n\n\n"
+            f'@router.post("/")\nasync def page(request: Request):\n{body}\n')
+    assert lines_of(code, "PYS401") == [9]
+
+
 @pytest.mark.parametrize("declaration", ['@app.get("/", response_model=Item)\ndef f():',
                                          '@app.get("/", response_model=None)\ndef f():',
                                          '@app.get("/")\ndef f() -> Item:',
