@@ -12,6 +12,7 @@ from rules.fastapi.path_operations import (
     has_star_args,
     keyword,
 )
+from rules.walker import find_nodes
 
 
 def _sets_tags(call: cst.Call) -> bool:
@@ -34,7 +35,9 @@ none of them sets `tags=`. A router included with tags in the same module
 (`app.include_router(router, tags=["users"])`, or into a router created with `tags=`) is
 never flagged, and neither is a router without path operations of its own in the module
 (one that only gathers other routers with `include_router`, or that other modules
-decorate). Tags given where another module includes the router are not visible here:
+decorate), nor a router that a function creates and returns (`def get_users_router(): ...
+return router`): whoever calls the factory includes the router and gives it its tags.
+Tags given where another module includes a module-level router are not visible here:
 suppress the finding, or better, move the tags onto the router.
 
 ## Why is this bad?
@@ -80,11 +83,13 @@ router = APIRouter(prefix="/users", tags=["users"])
         super().__init__(ctx)
         self._operations: dict[str, int] = {}
         self._tagged: set[str] = set()
+        self._returned_calls: set[int] = set()  # `APIRouter(...)` calls a factory returns
         # Routers whose own `APIRouter(...)` call sets tags: what they include gets them.
         self._tagging = {name for name, calls in self.apps.router_calls.items()
                          if any(map(_sets_tags, calls))}
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._note_factory(node)
         op = self.apps.path_operation(node)
         if op is None:
             return
@@ -92,6 +97,24 @@ router = APIRouter(prefix="/users", tags=["users"])
             self._operations[route.owner] = self._operations.get(route.owner, 0) + 1
             if _sets_tags(route.call):
                 self._tagged.add(route.owner)
+
+    def _note_factory(self, func: cst.FunctionDef) -> None:
+        """A function that creates a router and returns it hands it to its caller, who
+        includes it and is the one to give it tags: `def get_auth_router(): router =
+        APIRouter(); ...; return router` (fastapi-users, opal-server)."""
+        returned = {r.value.value for r in find_nodes(func.body, (cst.Return,))
+                    if isinstance(r, cst.Return) and isinstance(r.value, cst.Name)}
+        if not returned:
+            return
+        for assign in find_nodes(func.body, (cst.Assign, cst.AnnAssign)):
+            value = assign.value  # type: ignore[union-attr]
+            targets = ([t.target for t in assign.targets] if isinstance(assign, cst.Assign)
+                       else [assign.target])  # type: ignore[union-attr]
+            for target in targets:
+                if (isinstance(target, cst.Name) and target.value in returned
+                        and any(value is call for call in self.apps.router_calls.get(
+                            target.value, ()))):
+                    self._returned_calls.add(id(value))
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
@@ -110,4 +133,5 @@ router = APIRouter(prefix="/users", tags=["users"])
             if name in self._tagged or name in self._tagging or not self._operations.get(name):
                 continue
             for call in calls:
-                self.report(call, self.message.format(name=name))
+                if id(call) not in self._returned_calls:
+                    self.report(call, self.message.format(name=name))

@@ -146,6 +146,32 @@ def test_408_never_flags_routers_without_operations_in_the_module() -> None:
     assert only(code, "PYS408") == []
 
 
+def test_408_never_flags_a_router_that_a_factory_creates_and_returns() -> None:
+    # fastapi-users 15.0.5 (fastapi_users/router/*.py) and opal-server 0.9.9
+    # (opal_server/*/api.py): `get_x_router()` builds a router, and whoever calls it
+    # includes it with tags (`app.include_router(get_auth_router(...), tags=["auth"])`).
+    code = ('from fastapi import APIRouter\n\n\ndef get_register_router() -> APIRouter:\n'
+            '    router = APIRouter()\n\n    @router.post("/register")\n'
+            '    async def register() -> str:\n        return ""\n\n    return router\n')
+    assert only(code, "PYS408") == []
+
+
+def test_408_flags_a_router_a_function_builds_but_does_not_return() -> None:
+    code = ('from fastapi import APIRouter, FastAPI\n\n\ndef create_app() -> FastAPI:\n'
+            '    app = FastAPI()\n    router = APIRouter()\n\n    @router.get("/")\n'
+            '    def index() -> str:\n        return ""\n\n'
+            '    app.include_router(router)\n    return app\n')
+    assert lines_of(code, "PYS408") == [6]
+
+
+def test_408_flags_a_module_router_beside_a_factory_returning_its_own() -> None:
+    code = ('from fastapi import APIRouter\n\nrouter = APIRouter()\n\n\n'
+            '@router.get("/")\ndef index() -> str:\n    return ""\n\n\n'
+            'def make() -> APIRouter:\n    router = APIRouter()\n\n'
+            '    @router.get("/x")\n    def x() -> str:\n        return ""\n\n    return router\n')
+    assert lines_of(code, "PYS408") == [3]
+
+
 # == PYS410 startup-event-deprecated: flags =======================================================
 
 
