@@ -33,6 +33,19 @@ _BROAD = frozenset({"builtins.Exception", "builtins.BaseException"})
 _KEEPS_SYNC = frozenset({"starlette.authentication.requires"})
 # `@app.websocket("/ws")` (FastAPI, Starlette routers) and `@app.websocket_route("/ws")`.
 WEBSOCKET_DECORATORS = frozenset({"websocket", "websocket_route"})
+# A plain `def` endpoint calling into these blocks, and is right to stay a `def`: Starlette
+# runs it in the thread pool. Top-level packages of blocking I/O libraries ...
+BLOCKING_PACKAGES = frozenset({
+    "boto3", "botocore", "ftplib", "gridfs", "libcloud", "mongoengine", "MySQLdb",
+    "paramiko", "psycopg2", "pymongo", "pymysql", "requests", "shutil", "smtplib", "socket",
+    "sqlalchemy_file", "sqlite3", "subprocess", "urllib", "urllib3",
+})
+# ... and single blocking functions of libraries that are not all blocking.
+BLOCKING_CALLS = frozenset({
+    "builtins.open", "time.sleep", "os.system", "os.popen", "httpx.Client", "httpx.get",
+    "httpx.post", "httpx.put", "httpx.patch", "httpx.delete", "httpx.head", "httpx.request",
+    "httpx.stream", "sqlalchemy.create_engine", "sqlalchemy.orm.Session",
+})
 RECEIVE = frozenset({"receive_text", "receive_bytes", "receive_json"})
 ITERATE = frozenset({"iter_text", "iter_bytes", "iter_json"})
 SEND = frozenset({"send", "send_text", "send_bytes", "send_json"})
@@ -134,9 +147,12 @@ class StarletteSyncEndpoint(Rule):
 In a module that imports Starlette, flags a plain `def` function used as the endpoint of a
 `starlette.routing.Route(...)` (positionally or as `endpoint=`; import aliases are
 resolved). Only module-level functions are paired with the reference. `async def`
-endpoints, `HTTPEndpoint` classes, endpoints referenced as `module.function`, and functions
-under a decorator other than Starlette's `@requires` (which could make them anything) are
-never flagged.
+endpoints, `HTTPEndpoint` classes, endpoints referenced as `module.function`, functions
+under a decorator other than Starlette's `@requires` (which could make them anything), and
+endpoints that call a known blocking library (`open(...)`, `time.sleep`, `subprocess`,
+`requests`, sync `httpx`, `socket`, `sqlite3`, `psycopg2`, `pymongo`/`gridfs`/`mongoengine`,
+`boto3`, `libcloud`, `sqlalchemy_file`, `shutil` …, also imported inside the endpoint) are
+never flagged: those are right to run in a thread.
 
 ## Why is this bad?
 Starlette calls a plain `def` endpoint in a worker thread so it cannot block the event
@@ -205,9 +221,20 @@ become `async def` and offload just that call with `starlette.concurrency.run_in
         functions = module_functions(original_node)
         for name in self._referenced:
             func = functions.get(name)
-            if func is None or func.asynchronous is not None or not self._stays_sync(func):
+            if (func is None or func.asynchronous is not None or not self._stays_sync(func)
+                    or self._blocks(func)):
                 continue
             self.report(func.name, self.message.format(name=name))
+
+    def _blocks(self, func: cst.FunctionDef) -> bool:
+        """Does `func` call a known blocking library (`open(...)`, `requests.get(...)`,
+        `gridfs.GridFS(...)`), also one it imports in its own body?"""
+        for call in find_nodes(func.body, (cst.Call,)):
+            qualified = self.ctx.qualified_name_in(call.func, func)  # type: ignore[attr-defined]
+            if qualified is not None and (qualified in BLOCKING_CALLS or qualified.split(
+                    ".", 1)[0] in BLOCKING_PACKAGES):
+                return True
+        return False
 
     def _stays_sync(self, func: cst.FunctionDef) -> bool:
         for dec in func.decorators:

@@ -160,6 +160,40 @@ def test_never_flags_a_nested_function_endpoint() -> None:
     assert only(code, "PYS501") == []
 
 
+@pytest.mark.parametrize(
+    ("imports", "body"),
+    [
+        # starlette-admin 1.0.3, starlette_admin/contrib/mongoengine/admin.py: GridFS reads.
+        ("import gridfs\nfrom mongoengine.connection import get_db\n",
+         "    fs = gridfs.GridFS(get_db('db'), 'files')\n    return StreamingResponse(fs.get(1))"),
+        # starlette-admin 1.0.3, starlette_admin/contrib/sqla/admin.py: a storage lookup
+        # through a library imported inside the endpoint.
+        ("", "    from sqlalchemy_file.storage import StorageManager\n"
+             "    return StreamingResponse(StorageManager.get_file('a/b').object.as_stream())"),
+        ("", "    return PlainTextResponse(open('motd.txt').read())"),
+        ("import requests as http\n",
+         "    return PlainTextResponse(http.get('https://example.com').text)"),
+        ("from time import sleep\n", "    sleep(1)\n    return PlainTextResponse('late')"),
+        ("import sqlite3\n",
+         "    rows = sqlite3.connect('db').execute('select 1').fetchall()\n"
+         "    return PlainTextResponse(str(rows))"),
+    ],
+    ids=["gridfs", "inner-import", "open", "requests-alias", "sleep", "sqlite3"],
+)
+def test_never_flags_an_endpoint_that_calls_a_blocking_library(imports: str, body: str) -> None:
+    code = ROUTING + "from starlette.responses import StreamingResponse\n" + imports + (
+        f"\n\ndef serve(request):\n{body}\n\n\nroutes = [Route('/f', serve)]\n")
+    assert only(code, "PYS501") == []
+
+
+def test_flags_an_endpoint_whose_calls_do_not_block() -> None:
+    code = ROUTING + "import json\nimport httpx\n" + (
+        "\n\ndef home(request):\n    client = httpx.AsyncClient()\n"
+        "    return PlainTextResponse(json.dumps({'c': str(client)}))\n\n\n"
+        "routes = [Route('/', home)]\n")
+    assert lines_of(code, "PYS501") == [7]
+
+
 def test_never_flags_in_test_files() -> None:
     code = ROUTING + (
         "\n\ndef home(request):\n    return PlainTextResponse('hi')\n\n\n"
