@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import libcst as cst
 
-from rules.context import dotted_name
 from rules.engine import Severity, register
 from rules.fastapi.path_operations import (
     PathOperation,
@@ -154,9 +153,10 @@ ORM object and FastAPI should filter it through `UserOut`.
     def _builds_response(self, value: cst.BaseExpression, func: cst.FunctionDef) -> bool:
         if not isinstance(value, cst.Call):
             return False
-        if (dotted_name(value.func) or "").endswith(".TemplateResponse"):
-            return True  # Jinja2Templates(...).TemplateResponse, however `templates` is bound
-        module, _, name = (self.ctx.qualified_name_in(value.func, func) or "").rpartition(".")
+        func_ = value.func
+        if isinstance(func_, cst.Attribute) and func_.attr.value == "TemplateResponse":
+            return True  # Jinja2Templates(...).TemplateResponse, however the templates are had
+        module, _, name = (self.ctx.qualified_name_in(func_, func) or "").rpartition(".")
         return module in _RESPONSE_MODULES and name.endswith("Response")
 
     def _declares_response(self, op: PathOperation) -> bool:

@@ -110,9 +110,11 @@ def test_401_never_flags_a_response_subclass_return_annotation(response: str) ->
         '    response = RedirectResponse("/")\n'
         "    response = await flow.rotate_session_token(response, request)\n"
         "    return response",
+        # lnbits 1.6.2, lnbits/core/views/generic.py: templates fetched by a call.
+        '    return template_renderer().TemplateResponse(request, "sw.js", {})',
     ],
     ids=["redirect", "template", "both", "local-name", "inner-import", "module-attribute",
-         "passed-through-a-helper"],
+         "passed-through-a-helper", "templates-from-a-call"],
 )
 def test_401_never_flags_operations_that_only_return_responses_they_build(body: str) -> None:
     # fief-server 0.27.0: HTML dashboard pages (`templates.TemplateResponse(...)`,
