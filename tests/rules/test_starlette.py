@@ -160,6 +160,17 @@ def test_never_flags_a_nested_function_endpoint() -> None:
     assert only(code, "PYS501") == []
 
 
+def test_never_flags_a_sync_fastapi_path_operation() -> None:
+    # RULES.md: a sync path operation is fine in FastAPI (it runs in the thread pool by
+    # design); only functions referenced by Starlette's `Route(...)` are endpoints here.
+    code = ("from fastapi import FastAPI\nfrom starlette.responses import PlainTextResponse\n"
+            "from starlette.routing import Mount\n\napp = FastAPI()\n\n\n"
+            "@app.get('/')\ndef home():\n    return PlainTextResponse('hi')\n\n\n"
+            "def other(request):\n    return PlainTextResponse('x')\n\n\n"
+            "app.add_api_route('/other', other)\nroutes = [Mount('/m', app)]\n")
+    assert only(code, "PYS5") == []
+
+
 @pytest.mark.parametrize(
     ("imports", "body"),
     [
