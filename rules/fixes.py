@@ -37,7 +37,7 @@ def resolve_positions(module: cst.Module, reports: Iterable[Report]) -> None:
         i = body_index.get(id(report.top)) if report.top is not None else None
         (by_top.setdefault(i, []) if i is not None else rest).append(report)
     if by_top:
-        offsets = _line_offsets(module, max(by_top))
+        offsets = line_offsets(module, max(by_top))
         for i, group in by_top.items():
             stmt = module.body[i]
             mini = module.with_changes(body=[stmt], header=(), footer=())
@@ -54,7 +54,7 @@ def resolve_positions(module: cst.Module, reports: Iterable[Report]) -> None:
             _place(report, positions[report.node], 0)  # type: ignore[index]
 
 
-def _line_offsets(module: cst.Module, last: int) -> list[int]:
+def line_offsets(module: cst.Module, last: int) -> list[int]:
     """Lines before each top-level statement (up to `last`): header, then each statement's
     own code, leading blank and comment lines included."""
     offsets = []

@@ -4,14 +4,16 @@ runner, and the parsing helpers the rules share."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
 import libcst as cst
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from rules.context import FileContext, module_kind
 from rules.engine import Finding, Rule, RuleSet
+from rules.fixes import line_offsets
 from rules.suppress import is_suppressed, noqa_lines
 
 
@@ -48,11 +50,30 @@ class Change:
 
 
 class ChangeContext:
-    """What a change rule reports into."""
+    """What a change rule reports into, and each file parsed once for all the rules."""
 
     def __init__(self, change: Change) -> None:
         self.change = change
         self.findings: list[tuple[type[Rule], str, int, int, str]] = []
+        self._new: dict[str, Parsed | None] = {}
+        self._old: dict[str, Parsed | None] = {}
+
+    def parsed(self, f: ChangedPath) -> Parsed | None:
+        """The file after the change (None when it does not parse)."""
+        if f.path not in self._new:
+            assert f.text is not None
+            self._new[f.path] = parse(f.path, f.text)
+        return self._new[f.path]
+
+    def parsed_before(self, f: ChangedPath) -> Parsed | None:
+        """The file before the change: empty for an added file, None when not known."""
+        if f.path not in self._old:
+            if f.status == "added":
+                self._old[f.path] = parse(f.path, "")
+            else:
+                self._old[f.path] = (None if f.old_text is None
+                                     else parse(f.previous_path or f.path, f.old_text))
+        return self._old[f.path]
 
 
 class ChangeRule(Rule):
@@ -99,23 +120,63 @@ HANDLER_WORDS = ("request", "route", "@", "Route(")
 FunctionKey = tuple[str | None, str]  # (class or None, function name)
 
 
+@dataclass(frozen=True)
+class Function:
+    """A module-level function, or a method of a module-level class (`top`)."""
+
+    key: FunctionKey
+    node: cst.FunctionDef
+    top: cst.BaseStatement
+
+    @property
+    def display_name(self) -> str:
+        """`index`, or `OrderView.get` for a method."""
+        cls, name = self.key
+        return f"{cls}.{name}" if cls else name
+
+
 class Parsed:
-    """A parsed text with its file context and node positions."""
+    """A parsed text with its file context. Line numbers are worked out per top-level
+    statement and only for the statements a rule asks about (a whole-module
+    PositionProvider costs twice the parse), as `resolve_positions` does for reports."""
 
     def __init__(self, path: str, text: str, module: cst.Module) -> None:
-        from libcst.metadata import MetadataWrapper, PositionProvider
-
         self.module = module
         self.lines = text.splitlines()
         self.ctx = FileContext(path, text, module)
-        self.positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+        self._index = {id(stmt): i for i, stmt in enumerate(module.body)}
+        self._offsets: list[int] | None = None
+        self._positions: dict[int, Mapping[cst.CSTNode, CodeRange]] = {}
 
-    def start(self, node: cst.CSTNode) -> int:
-        return self.positions[node].start.line
+    def _offset(self, i: int) -> int:
+        if self._offsets is None:
+            self._offsets = line_offsets(self.module, len(self.module.body) - 1)
+        return self._offsets[i]
 
-    def span(self, node: cst.CSTNode) -> range:
-        rng = self.positions[node]
-        return range(rng.start.line, rng.end.line + 1)
+    def _range(self, node: cst.CSTNode, top: cst.CSTNode) -> tuple[int, int]:
+        i = self._index[id(top)]
+        positions = self._positions.get(i)
+        if positions is None:
+            mini = self.module.with_changes(body=[top], header=(), footer=())
+            positions = MetadataWrapper(mini, unsafe_skip_copy=True).resolve(PositionProvider)
+            self._positions[i] = positions
+        rng = positions[node]
+        return rng.start.line + self._offset(i), rng.end.line + self._offset(i)
+
+    def start(self, node: cst.CSTNode, top: cst.CSTNode) -> int:
+        """First line of `node`, which lies in the top-level statement `top`."""
+        return self._range(node, top)[0]
+
+    def span(self, node: cst.CSTNode, top: cst.CSTNode) -> range:
+        first, last = self._range(node, top)
+        return range(first, last + 1)
+
+    def rough_span(self, top: cst.CSTNode) -> range:
+        """The lines of a top-level statement with the blank and comment lines before it:
+        a cheap superset of its span, to skip statements no changed line reaches."""
+        i = self._index[id(top)]
+        first = self._offset(i) + 1
+        return range(first, first + self.module.code_for_node(top).count("\n"))
 
 
 def parse(path: str, text: str) -> Parsed | None:
@@ -123,21 +184,6 @@ def parse(path: str, text: str) -> Parsed | None:
         return Parsed(path, text, cst.parse_module(text))
     except PARSE_ERRORS:
         return None
-
-
-def parse_new(f: ChangedPath) -> Parsed | None:
-    """The file after the change."""
-    assert f.text is not None
-    return parse(f.path, f.text)
-
-
-def parse_old(f: ChangedPath) -> Parsed | None:
-    """The file before the change: empty for an added file, None when not known."""
-    if f.status == "added":
-        return parse(f.path, "")
-    if f.old_text is None:
-        return None
-    return parse(f.previous_path or f.path, f.old_text)
 
 
 def on_added_line(f: ChangedPath, lines: range | int) -> bool:
@@ -159,24 +205,18 @@ def source_files(change: Change, *words: str) -> Iterator[ChangedPath]:
         yield f
 
 
-def functions(module: cst.Module) -> Iterator[tuple[FunctionKey, cst.FunctionDef]]:
-    """Module-level functions and methods of module-level classes, keyed by (class, name)."""
+def functions(module: cst.Module) -> Iterator[Function]:
+    """Module-level functions and methods of module-level classes."""
     for stmt in module.body:
         if isinstance(stmt, cst.FunctionDef):
-            yield (None, stmt.name.value), stmt
+            yield Function((None, stmt.name.value), stmt, stmt)
         elif isinstance(stmt, cst.ClassDef) and isinstance(stmt.body, cst.IndentedBlock):
             for s in stmt.body.body:
                 if isinstance(s, cst.FunctionDef):
-                    yield (stmt.name.value, s.name.value), s
+                    yield Function((stmt.name.value, s.name.value), s, stmt)
 
 
-def display_name(key: FunctionKey) -> str:
-    """`index`, or `OrderView.get` for a method."""
-    cls, name = key
-    return f"{cls}.{name}" if cls else name
-
-
-def handlers(parsed: Parsed) -> list[tuple[FunctionKey, cst.FunctionDef]]:
+def handlers(parsed: Parsed) -> list[Function]:
     """The request handlers among `functions(...)`, any framework."""
-    return [(key, fn) for key, fn in functions(parsed.module)
-            if parsed.ctx.handler_framework(fn) is not None]
+    return [fn for fn in functions(parsed.module)
+            if parsed.ctx.handler_framework(fn.node) is not None]

@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import libcst as cst
 
 from rules.change.base import (
     HANDLER_WORDS,
     Change,
     ChangeRule,
-    FunctionKey,
-    Parsed,
-    display_name,
     functions,
     handlers,
     on_added_line,
-    parse_new,
-    parse_old,
     source_files,
 )
 from rules.engine import Severity, register
@@ -29,29 +22,17 @@ def _is_docstring(stmt: cst.BaseStatement) -> bool:
             and isinstance(stmt.body[0].value, (cst.SimpleString, cst.ConcatenatedString)))
 
 
-def handler_size(fn: cst.FunctionDef, lines: list[str],
-                 span: Callable[[cst.CSTNode], range]) -> int:
+def handler_size(fn: cst.FunctionDef, module: cst.Module) -> int:
     """Lines' worth of statements in `fn`'s body: non-blank lines that are not only a
-    comment, without the docstring. `span(node)` gives a node's line range."""
+    comment, without the docstring."""
     body = fn.body
     if isinstance(body, cst.SimpleStatementSuite):
         return 1
     stmts = list(body.body)
     if stmts and _is_docstring(stmts[0]):
         stmts = stmts[1:]
-    counted: set[int] = set()
-    for stmt in stmts:
-        for n in span(stmt):
-            text = lines[n - 1].strip() if 0 < n <= len(lines) else ""
-            if text and not text.startswith("#"):
-                counted.add(n)
-    return len(counted)
-
-
-def _sizes(parsed: Parsed) -> dict[FunctionKey, int]:
-    """The size of every module-level function and method."""
-    return {key: handler_size(fn, parsed.lines, parsed.span)
-            for key, fn in functions(parsed.module)}
+    return sum(1 for stmt in stmts for line in module.code_for_node(stmt).splitlines()
+               if (text := line.strip()) and not text.startswith("#"))
 
 
 @register
@@ -101,21 +82,25 @@ def create_order(payload: OrderIn, orders: OrderService = Depends()) -> OrderOut
     def check_change(self, change: Change) -> None:
         limit = change.max_handler_lines
         for f in source_files(change, *HANDLER_WORDS):
-            parsed = parse_new(f)
+            assert f.text is not None
+            if f.text.count("\n") <= limit:  # too short to hold a handler that big
+                continue
+            parsed = self.cctx.parsed(f)
             if parsed is None:
                 continue
-            big = [(key, fn, size) for key, fn in handlers(parsed)
-                   if (size := handler_size(fn, parsed.lines, parsed.span)) > limit]
+            big = [(fn, size) for fn in handlers(parsed)
+                   if (size := handler_size(fn.node, parsed.module)) > limit]
             if not big:
                 continue
-            before = parse_old(f)
-            old = None if before is None else _sizes(before)
-            for key, fn, size in big:
-                def_line = parsed.start(fn.name)
+            before = self.cctx.parsed_before(f)
+            old = None if before is None else {
+                fn.key: handler_size(fn.node, before.module) for fn in functions(before.module)}
+            for fn, size in big:
+                def_line = parsed.start(fn.node.name, fn.top)
                 if old is None:
                     grew = on_added_line(f, def_line)
                 else:
-                    grew = key not in old or old[key] < size
+                    grew = fn.key not in old or old[fn.key] < size
                 if grew:
                     self.report_line(f.path, def_line, self.message.format(
-                        handler=display_name(key), size=size, limit=limit))
+                        handler=fn.display_name, size=size, limit=limit))

@@ -14,9 +14,8 @@ from rules.change.base import (
     Change,
     ChangedPath,
     ChangeRule,
+    Parsed,
     on_added_line,
-    parse_new,
-    parse_old,
     source_files,
 )
 from rules.context import FileContext, module_kind
@@ -75,11 +74,11 @@ def _is_field_call(ctx: FileContext, value: cst.BaseExpression | None) -> bool:
     return last.endswith("Field") or last in RELATION_FIELDS
 
 
-def model_fields(module: cst.Module, path: str
+def model_fields(parsed: Parsed
                  ) -> dict[tuple[str, str], tuple[str, cst.CSTNode, cst.ClassDef]]:
     """(model class, field name) -> (normalised value source, assignment, class) for every
     class-level field assignment in a `Model` subclass of the module."""
-    ctx = FileContext(path, "", module)
+    module, ctx = parsed.module, parsed.ctx
     models: set[str] = set()
     out: dict[tuple[str, str], tuple[str, cst.CSTNode, cst.ClassDef]] = {}
     for stmt in module.body:
@@ -199,20 +198,19 @@ Run `python manage.py makemigrations shop`, review the generated
             label = PurePosixPath(app).name
             self.report_line(path, line, self.message.format(app=label))
 
-    @staticmethod
-    def _first_changed_field(f: ChangedPath) -> int | None:
-        parsed = parse_new(f)
+    def _first_changed_field(self, f: ChangedPath) -> int | None:
+        parsed = self.cctx.parsed(f)
         if parsed is None:
             return None
-        new = model_fields(parsed.module, f.path)
-        before = parse_old(f)
+        new = model_fields(parsed)
+        before = self.cctx.parsed_before(f)
         if before is None:
             # Not known before: fields on changed lines count; removals cannot be seen.
-            lines = [parsed.start(stmt) for _, stmt, _ in new.values()
-                     if on_added_line(f, parsed.span(stmt))]
+            lines = [parsed.start(stmt, cls) for _, stmt, cls in new.values()
+                     if on_added_line(f, parsed.span(stmt, cls))]
             return min(lines, default=None)
-        old = model_fields(before.module, f.previous_path or f.path)
-        edited = [parsed.start(stmt) for key, (src, stmt, _) in new.items()
+        old = model_fields(before)
+        edited = [parsed.start(stmt, cls) for key, (src, stmt, cls) in new.items()
                   if key not in old or old[key][0] != src]
         if edited:
             return min(edited)
@@ -223,7 +221,7 @@ Run `python manage.py makemigrations shop`, review the generated
         for node in parsed.module.body:
             if isinstance(node, cst.ClassDef):
                 classes.setdefault(node.name.value, node)
-        lines = [parsed.start(classes[c].name) for c, _ in removed if c in classes]
+        lines = [parsed.start(classes[c].name, classes[c]) for c, _ in removed if c in classes]
         if lines:
             return min(lines)
         # The whole model went: the first changed line of the file, else its first line.

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
-from rules.change.base import Change, ChangeRule, Parsed, on_added_line, parse_new, source_files
+from rules.change.base import Change, ChangeRule, Parsed, on_added_line, source_files
+from rules.context import ROUTE_METHODS
 from rules.engine import Severity, register
 
 MAX_APP_ROUTES = 15
@@ -17,58 +20,69 @@ ADD_ROUTE_METHODS = frozenset({"add_url_rule", "add_api_route", "add_route",
 ROUTE_WORDS = ("@", *ADD_ROUTE_METHODS)
 
 
+# A cheap upper bound on the routes a module declares on any object: decorators and
+# add-route calls by method name. Below the limit there is nothing to parse.
+_ROUTE_HINT = re.compile(
+    r"^[ \t]*@[\w.]+\.(?:{})\(|\.(?:{})\(".format(
+        "|".join(sorted(ROUTE_METHODS)), "|".join(sorted(ADD_ROUTE_METHODS))),
+    re.MULTILINE)
+
+
 def _application_names(parsed: Parsed) -> frozenset[str]:
     """Names bound in the module to `FastAPI(...)`/`Flask(...)`/`Starlette(...)`, plus
     `app` itself unless the module binds it to something else (`app = APIRouter()`)."""
-    import libcst.matchers as m
-
     apps: set[str] = set()
     others: set[str] = set()
-    for node in m.findall(parsed.module, m.Assign() | m.AnnAssign()):
-        if isinstance(node, cst.Assign):
-            targets = [t.target for t in node.targets]
-            value = node.value
+
+    class Bindings(cst.CSTVisitor):
+        def visit_Assign(self, node: cst.Assign) -> None:
+            for t in node.targets:
+                bind(t.target, node.value)
+
+        def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+            bind(node.target, node.value)
+
+    def bind(target: cst.BaseExpression, value: cst.BaseExpression | None) -> None:
+        if not isinstance(target, cst.Name):
+            return
+        if isinstance(value, cst.Call) and parsed.ctx.qualified_name(value.func) in APP_CLASSES:
+            apps.add(target.value)
         else:
-            assert isinstance(node, cst.AnnAssign)
-            targets, value = [node.target], node.value
-        for target in targets:
-            if not isinstance(target, cst.Name):
-                continue
-            if isinstance(value, cst.Call) and parsed.ctx.qualified_name(value.func) in APP_CLASSES:
-                apps.add(target.value)
-            else:
-                others.add(target.value)
+            others.add(target.value)
+
+    parsed.module.visit(Bindings())
     if "app" not in others:
         apps.add("app")
     return frozenset(apps)
 
 
-def app_route_lines(parsed: Parsed) -> list[int]:
-    """First lines of the routes the module declares on its application object, in order."""
-    from rules.context import ROUTE_METHODS
-
+def app_routes(parsed: Parsed) -> list[tuple[cst.CSTNode, cst.BaseStatement]]:
+    """The routes the module declares on its application object, in order, each as
+    (decorator or call, the top-level statement holding it)."""
     apps = _application_names(parsed)
 
     def on_app(func: cst.BaseExpression, methods: frozenset[str]) -> bool:
         return (isinstance(func, cst.Attribute) and func.attr.value in methods
                 and isinstance(func.value, cst.Name) and func.value.value in apps)
 
-    lines: list[int] = []
+    found: list[tuple[cst.CSTNode, cst.BaseStatement]] = []
 
     class Collect(cst.CSTVisitor):
-        def visit_Decorator(self, node: cst.Decorator) -> bool:
+        def __init__(self, top: cst.BaseStatement) -> None:
+            self.top = top
+
+        def visit_Decorator(self, node: cst.Decorator) -> None:
             dec = node.decorator
             if isinstance(dec, cst.Call) and on_app(dec.func, ROUTE_METHODS):
-                lines.append(parsed.start(node))
-            return True
+                found.append((node, self.top))
 
-        def visit_Call(self, node: cst.Call) -> bool:
+        def visit_Call(self, node: cst.Call) -> None:
             if on_app(node.func, ADD_ROUTE_METHODS):
-                lines.append(parsed.start(node))
-            return True
+                found.append((node, self.top))
 
-    parsed.module.visit(Collect())
-    return sorted(lines)
+    for top in parsed.module.body:
+        top.visit(Collect(top))
+    return found
 
 
 @register
@@ -125,12 +139,17 @@ app.include_router(orders.router)
 
     def check_change(self, change: Change) -> None:
         for f in source_files(change, *ROUTE_WORDS):
-            parsed = parse_new(f)
+            assert f.text is not None
+            if len(_ROUTE_HINT.findall(f.text)) <= MAX_APP_ROUTES:
+                continue
+            parsed = self.cctx.parsed(f)
             if parsed is None:
                 continue
-            lines = app_route_lines(parsed)
-            if len(lines) <= MAX_APP_ROUTES:
+            routes = app_routes(parsed)
+            if len(routes) <= MAX_APP_ROUTES:
                 continue
-            added = [n for n in lines if on_added_line(f, n)]
+            added = [line for node, top in routes
+                     if on_added_line(f, line := parsed.start(node, top))]
             if added:
-                self.report_line(f.path, added[0], self.message.format(count=len(lines)))
+                self.report_line(f.path, min(added),
+                                 self.message.format(count=len(routes)))

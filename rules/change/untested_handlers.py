@@ -7,12 +7,12 @@ from rules.change.base import (
     Change,
     ChangedPath,
     ChangeRule,
-    display_name,
+    Function,
+    Parsed,
     handlers,
     on_added_line,
-    parse_new,
+    source_files,
 )
-from rules.context import module_kind
 from rules.engine import Severity, register
 
 
@@ -56,27 +56,23 @@ Add or update a test that exercises the handler through the framework's test cli
     def check_change(self, change: Change) -> None:
         if change.touches_tests():
             return
-        changed: list[tuple[str, int, str]] = []
-        for f in change.python_files():
-            if module_kind(f.path).is_test:
-                continue
-            changed.extend(changed_handlers(f))
+        changed: list[tuple[ChangedPath, Parsed, Function]] = []
+        for f in source_files(change, *HANDLER_WORDS):
+            parsed = self.cctx.parsed(f)
+            if parsed is not None:
+                changed.extend((f, parsed, fn) for fn in changed_handlers(f, parsed))
         if changed:
-            path, line, _ = changed[0]
-            names = ", ".join(f"`{name}`" for _, _, name in changed[:5])
+            f, parsed, first = changed[0]
+            names = ", ".join(f"`{fn.display_name}`" for _, _, fn in changed[:5])
             if len(changed) > 5:
                 names += f" and {len(changed) - 5} more"
-            self.report_line(path, line, self.message.format(handlers=names))
+            self.report_line(f.path, parsed.start(first.node.name, first.top),
+                             self.message.format(handlers=names))
 
 
-def changed_handlers(f: ChangedPath) -> list[tuple[str, int, str]]:
-    """(path, def line, name) of handlers in `f` that the change added or edited (all of
-    them when the changed lines are not known)."""
-    assert f.text is not None
-    if not any(word in f.text for word in HANDLER_WORDS):
-        return []
-    parsed = parse_new(f)
-    if parsed is None:
-        return []
-    return [(f.path, parsed.start(fn.name), display_name(key)) for key, fn in handlers(parsed)
-            if f.added is None or on_added_line(f, parsed.span(fn))]
+def changed_handlers(f: ChangedPath, parsed: Parsed) -> list[Function]:
+    """Handlers of `f` that the change added or edited (all of them when the changed lines
+    are not known)."""
+    return [fn for fn in handlers(parsed)
+            if f.added is None or (not f.added.isdisjoint(parsed.rough_span(fn.top))
+                                   and on_added_line(f, parsed.span(fn.node, fn.top)))]
