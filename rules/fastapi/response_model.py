@@ -19,6 +19,12 @@ _NO_CONTENT = frozenset({"HTTP_204_NO_CONTENT", "NO_CONTENT"})
 # Where the response classes live: `fastapi.Response`, `fastapi.responses.RedirectResponse`,
 # `starlette.responses.HTMLResponse`, ...
 _RESPONSE_MODULES = frozenset({"fastapi", "fastapi.responses", "starlette.responses"})
+# A class of the project's own named after one of those (`HXRedirectResponse`,
+# `ORJSONResponse`, sse-starlette's `EventSourceResponse`) is one too; a bare `...Response`
+# is not: `UserResponse` is as likely a Pydantic model.
+_RESPONSE_CLASS_NAMES = ("RedirectResponse", "HTMLResponse", "PlainTextResponse",
+                         "JSONResponse", "StreamingResponse", "FileResponse",
+                         "TemplateResponse", "EventSourceResponse")
 
 
 def is_no_content(node: cst.BaseExpression) -> bool:
@@ -55,7 +61,8 @@ Operations declared `status_code=204` (also `status.HTTP_204_NO_CONTENT`), opera
 `default_response_class=`), operations annotated to return a `Response` subclass, and
 operations without a return annotation every `return` of which hands back a response they
 build (`RedirectResponse(...)`, `templates.TemplateResponse(...)`, a response class of
-`fastapi`/`starlette.responses`, or a local name bound only to such calls and to calls
+`fastapi`/`starlette.responses` or an imported class named after one, `HXRedirectResponse`,
+or a local name bound only to such calls and to calls
 handed that name, `response = await set_cookie(response)`) are left alone,
 as is `response_model=None` written out: FastAPI sends a returned response as it is.
 
@@ -156,8 +163,12 @@ ORM object and FastAPI should filter it through `UserOut`.
         func_ = value.func
         if isinstance(func_, cst.Attribute) and func_.attr.value == "TemplateResponse":
             return True  # Jinja2Templates(...).TemplateResponse, however the templates are had
-        module, _, name = (self.ctx.qualified_name_in(func_, func) or "").rpartition(".")
-        return module in _RESPONSE_MODULES and name.endswith("Response")
+        qualified = self.ctx.qualified_name_in(func_, func)
+        if qualified is None:
+            return False
+        module, _, name = qualified.rpartition(".")
+        return ((module in _RESPONSE_MODULES and name.endswith("Response"))
+                or name.endswith(_RESPONSE_CLASS_NAMES))
 
     def _declares_response(self, op: PathOperation) -> bool:
         for route in op.routes:

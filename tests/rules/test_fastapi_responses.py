@@ -112,9 +112,11 @@ def test_401_never_flags_a_response_subclass_return_annotation(response: str) ->
         "    return response",
         # lnbits 1.6.2, lnbits/core/views/generic.py: templates fetched by a call.
         '    return template_renderer().TemplateResponse(request, "sw.js", {})',
+        # fief-server 0.27.0, fief/apps/dashboard/routers/*.py: a project response class.
+        "    return HXRedirectResponse(request.url_for('list'))",
     ],
     ids=["redirect", "template", "both", "local-name", "inner-import", "module-attribute",
-         "passed-through-a-helper", "templates-from-a-call"],
+         "passed-through-a-helper", "templates-from-a-call", "project-response-class"],
 )
 def test_401_never_flags_operations_that_only_return_responses_they_build(body: str) -> None:
     # fief-server 0.27.0: HTML dashboard pages (`templates.TemplateResponse(...)`,
@@ -122,6 +124,7 @@ def test_401_never_flags_operations_that_only_return_responses_they_build(body: 
     # returned response as it is, so no response model could apply.
     code = ("import fastapi\nfrom fastapi import APIRouter, Request\n"
             "from fastapi.responses import RedirectResponse\n"
+            "from app.responses import HXRedirectResponse\n"
             "from app.templates import templates\n\nrouter = APIRouter()\n\n\n"
             f'@router.api_route("/", methods=["GET", "POST"])\nasync def page(request: Request):\n'
             f"{body}\n")
