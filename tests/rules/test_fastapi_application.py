@@ -156,6 +156,22 @@ def test_408_never_flags_a_router_that_a_factory_creates_and_returns() -> None:
     assert only(code, "PYS408") == []
 
 
+def test_408_never_flags_a_router_without_prefix_that_another_module_includes() -> None:
+    # fief-server 0.27.0, fief/apps/api/routers/clients.py: `router = APIRouter(dependencies=
+    # [...])`, included by fief/apps/api/app.py with `prefix="/clients", tags=["Clients"]`.
+    code = ('from fastapi import APIRouter, Depends\n\nfrom app.auth import admin\n\n'
+            'router = APIRouter(dependencies=[Depends(admin)])\n\n\n'
+            '@router.get("/")\nasync def list_clients() -> list[str]:\n    return []\n')
+    assert only(code, "PYS408") == []
+
+
+def test_408_flags_a_router_without_prefix_included_here_without_tags() -> None:
+    code = ('from fastapi import APIRouter, FastAPI\n\napp = FastAPI()\nrouter = APIRouter()\n\n\n'
+            '@router.get("/")\ndef index() -> str:\n    return ""\n\n\n'
+            'app.include_router(router, prefix="/index")\n')
+    assert lines_of(code, "PYS408") == [4]
+
+
 def test_408_flags_a_router_a_function_builds_but_does_not_return() -> None:
     code = ('from fastapi import APIRouter, FastAPI\n\n\ndef create_app() -> FastAPI:\n'
             '    app = FastAPI()\n    router = APIRouter()\n\n    @router.get("/")\n'
@@ -165,7 +181,7 @@ def test_408_flags_a_router_a_function_builds_but_does_not_return() -> None:
 
 
 def test_408_flags_a_module_router_beside_a_factory_returning_its_own() -> None:
-    code = ('from fastapi import APIRouter\n\nrouter = APIRouter()\n\n\n'
+    code = ('from fastapi import APIRouter\n\nrouter = APIRouter(prefix="/a")\n\n\n'
             '@router.get("/")\ndef index() -> str:\n    return ""\n\n\n'
             'def make() -> APIRouter:\n    router = APIRouter()\n\n'
             '    @router.get("/x")\n    def x() -> str:\n        return ""\n\n    return router\n')
