@@ -21,6 +21,11 @@ while read -r spec _; do
     [[ -z "$spec" || "$spec" == \#* ]] && continue
     name="${spec%%==*}"
     dest="$OUT/src/$name"
+    # A folder unpacked for another version of the project (or before the spec was
+    # recorded) is fetched again, so the findings always belong to the pinned version.
+    if [[ -d "$dest" && "$(cat "$dest/.precision-spec" 2>/dev/null)" != "$spec" ]]; then
+        rm -rf "$dest"
+    fi
     if [[ ! -d "$dest" ]]; then
         tmp="$(mktemp -d "$OUT/dl/.get.XXXXXX")"
         if ! "$PYTHON" -m pip download --quiet --no-deps --no-binary :all: --no-build-isolation \
@@ -35,6 +40,7 @@ while read -r spec _; do
         esac
         mv "$archive" "$OUT/dl/"
         rm -rf "$tmp"
+        echo "$spec" >"$unpack/.precision-spec"
         mv "$unpack" "$dest"
     fi
     # Exit 1 means "findings", which is what we are here for.
