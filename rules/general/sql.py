@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 
 import libcst as cst
 
@@ -17,6 +19,7 @@ from rules.general.strings import (
     string_pieces,
     string_value,
 )
+from rules.walker import find_nodes
 
 # == PYS105 sql-string-building =======================================================
 
@@ -96,7 +99,8 @@ Flags SQL assembled from values — an f-string with placeholders, `.format(...)
 stay quiet. Fully literal SQL (implicit concatenation included, f-strings without
 placeholders), parameterized calls `execute(sql, params)` with a literal `sql`, and values
 that cannot carry SQL (`UPPER_CASE` constants, `int(...)`, `Model._meta.db_table`,
-`", ".join(["%s"] * n)`) are not flagged.
+`", ".join(["%s"] * n)`, local names bound to these, loop names over a tuple of literals)
+are not flagged.
 
 ## Why is this bad?
 Interpolating a value into SQL text is SQL injection (OWASP Top 10 A03: Injection; OWASP
@@ -201,16 +205,56 @@ conversion or stands where only an identifier can.
             self._bind(original_node.target.value, self._classify(original_node.value))
 
     def visit_For(self, node: cst.For) -> None:
+        """`for schema, table in TABLES:` over literals binds constants; else forget."""
         self._forget(node.target)
+        if self._constant(node.iter):
+            for name in _target_names(node.target):
+                self._names[self._key(name)] = _Constant(cst.Name("None"))
+
+    @cached_property
+    def _module_constants(self) -> frozenset[str]:
+        """Lower-case names bound once in the whole module, at top level, to a constant:
+        `tables = (("events", "ratings"), ...)`. (Bound anywhere else, they may hold
+        anything.)"""
+        module = self.ctx.module
+        if module is None:
+            return frozenset()
+        bound: Counter[str] = Counter()
+        for node in find_nodes(module, _BINDERS, into_functions=True):
+            for name in _bound_names(node):
+                bound[name] += 1
+        out: set[str] = set()
+        for stmt in module.body:
+            if not isinstance(stmt, cst.SimpleStatementLine):
+                continue
+            for small in stmt.body:
+                if (isinstance(small, cst.Assign) and len(small.targets) == 1
+                        and isinstance(small.targets[0].target, cst.Name)):
+                    name = small.targets[0].target.value
+                    if bound[name] == 1 and self._literal(small.value):
+                        out.add(name)
+        return frozenset(out)
+
+    def _literal(self, expr: cst.BaseExpression) -> bool:
+        """Literals and tuples of literals only: no names, nothing a call can change."""
+        if isinstance(expr, (cst.SimpleString, cst.ConcatenatedString, cst.Integer,
+                             cst.Float)):
+            return not isinstance(expr, cst.ConcatenatedString) or all(
+                isinstance(piece, cst.SimpleString) for piece in string_pieces(expr))
+        if isinstance(expr, cst.Tuple):
+            return all(isinstance(el, cst.Element) and self._literal(el.value)
+                       for el in expr.elements)
+        return False
 
     def visit_WithItem(self, node: cst.WithItem) -> None:
         if node.asname is not None:
             self._forget(node.asname.name)
 
     def _classify(self, value: cst.BaseExpression) -> _Built | _Constant | None:
+        # Attributes too: `table = Page._meta.db_table` names a constant identifier.
         if not isinstance(value, (cst.SimpleString, cst.ConcatenatedString,
                                   cst.FormattedString, cst.BinaryOperation, cst.Call,
-                                  cst.Name)):
+                                  cst.Name, cst.Attribute)):
             return None
         built = self._built(value)
         if built is not None:
@@ -258,7 +302,8 @@ conversion or stands where only an identifier can.
         if isinstance(expr, cst.Name):
             if expr.value in ("None", "True", "False") or _CONSTANT_NAME.fullmatch(expr.value):
                 return True
-            return isinstance(self._names.get(self._key(expr.value)), _Constant)
+            return (isinstance(self._names.get(self._key(expr.value)), _Constant)
+                    or expr.value in self._module_constants)
         if isinstance(expr, cst.Attribute):
             attr = expr.attr.value
             return bool(_CONSTANT_NAME.fullmatch(attr)) or (
@@ -577,3 +622,43 @@ def _on_manager(expr: cst.BaseExpression) -> bool:
             return True
         expr = expr.value
     return False
+
+
+# Nodes that bind names, for `_module_constants`.
+_BINDERS = (cst.Param, cst.AssignTarget, cst.AnnAssign, cst.AugAssign, cst.For, cst.CompFor,
+            cst.WithItem, cst.NamedExpr, cst.ExceptHandler, cst.FunctionDef, cst.ClassDef,
+            cst.ImportAlias, cst.Global, cst.Nonlocal)
+
+
+def _target_names(target: cst.BaseExpression) -> list[str]:
+    if isinstance(target, cst.Name):
+        return [target.value]
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return [name for el in target.elements for name in _target_names(el.value)]
+    if isinstance(target, cst.StarredElement):
+        return _target_names(target.value)
+    return []
+
+
+def _bound_names(node: cst.CSTNode) -> list[str]:
+    """The names one binding node binds."""
+    if isinstance(node, cst.Param):
+        return [node.name.value]
+    if isinstance(node, (cst.AssignTarget, cst.AnnAssign, cst.AugAssign, cst.For,
+                         cst.CompFor)):
+        return _target_names(node.target)
+    if isinstance(node, cst.WithItem):
+        return _target_names(node.asname.name) if node.asname is not None else []
+    if isinstance(node, cst.NamedExpr):
+        return _target_names(node.target)
+    if isinstance(node, cst.ExceptHandler):
+        return _target_names(node.name.name) if node.name is not None else []
+    if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+        return [node.name.value]
+    if isinstance(node, cst.ImportAlias):
+        if node.asname is not None:
+            return _target_names(node.asname.name)
+        return [(dotted_name(node.name) or "").split(".")[0]]
+    if isinstance(node, (cst.Global, cst.Nonlocal)):
+        return [item.name.value for item in node.names]
+    return []

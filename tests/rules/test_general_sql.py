@@ -265,6 +265,68 @@ def test_pys105_never_flags_values_that_cannot_carry_sql(body: str) -> None:
     assert only(code, "PYS105") == []
 
 
+def test_pys105_never_flags_a_local_bound_to_a_constant_attribute() -> None:
+    """Survey (wagtail 8.0.1 migrations): DDL on a table name read from the model."""
+    code = """\
+        from django.db import migrations
+
+
+        def set_collation(apps, schema_editor):
+            Page = apps.get_model("wagtailcore", "Page")
+            table_name = Page._meta.db_table
+            schema_editor.execute(
+                f"ALTER TABLE {table_name} ALTER COLUMN path TYPE VARCHAR(255) COLLATE \\"C\\""
+            )
+            limit = settings.MAX_ROWS
+            schema_editor.execute(f"DELETE FROM {table_name} WHERE id > {limit}")
+        """
+    assert only(code, "PYS105", "app/migrations/0001_initial.py") == []
+    unknown = code.replace("Page._meta.db_table", "Page._meta.label")
+    assert lines_of(unknown, "PYS105", "app/migrations/0001_initial.py") == [8, 11]
+
+
+def test_pys105_never_flags_loops_over_literal_identifiers() -> None:
+    """Survey (indico 3.2.9 migrations): schema and table names unpacked from a module-level
+    tuple of literals."""
+    code = """\
+        import sqlalchemy as sa
+        from alembic import op
+
+        tables = (("event_abstracts", "abstract_review_ratings"),
+                  ("event_paper_reviewing", "review_ratings"))
+
+
+        def upgrade():
+            for schema, ratings_table in tables:
+                op.execute(f"DELETE FROM {schema}.{ratings_table} WHERE x = 1")
+            for name in ("a", "b"):
+                op.execute("DROP TABLE {}".format(name))
+        """
+    assert only(code, "PYS105", "migrations/versions/0001_review.py") == []
+
+
+@pytest.mark.parametrize("change", [
+    "tables = [(\"events\", \"ratings\")]",  # a list: appended to elsewhere
+    "tables = ((\"events\", \"ratings\"),)\ntables = load()",  # bound twice
+    "tables = ((\"events\", \"ratings\"),)\n\n\ndef setup(tables):\n    pass",  # a parameter
+    "tables = ((\"events\", get_table()),)",  # not only literals
+])
+def test_pys105_flags_loops_over_names_that_may_hold_values(change: str) -> None:
+    code = (f"import sqlalchemy as sa\nfrom alembic import op\n\n{change}\n\n\ndef upgrade():\n"
+            "    for schema, table in tables:\n"
+            "        op.execute(f\"DELETE FROM {schema}.{table} WHERE x = 1\")\n")
+    assert len(only(code, "PYS105", "migrations/versions/0001_review.py")) == 1
+
+
+def test_pys105_flags_a_local_bound_to_any_other_attribute() -> None:
+    code = """\
+        def find(cursor, request):
+            name = request.user.name
+            cursor.execute(f"SELECT * FROM users WHERE name = '{name}'")
+        """
+    assert lines_of(code, "PYS105") == [3]
+
+
 def test_pys105_never_flags_local_literals_and_placeholder_lists() -> None:
     code = """\
         def find(cursor, ids, active):
