@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from rules.context import FileContext
 from rules.engine import Rule, Severity, register
 from rules.general.strings import string_pieces
 
@@ -24,10 +25,24 @@ ESCAPING_CALLS = frozenset({
     "django.utils.html.escape", "django.utils.html.conditional_escape",
     "django.utils.html.format_html", "django.utils.html.format_html_join",
     "django.utils.html.json_script", "django.template.loader.render_to_string",
-    "django.shortcuts.render_to_string", "markupsafe.escape", "flask.escape",
-    "flask.render_template", "html.escape",
+    "django.shortcuts.render_to_string", "markupsafe.escape", "markupsafe.Markup.escape",
+    "flask.escape", "flask.render_template", "html.escape",
+    # attribute lists whose values are escaped: Django's `flatatt`, WTForms' `html_params`
+    "django.forms.utils.flatatt", "wtforms.widgets.html_params",
+    "wtforms.widgets.core.html_params",
+    "django.contrib.auth.password_validation.password_validators_help_text_html",
 })
 FORMAT_HTML_IMPORT = "from django.utils.html import format_html"
+# Translation functions (any module: projects wrap them, `from app.i18n import _`): of a
+# literal they return the translators' text, with no value in it.
+GETTEXT_FUNCTIONS = frozenset({"gettext", "gettext_lazy", "ugettext", "ugettext_lazy",
+                               "pgettext", "pgettext_lazy", "lazy_gettext", "lazy_pgettext",
+                               "_", "_lazy"})
+NUMBER_CALLS = frozenset({"builtins.int", "builtins.float", "builtins.len", "builtins.ord",
+                          "builtins.bool", "builtins.round", "builtins.abs"})
+# What a value can hold, for `_kind`: text without values in it, a number, or anything.
+_TEXT, _NUMBER, _UNSAFE = "text", "number", "unsafe"
+_MAX_DEPTH = 30  # nesting followed; deeper values count as unsafe
 
 
 @register
@@ -48,9 +63,13 @@ markupsafe or Flask, and Flask's `render_template_string(...)`. Also flags Djang
 `format_html` called with a string already formatted by an f-string, `.format(...)` or
 `%`, which leaves nothing for it to escape.
 
-Literal arguments (`mark_safe("<br>")`), `format_html("<b>{}</b>", value)` and arguments
-that are already escaped (`mark_safe(format_html(...))`, `Markup(escape(x))`,
-`mark_safe(render_to_string(...))`) are not flagged.
+Arguments with no unescaped value in them are not flagged: literals (`mark_safe("<br>")`),
+translated literals (`mark_safe(_("<b>Note</b>"))`), a literal repeated
+(`mark_safe("&nbsp;" * depth)`), values already escaped (`mark_safe(format_html(...))`,
+`Markup(escape(x))`, `mark_safe(render_to_string(...))`, `mark_safe(flatatt(attrs))`), and
+f-strings, `+`, `%`, `.format(...)` and `"".join(...)` built only from these, numbers and
+local names assigned only these (`mark_safe(f"<i>{escape(name)}</i>")`). Nor is
+`format_html("<b>{}</b>", value)`.
 
 ## Why is this bad?
 Autoescaping is what keeps user data from becoming markup. `mark_safe` and `Markup` turn it
@@ -100,8 +119,17 @@ format spec or conversion.
         "    return render_template_string('<p>{{ name }}</p>', name=name)\n",
     )
 
+    def __init__(self, ctx: FileContext) -> None:
+        super().__init__(ctx)
+        # (scope id, name) -> what every assignment to the name so far holds (`_kind`).
+        self._names: dict[tuple[int, str], str] = {}
+        # Names bound to a dict display: changed in place, they hold anything.
+        self._dicts: set[tuple[int, str]] = set()
+
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
+        if self._dicts:
+            self._forget_changed_dicts(node)
         if isinstance(func, cst.Name):
             if func.value not in self.ctx.imports:  # `from ... import mark_safe as safe`
                 return
@@ -120,7 +148,7 @@ format spec or conversion.
             return
         if qualified not in SAFE_MARKERS and qualified not in RENDER_TEMPLATE_STRING:
             return
-        if _is_literal(arg) or self._escaped(arg):
+        if self._kind(arg) != _UNSAFE:
             return
         message = self.message.format(call=short)
         new = _format_html_call(node, arg) if qualified in MARK_SAFE else None
@@ -129,8 +157,189 @@ format spec or conversion.
         else:
             self.report(node, message, replace=(node, new), imports=(FORMAT_HTML_IMPORT,))
 
-    def _escaped(self, arg: cst.BaseExpression) -> bool:
-        return isinstance(arg, cst.Call) and self.ctx.qualified_name(arg.func) in ESCAPING_CALLS
+    # -- what a value holds -------------------------------------------------------------
+
+    def _kind(self, expr: cst.BaseExpression, depth: int = 0) -> str:
+        """`_TEXT` for text with no unescaped value in it, `_NUMBER` for a number, else
+        `_UNSAFE`: literals, translated literals, escaping calls and numbers, combined by
+        f-strings, `+`, `*`, `%`, `.format(...)`, `"".join(...)`, `x if c else y`."""
+        if depth > _MAX_DEPTH:
+            return _UNSAFE
+        deeper = depth + 1
+        if isinstance(expr, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)):
+            for piece in string_pieces(expr):
+                if isinstance(piece, cst.FormattedString):
+                    if any(isinstance(part, cst.FormattedStringExpression)
+                           and self._kind(part.expression, deeper) == _UNSAFE
+                           for part in piece.parts):
+                        return _UNSAFE
+                elif not isinstance(piece, cst.SimpleString):
+                    return _UNSAFE
+            return _TEXT
+        if isinstance(expr, (cst.Integer, cst.Float)):
+            return _NUMBER
+        if isinstance(expr, cst.Name):
+            if expr.value in ("True", "False", "None"):
+                return _NUMBER
+            return self._bound(expr.value)
+        if isinstance(expr, (cst.Tuple, cst.Dict)):  # the values of `%`: "%(a)s" % {...}
+            return _TEXT if self._all_safe(expr, deeper) else _UNSAFE
+        if isinstance(expr, cst.IfExp):
+            return _combine(self._kind(expr.body, deeper), self._kind(expr.orelse, deeper))
+        if isinstance(expr, cst.BinaryOperation):
+            return self._operation_kind(expr, deeper)
+        if isinstance(expr, cst.Call):
+            return self._call_kind(expr, deeper)
+        return _UNSAFE
+
+    def _operation_kind(self, expr: cst.BinaryOperation, depth: int) -> str:
+        left = self._kind(expr.left, depth)
+        operator = expr.operator
+        if isinstance(operator, cst.Modulo) and left == _TEXT:  # "<b>%s</b>" % (a, b)
+            right = expr.right
+            return _TEXT if self._kind(right, depth) != _UNSAFE else _UNSAFE
+        right = self._kind(expr.right, depth)
+        if isinstance(operator, cst.Multiply) and _TEXT in (left, right):
+            return _TEXT  # "&nbsp;" * depth: the count must be a number or `*` raises
+        if isinstance(operator, cst.Add):
+            return _combine(left, right)
+        return _NUMBER if left == right == _NUMBER else _UNSAFE
+
+    def _call_kind(self, call: cst.Call, depth: int) -> str:
+        func = call.func
+        qualified = self.ctx.qualified_name(func)
+        if qualified in ESCAPING_CALLS:
+            return _TEXT
+        if qualified in NUMBER_CALLS:
+            return _NUMBER
+        name = func.value if isinstance(func, cst.Name) else (
+            func.attr.value if isinstance(func, cst.Attribute) else None)
+        if name in GETTEXT_FUNCTIONS:  # `_("...")` of literals only
+            return _TEXT if call.args and all(
+                not arg.star and arg.keyword is None and _is_literal(arg.value)
+                for arg in call.args) else _UNSAFE
+        if not isinstance(func, cst.Attribute) or self._kind(func.value, depth) != _TEXT:
+            return _UNSAFE
+        if any(arg.star for arg in call.args):
+            return _UNSAFE
+        if name == "format":  # "<b>{}</b>".format(escape(x))
+            ok = all(self._kind(arg.value, depth) != _UNSAFE for arg in call.args)
+            return _TEXT if ok else _UNSAFE
+        if name == "join" and len(call.args) == 1:  # "".join("<li>" + escape(x) ... )
+            items = call.args[0].value
+            if isinstance(items, (cst.GeneratorExp, cst.ListComp, cst.SetComp)):
+                return _TEXT if self._kind(items.elt, depth) != _UNSAFE else _UNSAFE
+            if isinstance(items, (cst.List, cst.Tuple, cst.Set)):
+                return _TEXT if self._all_safe(items, depth) else _UNSAFE
+        return _UNSAFE
+
+    def _all_safe(self, display: cst.BaseExpression, depth: int) -> bool:
+        if isinstance(display, cst.Dict):
+            return all(isinstance(el, cst.DictElement) and self._kind(el.value, depth) != _UNSAFE
+                       for el in display.elements)
+        elements = getattr(display, "elements", ())
+        return all(isinstance(el, cst.Element) and self._kind(el.value, depth) != _UNSAFE
+                   for el in elements)
+
+    # -- local names ----------------------------------------------------------------------
+
+    def _scope(self) -> int:
+        """The function or class whose names an assignment binds (0: the module)."""
+        for node in reversed(self.ctx.ancestors):
+            if isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+                return id(node)
+        return 0
+
+    def _bound(self, name: str) -> str:
+        """What every assignment to `name` seen so far held: in this function, else at
+        module level. Parameters and unassigned names are `_UNSAFE`."""
+        kind = self._names.get((self._scope(), name))
+        if kind is None:
+            kind = self._names.get((0, name), _UNSAFE)
+        return kind
+
+    def _bind(self, target: cst.BaseExpression, kind: str) -> None:
+        if isinstance(target, cst.Name):
+            key = (self._scope(), target.value)
+            before = self._names.get(key)
+            self._names[key] = kind if before is None else _combine(before, kind)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self._bind(element.value, _UNSAFE)
+        elif isinstance(target, cst.StarredElement):
+            self._bind(target.value, _UNSAFE)
+        elif isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
+            self._names[(self._scope(), target.value.value)] = _UNSAFE  # d["k"] = value
+
+    def _forget_changed_dicts(self, call: cst.Call) -> None:
+        """A dict changed by a method (`d.update(...)`) or passed to a call holds anything."""
+        scope = self._scope()
+        func = call.func
+        names = [arg.value for arg in call.args]
+        if isinstance(func, cst.Attribute):
+            names.append(func.value)
+        for name in names:
+            if isinstance(name, cst.Name) and (scope, name.value) in self._dicts:
+                self._names[(scope, name.value)] = _UNSAFE
+
+    def leave_Assign(self, original_node: cst.Assign) -> None:
+        value = original_node.value
+        kind = self._kind(value)
+        for target in original_node.targets:
+            self._bind(target.target, kind)
+            if isinstance(value, cst.Dict) and isinstance(target.target, cst.Name):
+                self._dicts.add((self._scope(), target.target.value))
+
+    def leave_AnnAssign(self, original_node: cst.AnnAssign) -> None:
+        if original_node.value is not None:
+            self._bind(original_node.target, self._kind(original_node.value))
+
+    def leave_AugAssign(self, original_node: cst.AugAssign) -> None:
+        target = original_node.target
+        if isinstance(target, cst.Name) and isinstance(original_node.operator, cst.AddAssign):
+            before = self._names.get((self._scope(), target.value), _UNSAFE)
+            self._names[(self._scope(), target.value)] = _combine(
+                before, self._kind(original_node.value))
+        else:
+            self._bind(target, _UNSAFE)
+
+    def leave_NamedExpr(self, original_node: cst.NamedExpr) -> None:
+        self._bind(original_node.target, self._kind(original_node.value))
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._bind_parameters(node.params)
+
+    def visit_Lambda(self, node: cst.Lambda) -> None:
+        self._bind_parameters(node.params)
+
+    def _bind_parameters(self, params: cst.Parameters) -> None:
+        """Parameters hide module-level names of the same spelling."""
+        for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+            self._bind(param.name, _UNSAFE)
+        for star in (params.star_arg, params.star_kwarg):
+            if isinstance(star, cst.Param):
+                self._bind(star.name, _UNSAFE)
+
+    def visit_For(self, node: cst.For) -> None:
+        self._bind(node.target, _UNSAFE)
+
+    def visit_CompFor(self, node: cst.CompFor) -> None:
+        self._bind(node.target, _UNSAFE)
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        if node.asname is not None:
+            self._bind(node.asname.name, _UNSAFE)
+
+    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        if node.name is not None:
+            self._bind(node.name.name, _UNSAFE)
+
+
+def _combine(a: str, b: str) -> str:
+    """What a value that is one of two kinds (or both, added) holds."""
+    if _UNSAFE in (a, b):
+        return _UNSAFE
+    return _TEXT if _TEXT in (a, b) else _NUMBER
 
 
 _SHORT_NAMES = frozenset(

@@ -86,6 +86,176 @@ def test_never_flags_literal_arguments(arg: str) -> None:
         assert only(in_function(head, f"return {call}({arg})")) == []
 
 
+@pytest.mark.parametrize("arg", ["'&nbsp;' * 4 * depth", "depth * '&nbsp;'",
+                                 "('<br>' * 2) * x"])
+def test_never_flags_a_repeated_literal(arg: str) -> None:
+    """Survey (wagtail 8.0.1, `mark_safe("&nbsp;" * 4 * display_depth)`): repeating a
+    literal adds no value to it; the count must be a number or `*` raises."""
+    assert only(in_function(DJANGO, f"return mark_safe({arg})")) == []
+    assert only(in_function(FLASK, f"return Markup({arg})")) == []
+
+
+TRANSLATED = [
+    ("from django.utils.translation import gettext_lazy as _", "_('<b>Child</b> categories')"),
+    ("from django.utils.translation import gettext", "gettext('Number of categories')"),
+    ("from django.utils.translation import pgettext", "pgettext('menu', '<b>Pages</b>')"),
+    ("from django.utils import translation", "translation.gettext('Pages')"),
+    ("from flask_babel import lazy_gettext", "lazy_gettext('<em>None</em>')"),
+]
+
+
+@pytest.mark.parametrize(("head", "call"), TRANSLATED)
+def test_never_flags_a_translated_literal(head: str, call: str) -> None:
+    """Survey (django-oscar 4.2.1, `mark_safe(_("Number of child categories"))`): the
+    translators' text for a literal message holds no value."""
+    imports = f"{head}\nfrom django.utils.safestring import mark_safe\nfrom markupsafe import Markup\n"
+    assert only(f"{imports}\n\ndef f():\n    return mark_safe({call})\n") == []
+    assert only(f"{imports}\n\ndef f():\n    return Markup({call})\n") == []
+
+
+@pytest.mark.parametrize("arg", [
+    "x * 2",  # a value repeated is still the value
+    "_('Hello %s') % x",  # a translated template with a value put in
+    "_(x)",  # a translated value
+    "gettext(f'<b>{x}</b>')",
+    "gettext('<b>', x)",
+    "ngettext('one', 'many', x)",  # not in the list: plural forms take a count
+])
+def test_flags_repeated_values_and_translated_values(arg: str) -> None:
+    head = ("from django.utils.translation import gettext, gettext_lazy as _, ngettext\n"
+            "from django.utils.safestring import mark_safe\n\n")
+    assert lines_of(in_function(head, f"return mark_safe({arg})")) == [5]
+
+
+ESCAPING_HEAD = (
+    "from django.forms.utils import flatatt\n"
+    "from django.utils.html import conditional_escape, escape\n"
+    "from django.utils.safestring import mark_safe\n"
+    "from django.utils.translation import gettext_lazy as _, pgettext\n"
+    "from markupsafe import Markup\n"
+    "from wtforms.widgets import html_params\n"
+)
+
+
+@pytest.mark.parametrize("arg", [
+    # survey, pretix 2026.8.0: every value escaped or a literal
+    "f'<strike class=\"text-muted\">{escape(obj)}</strike>'",
+    "'<span class=\"force-ltr\">' + escape(x) + '</span>'",
+    "conditional_escape(label) + ' ' + '<span class=\"label\">{}</span>'.format(_('experimental'))",
+    "'<br><span class=\"optional\">{}</span>'.format(pgettext('form', 'Optional'))",
+    "_('Web Check-in') + ' <span class=\"label label-success\">beta</span>'",
+    "_('Use one of <a {args}>many test cards</a>.').format(args='href=\"https://x.test\"')",
+    "'href=\"{}\"'.format(escape(x) if user else escape(request))",
+    "''.join(['&#{0};'.format(ord(char)) for char in x])",
+    "''.join('<p>' + escape(m) + '</p>' for m in x)",
+    "'<td>%s</td><td>%d</td>' % (escape(x), len(user))",
+    "'<b>%(name)s</b>' % {'name': escape(x)}",
+    # survey, wagtail 8.0.1 and pretix: Django's flatatt escapes the attribute values
+    "f'<img{flatatt(x)}>'",
+    "flatatt(x)",
+    # survey, flask-admin 2.2.1: WTForms' html_params escapes the attribute values
+    "f'<a {html_params(**user)}>{escape(x)}</a>'",
+])
+def test_never_flags_values_built_only_from_escaped_and_literal_parts(arg: str) -> None:
+    assert only(in_function(ESCAPING_HEAD, f"return mark_safe({arg})")) == []
+
+
+def test_never_flags_local_names_assigned_only_safe_values() -> None:
+    """Survey (indico 3.2.9, pretix, django-cms 5.1.3): a translated message or an indent
+    held in a local before it is marked safe."""
+    code = ESCAPING_HEAD + (
+        "\n\ndef flash_merged(user):\n"
+        "    msg = _('Your profile has been merged into <strong>{}</strong>.')\n"
+        "    return Markup(msg).format(user.full_name)\n"
+        "\n\ndef label(page, title):\n"
+        "    indent = '&nbsp;&nbsp;' * (page.depth - 1)\n"
+        "    return mark_safe(f'{indent}{escape(title)}')\n"
+        "\n\ndef choices(items):\n"
+        "    tpl = '{} &nbsp; <span class=\"text-muted\">{}</span>'\n"
+        "    allvars = _('All variations')\n"
+        "    tpl += '<br>'\n"
+        "    return [mark_safe(tpl.format(_('Normal'), allvars)) for item in items]\n"
+    )
+    assert only(code) == []
+
+
+def test_never_flags_a_local_dict_of_escaped_values() -> None:
+    """Survey (django-cms 5.1.3, `plugin_base.py`): `_("...") % msg_dict` where every
+    value of the dict is escaped."""
+    code = ESCAPING_HEAD + (
+        "\n\ndef changed(opts, obj):\n"
+        "    msg_dict = {'name': conditional_escape(opts.verbose_name),\n"
+        "                'obj': conditional_escape(obj)}\n"
+        "    return mark_safe(_('The %(name)s \"%(obj)s\" was changed.') % msg_dict)\n"
+    )
+    assert only(code) == []
+
+
+def test_flags_a_local_dict_changed_before_use() -> None:
+    code = ESCAPING_HEAD + (
+        "\n\ndef item(x, user):\n"
+        "    data = {'a': escape(x)}\n"
+        "    data['b'] = user\n"
+        "    return mark_safe('%(a)s %(b)s' % data)\n"  # line 12
+        "\n\ndef updated(x, user):\n"
+        "    data = {'a': escape(x)}\n"
+        "    data.update(b=user)\n"
+        "    return mark_safe('%(a)s %(b)s' % data)\n"  # line 18
+        "\n\ndef filled(x, fill):\n"
+        "    data = {'a': escape(x)}\n"
+        "    fill(data)\n"
+        "    return mark_safe('%(a)s %(b)s' % data)\n"  # line 24
+        "\n\ndef listed(x, fill):\n"
+        "    parts = ['<ul>']\n"
+        "    fill(parts)\n"
+        "    return mark_safe(''.join(parts))\n"  # line 30
+    )
+    assert lines_of(code) == [12, 18, 24, 30]
+
+
+@pytest.mark.parametrize("statement", [
+    "return mark_safe(f'<i>{escape(x)}</i>{user}')",  # one value unescaped
+    "return mark_safe('<b>%s</b>' % (escape(x), user))",
+    "return mark_safe('<b>{}</b>'.format(escape(x), name=user))",
+    "return mark_safe('<b>{}</b>'.format(*x))",
+    "return mark_safe(''.join('<p>' + m + '</p>' for m in x))",
+    "return mark_safe(''.join(x))",
+    "return mark_safe(escape(x) if user else x)",
+    "return mark_safe(x.strip())",
+    "return mark_safe(user.format(escape(x)))",  # the template is a value
+    "return mark_safe(_('Hi {}').format(user))",
+    "return Markup(x * 2)",
+])
+def test_flags_when_any_part_is_an_unescaped_value(statement: str) -> None:
+    assert lines_of(in_function(ESCAPING_HEAD, statement)) == [8]
+
+
+def test_flags_local_names_once_assigned_a_value() -> None:
+    code = ESCAPING_HEAD + (
+        "TEMPLATE = '<b>{}</b>'\n"
+        "\n\ndef reassigned(x, user):\n"
+        "    html = '<br>'\n"
+        "    if user:\n"
+        "        html = x\n"
+        "    html = '<hr>'\n"
+        "    return mark_safe(html)\n"  # line 15
+        "\n\ndef appended(x):\n"
+        "    html = '<ul>'\n"
+        "    html += x\n"
+        "    return mark_safe(html)\n"  # line 21
+        "\n\ndef looped(items):\n"
+        "    row = '<tr>'\n"
+        "    for row in items:\n"
+        "        yield mark_safe(row)\n"  # line 27
+        "\n\ndef shadowed(TEMPLATE):\n"
+        "    return mark_safe(TEMPLATE)\n"  # line 31
+        "\n\nrender = lambda TEMPLATE: Markup(TEMPLATE)\n"  # line 34
+        "\n\ndef module_constant(x):\n"
+        "    return mark_safe(TEMPLATE.format(escape(x)))\n"  # not flagged
+    )
+    assert lines_of(code) == [15, 21, 27, 31, 34]
+
+
 @pytest.mark.parametrize("call", ["format_html('<b>{}</b>', x)",
                                   "format_html('<a href=\"{}\">{}</a>', x, user.name)",
                                   "format_html('<br>')",
