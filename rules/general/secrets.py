@@ -34,6 +34,8 @@ NON_SECRET_VALUES = frozenset({
     "refresh_token", "id_token", "csrftoken", "csrfmiddlewaretoken", "client_credentials",
     "string", "str", "text", "hidden", "none", "null", "undefined", "true", "false",
     "required", "optional", "hs256", "rs256",
+    # stand-ins for sample data: `User(username="test1", password="test")`
+    "test", "testing", "dummy", "fake", "demo",
 })
 _PLACEHOLDER_MARKERS = ("changeme", "change_me", "change-me", "changethis", "change-this",
                         "change_this", "replaceme", "replace_me", "replace-me", "placeholder",
@@ -43,6 +45,11 @@ _PLACEHOLDER_SHAPE = re.compile(
     r"|[xX*.#?_\-\s]+",
     re.S,
 )
+# `"5/m/user"`, `"100/day"`, `"10 per minute;1000/hour"`: a rate limit, as django-allauth's
+# `RATE_LIMITS = {"reset_password": "20/m/ip,5/m/key"}` (an action's name, not a field).
+_RATE = (r"\d+\s*(?:/|per)\s*\d*\s*(?:s|sec|second|m|min|minute|h|hr|hour|d|day|w|week|month"
+         r"|y|year)s?(?:/\w+)?")
+_RATE_LIMIT = re.compile(rf"{_RATE}(?:\s*[,;]\s*{_RATE})*", re.I)
 # `OPENAI_API_KEY`, `IDENT`: the name of a variable or token kind, not its value.
 _CONSTANT_VALUE = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Z][A-Z_]*")
 _REGEX_MARKERS = ("\\w", "\\d", "\\s", "\\b", "(?", "[^", ".*", ".+")
@@ -122,7 +129,8 @@ def is_non_secret_value(value: str, name: str) -> bool:
         return True
     if len(text) < _MIN_SECRET_LENGTH:
         return True
-    if _CONSTANT_VALUE.fullmatch(text) or _HEADER_NAME.fullmatch(text):
+    if (_CONSTANT_VALUE.fullmatch(text) or _HEADER_NAME.fullmatch(text)
+            or _RATE_LIMIT.fullmatch(text)):
         return True
     if _FIELD_NAME.fullmatch(text) and len(identifier_words(text)) >= 2:
         return True
@@ -184,7 +192,8 @@ Names that only mention the word (`token_url`, `password_field`, `PASSWORD_HASHE
 `TOKEN_EXPIRY`) are not secrets, nor are values that cannot be one: empty strings,
 environment or settings reads, placeholders (`"<token>"`, `"${DB_PASSWORD}"`, `"***"`,
 `"xxx"`, `"changeme"`, `"your-api-key-here"`), scheme and field names (`"bearer"`,
-`"basic"`, `"password"`), messages, file paths and password hashes. In test files only
+`"basic"`, `"password"`), sample-data stand-ins (`"test"`, `"dummy"`), messages, rate
+limits (`"5/m/user"`, `"100/day"`), file paths and password hashes. In test files only
 values that look like real credentials are flagged (`ghp_…`, `sk_live_…`, long random
 strings), never fixtures like `"secret"` or `"test-token"`.
 

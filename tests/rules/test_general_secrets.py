@@ -330,6 +330,33 @@ def test_pys102_never_flags_tokens_that_are_not_credentials(code: str) -> None:
     assert only(code, "PYS102") == []
 
 
+def test_pys102_never_flags_rate_limits() -> None:
+    """Survey (django-allauth 65.21.1): rate limits keyed by the action they limit."""
+    code = """\
+        RATE_LIMITS = {
+            "change_password": "5/m/user",
+            "reset_password": "20/m/ip,5/m/key",
+            "login_token": "10 per minute;1000/hour",
+        }
+        THROTTLE_RATES = {"token": "100/day", "password": "10/5m"}
+        """
+    assert only(code, "PYS102", "allauth/account/app_settings.py") == []
+
+
+@pytest.mark.parametrize("value", ["test", "Test", "dummy", "fake", "demo", "testing"])
+def test_pys102_never_flags_sample_data_stand_ins(value: str) -> None:
+    """Survey (flaskbb 2.0.2, `utils/populate.py`): `User(username=..., password="test")`
+    creates sample users; the word is a stand-in, not a credential."""
+    code = f'def create_test_data():\n    User(username="test1", password="{value}")\n'
+    assert only(code, "PYS102", "flaskbb/utils/populate.py") == []
+
+
+@pytest.mark.parametrize("value", ["test-s3cr3t", "5/m/user-k3y", "20/m/ip,hunter2",
+                                   "demo1234", "10 per fortnight"])
+def test_pys102_still_flags_values_that_only_start_like_a_stand_in(value: str) -> None:
+    assert lines_of(f'PASSWORD = "{value}"\n', "PYS102") == [1]
+
+
 def test_pys102_reads_values_with_invalid_escapes() -> None:
     assert lines_of('PASSWORD = "hunter\\q2"\n', "PYS102") == [1]
 
