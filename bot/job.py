@@ -14,7 +14,7 @@ from concurrent.futures import Executor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import gidgethub
 from cachetools import TTLCache
@@ -46,6 +46,7 @@ from rules.engine import Finding, RuleSet
 from rules.runner import FileInput, FileResult, check_source
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 
 class EngineCrashed(Exception):
@@ -210,15 +211,11 @@ async def analyse(gh: GitHubAPI, env: JobEnv, snapshot: PullRequestSnapshot,
             skipped.append(Skipped(f.path, messages.SKIP_NO_PATCH))
         inputs.append(FileInput(f.path, data, f.changes.added if f.changes else None))
     rules = config.rule_set()
-    results = await run_engine(env, inputs, rules)
-    change = _change(snapshot, inputs, config)
-    probe = migration_folders_to_probe(change) if any(
-        r.code == "PYS206" for r in rules) else ()
-    if probe:  # only for changed models modules: does the app have migrations?
-        folders = await existing_folders(gh, snapshot.owner, snapshot.repo,
-                                         snapshot.head_sha, probe)
-        change = replace(change, existing_dirs=folders)
-    change_findings = await run_change_rules(env, change, rules)
+    # The change-level rules are sent to the pool first, so they run beside the engine's
+    # batches instead of after them.
+    change_findings, results = await asyncio.gather(
+        _change_findings(gh, env, snapshot, inputs, config, rules),
+        run_engine(env, inputs, rules))
     findings = list(change_findings)
     checked = 0
     for result in results:
@@ -241,23 +238,30 @@ def check_batch(items: Sequence[FileInput], rules: RuleSet) -> list[FileResult]:
 
 async def run_engine(env: JobEnv, inputs: Sequence[FileInput], rules: RuleSet
                      ) -> list[FileResult]:
-    """The engine in the process pool, in one batch per worker: never on the event loop."""
+    """The engine in the process pool, in two batches per worker (so a worker that is
+    done early takes more): never on the event loop."""
     if not inputs:
         return []
     if env.pool is None:
         return check_batch(inputs, rules)
-    loop = asyncio.get_running_loop()
-    n = max(1, min(env.engine_workers, len(inputs)))
+    n = max(1, min(2 * env.engine_workers, len(inputs)))
     batches = [list(inputs[i::n]) for i in range(n)]
-    try:
-        done = await asyncio.gather(*(loop.run_in_executor(env.pool, check_batch, b, rules)
-                                      for b in batches))
-    except BrokenProcessPool:
-        # A worker died (a native crash in the parser): later jobs get a fresh pool.
-        if env.pool_factory is not None:
-            env.pool = env.pool_factory()
-        raise EngineCrashed(messages.ENGINE_CRASHED) from None
+    done = await asyncio.gather(*(_in_pool(env, check_batch, b, rules) for b in batches))
     return sorted((r for batch in done for r in batch), key=lambda r: r.path)
+
+
+async def _in_pool(env: JobEnv, fn: Callable[..., _T], *args: Any) -> _T:
+    pool = env.pool
+    assert pool is not None
+    try:
+        return await asyncio.get_running_loop().run_in_executor(pool, fn, *args)
+    except BrokenProcessPool:
+        # A worker died (a native crash in the parser): later jobs get a fresh pool,
+        # made once however many of this job's tasks saw the old one break.
+        if env.pool_factory is not None and env.pool is pool:
+            env.pool = env.pool_factory()
+            pool.shutdown(wait=False, cancel_futures=True)
+        raise EngineCrashed(messages.ENGINE_CRASHED) from None
 
 
 def _change(snapshot: PullRequestSnapshot, inputs: Sequence[FileInput],
@@ -280,14 +284,26 @@ def _change(snapshot: PullRequestSnapshot, inputs: Sequence[FileInput],
     return Change(tuple(paths), max_handler_lines=config.max_handler_lines)
 
 
+async def _change_findings(gh: GitHubAPI, env: JobEnv, snapshot: PullRequestSnapshot,
+                           inputs: Sequence[FileInput], config: PystdConfig, rules: RuleSet
+                           ) -> tuple[Finding, ...]:
+    change = _change(snapshot, inputs, config)
+    probe = migration_folders_to_probe(change) if any(
+        r.code == "PYS206" for r in rules) else ()
+    if probe:  # only for changed models modules: does the app have migrations?
+        folders = await existing_folders(gh, snapshot.owner, snapshot.repo,
+                                         snapshot.head_sha, probe)
+        change = replace(change, existing_dirs=folders)
+    return await run_change_rules(env, change, rules)
+
+
 async def run_change_rules(env: JobEnv, change: Change, rules: RuleSet) -> tuple[Finding, ...]:
     """The change-level rules, in a worker process too (they parse handlers)."""
     if not any(r.file_kind == "change" for r in rules):
         return ()
     if env.pool is None:
         return check_change(change, rules)
-    loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(env.pool, check_change, change, rules)
+    return await _in_pool(env, check_change, change, rules)
 
 
 async def publish_review(gh: GitHubAPI, target: ReviewTarget, snapshot: PullRequestSnapshot,

@@ -102,9 +102,11 @@ class Report:
     replacement: tuple[cst.CSTNode, cst.CSTNode | cst.RemovalSentinel] | None = None
     fix: Fix | None = None
     imports: tuple[str, ...] = ()
-    # The top-level statement being walked when the rule reported (a hint that lets the
-    # engine position only that statement; checked, never trusted).
+    # The top-level statement being walked when the rule reported, and the nodes from it
+    # down to the one being visited (hints that let the engine lay out only the class
+    # member or function holding the report; checked, never trusted).
     top: cst.CSTNode | None = None
+    path: tuple[cst.CSTNode, ...] = ()
 
 
 class Rule:
@@ -158,6 +160,7 @@ class Rule:
                 replacement=replace,
                 imports=tuple(imports),
                 top=self.ctx.ancestors[1] if len(self.ctx.ancestors) > 1 else None,
+                path=tuple(self.ctx.ancestors[1:]),
             )
         )
 

@@ -7,10 +7,11 @@ so a clean file never pays for libcst's position metadata or code generation.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from rules.context import dotted_name
 from rules.engine import Fix, Report
@@ -18,14 +19,17 @@ from rules.engine import Fix, Report
 log = logging.getLogger(__name__)
 
 
-def resolve_positions(module: cst.Module, reports: Iterable[Report]) -> None:
+def resolve_positions(module: cst.Module, reports: Iterable[Report],
+                      changed: frozenset[int] | None = None) -> None:
     """Fill in 1-based line/column ranges of reports that point at CST nodes.
 
     libcst's PositionProvider lays out the whole module and costs about twice the parse.
     Reports carry the top-level statement they were found in, so only those statements
     are laid out, each as a one-statement module whose lines are offset by the lines of
-    the code before it. A report whose node is not where its hint says falls back to
-    the whole module.
+    the code before it; within a class or function only the member holding the report
+    is (`_narrowed`). A report whose node is not where its hint says falls back to the
+    whole module. With `changed` lines (diff scoping), a statement or member no changed
+    line reaches is not laid out at all: its reports keep line 0, which no diff touches.
     """
     pending = [r for r in reports if r.node is not None]
     if not pending:
@@ -40,18 +44,92 @@ def resolve_positions(module: cst.Module, reports: Iterable[Report]) -> None:
         offsets = line_offsets(module, max(by_top))
         for i, group in by_top.items():
             stmt = module.body[i]
-            mini = module.with_changes(body=[stmt], header=(), footer=())
-            positions = MetadataWrapper(mini, unsafe_skip_copy=True).resolve(PositionProvider)
+            counts: dict[int, list[int]] = {}
+            laid_out: dict[int, Mapping[cst.CSTNode, CodeRange]] = {}
             for report in group:
+                cut = _narrowed(module, stmt, report.path, counts)
+                start = offsets[i] + cut.skipped
+                if changed is not None and changed.isdisjoint(
+                        range(start + cut.first, start + cut.last + 1)):
+                    continue  # no changed line reaches it: left at line 0
+                positions = laid_out.get(id(cut.mini))
+                if positions is None:
+                    wrapper = MetadataWrapper(
+                        module.with_changes(body=[cut.mini], header=(), footer=()),
+                        unsafe_skip_copy=True)
+                    positions = laid_out[id(cut.mini)] = wrapper.resolve(PositionProvider)
                 rng = positions.get(report.node)  # type: ignore[arg-type]
                 if rng is None:
                     rest.append(report)
                     continue
-                _place(report, rng, offsets[i])
+                _place(report, rng, start)
     if rest:
         positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
         for report in rest:
             _place(report, positions[report.node], 0)  # type: ignore[index]
+
+
+@dataclass(frozen=True, slots=True)
+class _Cut:
+    """A top-level statement cut down around one report: `mini` is laid out alone; its
+    lines are `skipped` lines off the original's, and the part that holds the report
+    lies on lines `first`..`last` of `mini` (1-based)."""
+
+    mini: cst.BaseStatement
+    skipped: int
+    first: int
+    last: int
+
+
+_PASS = cst.IndentedBlock(body=[cst.SimpleStatementLine(body=[cst.Pass()])])
+
+
+def _narrowed(module: cst.Module, top: cst.BaseStatement, path: tuple[cst.CSTNode, ...],
+              counts: dict[int, list[int]]) -> _Cut:
+    """`top` cut down to the class members and function statements on `path` (the nodes
+    from `top` to the report). A method deep in a long class is laid out alone, in its
+    class and at its own indentation, so its columns are exact and its lines are off by
+    the lines cut before it only; a report on a decorator or a `def` line lays out the
+    header alone."""
+    node: cst.CSTNode = top
+    chain: list[tuple[cst.ClassDef | cst.FunctionDef, cst.IndentedBlock]] = []
+    skipped = 0
+    at = 0  # path[at] is node
+    header_only = False
+    while (isinstance(node, (cst.ClassDef, cst.FunctionDef))
+           and isinstance(node.body, cst.IndentedBlock)
+           and at + 1 < len(path) and path[at] is node):
+        if path[at + 1] is not node.body:  # a decorator, the name, the parameters ...
+            header_only = True
+            break
+        if at + 2 >= len(path):
+            break
+        block, child = node.body, path[at + 2]
+        index = next((k for k, s in enumerate(block.body) if s is child), None)
+        if index is None:
+            break
+        before = counts.get(id(block))
+        if before is None:  # lines before each statement of the block, once per block
+            before = counts[id(block)] = [0]
+            for s in block.body:
+                before.append(before[-1] + module.code_for_node(s).count("\n"))
+        skipped += before[index]
+        chain.append((node, block))
+        node, at = child, at + 2
+    if header_only:
+        assert isinstance(node, (cst.ClassDef, cst.FunctionDef))
+        node = node.with_changes(body=_PASS)
+    size = module.code_for_node(node).count("\n")
+    held = size - 1 if header_only else size  # the `pass` holds nothing
+    if not chain and not header_only:
+        return _Cut(top, 0, 1, size)
+    mini = node
+    for parent, block in reversed(chain):
+        mini = parent.with_changes(body=block.with_changes(body=[mini]))
+    assert isinstance(mini, cst.BaseStatement)
+    footers = sum(len(block.footer) for _, block in chain)
+    lead = module.code_for_node(mini).count("\n") - size - footers
+    return _Cut(mini, skipped, lead + 1, lead + held)
 
 
 def line_offsets(module: cst.Module, last: int) -> list[int]:

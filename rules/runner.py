@@ -187,7 +187,7 @@ def _finalise(ctx: FileContext, module: cst.Module | None, text: str, rules: Rul
     if not reports:
         return ()
     if module is not None:
-        resolve_positions(module, reports)
+        resolve_positions(module, reports, changed)
     noqa = noqa_lines(text, python=module is not None)
     source_lines = text.splitlines(keepends=True)
     seen: set[tuple[str, int, int]] = set()

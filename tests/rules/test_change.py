@@ -316,3 +316,11 @@ def test_methods_are_named_with_their_class():
     (finding,) = check_change(Change((ChangedPath("shop/views.py", "added", CLASS_VIEWS),)),
                               select_rules(["PYS901"]))
     assert "`OrderView.get`, `OrderView.post`" in finding.message
+
+
+def test_private_helpers_in_views_are_not_handlers():
+    text = CLASS_VIEWS + ("\n    def _load(self, request):\n        return None\n\n\n"
+                          "def _shared(request):\n    return None\n")
+    (finding,) = check_change(Change((ChangedPath("shop/views.py", "added", text),)),
+                              select_rules(["PYS901"]))
+    assert "_load" not in finding.message and "_shared" not in finding.message
