@@ -265,7 +265,8 @@ class FileContext:
 
         Flask/FastAPI/Ninja/Starlette: decorated with `@<obj>.route/get/post/...(...)`
         in a module importing that framework. Django: `@api_view`/`@require_*`, or a
-        function in a views module whose first parameter is `request`.
+        public function (or method) in a views module whose first parameter (after
+        `self`) is `request`.
         """
         for dec in func.decorators:
             target = dec.decorator
@@ -277,7 +278,9 @@ class FileContext:
                 fw = self._route_framework()
                 if fw is not None:
                     return fw
-        if self.kind.is_views and "django" in self.frameworks:
+        # A private function or method (`_get_email`) is a helper of views, not a view.
+        if (self.kind.is_views and "django" in self.frameworks
+                and not func.name.value.startswith("_")):
             params = func.params.params
             first = params[0].name.value if params else None
             if first == "self" and len(params) > 1:
