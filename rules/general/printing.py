@@ -10,6 +10,7 @@ import libcst as cst
 from rules.context import FileContext, dotted_name, is_main_guard
 from rules.engine import Example, Rule, Severity, register
 from rules.general.loggers import module_loggers
+from rules.walker import find_nodes
 
 WEB_FRAMEWORKS = frozenset({"django", "flask", "fastapi", "starlette", "ninja"})
 # Folders that hold scripts run by hand, not code the server imports.
@@ -17,6 +18,12 @@ SCRIPT_FOLDERS = frozenset({"scripts", "script", "bin", "tools"})
 # Decorators of command-line commands (`@app.cli.command()`, `@click.command()`,
 # `@typer_app.command()`): their output is for a terminal.
 _COMMAND_DECORATORS = ("command", "group")
+# The command-line part of a package, like Django's `management/commands/`: a `cli/` or
+# `commands/` folder, or a `cli.py`/`commands.py`/`__main__.py` module.
+COMMAND_FOLDERS = frozenset({"cli", "commands"})
+COMMAND_MODULES = frozenset({"cli.py", "commands.py", "__main__.py"})
+# A function that writes to the terminal with one of these is command-line output.
+TERMINAL_WRITERS = frozenset({"click.echo", "click.secho", "typer.echo", "typer.secho"})
 
 
 @register
@@ -32,10 +39,12 @@ Flags `print(...)` in a module that imports a web framework (Django, Flask, Fast
 Starlette, Django Ninja).
 
 Not flagged: code under `if __name__ == "__main__":`, Django management commands
-(`management/commands/`), and scripts outside the package — files in a `scripts/`,
-`bin/` or `tools/` folder, files starting with a `#!` line, and top-level files (no folder)
-with a `__main__` guard — nor functions decorated as command-line commands
-(`@app.cli.command()`, `@click.command()`).
+(`management/commands/`) and their click counterparts (modules in a `cli/` or `commands/`
+folder, `cli.py`, `commands.py`, `__main__.py`), and scripts outside the package — files in
+a `scripts/`, `bin/` or `tools/` folder, files starting with a `#!` line, and top-level
+files (no folder) with a `__main__` guard — nor functions decorated as command-line
+commands (`@app.cli.command()`, `@click.command()`) or that also write to the terminal with
+`click.echo`/`click.secho`.
 
 ## Why is this bad?
 `print` writes to stdout with no level, timestamp, logger name or request context, can't
@@ -94,6 +103,22 @@ defines a logger at top level (`logger`/`log = logging.getLogger(...)`).
         loggers = module_loggers(self.ctx)
         return next((name for name in ("logger", "log") if name in loggers), None)
 
+    def __init__(self, ctx: FileContext) -> None:
+        super().__init__(ctx)
+        self._terminal: dict[int, bool] = {}
+
+    def _writes_to_terminal(self, func: cst.FunctionDef | None) -> bool:
+        """Does the function also print with `click.echo`/`click.secho`?"""
+        if func is None:
+            return False
+        known = self._terminal.get(id(func))
+        if known is None:
+            known = any(isinstance(call, cst.Call)
+                        and self.ctx.qualified_name(call.func) in TERMINAL_WRITERS
+                        for call in find_nodes(func.body, (cst.Call,)))
+            self._terminal[id(func)] = known
+        return known
+
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
         if not isinstance(func, cst.Name) or func.value != "print":
@@ -101,7 +126,7 @@ defines a logger at top level (`logger`/`log = logging.getLogger(...)`).
         ctx = self.ctx
         if ctx.qualified_name(func) != "builtins.print" or ctx.in_main_block():
             return
-        if _in_command(ctx):
+        if _in_command(ctx) or self._writes_to_terminal(ctx.enclosing_function()):
             return
         logger = self._logger
         args = node.args
@@ -116,6 +141,8 @@ def _is_script(ctx: FileContext) -> bool:
     """A script run by hand rather than a module the server imports."""
     path = PurePosixPath(ctx.kind.path)
     if SCRIPT_FOLDERS.intersection(path.parts[:-1]) or ctx.source.startswith("#!"):
+        return True
+    if COMMAND_FOLDERS.intersection(path.parts[:-1]) or path.name in COMMAND_MODULES:
         return True
     if len(path.parts) == 1 and ctx.module is not None:  # a top-level file with a main guard
         return any(isinstance(stmt, cst.If) and is_main_guard(stmt.test)

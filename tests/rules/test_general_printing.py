@@ -96,6 +96,51 @@ def test_never_flags_command_line_commands(decorator: str) -> None:
     assert lines_of(code) == []
 
 
+@pytest.mark.parametrize("path", ["indico/cli/database.py", "indico/cli/watchman.py",
+                                  "app/commands/seed.py", "app/cli.py", "app/commands.py",
+                                  "app/__main__.py"])
+def test_never_flags_the_command_line_part_of_a_package(path: str) -> None:
+    """Survey (indico 3.2.9, `indico/cli/`): click command modules and their helpers are
+    what `management/commands/` is to Django."""
+    code = "import click\nfrom flask import current_app\n\n\ndef _helper(x):\n    print(x)\n"
+    assert lines_of(code, path) == []
+
+
+def test_never_flags_a_function_that_writes_to_the_terminal_with_click() -> None:
+    """Survey (indico 3.2.9, `core/db/sqlalchemy/migration.py`): `prepare_db` reports with
+    `click.secho` and `print` alike."""
+    code = """\
+        import click
+        from click import echo
+        from flask import current_app
+
+
+        def prepare_db(empty=False):
+            if not empty:
+                click.secho("Your database is not empty!", fg="red")
+                print()
+                for table in current_app.tables:
+                    print(table)
+
+
+        def seed():
+            echo("seeding")
+            print("done")
+
+
+        def index():
+            print("index")
+            return click.style("x")
+        """
+    assert lines_of(code, "app/core/migration.py") == [20]
+
+
+@pytest.mark.parametrize("path", ["app/views.py", "app/clients/api.py", "app/command.py"])
+def test_flags_modules_that_only_look_like_commands(path: str) -> None:
+    code = "import click\nfrom flask import current_app\n\n\ndef _helper(x):\n    print(x)\n"
+    assert lines_of(code, path) == [6]
+
+
 def test_never_flags_a_print_that_is_not_the_builtin() -> None:
     code = "from django.http import HttpResponse\nfrom rich import print\n\nprint('[b]x[/b]')\n"
     assert lines_of(code) == []
