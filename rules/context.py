@@ -55,6 +55,8 @@ class ModuleKind:
 
 
 TEMPLATE_SUFFIXES = (".html", ".txt", ".jinja", ".jinja2", ".j2")
+# Folders of test code; so is any folder named `test_*` (`test_utils/`, `test_project/`).
+TEST_FOLDERS = frozenset({"tests", "test", "testing", "testutils"})
 
 
 def module_kind(path: str, source: str = "") -> ModuleKind:
@@ -67,7 +69,7 @@ def module_kind(path: str, source: str = "") -> ModuleKind:
         or name.endswith("_test.py")
         or name == "conftest.py"
         or name == "tests.py"
-        or any(part in ("tests", "test") for part in parts)
+        or any(part in TEST_FOLDERS or part.startswith("test_") for part in parts)
     )
     is_settings = name == "settings.py" or (parts and parts[-1] == "settings") or (
         name.endswith(".py") and "INSTALLED_APPS" in source and "INSTALLED_APPS =" in source

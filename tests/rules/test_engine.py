@@ -149,6 +149,11 @@ def test_prefilter_skips_rules_whose_words_are_absent(monkeypatch):
         ("app/test_models.py", "is_test"),
         ("app/models_test.py", "is_test"),
         ("conftest.py", "is_test"),
+        # survey: django-cms 5.1.3 `cms/test_utils/`, pretix 2026.8.0 `pretix/testutils/`
+        ("cms/test_utils/testcases.py", "is_test"),
+        ("cms/test_utils/project/sampleapp/views.py", "is_test"),
+        ("pretix/testutils/settings.py", "is_test"),
+        ("app/testing/factories.py", "is_test"),
         ("mysite/settings.py", "is_settings"),
         ("mysite/settings/production.py", "is_settings"),
         ("shop/urls.py", "is_urls"),
@@ -161,6 +166,12 @@ def test_prefilter_skips_rules_whose_words_are_absent(monkeypatch):
 )
 def test_module_kind(path, attr):
     assert getattr(module_kind(path), attr) is True
+
+
+@pytest.mark.parametrize("path", ["latest/views.py", "contest/views.py", "testimonials/views.py",
+                                  "attestations/models.py", "app/tester.py"])
+def test_module_kind_test_folders_are_whole_words(path):
+    assert not module_kind(path).is_test
 
 
 def test_settings_recognised_by_installed_apps():
