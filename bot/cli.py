@@ -9,11 +9,13 @@ import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bot import messages
 from bot.diff import DiffError, FileChanges, git_diff_changes
+from rules.change import Change, ChangedPath, check_change
+from rules.change.base import FileChange, wants_facts
 from rules.config import ConfigError, PystdConfig, load_config
 from rules.engine import RuleSet, all_rules, is_code_pattern, matches_code
 from rules.runner import FileInput, FileResult, check_inputs, discover, is_checkable
@@ -163,13 +165,20 @@ def run_check(args: argparse.Namespace) -> int:
             print(f"pystd: cannot read {rel}: {exc.strerror}", file=sys.stderr)
             continue
         items.append(FileInput(rel, data, changed))
+    change = None
+    if plan.changed is not None:
+        change = _change(items, plan, cwd, config.max_handler_lines)
+        if wants_facts(rules):  # the engine works out the change rules' facts from its parse
+            how = {c.path: FileChange(c.status, c.previous_path, c.old_text,
+                                      change.max_handler_lines) for c in change.files}
+            items = [replace(i, change=how.get(i.path)) for i in items]
     try:
         results = check_inputs(items, rules, args.jobs)
     except BrokenProcessPool:
         raise UsageError(messages.CLI_WORKER_CRASHED) from None
-    if plan.changed is not None:
-        results = _with_change_findings(results, items, plan, cwd, rules,
-                                        config.max_handler_lines)
+    if change is not None:
+        change = replace(change, facts={r.path: r.facts for r in results if r.facts is not None})
+        results = _with_change_findings(results, change, rules)
     color = args.color == "always" or (args.color == "auto" and sys.stdout.isatty()
                                        and "NO_COLOR" not in os.environ)
     output = render(results, args.format, rules=rules, read_source=_reader(cwd), color=color)
@@ -178,12 +187,9 @@ def run_check(args: argparse.Namespace) -> int:
     return exit_code(results, config, rules)
 
 
-def _with_change_findings(results: list[FileResult], items: list[FileInput], plan: Plan,
-                          cwd: Path, rules: RuleSet, max_handler_lines: int
-                          ) -> list[FileResult]:
-    """Run the change-level rules over the whole diff and merge their findings."""
-    from rules.change import Change, ChangedPath, check_change
-
+def _change(items: list[FileInput], plan: Plan, cwd: Path, max_handler_lines: int) -> Change:
+    """The whole diff for the change-level rules: every changed path, the text before the
+    change rebuilt from the hunks, and the apps' `migrations/` folders that exist."""
     inputs = {i.path: i for i in items}
     paths = []
     dirs: set[str] = set()
@@ -197,7 +203,13 @@ def _with_change_findings(results: list[FileResult], items: list[FileInput], pla
         for folder in (path.parent, path.parent.parent):  # app/models.py, app/models/x.py
             if (folder / "migrations").is_dir():
                 dirs.add(_relative(folder / "migrations", cwd))
-    found = check_change(Change(tuple(paths), frozenset(dirs), max_handler_lines), rules)
+    return Change(tuple(paths), frozenset(dirs), max_handler_lines)
+
+
+def _with_change_findings(results: list[FileResult], change: Change, rules: RuleSet
+                          ) -> list[FileResult]:
+    """Run the change-level rules over the whole diff and merge their findings."""
+    found = check_change(change, rules)
     if not found:
         return results
     by_path = {r.path: r for r in results}

@@ -41,6 +41,7 @@ from bot.snapshot import (
     fetch_files,
 )
 from rules.change import Change, ChangedPath, check_change, migration_folders_to_probe
+from rules.change.base import FileChange, wants_facts
 from rules.config import PystdConfig
 from rules.engine import Finding, RuleSet
 from rules.runner import FileInput, FileResult, check_source
@@ -211,12 +212,16 @@ async def analyse(gh: GitHubAPI, env: JobEnv, snapshot: PullRequestSnapshot,
             skipped.append(Skipped(f.path, messages.SKIP_NO_PATCH))
         inputs.append(FileInput(f.path, data, f.changes.added if f.changes else None))
     rules = config.rule_set()
-    # The change-level rules are sent to the pool first, so they run beside the engine's
-    # batches instead of after them.
-    change_findings, results = await asyncio.gather(
-        _change_findings(gh, env, snapshot, inputs, config, rules),
-        run_engine(env, inputs, rules))
-    findings = list(change_findings)
+    change = _change(snapshot, inputs, config)
+    if wants_facts(rules):  # the engine works out the change rules' facts from its parse
+        how = {c.path: FileChange(c.status, c.previous_path, c.old_text,
+                                  change.max_handler_lines) for c in change.files}
+        inputs = [replace(i, change=how.get(i.path)) for i in inputs]
+    results, folders = await asyncio.gather(run_engine(env, inputs, rules),
+                                            _migration_folders(gh, snapshot, change, rules))
+    change = replace(change, existing_dirs=folders,
+                     facts={r.path: r.facts for r in results if r.facts is not None})
+    findings = list(await run_change_rules(env, change, rules))
     checked = 0
     for result in results:
         if result.skipped:
@@ -233,7 +238,7 @@ async def analyse(gh: GitHubAPI, env: JobEnv, snapshot: PullRequestSnapshot,
 
 def check_batch(items: Sequence[FileInput], rules: RuleSet) -> list[FileResult]:
     """Worker-process entry point: the engine over a batch of files."""
-    return [check_source(i.path, i.data, rules, i.changed) for i in items]
+    return [check_source(i.path, i.data, rules, i.changed, i.change) for i in items]
 
 
 async def run_engine(env: JobEnv, inputs: Sequence[FileInput], rules: RuleSet
@@ -280,25 +285,24 @@ def _change(snapshot: PullRequestSnapshot, inputs: Sequence[FileInput],
         paths.append(ChangedPath(f.path, f.status, text, f.changes.added if f.changes else None,
                                  f.previous_path, old))
     # Folders of the repository are not known yet (None); `analyse` asks GitHub for the
-    # few that PYS206 needs.
+    # few that PYS206 needs, and adds the facts the engine works out.
     return Change(tuple(paths), max_handler_lines=config.max_handler_lines)
 
 
-async def _change_findings(gh: GitHubAPI, env: JobEnv, snapshot: PullRequestSnapshot,
-                           inputs: Sequence[FileInput], config: PystdConfig, rules: RuleSet
-                           ) -> tuple[Finding, ...]:
-    change = _change(snapshot, inputs, config)
+async def _migration_folders(gh: GitHubAPI, snapshot: PullRequestSnapshot, change: Change,
+                             rules: RuleSet) -> frozenset[str] | None:
+    """For PYS206, which `app/migrations` folders of changed models modules exist at the
+    head commit (None: no question to ask, the folders stay unknown)."""
     probe = migration_folders_to_probe(change) if any(
         r.code == "PYS206" for r in rules) else ()
-    if probe:  # only for changed models modules: does the app have migrations?
-        folders = await existing_folders(gh, snapshot.owner, snapshot.repo,
-                                         snapshot.head_sha, probe)
-        change = replace(change, existing_dirs=folders)
-    return await run_change_rules(env, change, rules)
+    if not probe:
+        return None
+    return await existing_folders(gh, snapshot.owner, snapshot.repo, snapshot.head_sha, probe)
 
 
 async def run_change_rules(env: JobEnv, change: Change, rules: RuleSet) -> tuple[Finding, ...]:
-    """The change-level rules, in a worker process too (they parse handlers)."""
+    """The change-level rules, in a worker process too (a file whose facts the engine did
+    not hand over is parsed there)."""
     if not any(r.file_kind == "change" for r in rules):
         return ()
     if env.pool is None:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import libcst as cst
 
+from rules.change.base import FileChange, change_facts, wants_facts
 from rules.context import FileContext, module_kind
 from rules.engine import Finding, LineRule, Report, Rule, RuleSet
 from rules.fixes import build_fix, resolve_positions
@@ -81,6 +82,8 @@ class FileResult:
     findings: tuple[Finding, ...] = ()
     skipped: str | None = None
     lines: int = 0
+    # The change rules' facts of this file (rules/change/base.py), when asked for.
+    facts: dict[str, object] | None = None
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,8 @@ class FileInput:
     path: str
     data: bytes
     changed: frozenset[int] | None = None
+    # How the file changed: the engine then works out the change rules' facts too.
+    change: FileChange | None = None
 
 
 @dataclass
@@ -121,8 +126,10 @@ def is_checkable(path: str) -> bool:
 
 
 def check_source(path: str, data: bytes | str, rules: RuleSet,
-                 changed: frozenset[int] | None = None) -> FileResult:
-    """All selected rules over one file. Never raises for bad input."""
+                 changed: frozenset[int] | None = None,
+                 change: FileChange | None = None) -> FileResult:
+    """All selected rules over one file, and with `change` the change rules' facts of it
+    from the same parse. Never raises for bad input."""
     if isinstance(data, str):
         text: str | None = data
         reason = None if data.strip() else "empty file"
@@ -149,20 +156,23 @@ def check_source(path: str, data: bytes | str, rules: RuleSet,
             return FileResult(path, skipped=f"could not be parsed: {exc}", lines=line_count)
     ctx = FileContext(path, text, module)
     active = _active_rules(ctx, rules, python)
-    if not active:
-        return FileResult(path, lines=line_count)
+    findings: tuple[Finding, ...] = ()
+    facts = None
     try:
-        if module is not None:
+        if module is not None and active:
             walk(module, ctx, [r for r in active if not isinstance(r, LineRule)])
-        else:
+        elif active:
             lines = text.splitlines()
             for rule in active:
                 assert isinstance(rule, LineRule)
                 rule.check_lines(lines)
-        findings = _finalise(ctx, module, text, rules, changed)
+        if active:
+            findings = _finalise(ctx, module, text, rules, changed)
+        if change is not None and module is not None and wants_facts(rules):
+            facts = change_facts(path, text, module, changed, change, rules)
     except RecursionError:  # libcst's recursive code generation on huge expressions
         return FileResult(path, skipped=TOO_DEEP, lines=line_count)
-    return FileResult(path, findings, lines=line_count)
+    return FileResult(path, findings, lines=line_count, facts=facts)
 
 
 def _active_rules(ctx: FileContext, rules: RuleSet, python: bool) -> list[Rule]:
@@ -264,14 +274,14 @@ def _init_worker(rules: RuleSet) -> None:
 
 def _check_in_worker(item: FileInput) -> FileResult:
     assert _WORKER_RULES is not None
-    return check_source(item.path, item.data, _WORKER_RULES, item.changed)
+    return check_source(item.path, item.data, _WORKER_RULES, item.changed, item.change)
 
 
 def check_inputs(items: Sequence[FileInput], rules: RuleSet, jobs: int | None = None) -> list[FileResult]:
     """Check many files, in `jobs` worker processes (default: one per CPU)."""
     jobs = jobs or os.cpu_count() or 1
     if jobs <= 1 or len(items) < 2:
-        return [check_source(i.path, i.data, rules, i.changed) for i in items]
+        return [check_source(i.path, i.data, rules, i.changed, i.change) for i in items]
     with ProcessPoolExecutor(max_workers=min(jobs, len(items)), initializer=_init_worker,
                              initargs=(rules,)) as pool:
         chunk = max(1, min(32, len(items) // (jobs * 4)))

@@ -1,11 +1,19 @@
 """The change-level rule API: a `Change` (every changed path with its status, the new and
 old text of the files pystd reads, the changed lines), the `ChangeRule` base class, the
-runner, and the parsing helpers the rules share."""
+runner, and the parsing helpers the rules share.
+
+A change rule has two parts. `file_facts(f)` looks at one changed file (it may parse the
+file's text before the change too) and returns small, picklable facts; `check_change`
+combines every file's facts with what only the whole change knows (test files, migration
+folders) and reports. The engine works out the facts beside its own rules, in its worker
+process, from the parse it already made (`change_facts`), and hands them over in
+`Change.facts`: each file is parsed once. Facts not handed over are worked out on demand.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 import libcst as cst
@@ -39,6 +47,8 @@ class Change:
     existing_dirs: frozenset[str] | None = None
     # PYS110's threshold: the repository's `max-handler-lines` (PystdConfig.max_handler_lines).
     max_handler_lines: int = 40
+    # Per path, the facts of each change rule (by code) that the engine worked out.
+    facts: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
 
     def touches_tests(self) -> bool:
         return any(module_kind(f.path).is_test for f in self.files)
@@ -57,6 +67,11 @@ class ChangeContext:
         self.findings: list[tuple[type[Rule], str, int, int, str]] = []
         self._new: dict[str, Parsed | None] = {}
         self._old: dict[str, Parsed | None] = {}
+
+    def seed(self, f: ChangedPath, module: cst.Module) -> None:
+        """`f`'s text is already parsed as `module` (by the engine)."""
+        assert f.text is not None
+        self._new[f.path] = Parsed(f.path, f.text, module)
 
     def parsed(self, f: ChangedPath) -> Parsed | None:
         """The file after the change (None when it does not parse)."""
@@ -87,6 +102,18 @@ class ChangeRule(Rule):
     def check_change(self, change: Change) -> None:
         raise NotImplementedError
 
+    def file_facts(self, f: ChangedPath) -> object:
+        """What this rule needs to know of one changed file (None: nothing). Runs in the
+        engine's worker with the file already parsed, or on demand."""
+        return None
+
+    def facts(self, f: ChangedPath) -> object:
+        """`file_facts(f)`, as the engine handed it over, else worked out now."""
+        known = self.cctx.change.facts.get(f.path)
+        if known is not None and self.code in known:
+            return known[self.code]
+        return self.file_facts(f)
+
     def report_line(self, path: str, line: int, message: str | None = None,
                     end_line: int | None = None) -> None:
         self.cctx.findings.append((type(self), path, line, end_line or line,
@@ -109,6 +136,33 @@ def check_change(change: Change, rules: RuleSet) -> tuple[Finding, ...]:
         out.append(Finding(cls.code, cls.name, rules.severity_of(cls), path, line, 1,
                            end_line, 1, message))
     return tuple(sorted(out, key=lambda f: (f.path, f.line, f.code)))
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """How a file changed, for the engine to work out its change facts (`change_facts`)."""
+
+    status: str = "modified"
+    previous_path: str | None = None
+    old_text: str | None = None
+    max_handler_lines: int = 40
+
+
+def _has_facts(rule: type[Rule]) -> bool:
+    return issubclass(rule, ChangeRule) and rule.file_facts is not ChangeRule.file_facts
+
+
+def wants_facts(rules: RuleSet) -> bool:
+    return any(_has_facts(cls) for cls in rules)
+
+
+def change_facts(path: str, text: str, module: cst.Module, added: frozenset[int] | None,
+                 how: FileChange, rules: RuleSet) -> dict[str, object]:
+    """Every selected change rule's `file_facts` of one file the engine has parsed."""
+    f = ChangedPath(path, how.status, text, added, how.previous_path, how.old_text)
+    ctx = ChangeContext(Change((f,), max_handler_lines=how.max_handler_lines))
+    ctx.seed(f, module)
+    return {cls.code: cls(ctx).file_facts(f) for cls in rules if _has_facts(cls)}
 
 
 # -- what the rules share ----------------------------------------------------------------

@@ -7,6 +7,7 @@ import libcst as cst
 from rules.change.base import (
     HANDLER_WORDS,
     Change,
+    ChangedPath,
     ChangeRule,
     functions,
     handlers,
@@ -80,27 +81,34 @@ def create_order(payload: OrderIn, orders: OrderService = Depends()) -> OrderOut
     good = ("# the change adds a 10-line view that calls a service\n",)
 
     def check_change(self, change: Change) -> None:
-        limit = change.max_handler_lines
         for f in source_files(change, *HANDLER_WORDS):
-            assert f.text is not None
-            if f.text.count("\n") <= limit:  # too short to hold a handler that big
-                continue
-            parsed = self.cctx.parsed(f)
-            if parsed is None:
-                continue
-            big = [(fn, size) for fn in handlers(parsed)
-                   if (size := handler_size(fn.node, parsed.module)) > limit]
-            if not big:
-                continue
-            before = self.cctx.parsed_before(f)
-            old = None if before is None else {
-                fn.key: handler_size(fn.node, before.module) for fn in functions(before.module)}
-            for fn, size in big:
-                def_line = parsed.start(fn.node.name, fn.top)
-                if old is None:
-                    grew = on_added_line(f, def_line)
-                else:
-                    grew = fn.key not in old or old[fn.key] < size
-                if grew:
-                    self.report_line(f.path, def_line, self.message.format(
-                        handler=fn.display_name, size=size, limit=limit))
+            for line, message in self.facts(f) or ():  # type: ignore[attr-defined]
+                self.report_line(f.path, line, message)
+
+    def file_facts(self, f: ChangedPath) -> tuple[tuple[int, str], ...]:
+        """(def line, message) of each handler the change adds or grows past the limit."""
+        limit = self.cctx.change.max_handler_lines
+        assert f.text is not None
+        if f.text.count("\n") <= limit:  # too short to hold a handler that big
+            return ()
+        parsed = self.cctx.parsed(f)
+        if parsed is None:
+            return ()
+        big = [(fn, size) for fn in handlers(parsed)
+               if (size := handler_size(fn.node, parsed.module)) > limit]
+        if not big:
+            return ()
+        before = self.cctx.parsed_before(f)
+        old = None if before is None else {
+            fn.key: handler_size(fn.node, before.module) for fn in functions(before.module)}
+        out = []
+        for fn, size in big:
+            def_line = parsed.start(fn.node.name, fn.top)
+            if old is None:
+                grew = on_added_line(f, def_line)
+            else:
+                grew = fn.key not in old or old[fn.key] < size
+            if grew:
+                out.append((def_line, self.message.format(
+                    handler=fn.display_name, size=size, limit=limit)))
+        return tuple(out)

@@ -191,14 +191,17 @@ Run `python manage.py makemigrations shop`, review the generated
                 continue
             if not _has_migrations(change, app) or _adds_migration(change, app):
                 continue
-            line = self._first_changed_field(f)
-            if line is not None:
+            line = self.facts(f)
+            if isinstance(line, int):
                 anchors[app] = (f.path, line)
         for app, (path, line) in anchors.items():
             label = PurePosixPath(app).name
             self.report_line(path, line, self.message.format(app=label))
 
-    def _first_changed_field(self, f: ChangedPath) -> int | None:
+    def file_facts(self, f: ChangedPath) -> int | None:
+        """The first line of a field the change adds, edits or removes in a models module."""
+        if model_app(f.path) is None or module_kind(f.path).is_migration:
+            return None
         parsed = self.cctx.parsed(f)
         if parsed is None:
             return None

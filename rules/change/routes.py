@@ -6,7 +6,14 @@ import re
 
 import libcst as cst
 
-from rules.change.base import Change, ChangeRule, Parsed, on_added_line, source_files
+from rules.change.base import (
+    Change,
+    ChangedPath,
+    ChangeRule,
+    Parsed,
+    on_added_line,
+    source_files,
+)
 from rules.context import ROUTE_METHODS
 from rules.engine import Severity, register
 
@@ -139,17 +146,22 @@ app.include_router(orders.router)
 
     def check_change(self, change: Change) -> None:
         for f in source_files(change, *ROUTE_WORDS):
-            assert f.text is not None
-            if len(_ROUTE_HINT.findall(f.text)) <= MAX_APP_ROUTES:
-                continue
-            parsed = self.cctx.parsed(f)
-            if parsed is None:
-                continue
-            routes = app_routes(parsed)
-            if len(routes) <= MAX_APP_ROUTES:
-                continue
-            added = [line for node, top in routes
-                     if on_added_line(f, line := parsed.start(node, top))]
-            if added:
-                self.report_line(f.path, min(added),
-                                 self.message.format(count=len(routes)))
+            found = self.facts(f)
+            if found is not None:
+                line, count = found  # type: ignore[misc]
+                self.report_line(f.path, line, self.message.format(count=count))
+
+    def file_facts(self, f: ChangedPath) -> tuple[int, int] | None:
+        """(the first route the change adds, the routes on the application object) when
+        there are too many."""
+        assert f.text is not None
+        if len(_ROUTE_HINT.findall(f.text)) <= MAX_APP_ROUTES:
+            return None
+        parsed = self.cctx.parsed(f)
+        if parsed is None:
+            return None
+        routes = app_routes(parsed)
+        if len(routes) <= MAX_APP_ROUTES:
+            return None
+        added = [line for node, top in routes if on_added_line(f, line := parsed.start(node, top))]
+        return (min(added), len(routes)) if added else None

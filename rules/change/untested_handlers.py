@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rules.change.base import (
     HANDLER_WORDS,
     Change,
@@ -13,6 +15,7 @@ from rules.change.base import (
     on_added_line,
     source_files,
 )
+from rules.context import module_kind
 from rules.engine import Severity, register
 
 
@@ -56,18 +59,40 @@ Add or update a test that exercises the handler through the framework's test cli
     def check_change(self, change: Change) -> None:
         if change.touches_tests():
             return
-        changed: list[tuple[ChangedPath, Parsed, Function]] = []
+        anchor: tuple[str, int] | None = None
+        names: list[str] = []
         for f in source_files(change, *HANDLER_WORDS):
-            parsed = self.cctx.parsed(f)
-            if parsed is not None:
-                changed.extend((f, parsed, fn) for fn in changed_handlers(f, parsed))
-        if changed:
-            f, parsed, first = changed[0]
-            names = ", ".join(f"`{fn.display_name}`" for _, _, fn in changed[:5])
-            if len(changed) > 5:
-                names += f" and {len(changed) - 5} more"
-            self.report_line(f.path, parsed.start(first.node.name, first.top),
-                             self.message.format(handlers=names))
+            found = self.facts(f)
+            if found is None:
+                continue
+            assert isinstance(found, ChangedHandlers)
+            anchor = anchor or (f.path, found.first_line)
+            names.extend(found.names)
+        if anchor is not None:
+            listed = ", ".join(f"`{name}`" for name in names[:5])
+            if len(names) > 5:
+                listed += f" and {len(names) - 5} more"
+            self.report_line(*anchor, self.message.format(handlers=listed))
+
+    def file_facts(self, f: ChangedPath) -> ChangedHandlers | None:
+        parsed = self.cctx.parsed(f)
+        if parsed is None or module_kind(f.path).is_test:
+            return None
+        changed = changed_handlers(f, parsed)
+        if not changed:
+            return None
+        first = changed[0]
+        return ChangedHandlers(tuple(fn.display_name for fn in changed),
+                               parsed.start(first.node.name, first.top))
+
+
+@dataclass(frozen=True)
+class ChangedHandlers:
+    """PYS901's facts of a file: the handlers the change added or edited, and the `def`
+    line of the first."""
+
+    names: tuple[str, ...]
+    first_line: int
 
 
 def changed_handlers(f: ChangedPath, parsed: Parsed) -> list[Function]:

@@ -324,3 +324,47 @@ def test_private_helpers_in_views_are_not_handlers():
     (finding,) = check_change(Change((ChangedPath("shop/views.py", "added", text),)),
                               select_rules(["PYS901"]))
     assert "_load" not in finding.message and "_shared" not in finding.message
+
+
+# -- one parse: the engine hands the change rules their facts -----------------------------
+
+def test_engine_facts_give_the_same_findings_without_parsing_again(monkeypatch):
+    from rules.change import base
+    from rules.change.base import FileChange
+    from rules.runner import check_source
+
+    old_models = MODELS
+    new_models = MODELS.replace("max_length=32", "max_length=64")
+    views = VIEWS_HEAD + view("index", 45)
+    app = fastapi_app(16)
+    files = (modified("shop/models.py", old_models, new_models),
+             ChangedPath("shop/views.py", "added", views),
+             modified("main.py", fastapi_app(15), app))
+    rules = select_rules(["ALL"])
+    facts = {}
+    for f in files:
+        how = FileChange(f.status, f.previous_path, f.old_text, 40)
+        result = check_source(f.path, f.text, rules, f.added, how)
+        assert result.facts is not None
+        facts[f.path] = result.facts
+    assert facts["shop/models.py"]["PYS206"] == 5
+    assert facts["shop/views.py"]["PYS901"].names == ("index",)
+
+    expected = check_change(Change(files, APP_DIRS), rules)
+    assert {f.code for f in expected} == {"PYS110", "PYS206", "PYS411", "PYS901"}
+
+    def no_parse(path: str, text: str) -> None:
+        raise AssertionError(f"{path} parsed again")
+
+    monkeypatch.setattr(base, "parse", no_parse)
+    assert check_change(Change(files, APP_DIRS, facts=facts), rules) == expected
+
+
+def test_no_facts_without_a_change_or_change_rules():
+    from rules.change.base import FileChange
+    from rules.runner import check_source
+
+    assert check_source("shop/views.py", VIEWS_HEAD + view("index", 3), select_rules()).facts is None
+    only_file_rules = select_rules(["PYS1"], ["PYS110"])
+    assert check_source("shop/views.py", VIEWS_HEAD + view("index", 3), only_file_rules,
+                        None, FileChange("added")).facts is None
