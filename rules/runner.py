@@ -61,17 +61,6 @@ def too_deep(text: str) -> bool:
     except (tokenize.TokenError, SyntaxError):
         return False  # the parser reports it
     return False
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return False  # libcst reports the syntax error itself
-    stack = [(tree, 0)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > MAX_NESTING:
-            return True
-        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
-    return False
 
 
 @dataclass(frozen=True)
