@@ -193,7 +193,9 @@ Names that only mention the word (`token_url`, `password_field`, `PASSWORD_HASHE
 environment or settings reads, placeholders (`"<token>"`, `"${DB_PASSWORD}"`, `"***"`,
 `"xxx"`, `"changeme"`, `"your-api-key-here"`), scheme and field names (`"bearer"`,
 `"basic"`, `"password"`), sample-data stand-ins (`"test"`, `"dummy"`), messages, rate
-limits (`"5/m/user"`, `"100/day"`), file paths and password hashes. In test files only
+limits (`"5/m/user"`, `"100/day"`), file paths and password hashes, nor the arguments of a
+URL builder (`reverse("confirm", kwargs={"token": "set-password"})`, `url_for(...)`),
+which are parts of a URL. In test files only
 values that look like real credentials are flagged (`ghp_…`, `sk_live_…`, long random
 strings), never fixtures like `"secret"` or `"test-token"`.
 
@@ -264,6 +266,11 @@ repeats the value.
             self._check_target(node.target, node.value, fixable=False)
 
     def visit_Dict(self, node: cst.Dict) -> None:
+        ancestors = self.ctx.ancestors
+        if (len(ancestors) >= 3 and isinstance(ancestors[-2], cst.Arg)
+                and ancestors[-2].keyword is not None and ancestors[-2].keyword.value == "kwargs"
+                and isinstance(ancestors[-3], cst.Call) and _builds_url(ancestors[-3])):
+            return  # reverse("order", kwargs={"secret": "6zzj..."}): parts of a URL
         for element in node.elements:
             if isinstance(element, cst.DictElement):
                 key = _key_name(element.key)
@@ -271,6 +278,8 @@ repeats the value.
                     self._check(key, element.value)
 
     def visit_Call(self, node: cst.Call) -> None:
+        if _builds_url(node):  # url_for("reset", token="set-password")
+            return
         for arg in node.args:
             if arg.keyword is not None:
                 self._check(arg.keyword.value, arg.value)
@@ -353,6 +362,19 @@ repeats the value.
                 continue
             self.report(node, self.url_message)
             return
+
+def _builds_url(call: cst.Call) -> bool:
+    """`reverse(...)`, `reverse_lazy(...)`, `url_for(...)`, `request.url_for(...)` and
+    project wrappers named like them (`eventreverse_absolute`): their arguments are parts
+    of a URL, which travels in the clear, not a credential the code holds."""
+    func = call.func
+    name = func.value if isinstance(func, cst.Name) else (
+        func.attr.value if isinstance(func, cst.Attribute) else "")
+    return "reverse" in name or name in _URL_BUILDERS
+
+
+_URL_BUILDERS = frozenset({"url_for", "url_path_for", "build_absolute_uri"})
+
 
 def _statement_class(ctx: FileContext) -> cst.ClassDef | None:
     """The class whose body holds the node being visited (not through a function)."""

@@ -351,6 +351,28 @@ def test_pys102_never_flags_sample_data_stand_ins(value: str) -> None:
     assert only(code, "PYS102", "flaskbb/utils/populate.py") == []
 
 
+@pytest.mark.parametrize("call", [
+    # survey, pretix 2026.8.0 `base/services/placeholders.py`: sample URLs for previews
+    "eventreverse_absolute(event, 'presale:event.order.open', kwargs={'order': 'F8VVL', "
+    "'secret': '6zzjnumtsx136ddy', 'hash': '98kusd8ofsj8dnkd'})",
+    "reverse('password_reset_confirm', kwargs={'uidb64': uid, 'token': 'set-password'})",
+    "reverse_lazy('order', kwargs={'secret': 'k3y-v4lue'})",
+    "url_for('reset', token='set-password')",
+    "request.url_for('order', secret='6zzjnumtsx136ddy')",
+])
+def test_pys102_never_flags_the_parts_of_a_url_being_built(call: str) -> None:
+    assert only(f"def sample(event, uid, request):\n    return {call}\n", "PYS102") == []
+
+
+@pytest.mark.parametrize("code", [
+    "connect(password='hunter2', kwargs={'secret': 'k3y-v4lue'})\n",
+    "reverse('order', args=[{'secret': 'k3y-v4lue'}])\n",  # not the URL's kwargs
+    "client.get(url, headers={'X-API-Key': 'k3y-v4lue'})\n",
+])
+def test_pys102_still_flags_arguments_of_other_calls(code: str) -> None:
+    assert len(only(code, "PYS102")) >= 1
+
+
 @pytest.mark.parametrize("value", ["test-s3cr3t", "5/m/user-k3y", "20/m/ip,hunter2",
                                    "demo1234", "10 per fortnight"])
 def test_pys102_still_flags_values_that_only_start_like_a_stand_in(value: str) -> None:
