@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -15,8 +16,11 @@ from cachetools import LRUCache
 from gidgethub.abc import GitHubAPI
 
 from bot.diff import DiffError, FileChanges, patch_changes
+from bot.github import describe_error
 from rules.config import CONFIG_FILES, ConfigError, PystdConfig, config_from_texts
 from rules.runner import is_checkable
+
+log = logging.getLogger(__name__)
 
 MAX_FILES = 3000  # GitHub lists at most 3000 files of a pull request (limits.json)
 CHECKED_STATUSES = frozenset({"added", "modified", "renamed", "changed", "copied"})
@@ -158,9 +162,12 @@ async def existing_folders(gh: GitHubAPI, owner: str, repo: str, ref: str,
             data = await gh.getitem("/repos/{owner}/{repo}/contents/{+path}{?ref}",
                                     {"owner": owner, "repo": repo, "path": path, "ref": ref})
         except gidgethub.BadRequest as exc:
-            if int(exc.status_code) == 404:
-                return False
-            raise
+            if int(exc.status_code) != 404:
+                log.warning("cannot tell whether %s exists: %s", path, describe_error(exc))
+            return False
+        except (gidgethub.GitHubException, TimeoutError) as exc:  # after the retries
+            log.warning("cannot tell whether %s exists: %s", path, describe_error(exc))
+            return False
         return isinstance(data, list)
 
     chosen = list(folders)[:MAX_FOLDER_PROBES]
