@@ -8,9 +8,11 @@ from rules.engine import Severity, register
 from rules.fastapi.path_operations import (
     PathOperation,
     PathOperationRule,
+    all_params,
     dotted_tail,
     is_none,
     keyword,
+    string_value,
 )
 from rules.walker import find_nodes
 
@@ -25,6 +27,17 @@ _RESPONSE_MODULES = frozenset({"fastapi", "fastapi.responses", "starlette.respon
 _RESPONSE_CLASS_NAMES = ("RedirectResponse", "HTMLResponse", "PlainTextResponse",
                          "JSONResponse", "StreamingResponse", "FileResponse",
                          "TemplateResponse", "EventSourceResponse")
+# Template files: an object built from one (`FormHelper(LoginForm, "auth/login.html",
+# request=request)`) renders pages, and its `..._response()` methods make them.
+_TEMPLATE_SUFFIXES = (".html", ".htm", ".jinja", ".jinja2", ".j2")
+# Library methods that return a response, by the class of the object they are called on:
+# fastapi-users' `AuthenticationBackend.login()`/`logout()` return the transport's response
+# (a cookie-setting `Response` or a bearer-token `JSONResponse`).
+_RESPONSE_METHODS = {
+    "fastapi_users.authentication.AuthenticationBackend": frozenset({"login", "logout"}),
+    "fastapi_users.authentication.backend.AuthenticationBackend": frozenset({"login", "logout"}),
+    "fastapi_users.AuthenticationBackend": frozenset({"login", "logout"}),
+}
 
 
 def is_no_content(node: cst.BaseExpression) -> bool:
@@ -32,6 +45,54 @@ def is_no_content(node: cst.BaseExpression) -> bool:
     if isinstance(node, cst.Integer):
         return node.evaluated_value == 204
     return dotted_tail(node) in _NO_CONTENT
+
+
+def _last_word(name: str) -> str:
+    return name.rpartition("_")[2]
+
+
+def _callee_name(call: cst.Call) -> str | None:
+    func = call.func
+    if isinstance(func, cst.Attribute):
+        return func.attr.value
+    return func.value if isinstance(func, cst.Name) else None
+
+
+def _unawaited(value: cst.BaseExpression) -> cst.BaseExpression:
+    return value.expression if isinstance(value, cst.Await) else value
+
+
+def _renders_template(value: cst.BaseExpression | None) -> bool:
+    """A call handed a template file name: `FormHelper(Form, "auth/login.html", ...)`."""
+    if value is None or not isinstance(value := _unawaited(value), cst.Call):
+        return False
+    for arg in value.args:
+        text = string_value(arg.value)
+        if text is not None and text.endswith(_TEMPLATE_SUFFIXES):
+            return True
+    return False
+
+
+def _annotation_class(annotation: cst.BaseExpression) -> cst.BaseExpression:
+    """`AuthenticationBackend[models.UP, models.ID]` -> `AuthenticationBackend`."""
+    return annotation.value if isinstance(annotation, cst.Subscript) else annotation
+
+
+def _binds(node: cst.CSTNode, name: str) -> bool:
+    """Is `node` an assignment (`=`, annotated, augmented) to the plain name `name`?"""
+    if isinstance(node, cst.Assign):
+        return any(isinstance(t.target, cst.Name) and t.target.value == name
+                   for t in node.targets)
+    return (isinstance(node, (cst.AnnAssign, cst.AugAssign)) and isinstance(node.target, cst.Name)
+            and node.target.value == name)
+
+
+def _bindings_in(scope: cst.FunctionDef, name: str) -> list[cst.BaseExpression | None]:
+    """The values `scope`'s own body binds `name` to (None for a bare annotation or an
+    augmented assignment)."""
+    return [None if isinstance(node, cst.AugAssign) else node.value  # type: ignore[union-attr]
+            for node in find_nodes(scope.body, (cst.Assign, cst.AnnAssign, cst.AugAssign))
+            if _binds(node, name)]
 
 
 def _passes_through(value: cst.BaseExpression, name: str) -> bool:
@@ -59,12 +120,26 @@ Flags a FastAPI path operation (a function decorated `@app.get(...)`, `@router.p
 Operations declared `status_code=204` (also `status.HTTP_204_NO_CONTENT`), operations with
 `response_class=` (or on an application or router created with
 `default_response_class=`), operations annotated to return a `Response` subclass, and
-operations without a return annotation every `return` of which hands back a response they
-build (`RedirectResponse(...)`, `templates.TemplateResponse(...)`, a response class of
-`fastapi`/`starlette.responses` or an imported class named after one, `HXRedirectResponse`,
-or a local name bound only to such calls and to calls
-handed that name, `response = await set_cookie(response)`) are left alone,
-as is `response_model=None` written out: FastAPI sends a returned response as it is.
+operations without a return annotation every `return` of which hands back a response are
+left alone, as is `response_model=None` written out: FastAPI sends a returned response as
+it is. A return counts as a response when it is (awaited or not):
+- a response class of `fastapi`/`starlette.responses`, or a class named after one
+  (`HXRedirectResponse`, `ORJSONResponse`) or after an htmx response header
+  (`HXLocationResponse`), built there: `RedirectResponse(...)`;
+- `<templates>.TemplateResponse(...)`;
+- a call of a function or method named `redirect` or `..._redirect`
+  (`provider_sso.get_login_redirect()`);
+- a `..._response()` method of a local object built from a template file name
+  (`form_helper = FormHelper(LoginForm, "auth/login.html", request=request)`;
+  `return await form_helper.get_error_response(...)`);
+- `login()`/`logout()` of a fastapi-users `AuthenticationBackend` (known from a parameter
+  annotation or from the object's construction);
+- a local name annotated as a response class (`response: Response`), or bound only to
+  such calls and to calls handed that name (`response = await set_cookie(response)`).
+
+Other `..._response()` calls are still flagged: `generate_response(prompt)` is as likely an
+LLM's reply and `success_response(data)` a dict envelope, both data a model should
+describe.
 
 ## Why is this bad?
 The response model is what FastAPI validates, filters and documents the output with.
@@ -113,6 +188,13 @@ ORM object and FastAPI should filter it through `UserOut`.
         "from fastapi import FastAPI\nfrom fastapi.responses import RedirectResponse\n\n"
         "app = FastAPI()\n\n\n@app.get(\"/\")\ndef index() -> RedirectResponse:\n"
         "    return RedirectResponse(\"/docs\")\n",
+        "from fastapi import APIRouter, Request\n\nfrom app.forms import FormHelper, LoginForm\n\n"
+        "router = APIRouter()\n\n\n@router.api_route(\"/login\", methods=[\"GET\", \"POST\"])\n"
+        "async def login(request: Request):\n"
+        "    form_helper = FormHelper(LoginForm, \"auth/login.html\", request=request)\n"
+        "    if not await form_helper.is_submitted_and_valid():\n"
+        "        return await form_helper.get_error_response(\"Invalid\", \"bad_form\")\n"
+        "    return await form_helper.get_response()\n",
     )
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
@@ -127,18 +209,23 @@ ORM object and FastAPI should filter it through `UserOut`.
         self.report(node.name, self.message.format(name=op.name))
 
     def _only_returns_responses(self, func: cst.FunctionDef) -> bool:
-        """Does every `return` of `func` hand back a response object it builds
-        (`RedirectResponse(...)`, `templates.TemplateResponse(...)`, or a local name bound
-        only to such calls)? FastAPI sends those as they are: no model applies."""
+        """Does every `return` of `func` hand back a response (`RedirectResponse(...)`,
+        `templates.TemplateResponse(...)`, `await form_helper.get_response()`, a local name
+        bound only to such calls or annotated as a response class)? FastAPI sends those as
+        they are: no model applies."""
         returns = [r for r in find_nodes(func.body, (cst.Return,)) if isinstance(r, cst.Return)]
         if not returns:
             return False
         built: dict[str, bool] = {}  # local name -> bound only to response calls so far
         constructed: set[str] = set()  # local names bound to a response built here
+        declared: set[str] = set()  # `response: Response`: annotated as a response class
         for node in find_nodes(func.body, (cst.Assign, cst.AnnAssign, cst.AugAssign)):
             targets = ([t.target for t in node.targets] if isinstance(node, cst.Assign)
                        else [node.target])  # type: ignore[union-attr]
             value = node.value  # type: ignore[union-attr]
+            if (isinstance(node, cst.AnnAssign) and isinstance(node.target, cst.Name)
+                    and self._is_response_class(node.annotation.annotation, func)):
+                declared.add(node.target.value)
             for target in targets:
                 if isinstance(target, cst.Name):
                     name = target.value
@@ -151,24 +238,91 @@ ORM object and FastAPI should filter it through `UserOut`.
         for ret in returns:
             value = ret.value
             if isinstance(value, cst.Name):
-                if not (built.get(value.value, False) and value.value in constructed):
+                name = value.value
+                if name not in declared and not (built.get(name, False) and name in constructed):
                     return False
             elif value is None or not self._builds_response(value, func):
                 return False
         return True
 
     def _builds_response(self, value: cst.BaseExpression, func: cst.FunctionDef) -> bool:
+        """A call (awaited or not) that gives a response: a response class,
+        `<templates>.TemplateResponse(...)`, a function or method named `..._redirect`, a
+        `..._response()` method of a template renderer, or a library method known to
+        return one (`_RESPONSE_METHODS`)."""
+        value = _unawaited(value)
         if not isinstance(value, cst.Call):
             return False
-        func_ = value.func
-        if isinstance(func_, cst.Attribute) and func_.attr.value == "TemplateResponse":
-            return True  # Jinja2Templates(...).TemplateResponse, however the templates are had
-        qualified = self.ctx.qualified_name_in(func_, func)
+        callee = value.func
+        name = _callee_name(value)
+        if isinstance(callee, cst.Attribute):
+            if name == "TemplateResponse":
+                return True  # Jinja2Templates(...).TemplateResponse, however the templates are had
+            receiver = callee.value
+            if isinstance(receiver, cst.Name):
+                if _last_word(callee.attr.value) == "response" and self._is_renderer(
+                        receiver.value, func):
+                    return True
+                cls = self._class_of(receiver.value, func)
+                if cls is not None and callee.attr.value in _RESPONSE_METHODS.get(cls, ()):
+                    return True
+        if name is not None and name[:1].islower() and _last_word(name) == "redirect":
+            return True  # `get_login_redirect()` (fastapi-sso), `..._success_redirect()` (fief)
+        return self._is_response_class(callee, func)
+
+    def _is_response_class(self, node: cst.BaseExpression, func: cst.FunctionDef) -> bool:
+        """A response class of `fastapi`/`starlette.responses`, or one named after one
+        (`HXRedirectResponse`) or after an htmx response header (`HXLocationResponse`)."""
+        qualified = self.ctx.qualified_name_in(node, func)
         if qualified is None:
             return False
         module, _, name = qualified.rpartition(".")
         return ((module in _RESPONSE_MODULES and name.endswith("Response"))
-                or name.endswith(_RESPONSE_CLASS_NAMES))
+                or name.endswith(_RESPONSE_CLASS_NAMES)
+                or (name.startswith("HX") and name.endswith("Response")))
+
+    @staticmethod
+    def _is_renderer(name: str, func: cst.FunctionDef) -> bool:
+        """Is the local `name` bound, every time, to a call handed a template file name
+        (`form_helper = FormHelper(LoginForm, "auth/login.html", request=request)`)?"""
+        values = _bindings_in(func, name)
+        return bool(values) and all(_renders_template(v) for v in values)
+
+    def _class_of(self, name: str, func: cst.FunctionDef) -> str | None:
+        """The imported class `name` stands for an instance of, from its nearest binding:
+        a parameter annotation (`backend: AuthenticationBackend[UP, ID]`), or assignments
+        all constructing the same class (`backend = AuthenticationBackend(...)`), in `func`,
+        then the functions around it, then the module."""
+        scopes = [func, *(s for s in reversed(self.ctx.scopes)
+                          if isinstance(s, cst.FunctionDef) and s is not func)]
+        for scope in scopes:
+            for param in all_params(scope.params):
+                if param.name.value == name:
+                    if param.annotation is None:
+                        return None
+                    return self.ctx.qualified_name_in(
+                        _annotation_class(param.annotation.annotation), scope)
+            values = _bindings_in(scope, name)
+            if values:
+                return self._one_class(values, scope)
+        module = self.ctx.module
+        if module is None:
+            return None
+        values = [small.value for stmt in module.body  # type: ignore[union-attr]
+                  if isinstance(stmt, cst.SimpleStatementLine)
+                  for small in stmt.body
+                  if _binds(small, name) and not isinstance(small, cst.AugAssign)]
+        return self._one_class(values, func) if values else None
+
+    def _one_class(self, values: list[cst.BaseExpression | None],
+                   scope: cst.FunctionDef) -> str | None:
+        classes = set()
+        for value in values:
+            value = _unawaited(value) if value is not None else None
+            if not isinstance(value, cst.Call):
+                return None
+            classes.add(self.ctx.qualified_name_in(value.func, scope))
+        return classes.pop() if len(classes) == 1 else None
 
     def _declares_response(self, op: PathOperation) -> bool:
         for route in op.routes:

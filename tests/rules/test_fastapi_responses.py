@@ -154,6 +154,123 @@ def test_401_flags_operations_that_may_return_something_else(body: str) -> None:
     assert lines_of(code, "PYS401") == [9]
 
 
+PAGES = ("from fastapi import APIRouter, Depends, Request, Response\n"
+         "from fastapi_users.authentication import AuthenticationBackend\n"
+         "from app.forms import FormHelper, LoginForm\n"
+         "from app.responses import HXLocationResponse\n\nrouter = APIRouter()\n\n\n")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # fief-server 0.27.0, fief/apps/auth/routers/reset.py and fief/apps/dashboard/
+        # routers/*.py (39 operations): a form helper built from the page's template renders
+        # it, `get_response()`/`get_error_response()` return `templates.TemplateResponse(...)`.
+        '    form_helper = FormHelper(LoginForm, "auth/login.html", request=request)\n'
+        "    if await form_helper.is_submitted_and_valid():\n"
+        '        return await form_helper.get_error_response("Bad", "bad_credentials")\n'
+        "    return await form_helper.get_response()",
+        '    helper = FormHelper(LoginForm, template="admin/page.jinja2")\n'
+        "    return helper.render_response()",
+        # lnbits 1.6.2, lnbits/core/views/auth_api.py: fastapi-sso's get_login_redirect().
+        "    provider_sso = _new_sso(provider)\n"
+        "    return await provider_sso.get_login_redirect(state=state)",
+        # fief-server 0.27.0, fief/apps/auth/routers/auth.py `consent`.
+        "    response = await flow.get_authorization_code_success_redirect(user=user)\n"
+        "    response = await flow.delete_login_session(response, session)\n"
+        "    return response",
+        "    return redirect(request.url_for('home'))",
+        # fief-server 0.27.0, fief/apps/auth/routers/dashboard.py: an htmx response class.
+        "    return HXLocationResponse(request.url_for('profile'), hx_target='#email')",
+        # fief-server 0.27.0, fief/apps/auth/routers/register.py: the local is annotated.
+        "    response: Response\n    if request.method == 'POST':\n"
+        "        response = await registration_flow.finish(request)\n"
+        "        return response\n"
+        "    response = await make_page(request)\n    return response",
+        # fastapi-users 15.0.5, fastapi_users/router/auth.py: AuthenticationBackend.login()
+        # and logout() return the transport's response.
+        "    response = await auth_backend.login(strategy, user)\n"
+        "    await user_manager.on_after_login(user, request, response)\n    return response",
+        "    return await auth_backend.logout(strategy, user, token)",
+    ],
+    ids=["form-helper", "renderer-keyword-template", "sso-redirect", "redirect-helper-rebound",
+         "redirect-function", "htmx-response-class", "annotated-local",
+         "fastapi-users-login", "fastapi-users-logout"],
+)
+def test_401_never_flags_operations_returning_responses_made_elsewhere(body: str) -> None:
+    code = (PAGES + 'auth_backend = AuthenticationBackend(name="jwt", transport=t, '
+            "get_strategy=s)\n\n\n"
+            f'@router.api_route("/", methods=["GET", "POST"])\nasync def page(request: Request):\n'
+            f"{body}\n")
+    assert only(code, "PYS401") == []
+
+
+def test_401_never_flags_a_fastapi_users_backend_of_a_router_factory() -> None:
+    # fastapi-users 15.0.5, fastapi_users/router/auth.py and oauth.py: the backend is a
+    # parameter of the function that builds the router.
+    code = ("from fastapi import APIRouter\n"
+            "from fastapi_users.authentication import AuthenticationBackend\n\n\n"
+            "def get_auth_router(backend: AuthenticationBackend[UP, ID]) -> APIRouter:\n"
+            "    router = APIRouter()\n\n"
+            '    @router.post("/login")\n    async def login(strategy, user):\n'
+            "        response = await backend.login(strategy, user)\n        return response\n\n"
+            '    @router.post("/logout")\n    async def logout(strategy, user, token):\n'
+            "        return await backend.logout(strategy, user, token)\n\n"
+            "    return router\n")
+    assert only(code, "PYS401") == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '    return {"status": "ok"}',
+        "    return Item(name='x')",
+        "    return [Item(name='x')]",
+        "    return await db.get(User, user_id)",
+        "    return 42",
+        '    return "ok"',
+        "    return user.get_claims()",
+        "    return token_response.model_dump(exclude_none=True)",
+        # An LLM reply, a dict envelope: `..._response` alone does not make a response.
+        "    return await generate_response(request.message)",
+        "    return await chatbot.get_ai_response(request.message)",
+        "    return success_response(data=items)",
+        '    if stream:\n        return StreamingResponse(chunks(), media_type="text/plain")\n'
+        "    return await generate_response(request.message)",
+        # `..._response()` of an object not built from a template file.
+        "    form = Form(request)\n    return await form.get_response()",
+        "    return await form_helper.get_response()",
+        "    helper = FormHelper(LoginForm, 'auth/login.html')\n"
+        "    helper = other_helper()\n    return helper.get_response()",
+        # Other methods of a template renderer, a template rendered to a string.
+        "    form_helper = FormHelper(LoginForm, 'auth/login.html', request=request)\n"
+        "    return await form_helper.get_form()",
+        "    return templates.get_template('page.html').render(user=user)",
+        # Not a redirect, a local annotated as something else, a backend of unknown class.
+        "    return get_redirect_url(request)",
+        "    result: dict = {}\n    return result",
+        "    return await backend.login(strategy, user)",
+        "    return await other_backend.login(strategy, user)",
+        "    return UserResponse(name='x')",
+    ],
+    ids=["dict", "model", "list", "orm-object", "int", "str", "method-result", "model-dump",
+         "llm-reply", "llm-reply-method", "envelope-helper", "stream-or-llm-reply",
+         "response-method-of-a-plain-object", "response-method-of-a-parameter",
+         "renderer-rebound", "renderer-other-method", "rendered-string", "redirect-url",
+         "annotated-local-dict", "untyped-backend", "backend-of-another-class",
+         "model-named-response"],
+)
+def test_401_still_flags_operations_returning_data(body: str) -> None:
+    code = ("from fastapi import APIRouter, Request\n"
+            "from fastapi.responses import StreamingResponse\n"
+            "from app.auth import OtherBackend\nfrom app.forms import FormHelper, LoginForm\n"
+            "from app.schemas import UserResponse\n\nrouter = APIRouter()\n"
+            "other_backend = OtherBackend()\n\n\n"
+            f'@router.post("/")\nasync def page(request: Request, form_helper: FormHelper):\n'
+            f"{body}\n")
+    assert lines_of(code, "PYS401") == [12]
+
+
 @pytest.mark.parametrize("declaration", ['@app.get("/", response_model=Item)\ndef f():',
                                          '@app.get("/", response_model=None)\ndef f():',
                                          '@app.get("/")\ndef f() -> Item:',
