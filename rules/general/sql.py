@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -76,6 +77,15 @@ class _Constant:
     node: cst.BaseExpression
 
 
+@dataclass(frozen=True, slots=True)
+class _Fragment:
+    """A local name bound to a SQL fragment of a database object: `tsph =
+    db.timestamp_placeholder("created_at")` (`root` is `db`)."""
+
+    node: cst.BaseExpression
+    root: str
+
+
 @register
 class SqlStringBuilding(Rule):
     code = "PYS105"
@@ -99,8 +109,10 @@ Flags SQL assembled from values — an f-string with placeholders, `.format(...)
 stay quiet. Fully literal SQL (implicit concatenation included, f-strings without
 placeholders), parameterized calls `execute(sql, params)` with a literal `sql`, and values
 that cannot carry SQL (`UPPER_CASE` constants, `int(...)`, `Model._meta.db_table`,
-`", ".join(["%s"] * n)`, local names bound to these, loop names over a tuple of literals)
-are not flagged.
+`", ".join(["%s"] * n)`, local names bound to these, loop names over a tuple of literals
+or over a local list of them that nothing changes) are not flagged, nor are fragments of
+the database object the SQL runs on: `db.execute(f"... DEFAULT {db.timestamp_now}")`, a
+column type or placeholder that the database layer writes for its dialect.
 
 ## Why is this bad?
 Interpolating a value into SQL text is SQL injection (OWASP Top 10 A03: Injection; OWASP
@@ -161,7 +173,7 @@ conversion or stands where only an identifier can.
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)
         # (enclosing function id, name) -> what the name holds, as of the visit position.
-        self._names: dict[tuple[int, str], _Built | _Constant] = {}
+        self._names: dict[tuple[int, str], _Built | _Constant | _Fragment] = {}
         self._db_module: bool | None = None
 
     # -- local names --------------------------------------------------------------------
@@ -174,8 +186,24 @@ conversion or stands where only an identifier can.
         for target in original_node.targets:
             if isinstance(target.target, cst.Name):
                 self._bind(target.target.value, self._classify(value))
+            elif (isinstance(target.target, cst.Subscript)
+                  and isinstance(target.target.value, cst.Name)):
+                self._forget(target.target.value)  # names[0] = value
             else:
                 self._forget(target.target)
+
+    def _forget_changed_displays(self, call: cst.Call) -> None:
+        """A list or set name changed by a method (`names.append(x)`) or passed to a call
+        may hold anything."""
+        func = call.func
+        candidates = [arg.value for arg in call.args]
+        if isinstance(func, cst.Attribute):
+            candidates.append(func.value)
+        for candidate in candidates:
+            if isinstance(candidate, cst.Name):
+                state = self._names.get(self._key(candidate.value))
+                if isinstance(state, _Constant) and isinstance(state.node, (cst.List, cst.Set)):
+                    self._forget(candidate)
 
     def leave_AnnAssign(self, original_node: cst.AnnAssign) -> None:
         if isinstance(original_node.target, cst.Name) and original_node.value is not None:
@@ -250,18 +278,34 @@ conversion or stands where only an identifier can.
         if node.asname is not None:
             self._forget(node.asname.name)
 
-    def _classify(self, value: cst.BaseExpression) -> _Built | _Constant | None:
-        # Attributes too: `table = Page._meta.db_table` names a constant identifier.
+    def _classify(self, value: cst.BaseExpression) -> _Built | _Constant | _Fragment | None:
+        # Attributes too: `table = Page._meta.db_table` names a constant identifier; and
+        # displays: `indexes = ["user", "created_at"]` names identifiers to loop over.
         if not isinstance(value, (cst.SimpleString, cst.ConcatenatedString,
                                   cst.FormattedString, cst.BinaryOperation, cst.Call,
-                                  cst.Name, cst.Attribute)):
+                                  cst.Name, cst.Attribute, cst.Tuple, cst.List, cst.Set)):
             return None
         built = self._built(value)
         if built is not None:
             return built
-        return _Constant(value) if self._constant(value) else None
+        if self._constant(value):
+            return _Constant(value)
+        root = self._fragment_root(value)
+        return _Fragment(value, root) if root is not None else None
 
-    def _bind(self, name: str, state: _Built | _Constant | None) -> None:
+    def _fragment_root(self, expr: cst.BaseExpression) -> str | None:
+        """`db` for `db.big_int` or `db.timestamp_placeholder("x")` (literal arguments
+        only) when `db` is named like a database handle; else None."""
+        call_args: Sequence[cst.Arg] = ()
+        if isinstance(expr, cst.Call):
+            call_args, expr = expr.args, expr.func
+        if not isinstance(expr, cst.Attribute) or not _is_db_receiver(expr.value):
+            return None
+        if any(arg.star or not self._constant(arg.value) for arg in call_args):
+            return None
+        return dotted_name(expr.value)
+
+    def _bind(self, name: str, state: _Built | _Constant | _Fragment | None) -> None:
         key = self._key(name)
         if state is None:
             self._names.pop(key, None)
@@ -280,7 +324,7 @@ conversion or stands where only an identifier can.
             self._forget(target.value)
 
     @staticmethod
-    def _parts(state: _Built | _Constant) -> tuple[cst.BaseExpression, ...]:
+    def _parts(state: _Built | _Constant | _Fragment) -> tuple[cst.BaseExpression, ...]:
         return state.parts if isinstance(state, _Built) else (state.node,)
 
     # -- what builds SQL ------------------------------------------------------------------
@@ -417,6 +461,8 @@ conversion or stands where only an identifier can.
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
+        if self._names:
+            self._forget_changed_displays(node)
         if isinstance(func, cst.Attribute):
             attr = func.attr.value
             if attr in ("execute", "executemany"):
@@ -479,6 +525,8 @@ conversion or stands where only an identifier can.
         ):
             return
         receiver = dotted_name(func.value)
+        if db_receiver and receiver and self._fragments_of(receiver, sql):
+            return
         sink = f"`{receiver}.{func.attr.value}`" if receiver else f"`.{func.attr.value}`"
         message = self._message(sql, built, sink)
         new = self._parameterized(node, func) if func.attr.value == "execute" else None
@@ -486,6 +534,57 @@ conversion or stands where only an identifier can.
             self.report(sql, message)
         else:
             self.report(sql, message, replace=(node, new))
+
+    def _fragments_of(self, receiver: str, sql: cst.BaseExpression) -> bool:
+        """Is every value in the SQL a constant or a fragment of the database object the
+        SQL runs on? `db.execute(f"CREATE TABLE t (amount {db.big_int}, at TIMESTAMP
+        DEFAULT {db.timestamp_now})")`: the dialect's own text, not anybody's input."""
+        values = self._values(sql)
+        if not values:
+            return False
+        for value in values:
+            if self._constant(value):
+                continue
+            if isinstance(value, cst.Name):
+                state = self._names.get(self._key(value.value))
+                if not (isinstance(state, _Fragment) and state.root == receiver):
+                    return False
+            elif self._fragment_root(value) != receiver:
+                return False
+        return True
+
+    def _values(self, sql: cst.BaseExpression) -> list[cst.BaseExpression] | None:
+        """The values an f-string or `+` concatenation puts into SQL text, through local
+        names; None for `.format`/`%` and anything else."""
+        out: list[cst.BaseExpression] = []
+        seen: set[str] = set()
+        stack: list[cst.BaseExpression] = [sql]
+        while stack:
+            part = stack.pop()
+            if isinstance(part, (cst.SimpleString, cst.ConcatenatedString,
+                                 cst.FormattedString)):
+                for piece in string_pieces(part):
+                    if isinstance(piece, cst.FormattedString):
+                        out.extend(p.expression for p in piece.parts
+                                   if isinstance(p, cst.FormattedStringExpression))
+                    elif not isinstance(piece, cst.SimpleString):
+                        return None
+            elif isinstance(part, cst.BinaryOperation) and isinstance(part.operator, cst.Add):
+                stack.extend(added_operands(part))
+            elif isinstance(part, cst.Name) and part.value not in seen:
+                seen.add(part.value)
+                state = self._names.get(self._key(part.value))
+                if isinstance(state, _Built):
+                    if state.how not in ("an f-string", "`+` concatenation"):
+                        return None
+                    stack.extend(state.parts)
+                elif not isinstance(state, _Constant):
+                    out.append(part)
+            elif isinstance(part, cst.Name):
+                continue
+            else:
+                out.append(part)
+        return out
 
     def _imports_db(self) -> bool:
         if self._db_module is None:

@@ -305,6 +305,95 @@ def test_pys105_never_flags_loops_over_literal_identifiers() -> None:
     assert only(code, "PYS105", "migrations/versions/0001_review.py") == []
 
 
+def test_pys105_never_flags_fragments_of_the_database_object_the_sql_runs_on() -> None:
+    """lnbits 1.6.2 (reported in bench/precision/async.md): the dialect's column types,
+    defaults and placeholders, read from the same `db` that executes the SQL."""
+    code = """\
+        import sqlite3
+
+
+        async def m001(db):
+            await db.execute(f"CREATE TABLE t (amount {db.big_int} NOT NULL, "
+                             f"at TIMESTAMP NOT NULL DEFAULT {db.timestamp_now})")
+            await db.execute(
+                "ALTER TABLE accounts "
+                f"ADD COLUMN created_at TIMESTAMP DEFAULT {db.timestamp_column_default}"
+            )
+            tsph = db.timestamp_placeholder("created_at")
+            await db.execute(f"UPDATE t SET created_at = {tsph} WHERE id = :id", {"id": 1})
+            sql = f"UPDATE t SET at = {db.timestamp_placeholder('now')}"
+            sql += f" WHERE kind = {KIND}"
+            await db.execute(sql, {"now": 1})
+
+
+        async def purge(conn, cutoff):
+            database = conn
+            await database.execute(
+                f"DELETE FROM t WHERE at < {database.timestamp_placeholder('cutoff')}",
+                {"cutoff": cutoff},
+            )
+        """
+    assert only(code, "PYS105") == []
+
+
+@pytest.mark.parametrize("sql", [
+    "f\"SELECT * FROM t WHERE name = '{name}' AND at < {db.timestamp_now}\"",  # a value too
+    "f\"SELECT * FROM t WHERE at < {other_db.timestamp_now}\"",  # another object's
+    "f\"SELECT * FROM t WHERE name = {db.quote(name)}\"",  # a call with a value
+    "f\"SELECT * FROM t WHERE at < {tsph}\"",  # a local from another object
+    "\"SELECT * FROM t WHERE at < {}\".format(db.timestamp_now) + name",
+])
+def test_pys105_flags_values_beside_or_instead_of_fragments(sql: str) -> None:
+    code = ("import sqlite3\n\n\nasync def find(db, other_db, name):\n"
+            "    tsph = other_db.timestamp_placeholder('x')\n"
+            f"    await db.execute({sql})\n")
+    assert lines_of(code, "PYS105") == [6]
+
+
+def test_pys105_flags_attributes_of_self_in_its_own_execute() -> None:
+    code = ("import sqlite3\n\n\nclass Repo:\n    def find(self):\n"
+            "        self.execute(f\"SELECT * FROM t WHERE owner = {self.user_id}\")\n")
+    assert lines_of(code, "PYS105") == [6]
+
+
+def test_pys105_never_flags_loops_over_a_local_list_of_identifiers() -> None:
+    """lnbits 1.6.2 core/migrations.py (reported in bench/precision/async.md): index names
+    from a local list; indico 3.2.9: plugin names from a local set."""
+    code = """\
+        import sqlite3
+
+
+        async def m040_index_wallets(db):
+            indexes = ["id", "user", "created_at"]
+            for index in indexes:
+                await db.execute(f"CREATE INDEX IF NOT EXISTS idx_{index} ON wallets ({index})")
+
+
+        def reset_alembic(db, plugins):
+            no_revision_plugins = {"audiovisual", "payment_cern"}  # indico 3.2.9 cli/database.py
+            for plugin in no_revision_plugins:
+                if plugin in plugins:
+                    db.session.execute(f"DROP TABLE alembic_version_plugin_{plugin}")
+        """
+    assert only(code, "PYS105") == []
+
+
+@pytest.mark.parametrize("change", [
+    "indexes.append(name)",
+    "indexes += [name]",
+    "indexes[0] = name",
+    "extend_with_user_columns(indexes)",
+    "indexes = load(name)",
+])
+def test_pys105_flags_loops_over_a_local_list_that_changes(change: str) -> None:
+    code = ("import sqlite3\n\n\nasync def migrate(db, name):\n"
+            "    indexes = [\"id\", \"user\"]\n"
+            f"    {change}\n"
+            "    for index in indexes:\n"
+            "        await db.execute(f\"CREATE INDEX idx_{index} ON wallets ({index})\")\n")
+    assert lines_of(code, "PYS105") == [8]
+
+
 @pytest.mark.parametrize("change", [
     "tables = [(\"events\", \"ratings\")]",  # a list: appended to elsewhere
     "tables = ((\"events\", \"ratings\"),)\ntables = load()",  # bound twice
