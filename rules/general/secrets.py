@@ -195,7 +195,9 @@ environment or settings reads, placeholders (`"<token>"`, `"${DB_PASSWORD}"`, `"
 `"basic"`, `"password"`), sample-data stand-ins (`"test"`, `"dummy"`), messages, rate
 limits (`"5/m/user"`, `"100/day"`), file paths and password hashes, nor the arguments of a
 URL builder (`reverse("confirm", kwargs={"token": "set-password"})`, `url_for(...)`),
-which are parts of a URL. In test files only
+which are parts of a URL, nor documented examples (`Field(examples=[...])`,
+`openapi_examples=`, an OpenAPI `"example": {...}`) and translation tables (a dict whose
+keys are phrases for a quarter or more, where `"Password"` is a label). In test files only
 values that look like real credentials are flagged (`ghp_…`, `sk_live_…`, long random
 strings), never fixtures like `"secret"` or `"test-token"`.
 
@@ -271,6 +273,8 @@ repeats the value.
                 and ancestors[-2].keyword is not None and ancestors[-2].keyword.value == "kwargs"
                 and isinstance(ancestors[-3], cst.Call) and _builds_url(ancestors[-3])):
             return  # reverse("order", kwargs={"secret": "6zzj..."}): parts of a URL
+        if _is_message_catalog(node):
+            return  # {"Password": "Cyfrinair", "No results found": "..."}: translations
         for element in node.elements:
             if isinstance(element, cst.DictElement):
                 key = _key_name(element.key)
@@ -313,6 +317,8 @@ repeats the value.
         statement_class = _statement_class(ctx)
         if statement_class is not None and _is_enum(statement_class):
             return  # `class Auth(Enum): TOKEN = "tok"` names a choice
+        if _in_documented_example(ctx):
+            return  # Field(examples=[{"password": "s3cr3t"}]), OpenAPI "example": {...}
         message = self.message.format(name=_shorten(name))
         if fix_name and not ctx.scopes and not ctx.kind.is_test and not _is_bytes(value):
             env = cst.parse_expression(f'os.environ["{_env_name(name)}"]')
@@ -374,6 +380,35 @@ def _builds_url(call: cst.Call) -> bool:
 
 
 _URL_BUILDERS = frozenset({"url_for", "url_path_for", "build_absolute_uri"})
+
+
+# Keyword arguments and dict keys whose values document an example (Pydantic's
+# `Field(examples=...)`, FastAPI's `Body(openapi_examples=...)`, an OpenAPI response's
+# `"example": {...}`): what they hold is shown to readers of the API docs, not used.
+_EXAMPLE_KEYS = frozenset({"example", "examples", "openapi_examples"})
+
+
+def _in_documented_example(ctx: FileContext) -> bool:
+    for node in reversed(ctx.ancestors[:-1]):
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+            return False
+        if (isinstance(node, cst.Arg) and node.keyword is not None
+                and node.keyword.value in _EXAMPLE_KEYS):
+            return True
+        if (isinstance(node, cst.DictElement) and isinstance(node.key, cst.SimpleString)
+                and node.key.raw_value in _EXAMPLE_KEYS):
+            return True
+    return False
+
+
+def _is_message_catalog(node: cst.Dict) -> bool:
+    """A dict whose string keys are phrases (`"No results found"`) for a quarter or more:
+    a table of UI messages and their translations, where `"Password"` is a label, not a
+    field (piccolo-admin's catalogs: 35 phrases of 74 keys)."""
+    keys = [e.key.raw_value for e in node.elements
+            if isinstance(e, cst.DictElement) and isinstance(e.key, cst.SimpleString)]
+    phrases = sum(1 for k in keys if " " in k.strip())
+    return phrases >= 3 and 4 * phrases >= len(keys)
 
 
 def _statement_class(ctx: FileContext) -> cst.ClassDef | None:

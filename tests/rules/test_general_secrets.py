@@ -553,3 +553,41 @@ def test_url_credentials_in_multiline_prose_are_not_flagged():
     assert codes(code, select="PYS102") == []
     assert codes('DSN = "postgres://app:hunter2@db.internal/app"\n', select="PYS102") == [
         ("PYS102", 1)]
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        # Pydantic and OpenAPI examples document the API (prefect, fastapi-users).
+        'value = Field(default=..., examples=["sk-1234567890", {"username": "j", '
+        '"password": "s3cr3tpass"}])\n',
+        'RESPONSES = {200: {"content": {"application/json": {"example": {'
+        '"access_token": "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9"}}}}}\n',
+        'body = Body(openapi_examples={"ok": {"value": {"password": "hunter2hunter2"}}})\n',
+    ],
+)
+def test_pys102_never_flags_documented_examples(code: str) -> None:
+    assert lines_of(code, "PYS102") == []
+
+
+def test_pys102_never_flags_a_translation_catalog() -> None:
+    code = ('CY = {\n    "New value": "Gwerth newydd",\n    "No results found": "Heb ganfod",\n'
+            '    "Password": "Cyfrinair",\n    "of": "o",\n    "Save changes": "Cadw",\n'
+            '    "Submit": "Cyflwyno",\n    "Tables": "Tablau",\n    "Version": "Fersiwn",\n}\n')
+    assert lines_of(code, "PYS102") == []
+
+
+@pytest.mark.parametrize(
+    ("code", "line"),
+    [
+        # A dict of settings with one phrase-like key is no catalog; a variable named
+        # `example`, or a call that also passes `examples=`, is no documented example.
+        ('CONFIG = {\n    "password": "hunter2hunter2",\n    "display name": "x",\n}\n', 2),
+        ('CONFIG = {"password": "hunter2hunter2", "a b": 1, "c d": 2, "e f": 3, "g": 4,\n'
+         '          "h": 5, "i": 6, "j": 7, "k": 8, "l": 9, "m": 10, "n": 11, "o": 12}\n', 1),
+        ('example = {"password": "hunter2hunter2"}\n', 1),
+        ('def connect():\n    return make(examples=1, password="hunter2hunter2")\n', 2),
+    ],
+)
+def test_pys102_still_flags_secrets_next_to_those(code: str, line: int) -> None:
+    assert lines_of(code, "PYS102") == [line]
