@@ -86,6 +86,18 @@ def module_kind(path: str, source: str = "") -> ModuleKind:
     )
 
 
+def bound_names(target: cst.BaseExpression) -> list[str]:
+    """The names an assignment or `for` target binds (`a`, `a, (b, *c)`); attributes and
+    items bind none."""
+    if isinstance(target, cst.Name):
+        return [target.value]
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return [n for el in target.elements for n in bound_names(el.value)]
+    if isinstance(target, cst.StarredElement):
+        return bound_names(target.value)
+    return []
+
+
 def dotted_name(node: cst.BaseExpression) -> str | None:
     """`a.b.c` for a Name/Attribute chain, else None."""
     parts: list[str] = []

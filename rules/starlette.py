@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import libcst as cst
 
-from rules.context import FileContext
+from rules.context import FileContext, bound_names
 from rules.engine import Rule, Severity, register
 from rules.walker import find_nodes
 
@@ -99,9 +99,9 @@ def module_functions(module: cst.Module) -> dict[str, cst.FunctionDef | None]:
 def _bound_names(small: cst.BaseSmallStatement) -> list[str]:
     """Names a top-level simple statement binds (assignment targets, imports)."""
     if isinstance(small, cst.Assign):
-        return [n for t in small.targets for n in _target_names(t.target)]
+        return [n for t in small.targets for n in bound_names(t.target)]
     if isinstance(small, (cst.AnnAssign, cst.AugAssign)):
-        return _target_names(small.target)
+        return bound_names(small.target)
     if isinstance(small, (cst.Import, cst.ImportFrom)) and not isinstance(small.names,
                                                                          cst.ImportStar):
         names = []
@@ -116,15 +116,6 @@ def _bound_names(small: cst.BaseSmallStatement) -> list[str]:
     return []
 
 
-def _target_names(target: cst.BaseExpression) -> list[str]:
-    """Names an assignment target binds (`a`, `a, *b`); attributes and items bind none."""
-    if isinstance(target, cst.Name):
-        return [target.value]
-    if isinstance(target, (cst.Tuple, cst.List)):
-        return [n for el in target.elements for n in _target_names(el.value)]
-    if isinstance(target, cst.StarredElement):
-        return _target_names(target.value)
-    return []
 
 
 def _positional(func: cst.FunctionDef) -> list[cst.Param]:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import libcst as cst
 
-from rules.context import FileContext
+from rules.context import FileContext, bound_names
 from rules.django.querysets import (
     DJANGO_PACKAGES,
     EVALUATING,
-    bound_names,
     chain_label,
     evaluation,
     is_values_chain,

@@ -6,13 +6,12 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from rules.context import FileContext
+from rules.context import FileContext, bound_names
 from rules.django.querysets import (
     EVALUATING,
     MANAGER,
     QUERYSET_METHODS,
     VALUES_METHODS,
-    bound_names,
     chain_label,
     chain_links,
     chain_methods,

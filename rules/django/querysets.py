@@ -149,12 +149,3 @@ def chain_label(node: cst.BaseExpression) -> str:
             return "".join(reversed(parts))
 
 
-def bound_names(target: cst.BaseExpression) -> list[str]:
-    """The names an assignment or `for` target binds (`a`, `a, (b, *c)`)."""
-    if isinstance(target, cst.Name):
-        return [target.value]
-    if isinstance(target, (cst.Tuple, cst.List)):
-        return [n for el in target.elements for n in bound_names(el.value)]
-    if isinstance(target, cst.StarredElement):
-        return bound_names(target.value)
-    return []

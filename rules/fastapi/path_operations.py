@@ -30,7 +30,7 @@ from weakref import WeakKeyDictionary
 
 import libcst as cst
 
-from rules.context import FileContext, dotted_name
+from rules.context import FileContext, bound_names, dotted_name
 from rules.engine import Rule
 
 FASTAPI_APPS = frozenset({"fastapi.FastAPI", "fastapi.applications.FastAPI"})
@@ -144,7 +144,7 @@ def module_bindings(module: cst.Module) -> dict[str, list[Binding]]:
                 if isinstance(target.target, cst.Name):
                     add(target.target.value, stmt.value)
                 else:
-                    for name in _target_names(target.target):
+                    for name in bound_names(target.target):
                         add(name)
         elif isinstance(stmt, cst.AnnAssign) and isinstance(stmt.target, cst.Name):
             add(stmt.target.value, stmt.value, stmt.annotation.annotation)
@@ -178,14 +178,6 @@ def _statements(body: object) -> Iterator[cst.CSTNode]:
                 stack.append(child)
 
 
-def _target_names(target: cst.BaseExpression) -> list[str]:
-    if isinstance(target, cst.Name):
-        return [target.value]
-    if isinstance(target, (cst.Tuple, cst.List)):
-        return [n for el in target.elements for n in _target_names(el.value)]
-    if isinstance(target, cst.StarredElement):
-        return _target_names(target.value)
-    return []
 
 
 # -- path operations ----------------------------------------------------------------------

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from rules.context import FileContext, dotted_name
+from rules.context import FileContext, bound_names, dotted_name
 from rules.engine import Rule, Severity, register
 from rules.walker import find_nodes
 
@@ -159,15 +159,6 @@ def _without_trailing_comma(args: list[cst.Arg]) -> list[cst.Arg]:
     return args
 
 
-def _target_names(target: cst.BaseExpression) -> list[str]:
-    """Names an assignment target binds (`a`, `a, *b`); attributes and items bind none."""
-    if isinstance(target, cst.Name):
-        return [target.value]
-    if isinstance(target, (cst.Tuple, cst.List)):
-        return [n for el in target.elements for n in _target_names(el.value)]
-    if isinstance(target, cst.StarredElement):
-        return _target_names(target.value)
-    return []
 
 
 class PydanticNames(Rule):
@@ -302,23 +293,23 @@ class PydanticNames(Rule):
     def leave_Assign(self, original_node: cst.Assign) -> None:
         bound = self.value_of(original_node.value)
         for target in original_node.targets:
-            names = _target_names(target.target)
+            names = bound_names(target.target)
             for name in names:
                 self._bind(name, bound if isinstance(target.target, cst.Name) else None)
 
     def leave_AnnAssign(self, original_node: cst.AnnAssign) -> None:
-        for name in _target_names(original_node.target):
+        for name in bound_names(original_node.target):
             self._bind(name, self.annotation_of(original_node.annotation))
 
     def leave_AugAssign(self, original_node: cst.AugAssign) -> None:
         self._forget(original_node.target)
 
     def leave_NamedExpr(self, original_node: cst.NamedExpr) -> None:
-        for name in _target_names(original_node.target):
+        for name in bound_names(original_node.target):
             self._bind(name, self.value_of(original_node.value))
 
     def _forget(self, target: cst.BaseExpression | None) -> None:
-        for name in _target_names(target) if target is not None else ():
+        for name in bound_names(target) if target is not None else ():
             self._bind(name, None)
 
     def visit_For(self, node: cst.For) -> None:

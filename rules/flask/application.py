@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from rules.context import FileContext
+from rules.context import FileContext, bound_names
 from rules.walker import find_nodes
 
 FLASK_CLASSES = frozenset({"flask.Flask", "flask.app.Flask"})
@@ -80,18 +80,10 @@ def _bound_locally(func: cst.FunctionDef) -> frozenset[str]:
             declared.update(item.name.value for item in node.names)
             continue
         target = node.name if isinstance(node, cst.AsName) else node.target  # type: ignore[attr-defined]
-        bound.update(_target_names(target))
+        bound.update(bound_names(target))
     return frozenset(bound - declared)
 
 
-def _target_names(target: cst.BaseExpression) -> list[str]:
-    if isinstance(target, cst.Name):
-        return [target.value]
-    if isinstance(target, (cst.Tuple, cst.List)):
-        return [n for el in target.elements for n in _target_names(el.value)]
-    if isinstance(target, cst.StarredElement):
-        return _target_names(target.value)
-    return []
 
 
 class Apps:

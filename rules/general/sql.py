@@ -10,7 +10,7 @@ from functools import cached_property
 
 import libcst as cst
 
-from rules.context import FileContext, dotted_name
+from rules.context import FileContext, bound_names, dotted_name
 from rules.engine import Rule, Severity, register
 from rules.general.strings import (
     added_operands,
@@ -236,7 +236,7 @@ conversion or stands where only an identifier can.
         """`for schema, table in TABLES:` over literals binds constants; else forget."""
         self._forget(node.target)
         if self._constant(node.iter):
-            for name in _target_names(node.target):
+            for name in bound_names(node.target):
                 self._names[self._key(name)] = _Constant(cst.Name("None"))
 
     @cached_property
@@ -729,14 +729,6 @@ _BINDERS = (cst.Param, cst.AssignTarget, cst.AnnAssign, cst.AugAssign, cst.For, 
             cst.ImportAlias, cst.Global, cst.Nonlocal)
 
 
-def _target_names(target: cst.BaseExpression) -> list[str]:
-    if isinstance(target, cst.Name):
-        return [target.value]
-    if isinstance(target, (cst.Tuple, cst.List)):
-        return [name for el in target.elements for name in _target_names(el.value)]
-    if isinstance(target, cst.StarredElement):
-        return _target_names(target.value)
-    return []
 
 
 def _bound_names(node: cst.CSTNode) -> list[str]:
@@ -745,18 +737,18 @@ def _bound_names(node: cst.CSTNode) -> list[str]:
         return [node.name.value]
     if isinstance(node, (cst.AssignTarget, cst.AnnAssign, cst.AugAssign, cst.For,
                          cst.CompFor)):
-        return _target_names(node.target)
+        return bound_names(node.target)
     if isinstance(node, cst.WithItem):
-        return _target_names(node.asname.name) if node.asname is not None else []
+        return bound_names(node.asname.name) if node.asname is not None else []
     if isinstance(node, cst.NamedExpr):
-        return _target_names(node.target)
+        return bound_names(node.target)
     if isinstance(node, cst.ExceptHandler):
-        return _target_names(node.name.name) if node.name is not None else []
+        return bound_names(node.name.name) if node.name is not None else []
     if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
         return [node.name.value]
     if isinstance(node, cst.ImportAlias):
         if node.asname is not None:
-            return _target_names(node.asname.name)
+            return bound_names(node.asname.name)
         return [(dotted_name(node.name) or "").split(".")[0]]
     if isinstance(node, (cst.Global, cst.Nonlocal)):
         return [item.name.value for item in node.names]
