@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from rules.context import FileContext
+from rules.context import FileContext, dotted_name
 from rules.engine import Rule, Severity, register
-from rules.general.strings import string_pieces
+from rules.general.strings import string_pieces, string_value
 
 # `django.utils.html` re-exports `mark_safe`; both spellings are in use.
 MARK_SAFE = frozenset({"django.utils.safestring.mark_safe", "django.utils.html.mark_safe"})
@@ -31,7 +31,16 @@ ESCAPING_CALLS = frozenset({
     "django.forms.utils.flatatt", "wtforms.widgets.html_params",
     "wtforms.widgets.core.html_params",
     "django.contrib.auth.password_validation.password_validators_help_text_html",
+    # HTML sanitizers: what they return keeps only allowed tags and attributes
+    "nh3.clean", "bleach.clean",
 })
+# Template loaders: `env.get_template(name).render(...)` is a rendered template, escaped
+# by the engine (Jinja environments of web frameworks autoescape, Django templates always).
+TEMPLATE_LOADERS = frozenset({"get_template", "select_template", "get_or_select_template"})
+TEMPLATE_RENDERERS = frozenset({"render", "render_async"})
+# Characters a JSON or text value must not carry into HTML unescaped (`str.maketrans`
+# tables that replace them, as `htmlsafe_json_dumps` does, make the text safe).
+HTML_SPECIAL = frozenset({"<", ">", "&"})
 FORMAT_HTML_IMPORT = "from django.utils.html import format_html"
 # Translation functions (any module: projects wrap them, `from app.i18n import _`): of a
 # literal they return the translators' text, with no value in it.
@@ -40,8 +49,9 @@ GETTEXT_FUNCTIONS = frozenset({"gettext", "gettext_lazy", "ugettext", "ugettext_
                                "_", "_lazy"})
 NUMBER_CALLS = frozenset({"builtins.int", "builtins.float", "builtins.len", "builtins.ord",
                           "builtins.bool", "builtins.round", "builtins.abs"})
-# What a value can hold, for `_kind`: text without values in it, a number, or anything.
-_TEXT, _NUMBER, _UNSAFE = "text", "number", "unsafe"
+# What a value can hold, for `_kind`: text without values in it, a number, a template
+# loaded by name (whose `.render()` is text), or anything.
+_TEXT, _NUMBER, _TEMPLATE, _UNSAFE = "text", "number", "template", "unsafe"
 _MAX_DEPTH = 30  # nesting followed; deeper values count as unsafe
 
 
@@ -66,7 +76,10 @@ markupsafe or Flask, and Flask's `render_template_string(...)`. Also flags Djang
 Arguments with no unescaped value in them are not flagged: literals (`mark_safe("<br>")`),
 translated literals (`mark_safe(_("<b>Note</b>"))`), a literal repeated
 (`mark_safe("&nbsp;" * depth)`), values already escaped (`mark_safe(format_html(...))`,
-`Markup(escape(x))`, `mark_safe(render_to_string(...))`, `mark_safe(flatatt(attrs))`), and
+`Markup(escape(x))`, `mark_safe(render_to_string(...))`, `mark_safe(flatatt(attrs))`, a
+template loaded by name and rendered, `Markup(env.get_template(name).render(ctx))`), HTML
+sanitized by `nh3.clean`/`bleach.clean`, text passed through a module-level
+`str.maketrans` table that replaces `<`, `>` and `&` (`json.dumps(data).translate(T)`), and
 f-strings, `+`, `%`, `.format(...)` and `"".join(...)` built only from these, numbers and
 local names assigned only these (`mark_safe(f"<i>{escape(name)}</i>")`). Nor is
 `format_html("<b>{}</b>", value)`.
@@ -125,6 +138,8 @@ format spec or conversion.
         self._names: dict[tuple[int, str], str] = {}
         # Names bound to a dict display: changed in place, they hold anything.
         self._dicts: set[tuple[int, str]] = set()
+        # Module-level `str.maketrans({...})` tables that replace `<`, `>` and `&`.
+        self._escape_tables: set[str] = set()
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
@@ -190,6 +205,8 @@ format spec or conversion.
             return self._operation_kind(expr, deeper)
         if isinstance(expr, cst.Call):
             return self._call_kind(expr, deeper)
+        if isinstance(expr, cst.Await) and isinstance(expr.expression, cst.Call):
+            return self._call_kind(expr.expression, deeper)  # await tpl.render_async(...)
         return _UNSAFE
 
     def _operation_kind(self, expr: cst.BinaryOperation, depth: int) -> str:
@@ -218,6 +235,14 @@ format spec or conversion.
             return _TEXT if call.args and all(
                 not arg.star and arg.keyword is None and _is_literal(arg.value)
                 for arg in call.args) else _UNSAFE
+        if name in TEMPLATE_LOADERS and _is_literal_or_name(call):
+            return _TEMPLATE  # env.get_template("widget.html"), get_template(self.template)
+        if isinstance(func, cst.Attribute) and name in TEMPLATE_RENDERERS:
+            return _TEXT if self._kind(func.value, depth) == _TEMPLATE else _UNSAFE
+        if (name == "translate" and len(call.args) == 1 and not call.args[0].star
+                and isinstance(call.args[0].value, cst.Name)
+                and call.args[0].value.value in self._escape_tables):
+            return _TEXT  # json_dumps(data).translate(_JSON_HTML_ESCAPES)
         if not isinstance(func, cst.Attribute) or self._kind(func.value, depth) != _TEXT:
             return _UNSAFE
         if any(arg.star for arg in call.args):
@@ -285,6 +310,10 @@ format spec or conversion.
     def leave_Assign(self, original_node: cst.Assign) -> None:
         value = original_node.value
         kind = self._kind(value)
+        if self._scope() == 0 and _is_escape_table(value):
+            for target in original_node.targets:
+                if isinstance(target.target, cst.Name):
+                    self._escape_tables.add(target.target.value)
         for target in original_node.targets:
             self._bind(target.target, kind)
             if isinstance(value, cst.Dict) and isinstance(target.target, cst.Name):
@@ -337,9 +366,37 @@ format spec or conversion.
 
 def _combine(a: str, b: str) -> str:
     """What a value that is one of two kinds (or both, added) holds."""
-    if _UNSAFE in (a, b):
+    if a == b:
+        return a
+    if _UNSAFE in (a, b) or _TEMPLATE in (a, b):
         return _UNSAFE
-    return _TEXT if _TEXT in (a, b) else _NUMBER
+    return _TEXT
+
+
+def _is_literal_or_name(call: cst.Call) -> bool:
+    """A template loaded by name: `get_template("a.html")`, `get_template(self.template)`,
+    not from a string of template source (that is `Template(...)`/`from_string`)."""
+    return bool(call.args) and all(
+        not arg.star and isinstance(arg.value, (cst.SimpleString, cst.Name, cst.Attribute,
+                                                cst.List, cst.Tuple))
+        for arg in call.args)
+
+
+def _is_escape_table(value: cst.BaseExpression) -> bool:
+    """`str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", ...})`: a table
+    replacing every HTML special character by text that has none."""
+    if not (isinstance(value, cst.Call) and dotted_name(value.func) == "str.maketrans"
+            and len(value.args) == 1 and isinstance(value.args[0].value, cst.Dict)):
+        return False
+    replaced = set()
+    for element in value.args[0].value.elements:
+        if not isinstance(element, cst.DictElement):
+            return False
+        key, new = string_value(element.key), string_value(element.value)
+        if key is None or new is None or not HTML_SPECIAL.isdisjoint(new):
+            return False
+        replaced.add(key)
+    return HTML_SPECIAL.issubset(replaced)
 
 
 _SHORT_NAMES = frozenset(

@@ -321,3 +321,93 @@ def test_no_fix_for_markup_safestring_or_render_template_string() -> None:
     for head, call in ((DJANGO, "SafeString"), (FLASK, "Markup"), (FLASK, "render_template_string")):
         findings = only(in_function(head, f"return {call}(f'<b>{{x}}</b>')"))
         assert findings and all(f.fix is None for f in findings)
+
+
+MARKUPSAFE = "from markupsafe import Markup\n\n\n"
+
+
+def test_never_flags_a_template_loaded_by_name_and_rendered() -> None:
+    """Survey (starlette-admin 1.0.3, `widgets.py`: seven widgets end with
+    `template = env.get_template(self.template)` then `Markup(template.render(ctx))`): the
+    engine escaped the values; so does Django's `get_template(...).render(...)`."""
+    code = MARKUPSAFE + (
+        "class Widget:\n"
+        "    async def render(self, request, env):\n"
+        "        ctx = await self.get_context(request)\n"
+        "        template = env.get_template(self.template)\n"
+        "        return Markup(template.render(ctx, request=request))\n"
+        "\n"
+        "    async def render_direct(self, env):\n"
+        "        return Markup(env.get_template('w.html').render({'items': self.items}))\n"
+        "\n"
+        "    async def render_async(self, env):\n"
+        "        tpl = env.get_template('w.html')\n"
+        "        return Markup(await tpl.render_async(x=self.x))\n"
+    )
+    assert only(code) == []
+    django = ("from django.template.loader import get_template\n"
+              "from django.utils.safestring import mark_safe\n\n\n"
+              "def card(obj):\n"
+              "    return mark_safe(get_template('card.html').render({'obj': obj}))\n")
+    assert only(django) == []
+
+
+def test_flags_a_template_from_source_or_a_name_reassigned() -> None:
+    """A template built from a string (`Template(src)`, `env.from_string(src)`) renders
+    whatever the string says, and a name that may hold other text is not a template."""
+    code = MARKUPSAFE + (
+        "from jinja2 import Template\n\n\n"
+        "def source(src, ctx):\n"
+        "    return Markup(Template(src).render(ctx))\n"  # line 8
+        "\n\ndef from_string(env, src, ctx):\n"
+        "    return Markup(env.from_string(src).render(ctx))\n"  # line 12
+        "\n\ndef reassigned(env, other, ctx):\n"
+        "    template = env.get_template('a.html')\n"
+        "    if ctx:\n"
+        "        template = other\n"
+        "    return Markup(template.render(ctx))\n"  # line 19
+        "\n\ndef raw_render(widget, ctx):\n"
+        "    return Markup(widget.render(ctx))\n"  # line 23
+    )
+    assert lines_of(code) == [8, 12, 19, 23]
+
+
+def test_never_flags_html_sanitized_by_a_sanitizer_library() -> None:
+    """Survey (starlette-admin 1.0.3, `helpers.py:556`: `Markup(nh3.clean(str(html),
+    tags=..., attributes=...))` for TinyMCE content)."""
+    code = MARKUPSAFE + (
+        "import bleach\nimport nh3\n\n\n"
+        "def sanitize_html(html):\n"
+        "    cleaned = nh3.clean(str(html), tags={'p', 'b'})\n"
+        "    return Markup(cleaned)\n"
+        "\n\ndef bleached(html):\n"
+        "    return Markup(bleach.clean(html))\n"
+    )
+    assert only(code) == []
+
+
+def test_never_flags_text_translated_by_an_html_escape_table() -> None:
+    """Survey (starlette-admin 1.0.3, `helpers.py:604`, `html_safe_json`): JSON whose `<`,
+    `>`, `&` (and `'`) are replaced by `\\u` escapes through a module-level table."""
+    code = MARKUPSAFE + (
+        "import json\n\n"
+        "_JSON_HTML_ESCAPES = str.maketrans(\n"
+        "    {'&': '\\\\u0026', '<': '\\\\u003c', '>': '\\\\u003e', \"'\": '\\\\u0027'}\n"
+        ")\n\n\n"
+        "def html_safe_json(data):\n"
+        "    return Markup(json.dumps(data).translate(_JSON_HTML_ESCAPES))\n"
+    )
+    assert only(code) == []
+
+
+def test_flags_text_translated_by_a_table_that_leaves_html_in() -> None:
+    code = MARKUPSAFE + (
+        "QUOTES = str.maketrans({'\"': '&quot;'})\n"
+        "PARTIAL = str.maketrans({'<': '&lt;', '>': '&gt;'})\n"
+        "BACK = str.maketrans({'<': '&lt;', '>': '&gt;', '&': '<amp>'})\n\n\n"
+        "def a(x):\n    return Markup(x.translate(QUOTES))\n"  # line 10
+        "\n\ndef b(x):\n    return Markup(x.translate(PARTIAL))\n"  # line 14
+        "\n\ndef c(x):\n    return Markup(x.translate(BACK))\n"  # line 18
+        "\n\ndef d(x, table):\n    return Markup(x.translate(table))\n"  # line 22
+    )
+    assert lines_of(code) == [10, 14, 18, 22]
