@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from pathlib import PurePosixPath
 
 import libcst as cst
 
@@ -76,6 +77,13 @@ CREDENTIAL_PREFIXES = ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "g
                        "sk_live_", "rk_live_", "xoxb-", "xoxp-", "xoxa-", "xapp-", "AKIA",
                        "ASIA", "AIza", "sk-ant-", "sk-proj-", "SG.", "shpat_", "npm_",
                        "pypi-")
+# Keys their vendor documents as public, made to ship in browsers and apps: PostHog project
+# API keys (`phc_`; personal keys are `phx_`), Stripe publishable keys (`pk_live_`,
+# `pk_test_`; secret keys are `sk_`).
+PUBLIC_KEY_PREFIXES = ("phc_", "pk_live_", "pk_test_")
+# Folders of example and demo code, run to show the package: their logins are published
+# stand-ins (piccolo-admin's `example/` app logs in as piccolo/piccolo123).
+EXAMPLE_FOLDERS = frozenset({"example", "examples", "demo", "demos"})
 _TEST_MARKERS = ("test", "fake", "dummy", "mock", "sample", "fixture", "example",
                  "insecure")
 # A long random-looking value that also spells one of these was typed by a person.
@@ -138,6 +146,8 @@ def is_non_secret_value(value: str, name: str) -> bool:
         return True  # punctuation (a lexer token), or a regular expression
     if lowered.startswith(_HASH_PREFIXES):  # a password hash is meant to be stored
         return True
+    if text.startswith(PUBLIC_KEY_PREFIXES):  # POSTHOG_API_KEY = "phc_..."
+        return True
     return lowered.endswith(_KEY_FILE_SUFFIXES) or (
         text.startswith(("/", "./", "../", "~/")) and text.count("/") >= 2
     )
@@ -199,7 +209,10 @@ which are parts of a URL, nor documented examples (`Field(examples=[...])`,
 `openapi_examples=`, an OpenAPI `"example": {...}`) and translation tables (a dict whose
 keys are phrases for a quarter or more, where `"Password"` is a label). In test files only
 values that look like real credentials are flagged (`ghp_…`, `sk_live_…`, long random
-strings), never fixtures like `"secret"` or `"test-token"`.
+strings), never fixtures like `"secret"` or `"test-token"`; the same holds in example and
+demo code (an `example/`, `examples/`, `demo/` or `demos/` folder), whose logins are
+published stand-ins. Keys that their vendor documents as public are not secrets either:
+PostHog project keys (`phc_…`) and Stripe publishable keys (`pk_live_…`, `pk_test_…`).
 
 ## Why is this bad?
 A secret in the source is in every clone, fork, CI log and backup of the repository, and
@@ -227,7 +240,7 @@ environment or a secret manager.
 repeats the value.
 
 ## Suppress
-`# noqa: PYS102` on the line, for a value you know is public (a publishable key).
+`# noqa: PYS102` on the line, for a value you know is public (a client-side analytics key).
 """
     bad = (
         'SECRET_KEY = "django-insecure-9x!k2m@4q7zr"  # flagged\n',
@@ -312,7 +325,7 @@ repeats the value.
         if text is None or is_non_secret_value(text, name):
             return
         ctx = self.ctx
-        if ctx.kind.is_test and not looks_real(text.strip()):
+        if _fixtures_only(ctx) and not looks_real(text.strip()):
             return
         statement_class = _statement_class(ctx)
         if statement_class is not None and _is_enum(statement_class):
@@ -364,10 +377,16 @@ repeats the value.
             if (is_placeholder(password) or password.lower() in NON_SECRET_VALUES
                     or len(password) < _MIN_SECRET_LENGTH):
                 continue
-            if self.ctx.kind.is_test and not looks_real(password):
+            if _fixtures_only(self.ctx) and not looks_real(password):
                 continue
             self.report(node, self.url_message)
             return
+
+def _fixtures_only(ctx: FileContext) -> bool:
+    """Test files and example or demo code: only real-looking credentials are flagged."""
+    return ctx.kind.is_test or not EXAMPLE_FOLDERS.isdisjoint(
+        PurePosixPath(ctx.kind.path).parts[:-1])
+
 
 def _builds_url(call: cst.Call) -> bool:
     """`reverse(...)`, `reverse_lazy(...)`, `url_for(...)`, `request.url_for(...)` and

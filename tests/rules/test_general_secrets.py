@@ -591,3 +591,41 @@ def test_pys102_never_flags_a_translation_catalog() -> None:
 )
 def test_pys102_still_flags_secrets_next_to_those(code: str, line: int) -> None:
     assert lines_of(code, "PYS102") == [line]
+
+
+def test_pys102_never_flags_keys_their_vendor_documents_as_public() -> None:
+    """Survey (fief-server 0.27.0, `services/posthog.py:14`: `POSTHOG_API_KEY = "phc_..."`,
+    a PostHog project key, write-only and meant for browsers)."""
+    code = ('POSTHOG_API_KEY = "phc_OcwKamvVT5QCgASAkv6Sk1vnvBCovXCDKJPukNApioW"\n'
+            'STRIPE_API_KEY = "pk_live_51Hh2kLxQ8vT3mN7pR4sW9yZ"\n'
+            'stripe_api_key = "pk_test_51Hh2kLxQ8vT3mN7pR4sW9yZ"\n')
+    assert only(code, "PYS102") == []
+
+
+def test_pys102_still_flags_the_secret_keys_of_those_vendors() -> None:
+    code = ('POSTHOG_API_KEY = "phx_OcwKamvVT5QCgASAkv6Sk1vnvBCovXCDKJPukNApioW"\n'
+            'STRIPE_API_KEY = "sk_live_51Hh2kLxQ8vT3mN7pR4sW9yZ"\n')
+    assert lines_of(code, "PYS102") == [1, 2]
+
+
+DEMO_LOGIN = ('USERNAME = "piccolo"\nPASSWORD = "piccolo123"\n\n\n'
+              'def populate():\n'
+              '    User(username="john", password="john123", admin=True).save()\n')
+
+
+@pytest.mark.parametrize("path", ["piccolo_admin/example/tables.py", "examples/app.py",
+                                  "demo/seed.py", "src/demos/shop/users.py"])
+def test_pys102_example_code_is_held_to_the_test_file_standard(path: str) -> None:
+    """Survey (piccolo-admin 1.14.0, `example/tables.py:52, 369`): the demo app's logins
+    (piccolo/piccolo123, john/john123) are published stand-ins; only a real-looking
+    credential is flagged there, as in test files."""
+    assert only(DEMO_LOGIN, "PYS102", path) == []
+    real = 'GITHUB_TOKEN = "ghp_4Yb7Qm2Lx9Tz6Wc1Vn8Rk3Ps5Hd0Jf7Ga2Ue"\n'
+    assert lines_of(real, "PYS102", path) == [1]
+    url = 'DATABASE_URL = "postgres://app:s3cr3t@db/app"\n'
+    assert only(url, "PYS102", path) == []
+
+
+@pytest.mark.parametrize("path", ["app/tables.py", "example.py", "examples_api/tables.py"])
+def test_pys102_still_flags_demo_looking_logins_outside_example_folders(path: str) -> None:
+    assert lines_of(DEMO_LOGIN, "PYS102", path) == [2, 6]
