@@ -10,6 +10,7 @@ import libcst as cst
 from rules.context import FileContext, dotted_name, is_main_guard
 from rules.engine import Example, Rule, Severity, register
 from rules.general.loggers import module_loggers
+from rules.general.secrets import EXAMPLE_FOLDERS
 from rules.walker import find_nodes
 
 WEB_FRAMEWORKS = frozenset({"django", "flask", "fastapi", "starlette", "ninja"})
@@ -42,7 +43,8 @@ Not flagged: code under `if __name__ == "__main__":`, Django management commands
 (`management/commands/`) and their click counterparts (modules in a `cli/` or `commands/`
 folder, `cli.py`, `commands.py`, `__main__.py`), and scripts outside the package — files in
 a `scripts/`, `bin/` or `tools/` folder, files starting with a `#!` line, and top-level
-files (no folder) with a `__main__` guard — nor functions decorated as command-line
+files (no folder) with a `__main__` guard — nor example and demo code (an `example/`,
+`examples/`, `demo/` or `demos/` folder), nor functions decorated as command-line
 commands (`@app.cli.command()`, `@click.command()`) or that also write to the terminal with
 `click.echo`/`click.secho`.
 
@@ -141,6 +143,8 @@ def _is_script(ctx: FileContext) -> bool:
     """A script run by hand rather than a module the server imports."""
     path = PurePosixPath(ctx.kind.path)
     if SCRIPT_FOLDERS.intersection(path.parts[:-1]) or ctx.source.startswith("#!"):
+        return True
+    if EXAMPLE_FOLDERS.intersection(path.parts[:-1]):  # a demo app shows, it is not served
         return True
     if COMMAND_FOLDERS.intersection(path.parts[:-1]) or path.name in COMMAND_MODULES:
         return True

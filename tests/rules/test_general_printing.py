@@ -80,6 +80,31 @@ def test_never_flags_scripts_outside_the_package(path: str) -> None:
     assert lines_of("from django.conf import settings\n\nprint(settings.DEBUG)\n", path) == []
 
 
+EXAMPLE_FORM = (
+    "import smtplib\n\nfrom starlette.requests import Request\n\n\n"
+    "def booking_endpoint(request: Request, data) -> str:\n"
+    "    try:\n"
+    "        smtplib.SMTP('localhost:1025').sendmail('a@x.test', [data.email], 'hi')\n"
+    "        print('Successfully sent email')\n"
+    "    except smtplib.SMTPException:\n"
+    "        print('Error: unable to send email')\n"
+    "    return 'Booking complete'\n"
+)
+
+
+@pytest.mark.parametrize("path", ["piccolo_admin/example/forms/email.py", "examples/app.py",
+                                  "demo/main.py", "docs/demos/shop/views.py"])
+def test_never_flags_example_and_demo_code(path: str) -> None:
+    """Survey (piccolo-admin 1.14.0, `example/forms/email.py:35, 37`): the demo app's form
+    handler reports to the terminal of whoever runs the example."""
+    assert lines_of(EXAMPLE_FORM, path) == []
+
+
+@pytest.mark.parametrize("path", ["app/views.py", "example.py", "app/examples_api.py"])
+def test_flags_the_same_code_outside_example_folders(path: str) -> None:
+    assert lines_of(EXAMPLE_FORM, path) == [9, 11]
+
+
 def test_never_flags_executable_files_and_top_level_scripts_with_a_main_guard() -> None:
     assert lines_of("#!/usr/bin/env python\nimport flask\n\nprint(flask)\n") == []
     code = "import flask\n\n\ndef main():\n    print(flask)\n\n\nif __name__ == '__main__':\n" \
