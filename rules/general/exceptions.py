@@ -8,9 +8,14 @@ import libcst as cst
 
 from rules.engine import Rule, Severity, register
 from rules.general.loggers import LOGGER_NAMES, module_loggers
+from rules.general.strings import identifier_words
+from rules.walker import find_nodes
 
 BROAD_EXCEPTIONS = frozenset({"builtins.Exception", "builtins.BaseException"})
 LOG_MESSAGE = "Ignoring unexpected error"
+# A function whose name promises silence (`fail_silently`, `quietly`): its callers ask
+# for the error to vanish.
+SILENT_WORDS = ("silent", "quiet")
 
 
 @register
@@ -27,7 +32,11 @@ without `as e`) whose body only passes: `pass`, `...`, `continue`, or a bare `re
 `return None`, with no logging call and no `raise`.
 
 Handlers that log, re-raise, return a real value or do anything else, and handlers that
-catch a specific class (`except KeyError: pass`) are not flagged.
+catch a specific class (`except KeyError: pass`) are not flagged. Nor are handlers whose
+`try` holds only `assert` statements without calls (`try: assert msg.attributes` /
+`except Exception: return`: the failure is the code's own check, not an error), nor
+handlers in a function named to fail silently (`fail_silently`, `_quietly_remove`), whose
+callers ask for the silence.
 
 ## Why is this bad?
 A broad handler that does nothing hides every bug it catches — a typo'd attribute, a
@@ -90,6 +99,13 @@ comment).
     def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
         if not _only_passes(node.body) or not self._broad(node.type):
             return
+        parent = self.ctx.parent
+        if isinstance(parent, cst.Try) and _only_checks(parent.body):
+            return  # try: assert message.attributes / except Exception: return
+        func = self.ctx.enclosing_function()
+        if func is not None and any(word.startswith(SILENT_WORDS)
+                                    for word in identifier_words(func.name.value)):
+            return  # def fail_silently(func, *args): try: return func(*args) ...
         if self._logger is None:
             # `except:` -> `except Exception:` alone still swallows the error: a suggestion
             # that leaves its own finding in place is noise, so none is offered.
@@ -120,6 +136,15 @@ def _small_statements(body: cst.BaseSuite) -> list[cst.BaseSmallStatement] | Non
             return None
         out.extend(stmt.body)
     return out
+
+
+def _only_checks(body: cst.BaseSuite) -> bool:
+    """A `try` body of `assert` statements that call nothing: what it raises is the code's
+    own `AssertionError`, a check that failed, not an error to log."""
+    smalls = _small_statements(body)
+    return bool(smalls) and all(
+        isinstance(s, cst.Assert) and not find_nodes(s, (cst.Call,))
+        for s in smalls)  # type: ignore[union-attr]
 
 
 def _is_filler(small: cst.BaseSmallStatement) -> bool:

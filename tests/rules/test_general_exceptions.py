@@ -115,6 +115,45 @@ def test_never_flags_nested_statements_in_the_handler() -> None:
     assert only(code) == []
 
 
+def test_never_flags_a_try_of_assert_statements() -> None:
+    """Survey (prefect 3.9.1, `server/events/stream.py:87`, `server/logs/stream.py:163`):
+    `try: assert message.attributes` / `except Exception: return` is a check the code makes
+    of its own input; nothing but its `AssertionError` is swallowed."""
+    code = ("async def message_handler(message):\n"
+            "    try:\n        assert message.attributes\n"
+            "    except Exception:\n        return\n"
+            "    try:\n        assert x, 'no x'; assert y is not None\n"
+            "    except:\n        pass\n")
+    assert only(code) == []
+
+
+def test_flags_a_try_of_assert_statements_that_call() -> None:
+    code = ("def f(message):\n"
+            "    try:\n        assert validate(message)\n"
+            "    except Exception:\n        return\n"  # line 4
+            "    try:\n        assert message\n        send(message)\n"
+            "    except Exception:\n        pass\n")  # line 9
+    assert lines_of(code) == [4, 9]
+
+
+@pytest.mark.parametrize("name", ["fail_silently", "_run_silently", "quietly", "callQuietly"])
+def test_never_flags_a_function_named_to_fail_silently(name: str) -> None:
+    """Survey (django-ninja-extra 0.31.7, `shortcuts.py:21`: `def fail_silently(func, *args,
+    **kwargs): try: return func(*args, **kwargs) / except Exception: pass`)."""
+    code = (f"def {name}(func, *args, **kwargs):\n"
+            "    try:\n        return func(*args, **kwargs)\n"
+            "    except Exception:\n        pass\n    return None\n")
+    assert only(code) == []
+
+
+@pytest.mark.parametrize("name", ["send_mail", "resilient_fetch", "silence_alarm_view"])
+def test_flags_functions_not_named_to_fail_silently(name: str) -> None:
+    code = (f"def {name}(func):\n"
+            "    try:\n        return func()\n"
+            "    except Exception:\n        pass\n")
+    assert lines_of(code) == [4]
+
+
 def test_skips_test_files() -> None:
     assert only(handler("except:", "pass"), path="tests/test_app.py") == []
 
