@@ -6,6 +6,7 @@ for the App, and `git diff` output for `pystd check --diff`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from unidiff import PatchSet
@@ -32,7 +33,9 @@ class FileChanges:
     def old_text(self, new_text: str) -> str | None:
         """The file before the change, rebuilt from its new text and the hunks (None when
         the hunks do not fit the text)."""
-        new_lines = new_text.splitlines(keepends=True)
+        # Hunks count "\n" only; str.splitlines would also break at \x0c, \x1c-\x1e,
+        # \x85, \u2028 ... and shift every line after one of them.
+        new_lines = re.findall(r"[^\n]*\n|[^\n]+\Z", new_text)
         out: list[str] = []
         at = 0  # index into new_lines of the next line not yet copied
         for start, length, lines in self.hunks:

@@ -16,7 +16,7 @@ from cachetools import LRUCache
 from gidgethub.abc import GitHubAPI
 
 from bot.diff import DiffError, FileChanges, patch_changes
-from bot.github import describe_error
+from bot.github import GitHubError, describe_error
 from rules.config import CONFIG_FILES, ConfigError, PystdConfig, config_from_texts
 from rules.runner import is_checkable
 
@@ -165,7 +165,7 @@ async def existing_folders(gh: GitHubAPI, owner: str, repo: str, ref: str,
             if int(exc.status_code) != 404:
                 log.warning("cannot tell whether %s exists: %s", path, describe_error(exc))
             return False
-        except (gidgethub.GitHubException, TimeoutError) as exc:  # after the retries
+        except (gidgethub.GitHubException, GitHubError, TimeoutError) as exc:  # after retries
             log.warning("cannot tell whether %s exists: %s", path, describe_error(exc))
             return False
         return isinstance(data, list)

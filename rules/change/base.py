@@ -22,7 +22,8 @@ from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 from rules.context import FileContext, module_kind
 from rules.engine import Finding, Rule, RuleSet
 from rules.fixes import line_offsets
-from rules.suppress import is_suppressed, noqa_lines
+from rules.limits import parseable
+from rules.suppress import ignores_file, is_suppressed, noqa_lines
 
 
 @dataclass(frozen=True)
@@ -234,6 +235,10 @@ class Parsed:
 
 
 def parse(path: str, text: str) -> Parsed | None:
+    """`text` parsed, or None when it does not parse or is more than the parser can take
+    (the engine skips such files; a text before the change can be one too)."""
+    if not parseable(text):
+        return None
     try:
         return Parsed(path, text, cst.parse_module(text))
     except PARSE_ERRORS:
@@ -251,10 +256,12 @@ def on_added_line(f: ChangedPath, lines: range | int) -> bool:
 
 
 def source_files(change: Change, *words: str) -> Iterator[ChangedPath]:
-    """Non-test Python files of the change whose new text holds one of `words`."""
+    """Non-test Python files of the change whose new text holds one of `words`, without
+    the files that ask to be skipped (`# pystd: ignore-file`)."""
     for f in change.python_files():
         assert f.text is not None
-        if module_kind(f.path).is_test or not any(w in f.text for w in words):
+        if (module_kind(f.path).is_test or not any(w in f.text for w in words)
+                or ignores_file(f.text)):
             continue
         yield f
 

@@ -124,7 +124,7 @@ def _has_migrations(change: Change, app: str) -> bool:
 
 def _adds_migration(change: Change, app: str) -> bool:
     prefix = f"{app}/migrations/"
-    return any(f.path.startswith(prefix) and f.status in ("added", "renamed")
+    return any(f.path.startswith(prefix) and f.status in ("added", "renamed", "copied")
                for f in change.files)
 
 

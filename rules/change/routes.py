@@ -106,7 +106,8 @@ the application object itself: `@app.get(...)`/`@app.route(...)` (any HTTP-metho
 decorator) and `app.add_url_rule(...)`/`app.add_api_route(...)`/`app.add_route(...)`,
 where `app` is the name `app` or any name the module binds to `FastAPI(...)`, `Flask(...)`
 or `Starlette(...)`. Routes on an `APIRouter`, a `Blueprint` or a `Router` are not counted.
-It is reported once per module, on the first route the change adds.
+It is reported once per module, on the first route the change adds; a change that only
+edits or moves routes adds none.
 
 ## Why is this bad?
 A single module holding every endpoint grows into a file nobody can review, with every
@@ -163,5 +164,8 @@ app.include_router(orders.router)
         routes = app_routes(parsed)
         if len(routes) <= MAX_APP_ROUTES:
             return None
+        before = self.cctx.parsed_before(f)
+        if before is not None and len(app_routes(before)) >= len(routes):
+            return None  # routes edited or moved, none added
         added = [line for node, top in routes if on_added_line(f, line := parsed.start(node, top))]
         return (min(added), len(routes)) if added else None

@@ -531,11 +531,13 @@ async def test_fat_handler_threshold_comes_from_the_base_config(bot, delivery, f
     assert [(a["title"].split()[0], a["start_line"]) for a in run.annotations] == [("PYS110", 4)]
 
 
+@pytest.mark.parametrize("status, headers", [(502, None), (403, {"Retry-After": "600"})])
 async def test_unanswered_migrations_question_keeps_pys206_quiet_not_the_run(
-        bot, delivery, fake_github, no_sleep):
+        bot, delivery, fake_github, no_sleep, status, headers):
     add_pr(fake_github, [FakeFile("shop/models.py", content=MODELS_EDITED, base_content=MODELS)],
            base_files={"shop/migrations/0001_initial.py": "operations = []\n"})
-    fake_github.fail_next("GET", r"/contents/shop/migrations$", 502, times=10)
+    fake_github.fail_next("GET", r"/contents/shop/migrations$", status, times=10,
+                          headers=headers)
     await open_pr(bot, delivery, fake_github)
     await settle(bot)
     run = only_run(fake_github)

@@ -54,3 +54,15 @@ def test_git_diff_with_renames_and_added_files():
     assert changes["new.py"].previous_path == "old.py"
     assert changes["new.py"].added == {2}
     assert (changes["added.py"].status, changes["added.py"].added) == ("added", {1, 2})
+
+
+@pytest.mark.parametrize("odd", ["\x0c", "\x0b", "\x1c", "\x1d", "\x1e", "\x85", "\u2028",
+                                 "\u2029"])
+def test_old_text_counts_newlines_only(odd):
+    # str.splitlines breaks at these too; hunks count "\n" only.
+    base = ['"""Models.' + odd + '"""\n'] + [f"line {i}\n" for i in range(10)]
+    new = [*base[:5], "# a comment\n", *base[5:]]
+    diff = "".join(difflib.unified_diff(base, new, "a/f.py", "b/f.py", n=3))
+    changes = patch_changes("f.py", diff.split("\n", 2)[2])
+    assert changes.added == {6}
+    assert changes.old_text("".join(new)) == "".join(base)

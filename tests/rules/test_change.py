@@ -368,3 +368,38 @@ def test_no_facts_without_a_change_or_change_rules():
     only_file_rules = select_rules(["PYS1"], ["PYS110"])
     assert check_source("shop/views.py", VIEWS_HEAD + view("index", 3), only_file_rules,
                         None, FileChange("added")).facts is None
+
+
+def test_text_too_deep_for_the_parser_is_not_parsed_by_the_change_rules():
+    from rules.change.base import parse
+
+    deep = "LIMIT = " + " + ".join(["1"] * 1500) + "\n"
+    assert parse("shop/models.py", deep) is None  # the engine skips it too
+    models = MODELS.replace("    total =", "    " + deep.replace("LIMIT", "limit") + "    total =")
+    edited = models.replace("    limit = " + " + ".join(["1"] * 1500), "    limit = 1500")
+    # The text before the change cannot be read: only fields on changed lines could count,
+    # and the edited line is no field.
+    assert pys206(modified("shop/models.py", models, edited)) == []
+
+
+def test_editing_or_moving_routes_of_a_large_module_adds_none():
+    old = fastapi_app(16)
+    edited = old.replace("@app.get('/r7')", "@app.get('/items/7', tags=['items'])")
+    assert pys411(modified("main.py", old, edited)) == []
+    lines = old.split("\n\n\n")
+    moved = "\n\n\n".join([lines[0], *lines[2:], lines[1]])
+    assert pys411(modified("main.py", old, moved)) == []
+
+
+def test_ignore_file_silences_the_change_rules_too():
+    text = "# pystd: ignore-file\n" + MODELS
+    edited = text.replace("max_length=32", "max_length=64")
+    assert pys206(modified("shop/models.py", text, edited)) == []
+    views = "# pystd: ignore-file\n" + VIEWS_HEAD + view("index", 45)
+    assert run(ChangedPath("shop/views.py", "added", views), select="PYS") == []
+
+
+def test_a_copied_migration_is_a_migration_in_the_change():
+    new = MODELS.replace("max_length=32", "max_length=64")
+    copied = ChangedPath("shop/migrations/0002_ref.py", "copied", "operations = []\n")
+    assert pys206(modified("shop/models.py", MODELS, new), copied) == []
