@@ -136,9 +136,10 @@ def check_diff_scoping(repo: Path) -> tuple[list[str], bool]:
 
 
 def model_edit_target(repo: Path) -> tuple[Path, int, str] | None:
-    """A models.py of an app with a migrations/ package, and the line of its first field
-    (the new field goes just above it, so never inside a statement)."""
-    for models in sorted(repo.rglob("models.py")):
+    """A models module (models.py, abstract_models.py) of an app with a migrations/
+    package, and the line of its first field (the new field goes just above it, so never
+    inside a statement)."""
+    for models in sorted(repo.rglob("*models.py")):
         if not (models.parent / "migrations").is_dir():
             continue
         for number, line in enumerate(models.read_text(errors="replace").splitlines(), 1):
@@ -151,7 +152,7 @@ def model_edit_target(repo: Path) -> tuple[Path, int, str] | None:
 def check_missing_migration(repo: Path) -> tuple[list[str], bool]:
     target = model_edit_target(repo)
     if target is None:
-        return ["no models.py with a migrations/ package: PYS206 not exercised"], False
+        return ["no models module with a migrations/ package: PYS206 not exercised"], False
     models, number, indent = target
     rel = models.relative_to(repo).as_posix()
     sh("git", "checkout", "-qb", "model-edit", cwd=repo)

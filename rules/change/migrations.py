@@ -29,11 +29,15 @@ RELATION_FIELDS = frozenset({"ForeignKey", "OneToOneField", "ManyToManyField"})
 
 
 def model_app(path: str) -> str | None:
-    """The app folder of a models module (`shop/models.py`, `shop/models/order.py` ->
-    `shop`), or None for any other file and for a models module at the repository root."""
+    """The app folder of a models module (`shop/models.py`, `shop/models/order.py`,
+    `shop/abstract_models.py` -> `shop`), or None for any other file and for a models
+    module at the repository root. Abstract models (django-oscar keeps every field in
+    `abstract_models.py`) reach the database through the app's concrete models."""
     p = PurePosixPath(path)
     folders = list(p.parts[:-1])
-    if p.name != "models.py":
+    if p.suffix != ".py":
+        return None
+    if not p.stem.endswith("models"):
         if "models" not in folders:
             return None
         del folders[len(folders) - 1 - folders[::-1].index("models"):]
@@ -151,8 +155,9 @@ class DjangoMissingMigration(ChangeRule):
 ## What it does
 Flags a change that adds, removes or edits a field assignment
 (`name = models.CharField(...)`, `ForeignKey`, `OneToOneField`, `ManyToManyField`, any
-`django.db.models.*Field`) in a `Model` subclass of an app's `models.py` (or `models/`
-package) but adds no file under that app's `migrations/` folder. Edits to methods,
+`django.db.models.*Field`) in a `Model` subclass of an app's `models.py`, `models/`
+package or `*_models.py` module (`abstract_models.py`) but adds no file under that app's
+`migrations/` folder. Edits to methods,
 properties, docstrings, comments or the layout of a field are not flagged, nor are apps
 without a `migrations/` package. It is reported once per app, on the first changed field.
 

@@ -403,3 +403,13 @@ def test_a_copied_migration_is_a_migration_in_the_change():
     new = MODELS.replace("max_length=32", "max_length=64")
     copied = ChangedPath("shop/migrations/0002_ref.py", "copied", "operations = []\n")
     assert pys206(modified("shop/models.py", MODELS, new), copied) == []
+
+
+def test_abstract_models_modules_count_as_models_modules():
+    # django-oscar keeps every field in apps/<app>/abstract_models.py.
+    abstract = MODELS.replace("class Order(models.Model):",
+                              "class AbstractOrder(models.Model):")
+    new = abstract.replace("max_length=32", "max_length=64")
+    assert pys206(modified("shop/abstract_models.py", abstract, new)) == [
+        ("PYS206", "shop/abstract_models.py", 5)]
+    assert pys206(modified("shop/model_forms.py", abstract, new)) == []
