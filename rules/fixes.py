@@ -45,9 +45,10 @@ def resolve_positions(module: cst.Module, reports: Iterable[Report],
         for i, group in by_top.items():
             stmt = module.body[i]
             counts: dict[int, list[int]] = {}
+            cuts: dict[tuple[int, bool], _Cut] = {}
             laid_out: dict[int, Mapping[cst.CSTNode, CodeRange]] = {}
             for report in group:
-                cut = _narrowed(module, stmt, report.path, counts)
+                cut = _narrowed(module, stmt, report.path, counts, cuts)
                 start = offsets[i] + cut.skipped
                 if changed is not None and changed.isdisjoint(
                         range(start + cut.first, start + cut.last + 1)):
@@ -85,7 +86,7 @@ _PASS = cst.IndentedBlock(body=[cst.SimpleStatementLine(body=[cst.Pass()])])
 
 
 def _narrowed(module: cst.Module, top: cst.BaseStatement, path: tuple[cst.CSTNode, ...],
-              counts: dict[int, list[int]]) -> _Cut:
+              counts: dict[int, list[int]], cuts: dict[tuple[int, bool], _Cut]) -> _Cut:
     """`top` cut down to the class members and function statements on `path` (the nodes
     from `top` to the report). A method deep in a long class is laid out alone, in its
     class and at its own indentation, so its columns are exact and its lines are off by
@@ -116,20 +117,27 @@ def _narrowed(module: cst.Module, top: cst.BaseStatement, path: tuple[cst.CSTNod
         skipped += before[index]
         chain.append((node, block))
         node, at = child, at + 2
+    key = (id(node), header_only)
+    known = cuts.get(key)
+    if known is not None:  # another report in the same member: one cut, one layout
+        return known
     if header_only:
         assert isinstance(node, (cst.ClassDef, cst.FunctionDef))
         node = node.with_changes(body=_PASS)
     size = module.code_for_node(node).count("\n")
     held = size - 1 if header_only else size  # the `pass` holds nothing
     if not chain and not header_only:
-        return _Cut(top, 0, 1, size)
-    mini = node
-    for parent, block in reversed(chain):
-        mini = parent.with_changes(body=block.with_changes(body=[mini]))
-    assert isinstance(mini, cst.BaseStatement)
-    footers = sum(len(block.footer) for _, block in chain)
-    lead = module.code_for_node(mini).count("\n") - size - footers
-    return _Cut(mini, skipped, lead + 1, lead + held)
+        cut = _Cut(top, 0, 1, size)
+    else:
+        mini = node
+        for parent, block in reversed(chain):
+            mini = parent.with_changes(body=block.with_changes(body=[mini]))
+        assert isinstance(mini, cst.BaseStatement)
+        footers = sum(len(block.footer) for _, block in chain)
+        lead = module.code_for_node(mini).count("\n") - size - footers
+        cut = _Cut(mini, skipped, lead + 1, lead + held)
+    cuts[key] = cut
+    return cut
 
 
 def line_offsets(module: cst.Module, last: int) -> list[int]:

@@ -129,3 +129,24 @@ def test_members_and_statements_off_the_diff_are_not_laid_out():
     resolve_positions(module, reports, frozenset({18}))  # in Orders.first
     placed = {r.node.func.value for r in reports if r.line}  # type: ignore[union-attr]
     assert placed == {"call"}
+
+
+def test_reports_in_the_same_member_share_one_layout(monkeypatch):
+    from rules import fixes
+
+    layouts = []
+
+    class Counting(MetadataWrapper):
+        def __init__(self, module: cst.Module, *args: object, **kwargs: object) -> None:
+            layouts.append(module)
+            super().__init__(module, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(fixes, "MetadataWrapper", Counting)
+    module = cst.parse_module(SOURCE)
+    reports = reports_on_calls(module)
+    resolve_positions(module, reports)
+    # 11 calls in 8 places: the decorator, `limit`, `first`'s return, `second`'s `if`
+    # (3 calls) and return, `Meta`, `tail`, `run`'s `async with` (2 calls).
+    assert len(layouts) == 8
+    monkeypatch.undo()
+    assert places(reports) == whole_module(module, reports)
