@@ -15,10 +15,16 @@ from pathlib import Path
 from bot import messages
 from bot.diff import DiffError, FileChanges, git_diff_changes
 from rules.change import Change, ChangedPath, check_change
-from rules.change.base import FileChange, wants_facts
 from rules.config import ConfigError, PystdConfig, load_config
 from rules.engine import RuleSet, all_rules, is_code_pattern, matches_code
-from rules.runner import FileInput, FileResult, check_inputs, discover, is_checkable
+from rules.runner import (
+    FileInput,
+    FileResult,
+    asking_for_facts,
+    check_inputs,
+    discover,
+    is_checkable,
+)
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -168,10 +174,7 @@ def run_check(args: argparse.Namespace) -> int:
     change = None
     if plan.changed is not None:
         change = _change(items, plan, cwd, config.max_handler_lines)
-        if wants_facts(rules):  # the engine works out the change rules' facts from its parse
-            how = {c.path: FileChange(c.status, c.previous_path, c.old_text,
-                                      change.max_handler_lines) for c in change.files}
-            items = [replace(i, change=how.get(i.path)) for i in items]
+        items = asking_for_facts(items, change, rules)
     try:
         results = check_inputs(items, rules, args.jobs)
     except BrokenProcessPool:

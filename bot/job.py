@@ -41,10 +41,9 @@ from bot.snapshot import (
     fetch_files,
 )
 from rules.change import Change, ChangedPath, check_change, migration_folders_to_probe
-from rules.change.base import FileChange, wants_facts
 from rules.config import PystdConfig
 from rules.engine import Finding, RuleSet
-from rules.runner import FileInput, FileResult, check_source
+from rules.runner import FileInput, FileResult, asking_for_facts, check_source
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -213,10 +212,7 @@ async def analyse(gh: GitHubAPI, env: JobEnv, snapshot: PullRequestSnapshot,
         inputs.append(FileInput(f.path, data, f.changes.added if f.changes else None))
     rules = config.rule_set()
     change = _change(snapshot, inputs, config)
-    if wants_facts(rules):  # the engine works out the change rules' facts from its parse
-        how = {c.path: FileChange(c.status, c.previous_path, c.old_text,
-                                  change.max_handler_lines) for c in change.files}
-        inputs = [replace(i, change=how.get(i.path)) for i in inputs]
+    inputs = asking_for_facts(inputs, change, rules)
     results, folders = await asyncio.gather(run_engine(env, inputs, rules),
                                             _migration_folders(gh, snapshot, change, rules))
     change = replace(change, existing_dirs=folders,
@@ -229,10 +225,8 @@ async def analyse(gh: GitHubAPI, env: JobEnv, snapshot: PullRequestSnapshot,
             continue
         checked += 1
         findings.extend(result.findings)
-    sources = {}
-    for item in inputs:
-        if any(f.path == item.path for f in findings):
-            sources[item.path] = item.data.decode("utf-8-sig", errors="replace")
+    flagged = {f.path for f in findings}
+    sources = {c.path: c.text for c in change.files if c.path in flagged and c.text is not None}
     return Analysis(tuple(findings), tuple(skipped), files_checked=checked), sources
 
 

@@ -10,12 +10,12 @@ import ast
 import os
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import libcst as cst
 
-from rules.change.base import FileChange, change_facts, wants_facts
+from rules.change.base import Change, FileChange, change_facts, wants_facts
 from rules.context import FileContext, module_kind
 from rules.engine import Finding, LineRule, Report, Rule, RuleSet
 from rules.fixes import build_fix, resolve_positions
@@ -225,6 +225,17 @@ def _init_worker(rules: RuleSet) -> None:
 def _check_in_worker(item: FileInput) -> FileResult:
     assert _WORKER_RULES is not None
     return check_source(item.path, item.data, _WORKER_RULES, item.changed, item.change)
+
+
+def asking_for_facts(items: Sequence[FileInput], change: Change, rules: RuleSet
+                     ) -> list[FileInput]:
+    """`items` with how each file changed, so that the engine also works out the change
+    rules' facts from its parse (`FileResult.facts`), when a selected rule has any."""
+    if not wants_facts(rules):
+        return list(items)
+    how = {c.path: FileChange(c.status, c.previous_path, c.old_text, change.max_handler_lines)
+           for c in change.files}
+    return [replace(i, change=how.get(i.path)) for i in items]
 
 
 def check_inputs(items: Sequence[FileInput], rules: RuleSet, jobs: int | None = None) -> list[FileResult]:
