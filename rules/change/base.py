@@ -197,7 +197,6 @@ class Parsed:
 
     def __init__(self, path: str, text: str, module: cst.Module) -> None:
         self.module = module
-        self.lines = text.splitlines()
         self.ctx = FileContext(path, text, module)
         self._index = {id(stmt): i for i, stmt in enumerate(module.body)}
         self._offsets: list[int] | None = None
