@@ -86,6 +86,13 @@ def module_kind(path: str, source: str = "") -> ModuleKind:
     )
 
 
+def is_docstring(stmt: cst.CSTNode) -> bool:
+    """A statement that is a string literal alone (in first place: a docstring)."""
+    return (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1
+            and isinstance(stmt.body[0], cst.Expr)
+            and isinstance(stmt.body[0].value, (cst.SimpleString, cst.ConcatenatedString)))
+
+
 def bound_names(target: cst.BaseExpression) -> list[str]:
     """The names an assignment or `for` target binds (`a`, `a, (b, *c)`); attributes and
     items bind none."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
-from rules.context import dotted_name
+from rules.context import dotted_name, is_docstring
 from rules.engine import Fix, Report
 
 log = logging.getLogger(__name__)
@@ -236,13 +236,7 @@ def import_insert_line(module: cst.Module) -> int:
         is_import = isinstance(stmt, cst.SimpleStatementLine) and all(
             isinstance(s, (cst.Import, cst.ImportFrom)) for s in stmt.body
         )
-        is_doc = (
-            seen_header == 0
-            and isinstance(stmt, cst.SimpleStatementLine)
-            and len(stmt.body) == 1
-            and isinstance(stmt.body[0], cst.Expr)
-            and isinstance(stmt.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
-        )
+        is_doc = seen_header == 0 and is_docstring(stmt)
         if not (is_import or is_doc):
             break
         seen_header += 1

@@ -14,13 +14,8 @@ from rules.change.base import (
     on_added_line,
     source_files,
 )
+from rules.context import is_docstring
 from rules.engine import Severity, register
-
-
-def _is_docstring(stmt: cst.BaseStatement) -> bool:
-    return (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1
-            and isinstance(stmt.body[0], cst.Expr)
-            and isinstance(stmt.body[0].value, (cst.SimpleString, cst.ConcatenatedString)))
 
 
 def handler_size(fn: cst.FunctionDef, module: cst.Module) -> int:
@@ -30,7 +25,7 @@ def handler_size(fn: cst.FunctionDef, module: cst.Module) -> int:
     if isinstance(body, cst.SimpleStatementSuite):
         return 1
     stmts = list(body.body)
-    if stmts and _is_docstring(stmts[0]):
+    if stmts and is_docstring(stmts[0]):
         stmts = stmts[1:]
     return sum(1 for stmt in stmts for line in module.code_for_node(stmt).splitlines()
                if (text := line.strip()) and not text.startswith("#"))
