@@ -18,6 +18,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from bot.engine_pool import Engine
 from bot.github import GitHubAccess, TokenStore, WritePacer
 from bot.job import JobEnv
 from bot.queue import JobQueue
@@ -94,7 +95,6 @@ def _resources(settings: Settings, engine_in_process: bool):
         def new_pool() -> ProcessPoolExecutor:
             return ProcessPoolExecutor(settings.engine_workers)
 
-        pool = None if engine_in_process else new_pool()
         queue = JobQueue(settings.concurrent_jobs)
         access = GitHubAccess(
             session=session,
@@ -103,10 +103,9 @@ def _resources(settings: Settings, engine_in_process: bool):
             base_url=settings.github_api_url,
             timeout=settings.request_timeout,
         )
-        env = JobEnv(pool=pool, blobs=BlobCache(settings.blob_cache_bytes),
-                     blob_concurrency=settings.blob_concurrency,
-                     engine_workers=settings.engine_workers,
-                     pool_factory=None if engine_in_process else new_pool)
+        engine = Engine(None if engine_in_process else new_pool, settings.engine_workers)
+        env = JobEnv(engine=engine, blobs=BlobCache(settings.blob_cache_bytes),
+                     blob_concurrency=settings.blob_concurrency)
         app[SERVICES] = Services(settings, access, env, queue)
         queue.start()
         log.info("pystd ready: %d engine worker(s), %d concurrent job(s)",
@@ -115,8 +114,7 @@ def _resources(settings: Settings, engine_in_process: bool):
             yield
         finally:
             await queue.close()
-            if env.pool is not None:
-                env.pool.shutdown(wait=True, cancel_futures=True)
+            engine.close()
             await session.close()
 
     return ctx

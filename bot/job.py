@@ -9,18 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
-from concurrent.futures import Executor
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 import gidgethub
 from cachetools import TTLCache
 from gidgethub.abc import GitHubAPI
 
 from bot import messages
+from bot.engine_pool import Engine
 from bot.github import describe_error
 from bot.publish import (
     CHECK_NAME,
@@ -40,17 +39,12 @@ from bot.snapshot import (
     fetch_config,
     fetch_files,
 )
-from rules.change import Change, ChangedPath, check_change, migration_folders_to_probe
+from rules.change import Change, ChangedPath, migration_folders_to_probe
 from rules.config import PystdConfig
-from rules.engine import Finding, RuleSet
-from rules.runner import FileInput, FileResult, asking_for_facts, check_source
+from rules.engine import RuleSet
+from rules.runner import FileInput, asking_for_facts
 
 log = logging.getLogger(__name__)
-_T = TypeVar("_T")
-
-
-class EngineCrashed(Exception):
-    """An analysis worker process died."""
 
 
 @dataclass(frozen=True)
@@ -84,11 +78,9 @@ class ReviewTarget:
 class JobEnv:
     """What a job needs from the running app."""
 
-    pool: Executor | None  # None: run the engine in this process (tests, CLI)
+    engine: Engine  # runs the engine off the event loop
     blobs: BlobCache
     blob_concurrency: int
-    engine_workers: int = 1
-    pool_factory: Callable[[], Executor] | None = None  # to replace a pool a crash broke
     heads: dict[tuple[str, str, int], str] = field(default_factory=dict)  # newest known head
     # Configuration by (owner, repo, base sha): a commit never changes, and most pull
     # requests share their base, so this saves up to two API calls per review.
@@ -205,7 +197,7 @@ async def analyse(gh: GitHubAPI, env: JobEnv, snapshot: PullRequestSnapshot,
     for f in wanted:
         data = contents.get(f.path)
         if isinstance(data, str) or data is None:
-            skipped.append(Skipped(f.path, data or "could not be fetched"))
+            skipped.append(Skipped(f.path, data or "could not be fetched", failed=True))
             continue
         if f.changes is None:
             skipped.append(Skipped(f.path, messages.SKIP_NO_PATCH))
@@ -213,54 +205,21 @@ async def analyse(gh: GitHubAPI, env: JobEnv, snapshot: PullRequestSnapshot,
     rules = config.rule_set()
     change = _change(snapshot, inputs, config)
     inputs = asking_for_facts(inputs, change, rules)
-    results, folders = await asyncio.gather(run_engine(env, inputs, rules),
+    results, folders = await asyncio.gather(env.engine.check_files(inputs, rules),
                                             _migration_folders(gh, snapshot, change, rules))
     change = replace(change, existing_dirs=folders,
                      facts={r.path: r.facts for r in results if r.facts is not None})
-    findings = list(await run_change_rules(env, change, rules))
+    findings = list(await env.engine.check_change(change, rules))
     checked = 0
     for result in results:
         if result.skipped:
-            skipped.append(Skipped(result.path, result.skipped))
+            skipped.append(Skipped(result.path, result.skipped, failed=result.failed))
             continue
         checked += 1
         findings.extend(result.findings)
     flagged = {f.path for f in findings}
     sources = {c.path: c.text for c in change.files if c.path in flagged and c.text is not None}
     return Analysis(tuple(findings), tuple(skipped), files_checked=checked), sources
-
-
-def check_batch(items: Sequence[FileInput], rules: RuleSet) -> list[FileResult]:
-    """Worker-process entry point: the engine over a batch of files."""
-    return [check_source(i.path, i.data, rules, i.changed, i.change) for i in items]
-
-
-async def run_engine(env: JobEnv, inputs: Sequence[FileInput], rules: RuleSet
-                     ) -> list[FileResult]:
-    """The engine in the process pool, in two batches per worker (so a worker that is
-    done early takes more): never on the event loop."""
-    if not inputs:
-        return []
-    if env.pool is None:
-        return check_batch(inputs, rules)
-    n = max(1, min(2 * env.engine_workers, len(inputs)))
-    batches = [list(inputs[i::n]) for i in range(n)]
-    done = await asyncio.gather(*(_in_pool(env, check_batch, b, rules) for b in batches))
-    return sorted((r for batch in done for r in batch), key=lambda r: r.path)
-
-
-async def _in_pool(env: JobEnv, fn: Callable[..., _T], *args: Any) -> _T:
-    pool = env.pool
-    assert pool is not None
-    try:
-        return await asyncio.get_running_loop().run_in_executor(pool, fn, *args)
-    except BrokenProcessPool:
-        # A worker died (a native crash in the parser): later jobs get a fresh pool,
-        # made once however many of this job's tasks saw the old one break.
-        if env.pool_factory is not None and env.pool is pool:
-            env.pool = env.pool_factory()
-            pool.shutdown(wait=False, cancel_futures=True)
-        raise EngineCrashed(messages.ENGINE_CRASHED) from None
 
 
 def _change(snapshot: PullRequestSnapshot, inputs: Sequence[FileInput],
@@ -292,16 +251,6 @@ async def _migration_folders(gh: GitHubAPI, snapshot: PullRequestSnapshot, chang
     if not probe:
         return None
     return await existing_folders(gh, snapshot.owner, snapshot.repo, snapshot.head_sha, probe)
-
-
-async def run_change_rules(env: JobEnv, change: Change, rules: RuleSet) -> tuple[Finding, ...]:
-    """The change-level rules, in a worker process too (a file whose facts the engine did
-    not hand over is parsed there)."""
-    if not any(r.file_kind == "change" for r in rules):
-        return ()
-    if env.pool is None:
-        return check_change(change, rules)
-    return await _in_pool(env, check_change, change, rules)
 
 
 async def publish_review(gh: GitHubAPI, target: ReviewTarget, snapshot: PullRequestSnapshot,

@@ -42,6 +42,7 @@ CHECK_TITLE_NOTHING = "Nothing to check"
 CHECK_TITLE_RUNNING = "Checking changed files"
 CHECK_TITLE_FAILED = "pystd could not finish"
 CHECK_TITLE_STALE = "Superseded by a newer push"
+CHECK_TITLE_NOT_CHECKED = "{count} file(s) could not be checked"
 SUMMARY_CLEAN = "pystd checked {files} changed file(s) and found nothing on the changed lines."
 SUMMARY_GATE = "The check fails on findings at or above `{gate}` (`fail-on` in `[tool.pystd]`)."
 SUMMARY_CONFIG_ERROR = (

@@ -28,6 +28,9 @@ _MARKER_RE = re.compile(r"<!-- pystd:fingerprint ([0-9a-f]{16}) -->")
 class Skipped:
     path: str
     reason: str
+    # Not checked because something went wrong (the analysis failed, the file could not be
+    # fetched), as opposed to a file there is nothing to check in (binary, empty).
+    failed: bool = False
 
 
 @dataclass(frozen=True)
@@ -84,12 +87,16 @@ class ReviewPlan:
 
 # -- check run ----------------------------------------------------------------------------
 
-def conclusion_for(findings: Sequence[Finding], config: PystdConfig, analysed: bool) -> str:
-    if not analysed:
-        return "neutral"
+def conclusion_for(findings: Sequence[Finding], config: PystdConfig, analysed: bool,
+                   failed: bool = False) -> str:
+    """`failure` on any finding at or above the gate, whatever else went wrong; else
+    `neutral` when nothing was analysed or some file could not be checked (trouble is
+    never a pass); else `success`."""
     gate = config.gate
     if gate is not None and any(f.severity.rank >= gate.rank for f in findings):
         return "failure"
+    if not analysed or failed:
+        return "neutral"
     return "success"
 
 
@@ -127,10 +134,15 @@ def annotation(finding: Finding) -> dict[str, Any]:
 
 def check_output(analysis: Analysis, config: PystdConfig) -> CheckOutput:
     analysed = analysis.files_checked > 0 or not analysis.skipped
-    conclusion = conclusion_for(analysis.findings, config, analysed)
+    failed = sum(1 for s in analysis.skipped if s.failed)
+    conclusion = conclusion_for(analysis.findings, config, analysed, failed > 0)
+    if failed and not analysis.findings:
+        title = messages.CHECK_TITLE_NOT_CHECKED.format(count=failed)
+    else:
+        title = title_for(analysis.findings) if analysed else messages.CHECK_TITLE_NOTHING
     return CheckOutput(
         conclusion=conclusion,
-        title=title_for(analysis.findings) if analysed else messages.CHECK_TITLE_NOTHING,
+        title=title,
         summary=summary(analysis, config),
         annotations=tuple(annotation(f) for f in analysis.findings),
     )

@@ -32,6 +32,9 @@ class FileResult:
     findings: tuple[Finding, ...] = ()
     skipped: str | None = None
     lines: int = 0
+    # The analysis itself failed (too deep for the parser, a crash, the time limit): the
+    # file was not checked, which is never a pass (unlike binary or empty files).
+    failed: bool = False
     # The change rules' facts of this file (rules/change/base.py), when asked for.
     facts: dict[str, object] | None = None
 
@@ -96,14 +99,15 @@ def check_source(path: str, data: bytes | str, rules: RuleSet,
         return FileResult(path, skipped="not a Python or template file", lines=line_count)
     module: cst.Module | None = None
     if python and too_deep(text):
-        return FileResult(path, skipped=TOO_DEEP, lines=line_count)
+        return FileResult(path, skipped=TOO_DEEP, lines=line_count, failed=True)
     if python:
         try:
             module = cst.parse_module(text)
         except cst.ParserSyntaxError as exc:
             return _unparsable(path, text, exc, rules, line_count)
         except (RecursionError, ValueError) as exc:  # libcst's limits, not the user's
-            return FileResult(path, skipped=f"could not be parsed: {exc}", lines=line_count)
+            return FileResult(path, skipped=f"could not be parsed: {exc}", lines=line_count,
+                              failed=True)
     ctx = FileContext(path, text, module)
     active = _active_rules(ctx, rules, python)
     findings: tuple[Finding, ...] = ()
@@ -121,7 +125,7 @@ def check_source(path: str, data: bytes | str, rules: RuleSet,
         if change is not None and module is not None and wants_facts(rules):
             facts = change_facts(path, text, module, changed, change, rules)
     except RecursionError:  # libcst's recursive code generation on huge expressions
-        return FileResult(path, skipped=TOO_DEEP, lines=line_count)
+        return FileResult(path, skipped=TOO_DEEP, lines=line_count, failed=True)
     return FileResult(path, findings, lines=line_count, facts=facts)
 
 

@@ -441,12 +441,12 @@ async def test_change_level_rules_run_on_the_whole_pull_request(bot, delivery, f
 
 async def test_a_crashed_engine_worker_completes_neutral_and_is_replaced(
         aiohttp_client, settings, delivery, fake_github, monkeypatch):
-    from bot import job
+    from bot import engine_pool
 
     bot = await aiohttp_client(create_app(settings.model_copy(update={"workers": 1})))
     env = bot.app[SERVICES].env
     add_pr(fake_github)
-    monkeypatch.setattr(job, "check_batch", crash_worker)
+    monkeypatch.setattr(engine_pool, "check_batch", crash_worker)
     await open_pr(bot, delivery, fake_github)
     await settle(bot)
     run = only_run(fake_github)
@@ -458,7 +458,7 @@ async def test_a_crashed_engine_worker_completes_neutral_and_is_replaced(
                fake_github.pull_request_overrides(OWNER, REPO, 1))
     await settle(bot)
     assert fake_github.check_runs(OWNER, REPO)[-1].conclusion == "failure"
-    assert env.pool is not None
+    assert env.engine.pool is not None
 
 
 def crash_worker(items: object, rules: object) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from gidgethub.sansio import Event
 
+from bot.engine_pool import Engine
 from bot.handlers import router
 from bot.handlers.issue_comment import is_recheck
 from bot.job import JobEnv, ReviewTarget
@@ -36,7 +37,7 @@ class QueueSpy(JobQueue):
 @pytest.fixture
 def services() -> Services:
     settings = Settings(app_id=42, private_key="x", webhook_secret="s", _env_file=None)
-    env = JobEnv(pool=None, blobs=BlobCache(1024), blob_concurrency=1)
+    env = JobEnv(engine=Engine(None), blobs=BlobCache(1024), blob_concurrency=1)
     return Services(settings, access=None, env=env, queue=QueueSpy())  # type: ignore[arg-type]
 
 

@@ -147,3 +147,23 @@ def test_summary_never_exceeds_githubs_limit():
     skipped = tuple(Skipped("x" * 400 + f"{i}.py", "binary file") for i in range(300))
     out = check_output(Analysis((), skipped, files_checked=1), PystdConfig())
     assert len(out.summary) <= 65535
+
+
+def test_a_file_that_could_not_be_checked_is_never_a_pass():
+    broken = Skipped("deep.py", "too deeply nested to analyse", failed=True)
+    alone = check_output(Analysis((), (broken,), files_checked=3), PystdConfig())
+    assert alone.conclusion == "neutral"
+    assert alone.title == messages.CHECK_TITLE_NOT_CHECKED.format(count=1)
+    assert "`deep.py`: too deeply nested to analyse" in alone.summary
+
+
+def test_findings_elsewhere_still_fail_when_a_file_could_not_be_checked():
+    broken = Skipped("deep.py", "the analysis crashed", failed=True)
+    output = check_output(Analysis((finding(4),), (broken,), files_checked=1), PystdConfig())
+    assert output.conclusion == "failure"
+
+
+def test_files_with_nothing_to_check_do_not_hold_back_a_pass():
+    binary = Skipped("logo.py", "binary file")
+    assert check_output(Analysis((), (binary,), files_checked=2),
+                        PystdConfig()).conclusion == "success"
