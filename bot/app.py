@@ -14,12 +14,20 @@ from concurrent.futures import ProcessPoolExecutor
 import aiohttp
 from aiohttp import web
 from cachetools import TTLCache
-from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    GCCollector,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    generate_latest,
+)
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from bot.engine_pool import Engine
 from bot.github import GitHubAccess, TokenStore, WritePacer
+from bot.health import AppKeyCheck
 from bot.job import JobEnv
 from bot.queue import JobQueue
 from bot.services import Services
@@ -30,14 +38,23 @@ from bot.webhooks import DELIVERY_COUNTS, SEEN_DELIVERIES, SERVICES, webhook
 log = logging.getLogger(__name__)
 
 SETTINGS = web.AppKey("settings", Settings)
+REGISTRY = web.AppKey("registry", CollectorRegistry)
+REVIEW_SECONDS = web.AppKey("review_seconds", Histogram)
+KEY_CHECK = web.AppKey("key_check", AppKeyCheck)
+LATENCY_BUCKETS = (0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600)
 MAX_DELIVERY_BYTES = 25 * 1024 * 1024  # GitHub caps webhook payloads at 25 MB
 
 
 async def healthz(request: web.Request) -> web.Response:
+    """200 when the server can serve: started, and GitHub accepts the App's key (asked
+    every few minutes; GitHub being unreachable is reported but is not our failure)."""
     services = request.app.get(SERVICES)
     if services is None:
         return web.json_response({"status": "starting"}, status=503)
-    return web.json_response({"status": "ok", "queue": services.queue.depth})
+    key = await request.app[KEY_CHECK].status()
+    body = {"status": "ok" if key.ok else "unhealthy", "github": key.detail,
+            "queue": services.queue.depth}
+    return web.json_response(body, status=200 if key.ok else 503)
 
 
 class _AppMetrics(Collector):
@@ -66,10 +83,22 @@ class _AppMetrics(Collector):
         yield GaugeMetricFamily("pystd_queue_depth", "Jobs waiting", value=services.queue.depth)
 
 
-async def metrics(request: web.Request) -> web.Response:
+def _registry(app: web.Application) -> CollectorRegistry:
+    """This app's metrics: its own counters, the review latency histogram, and the
+    process's CPU, memory, open files and garbage collection."""
     registry = CollectorRegistry()
-    registry.register(_AppMetrics(request.app))
-    return web.Response(body=generate_latest(registry),
+    registry.register(_AppMetrics(app))
+    app[REVIEW_SECONDS] = Histogram(
+        "pystd_review_seconds", "Seconds from a delivery being queued to its job's end "
+        "(the check run completed)", buckets=LATENCY_BUCKETS, registry=registry)
+    ProcessCollector(registry=registry)
+    PlatformCollector(registry=registry)
+    GCCollector(registry=registry)
+    return registry
+
+
+async def metrics(request: web.Request) -> web.Response:
+    return web.Response(body=generate_latest(request.app[REGISTRY]),
                         headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"})
 
 
@@ -81,6 +110,7 @@ def create_app(settings: Settings, *, engine_in_process: bool = False) -> web.Ap
     app[SETTINGS] = settings
     app[SEEN_DELIVERIES] = TTLCache(maxsize=50_000, ttl=24 * 3600)
     app[DELIVERY_COUNTS] = {}
+    app[REGISTRY] = _registry(app)
     app.cleanup_ctx.append(_resources(settings, engine_in_process))
     app.router.add_post("/webhook", webhook)
     app.router.add_get("/healthz", healthz)
@@ -95,10 +125,13 @@ def _resources(settings: Settings, engine_in_process: bool):
         def new_pool() -> ProcessPoolExecutor:
             return ProcessPoolExecutor(settings.engine_workers)
 
-        queue = JobQueue(settings.concurrent_jobs)
+        queue = JobQueue(settings.concurrent_jobs, on_finished=app[REVIEW_SECONDS].observe)
+        tokens = TokenStore(settings.app_id or 0, settings.private_key_pem())
+        app[KEY_CHECK] = AppKeyCheck(session, settings.app_id or 0, tokens,
+                                     settings.github_api_url, settings.request_timeout)
         access = GitHubAccess(
             session=session,
-            tokens=TokenStore(settings.app_id or 0, settings.private_key_pem()),
+            tokens=tokens,
             pacer=WritePacer(settings.writes_per_minute),
             base_url=settings.github_api_url,
             timeout=settings.request_timeout,

@@ -73,3 +73,10 @@ REVIEW_FALLBACK = (
     "`pystd` check run's annotations instead."
 )
 ENGINE_CRASHED = "the analysis process crashed on a file of this change; it has been restarted"
+
+# -- health --------------------------------------------------------------------------------
+HEALTH_KEY_REFUSED = (
+    "GitHub refuses the App's JWT (answered {status}): PYSTD_PRIVATE_KEY does not belong to "
+    "the App PYSTD_APP_ID, or the App was deleted"
+)
+HEALTH_GITHUB_UNREACHABLE = "GitHub could not be reached to check the App's key; retrying"

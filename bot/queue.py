@@ -8,8 +8,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 log = logging.getLogger(__name__)
 
@@ -22,16 +23,21 @@ class _Entry:
     run: JobFn
     label: str
     cancelled: bool = False
+    queued_at: float = field(default_factory=time.monotonic)
 
 
 class JobQueue:
     """An asyncio queue with `concurrency` workers and per-key coalescing."""
 
-    def __init__(self, concurrency: int) -> None:
+    def __init__(self, concurrency: int,
+                 on_finished: Callable[[float], None] | None = None) -> None:
+        """`on_finished(seconds)` is told how long each job took from being queued (the
+        delivery) to its end, for the latency histogram."""
         self._queue: asyncio.Queue[_Entry] = asyncio.Queue()
         self._waiting: dict[object, _Entry] = {}
         self._workers: list[asyncio.Task[None]] = []
         self._concurrency = concurrency
+        self._on_finished = on_finished
         self.completed = 0
         self.failed = 0
         self.queued_total = 0
@@ -68,6 +74,8 @@ class JobQueue:
                 self.failed += 1
                 log.exception("job failed: %s", entry.label)
             finally:
+                if not entry.cancelled and self._on_finished is not None:
+                    self._on_finished(time.monotonic() - entry.queued_at)
                 self._queue.task_done()
 
     async def join(self) -> None:

@@ -155,6 +155,11 @@ async def create_installation_token(gh: FakeGitHub, call: Call) -> Answer:
                         else installation.repository_selection})
 
 
+async def get_app(gh: FakeGitHub, call: Call) -> Answer:
+    """GET /app: the App the JWT authenticates ("Get the authenticated app")."""
+    return Answer(200, gh.app_json(call.api))
+
+
 async def get_repo_installation(gh: FakeGitHub, call: Call) -> Answer:
     repo = repository(gh, call)
     return Answer(200, objects.installation_json(gh.installations[repo.installation_id],
@@ -387,6 +392,7 @@ ROUTES: tuple[Route, ...] = (
     _route("POST", r"/app/installations/(?P<installation_id>\d+)/access_tokens",
            create_installation_token, auth="jwt",
            operation="apps/create-installation-access-token"),
+    _route("GET", r"/app", get_app, auth="jwt"),
     _route("GET", r"{REPO}/installation", get_repo_installation, auth="jwt"),
     _route("GET", r"{REPO}/pulls", list_pulls),
     _route("GET", r"{REPO}/pulls/(?P<number>\d+)", get_pull),
