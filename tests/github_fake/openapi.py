@@ -21,9 +21,9 @@ from typing import Any
 from jsonschema import Draft7Validator
 from jsonschema.exceptions import ValidationError
 
-#: `../shared/github` beside the repository (see .ci/run: "a clean clone of main with
-#: ../shared beside it").
-SHARED_GITHUB = Path(__file__).resolve().parents[2].parent / "shared" / "github"
+#: GitHub's own data, vendored under tests/data/github (its README says where each part
+#: comes from and under which licence), so a fresh clone tests with nothing beside it.
+SHARED_GITHUB = Path(__file__).resolve().parents[1] / "data" / "github"
 OPENAPI_DIR = SHARED_GITHUB / "openapi"
 
 #: (method, openapi path) -> operation id, from openapi/_index.json.
