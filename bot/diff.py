@@ -6,7 +6,10 @@ for the App, and `git diff` output for `pystd check --diff`.
 
 from __future__ import annotations
 
+import io
 import re
+import tokenize
+from collections import Counter
 from dataclasses import dataclass
 
 from unidiff import PatchSet
@@ -22,7 +25,9 @@ class FileChanges:
     """What a change did to one file, on the right side."""
 
     path: str
-    added: frozenset[int]  # lines added or modified (the lines a finding must touch)
+    # Lines added or modified in their code (the lines a finding must touch); a line whose
+    # only change is a comment or whitespace is not among them (see `_code_of`).
+    added: frozenset[int]
     commentable: frozenset[int]  # every right-side line inside a hunk (added or context)
     status: str = "modified"  # added | modified | removed | renamed
     previous_path: str | None = None
@@ -58,19 +63,56 @@ class FileChanges:
         return "".join(out)
 
 
+def _code_of(line: str, python: bool) -> str:
+    """A line's code without comments and layout: its tokens, space-separated. Two lines
+    with the same code differ only in a comment or whitespace (a suppression marker
+    renamed, a formatter pass), which does not make their old findings new."""
+    if not python:
+        return " ".join(line.split())
+    tokens: list[str] = []
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(line).readline):
+            if tok.type not in _LAYOUT:
+                tokens.append(tok.string)
+    except (tokenize.TokenError, SyntaxError):
+        pass  # a line of a longer statement: the tokens read so far are its code
+    return " ".join(tokens)
+
+
+_LAYOUT = frozenset({tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT,
+                     tokenize.DEDENT, tokenize.ENDMARKER})
+
+
+def _recoded(hunk: object, python: bool) -> set[int]:
+    """Right-side lines of `hunk` added with only a comment or whitespace changed: each
+    is matched with a removed line of the same code in the hunk (each removed line once)."""
+    removed = Counter(_code_of(line.value, python) for line in hunk  # type: ignore[attr-defined]
+                      if line.is_removed)
+    same: set[int] = set()
+    for line in hunk:  # type: ignore[attr-defined]
+        if line.is_added:
+            code = _code_of(line.value, python)
+            if removed[code] > 0:
+                removed[code] -= 1
+                same.add(line.target_line_no)
+    return same
+
+
 def _file_changes(patched: object, path: str) -> FileChanges:
     added: set[int] = set()
     commentable: set[int] = set()
     hunks = []
+    python = path.endswith((".py", ".pyi"))
     for hunk in patched:  # type: ignore[attr-defined]
         hunks.append((hunk.target_start, hunk.target_length,
                       tuple((line.line_type, line.value) for line in hunk
                             if line.line_type in ("+", "-", " "))))
+        cosmetic = _recoded(hunk, python)
         for line in hunk:
             if line.target_line_no is None:
                 continue
             commentable.add(line.target_line_no)
-            if line.is_added:
+            if line.is_added and line.target_line_no not in cosmetic:
                 added.add(line.target_line_no)
     if patched.is_added_file:  # type: ignore[attr-defined]
         status = "added"

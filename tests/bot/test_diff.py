@@ -66,3 +66,29 @@ def test_old_text_counts_newlines_only(odd):
     changes = patch_changes("f.py", diff.split("\n", 2)[2])
     assert changes.added == {6}
     assert changes.old_text("".join(new)) == "".join(base)
+
+
+def test_a_line_whose_only_change_is_a_comment_or_layout_is_not_a_changed_line():
+    patch = ("@@ -1,5 +1,5 @@\n"
+             "-x = requests.get(url)  # noqa: PYS101\n"
+             "+x = requests.get(url)  # noqa: PYS102\n"
+             "-y = f(a,b)\n"
+             "+y = f(a, b)\n"
+             "-z = 1\n"
+             "+z = 2\n"
+             " w = 3\n"
+             "-\n"
+             "+# a new comment\n")
+    changes = patch_changes("app.py", patch)
+    assert changes.added == {3}  # only z's value changed; a comment has no code
+    assert changes.commentable == {1, 2, 3, 4, 5}
+
+
+def test_a_moved_comment_does_not_hide_a_real_change_of_the_same_line():
+    patch = "@@ -1,2 +1,2 @@\n-a = 1  # old\n-a = 1\n+a = 1  # new\n+a = 2\n"
+    assert patch_changes("app.py", patch).added == {2}
+
+
+def test_templates_fold_whitespace_only():
+    patch = "@@ -1,2 +1,2 @@\n-<p>{{ x|safe }}</p>\n-{# a #}\n+    <p>{{ x|safe }}</p>\n+{# b #}\n"
+    assert patch_changes("templates/a.html", patch).added == {2}
