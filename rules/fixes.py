@@ -157,32 +157,47 @@ def _place(report: Report, rng: object, line_offset: int) -> None:
     report.end_line, report.end_column = end.line + line_offset, max(end.column, 1)
 
 
-def build_fix(module: cst.Module, source_lines: list[str], report: Report) -> Fix | None:
-    """The smallest run of whole lines that changes when the replacement is applied."""
+class FixCache:
+    """What every fix of one file shares: the lines before each top-level statement and
+    the cut-down statements of `_narrowed`, so that each fix regenerates only the class
+    member or statement it edits (linear in the file, not fixes x file)."""
+
+    def __init__(self, module: cst.Module) -> None:
+        self.module = module
+        self._offsets: list[int] | None = None
+        self._index = {id(stmt): i for i, stmt in enumerate(module.body)}
+        self.counts: dict[int, list[int]] = {}
+
+    def offset(self, top: cst.CSTNode) -> int | None:
+        i = self._index.get(id(top))
+        if i is None:
+            return None
+        if self._offsets is None:
+            self._offsets = line_offsets(self.module, len(self.module.body) - 1)
+        return self._offsets[i]
+
+
+def build_fix(module: cst.Module, source_lines: list[str], report: Report,
+              cache: FixCache | None = None) -> Fix | None:
+    """The smallest run of whole lines that changes when the replacement is applied.
+
+    Only the class member or statement holding the replaced node is regenerated (see
+    `_narrowed`); a replacement that reaches outside it regenerates the module."""
     if report.replacement is None:
         return None
     old, new = report.replacement
-    try:
-        new_code = module.deep_replace(old, new)
-        assert isinstance(new_code, cst.Module)
-        fixed = new_code.code
-    except Exception as exc:  # a rule built an invalid tree: no fix rather than a bad one
-        log.debug("%s: fix dropped: %s", report.rule.code, exc)
-        return None
-    new_lines = fixed.splitlines(keepends=True)
-    start = 0
-    limit = min(len(source_lines), len(new_lines))
-    while start < limit and source_lines[start] == new_lines[start]:
-        start += 1
-    end_old, end_new = len(source_lines), len(new_lines)
-    while end_old > start and end_new > start and source_lines[end_old - 1] == new_lines[end_new - 1]:
-        end_old -= 1
-        end_new -= 1
-    if end_old <= start:  # pure insertion: anchor it on the line before
-        if start == 0:
+    span = _local_change(module, source_lines, report, cache or FixCache(module))
+    if span is None:
+        try:
+            new_code = module.deep_replace(old, new)
+            assert isinstance(new_code, cst.Module)
+            span = _changed_span(source_lines, new_code.code.splitlines(keepends=True), 0)
+        except Exception as exc:  # a rule built an invalid tree: no fix rather than a bad one
+            log.debug("%s: fix dropped: %s", report.rule.code, exc)
             return None
-        start -= 1
-    replacement = "".join(new_lines[start:end_new])
+    if span is None:
+        return None
+    start, end_old, replacement = span
     missing = tuple(i for i in dict.fromkeys(report.imports) if not _has_import(module, i))
     return Fix(
         line=start + 1,
@@ -191,6 +206,62 @@ def build_fix(module: cst.Module, source_lines: list[str], report: Report) -> Fi
         imports=missing,
         import_line=import_insert_line(module) if missing else 1,
     )
+
+
+def _local_change(module: cst.Module, source_lines: list[str], report: Report,
+                  cache: FixCache) -> tuple[int, int, str] | None:
+    """The fix worked out on the member or statement holding the replaced node, laid out
+    alone at its real indentation (None: do it on the whole module)."""
+    assert report.replacement is not None
+    old, new = report.replacement
+    path = report.path
+    if report.top is None or not path or path[0] is not report.top:
+        return None
+    held = next((k for k, node in enumerate(path) if node is old), None)
+    if held is None:
+        return None
+    offset = cache.offset(report.top)
+    if offset is None:
+        return None
+    cut = _narrowed(module, report.top, path[: held + 1], cache.counts, {})  # type: ignore[arg-type]
+    mini = module.with_changes(body=[cut.mini], header=(), footer=())
+    try:
+        fixed = mini.deep_replace(old, new)
+        assert isinstance(fixed, cst.Module)
+        before, after = mini.code.splitlines(keepends=True), fixed.code.splitlines(keepends=True)
+    except Exception as exc:  # an invalid tree: let the whole-module path decide
+        log.debug("%s: local fix failed: %s", report.rule.code, exc)
+        return None
+    span = _changed_span(before, after, 0)
+    if span is None:
+        return None
+    start, end, replacement = span
+    if start + 1 < cut.first or max(end, start + 1) > cut.last:
+        return None  # the change reaches the lines of the enclosing headers
+    shift = offset + cut.skipped
+    original = source_lines[start + shift: end + shift]
+    if original != before[start:end]:
+        return None  # the cut does not line up with the file (never expected)
+    return start + shift, end + shift, replacement
+
+
+def _changed_span(old: list[str], new: list[str], base: int
+                  ) -> tuple[int, int, str] | None:
+    """(first changed line, end of the changed old lines, their new text), 0-based from
+    `base`; a pure insertion is anchored on the line before it."""
+    start = 0
+    limit = min(len(old), len(new))
+    while start < limit and old[start] == new[start]:
+        start += 1
+    end_old, end_new = len(old), len(new)
+    while end_old > start and end_new > start and old[end_old - 1] == new[end_new - 1]:
+        end_old -= 1
+        end_new -= 1
+    if end_old <= start:  # pure insertion: anchor it on the line before
+        if start == 0:
+            return None
+        start -= 1
+    return base + start, base + max(end_old, start + 1), "".join(new[start:end_new])
 
 
 def _has_import(module: cst.Module, statement: str) -> bool:
