@@ -1,21 +1,28 @@
 # syntax=docker/dockerfile:1
-# pystd GitHub App: multi-stage, slim, non-root.
-FROM python:3.12-slim AS build
+# pystd GitHub App: multi-stage, slim, non-root. The Python minor version is the one CI
+# tests (3.11); the tag is pinned to a patch release and a Debian release.
+ARG PYTHON_IMAGE=python:3.11.7-slim-bookworm
+
+FROM ${PYTHON_IMAGE} AS build
 WORKDIR /src
 RUN python -m venv /opt/pystd
-COPY pyproject.toml README.md ./
+# Dependencies first, in a layer of their own: a change to pystd's code reuses it.
+COPY pyproject.toml ./
+RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > requirements.txt \
+ && /opt/pystd/bin/pip install --no-cache-dir -r requirements.txt
+COPY README.md LICENSE ./
 COPY bot ./bot
 COPY rules ./rules
-RUN /opt/pystd/bin/pip install --no-cache-dir .
+RUN /opt/pystd/bin/pip install --no-cache-dir --no-deps .
 
-FROM python:3.12-slim
+FROM ${PYTHON_IMAGE}
 RUN useradd --create-home --uid 10001 pystd
 COPY --from=build /opt/pystd /opt/pystd
 ENV PATH=/opt/pystd/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYSTD_HOST=0.0.0.0 \
     PYSTD_PORT=8080
-USER pystd
+USER 10001
 WORKDIR /home/pystd
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \
