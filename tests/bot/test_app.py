@@ -366,12 +366,13 @@ async def recheck(bot, delivery, gh, user: str, body: str = "/pystd recheck") ->
     return comment_id, response
 
 
-async def test_recheck_from_read_only_user_is_refused(bot, delivery, fake_github):
+async def test_recheck_from_read_only_user_is_refused_without_a_write(bot, delivery, fake_github):
     add_pr(fake_github)
     fake_github.set_permission(OWNER, REPO, "visitor", "read")
     comment_id, response = await recheck(bot, delivery, fake_github, "visitor")
     assert response.status == 202
-    assert fake_github.reactions(OWNER, REPO, comment_id) == ["confused"]
+    # Refused silently: a reaction would spend the installation's write budget.
+    assert fake_github.reactions(OWNER, REPO, comment_id) == []
     assert fake_github.check_runs(OWNER, REPO) == []
 
 
