@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 
 SHUTDOWN_SECONDS = 30.0  # for requests in flight; queued reviews have their own drain limit
 BACKLOG = 128
+RESERVED_FILES = 128  # descriptors kept for GitHub calls, the engine's pipes, logs
 ACCEPT_ERROR = "socket.accept() out of system resource"
 ACCEPT_ERROR_EVERY = 10.0  # seconds between two reports of the same accept failure
 
@@ -65,7 +66,33 @@ class AcceptErrorFilter(logging.Filter):
         return True
 
 
-async def serve(app: web.Application, host: str, port: int) -> None:
+class ConnectionCap:
+    """aiohttp's protocol factory, with at most `limit` connections open: a new connection
+    past it closes the oldest ones. Idle sockets held open by a sender would otherwise use
+    up the process's descriptors, and then accept() fails for GitHub too until the idle
+    timeout frees some; the oldest connection is almost always such a socket, since a
+    real delivery is answered in milliseconds."""
+
+    def __init__(self, server: web.Server, limit: int) -> None:
+        self._server = server
+        self.limit = limit
+        self.evicted = 0
+        self._reported = 0
+
+    def __call__(self) -> asyncio.Protocol:
+        open_now = self._server.connections  # oldest first
+        excess = len(open_now) - self.limit + 1
+        for handler in open_now[:max(excess, 0)]:
+            handler.force_close()
+            self.evicted += 1
+        if excess > 0 and (not self._reported or self.evicted - self._reported >= 100):
+            log.warning("connection limit reached: closing the oldest connection(s)",
+                        extra={"limit": self.limit, "evicted": self.evicted})
+            self._reported = self.evicted
+        return self._server()
+
+
+async def serve(app: web.Application, host: str, port: int, max_connections: int) -> None:
     """Run `app` until SIGTERM or SIGINT, then drain and return."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -74,21 +101,27 @@ async def serve(app: web.Application, host: str, port: int) -> None:
     runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=SHUTDOWN_SECONDS,
                            access_log_format='%a "%r" %s %Tf')
     await runner.setup()
+    listener: asyncio.Server | None = None
     try:
-        await web.TCPSite(runner, host, port, backlog=BACKLOG).start()
-        log.info("listening", extra={"host": host, "port": port})
+        assert runner.server is not None  # set by setup()
+        listener = await loop.create_server(ConnectionCap(runner.server, max_connections),
+                                            host, port, backlog=BACKLOG)
+        log.info("listening", extra={"host": host, "port": port,
+                                     "max_connections": max_connections})
         await stop.wait()
         log.info("stopping: finishing requests and queued reviews")
     finally:
-        await runner.cleanup()  # stop listening, finish requests, drain the queue
+        if listener is not None:
+            listener.close()  # no new connections; the open ones are shut down below
+        await runner.cleanup()  # finish requests in flight, drain the queue
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
     log.info("stopped")
 
 
 def run(app: web.Application, host: str, port: int) -> None:
-    """The process's main loop: open-files limit raised, accept errors rate-limited."""
+    """The process's main loop: open-files limit raised, connections capped below it,
+    accept errors rate-limited."""
     limit = raise_open_files_limit()
     logging.getLogger("asyncio").addFilter(AcceptErrorFilter())
-    log.info("open files limit", extra={"limit": limit})
-    asyncio.run(serve(app, host, port))
+    asyncio.run(serve(app, host, port, max(16, limit - RESERVED_FILES)))

@@ -4,6 +4,7 @@ listening, finishes the queued reviews and exits 0."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import socket
@@ -11,10 +12,13 @@ import sys
 
 import aiohttp
 import pytest
+from aiohttp import web
 from cryptography.hazmat.primitives import serialization
 
 from bot import messages
+from bot.app import create_app
 from bot.cli import EXIT_ERROR, main
+from bot.serve import ACCEPT_ERROR, AcceptErrorFilter, ConnectionCap
 from tests.bot.test_app import OWNER, REPO, add_pr
 from tests.github_fake import APP_ID
 
@@ -127,3 +131,65 @@ async def test_sigterm_finishes_queued_reviews_and_exits_0(
     (run,) = fake_github.check_runs(OWNER, REPO)
     assert (run.status, run.conclusion) == ("completed", "failure")
     assert b"Traceback" not in err
+
+
+# -- more connections than the process can hold ------------------------------------------------
+
+async def get_healthz(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> int:
+    """One keep-alive GET /healthz on an open connection; its status."""
+    writer.write(b"GET /healthz HTTP/1.1\r\nHost: pystd\r\n\r\n")
+    async with asyncio.timeout(GUARD):
+        status = int((await reader.readline()).split()[1])
+        length = 0
+        while (line := await reader.readline()) != b"\r\n":
+            name, _, value = line.decode().partition(":")
+            if name.lower() == "content-length":
+                length = int(value)
+        await reader.readexactly(length)
+    return status
+
+
+async def test_past_the_connection_limit_the_oldest_connection_is_closed(settings):
+    patient = settings.model_copy(update={"idle_timeout": 3600})  # only the cap closes here
+    runner = web.AppRunner(create_app(patient, engine_in_process=True))
+    await runner.setup()
+    assert runner.server is not None
+    listener = await asyncio.get_running_loop().create_server(
+        ConnectionCap(runner.server, 3), "127.0.0.1", 0)
+    port = listener.sockets[0].getsockname()[1]
+    try:
+        held = [await asyncio.open_connection("127.0.0.1", port) for _ in range(3)]
+        for reader, writer in held:
+            assert await get_healthz(reader, writer) == 200
+        newcomer = await asyncio.open_connection("127.0.0.1", port)
+        assert await get_healthz(*newcomer) == 200  # served at once
+        async with asyncio.timeout(GUARD):
+            assert await held[0][0].read() == b""  # the oldest was closed to make room
+        assert await get_healthz(*held[1]) == 200
+        assert len(runner.server.connections) == 3
+        for _, writer in [*held, newcomer]:
+            writer.close()
+    finally:
+        listener.close()
+        await runner.cleanup()
+
+
+def accept_error() -> logging.LogRecord:
+    try:
+        raise OSError(24, "Too many open files")
+    except OSError:
+        return logging.LogRecord("asyncio", logging.ERROR, __file__, 1, ACCEPT_ERROR, None,
+                                 sys.exc_info())
+
+
+def test_accept_errors_are_reported_once_per_period_without_traceback():
+    other = logging.LogRecord("asyncio", logging.ERROR, __file__, 1, "other", None, None)
+    quiet = AcceptErrorFilter(every=3600)
+    first = accept_error()
+    assert quiet.filter(first) and first.exc_info is None
+    assert [quiet.filter(accept_error()) for _ in range(100)] == [False] * 100
+    assert quiet.filter(other)
+    always = AcceptErrorFilter(every=0)
+    always.suppressed = 5
+    record = accept_error()
+    assert always.filter(record) and "(5 more since the last report)" in record.getMessage()
