@@ -193,3 +193,10 @@ def test_accept_errors_are_reported_once_per_period_without_traceback():
     always.suppressed = 5
     record = accept_error()
     assert always.filter(record) and "(5 more since the last report)" in record.getMessage()
+
+
+def test_log_level_is_read_in_any_case(environment, monkeypatch):
+    from bot.settings import Settings
+
+    monkeypatch.setenv("PYSTD_LOG_LEVEL", " warning ")
+    assert Settings().log_level == "WARNING"
