@@ -33,7 +33,13 @@ from bot.queue import JobQueue
 from bot.services import Services
 from bot.settings import Settings
 from bot.snapshot import BlobCache
-from bot.webhooks import DELIVERY_COUNTS, SEEN_DELIVERIES, SERVICES, webhook
+from bot.webhooks import (
+    DELIVERY_COUNTS,
+    MAX_DELIVERY_BYTES,
+    SEEN_DELIVERIES,
+    SERVICES,
+    webhook,
+)
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +48,7 @@ REGISTRY = web.AppKey("registry", CollectorRegistry)
 REVIEW_SECONDS = web.AppKey("review_seconds", Histogram)
 KEY_CHECK = web.AppKey("key_check", AppKeyCheck)
 LATENCY_BUCKETS = (0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600)
-MAX_DELIVERY_BYTES = 25 * 1024 * 1024  # GitHub caps webhook payloads at 25 MB
+LINGERING_SECONDS = 2.0  # after refusing an unread body, discard what follows this long
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -106,7 +112,17 @@ def create_app(settings: Settings, *, engine_in_process: bool = False) -> web.Ap
     """The App's web application. `engine_in_process` runs the engine without a process
     pool (tests that count on deterministic single-process runs)."""
     settings.check()
-    app = web.Application(client_max_size=MAX_DELIVERY_BYTES)
+    app = web.Application(client_max_size=MAX_DELIVERY_BYTES, handler_args={
+        # Never inflate a body while buffering it: an unauthenticated gzip bomb would cost
+        # seconds of CPU and hundreds of MB before the signature is even checked. The
+        # webhook refuses any Content-Encoding with 415 instead (bot/webhooks.py).
+        "auto_decompress": False,
+        # aiohttp arms this timer when a connection opens and re-arms it after each
+        # response, and closes the connection if no complete request has arrived by then:
+        # it bounds idle keep-alive sockets and slowly trickled headers alike.
+        "keepalive_timeout": settings.idle_timeout,
+        "lingering_time": LINGERING_SECONDS,
+    })
     app[SETTINGS] = settings
     app[SEEN_DELIVERIES] = TTLCache(maxsize=50_000, ttl=24 * 3600)
     app[DELIVERY_COUNTS] = {}

@@ -85,13 +85,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 # -- pystd serve -------------------------------------------------------------------------
 
 def run_serve() -> int:
-    """Start the App; without app id, private key or webhook secret, say so and exit 2."""
-    import logging
-
-    from aiohttp import web
+    """Start the App; on a missing or bad setting (app id, private key, webhook secret, log
+    level...), say which in one line and exit 2. SIGTERM drains and exits 0. Logs are JSON
+    lines on stderr, never with a secret in them."""
     from pydantic import ValidationError
 
+    from bot import serve
     from bot.app import create_app
+    from bot.logs import configure_logging
     from bot.settings import Settings, SettingsError
 
     try:
@@ -105,10 +106,8 @@ def run_serve() -> int:
     except SettingsError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_ERROR
-    logging.basicConfig(level=settings.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    web.run_app(create_app(settings), host=settings.host, port=settings.port,
-                access_log_format='%a "%r" %s %Tf')
+    configure_logging(settings.log_level, secrets=settings.secret_values())
+    serve.run(create_app(settings), settings.host, settings.port)
     return EXIT_CLEAN
 
 

@@ -25,7 +25,7 @@ CLI_GIT_MISSING = "pystd: error: --diff needs git on PATH"
 # -- pystd serve ---------------------------------------------------------------------------
 SERVE_MISSING_SETTINGS = "pystd serve: cannot start: missing {names} (set them in the environment or .env)"
 SERVE_BAD_KEY_FILE = "pystd serve: cannot start: cannot read PYSTD_PRIVATE_KEY_PATH {path}: {reason}"
-SERVE_KEY_NOT_PEM = "pystd serve: cannot start: the private key is not PEM text (-----BEGIN ... PRIVATE KEY-----)"
+SERVE_KEY_NOT_PEM = "pystd serve: cannot start: {name} is not a PEM private key (-----BEGIN ... PRIVATE KEY-----); a public key will not do"
 SERVE_BAD_SETTING = "pystd serve: cannot start: {name}: {reason}"
 
 # -- webhooks --------------------------------------------------------------------------------
@@ -80,3 +80,14 @@ HEALTH_KEY_REFUSED = (
     "the App PYSTD_APP_ID, or the App was deleted"
 )
 HEALTH_GITHUB_UNREACHABLE = "GitHub could not be reached to check the App's key; retrying"
+
+# -- webhook edge (hostile input) -----------------------------------------------------------
+WEBHOOK_ENCODED_BODY = "Content-Encoding {encoding!r} is not accepted: send the body uncompressed"
+WEBHOOK_UNSUPPORTED_TYPE = "Content-Type {content_type!r} is not accepted: send application/json"
+WEBHOOK_TOO_LARGE = "the body exceeds {limit} bytes (GitHub caps webhook payloads at 25 MB)"
+WEBHOOK_TOO_SLOW = "the body was not received within {seconds:g} s"
+WEBHOOK_INTERNAL_ERROR = "pystd failed to handle this delivery; the error is in its log"
+SERVE_BAD_KEY = "pystd serve: cannot start: {name} is not a usable RSA private key: {reason}"
+SERVE_KEY_CORRUPT = "the PEM data is corrupt"
+SERVE_KEY_ENCRYPTED = "it is encrypted; give it without a passphrase"
+SERVE_KEY_NOT_RSA = "its type is {kind}, and GitHub Apps sign with RSA"

@@ -4,10 +4,11 @@ a check. Each is a small async job on the queue; handlers only parse and call th
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import gidgethub
+from cachetools import TTLCache
 from gidgethub.abc import GitHubAPI
 
 from bot.github import GitHubAccess, describe_error
@@ -18,6 +19,26 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 RECHECK_ROLES = frozenset({"admin", "maintain", "write"})
+COMMAND_INTERVAL = 60.0  # seconds: one `/pystd recheck` per user and pull request
+PERMISSION_TTL = 60.0  # seconds a collaborator permission answer is trusted
+
+
+@dataclass(frozen=True)
+class RecheckRequest:
+    """A `/pystd recheck` comment on a pull request, as the webhook saw it."""
+
+    installation_id: int
+    owner: str
+    repo: str
+    number: int
+    comment_id: int
+    commenter: str
+    author: str | None  # the pull request's author, from the payload when it says
+    delivery_id: str
+
+    def log_extra(self) -> dict[str, Any]:
+        return {"delivery_id": self.delivery_id, "repository": f"{self.owner}/{self.repo}",
+                "pr": self.number, "user": self.commenter}
 
 
 @dataclass
@@ -26,6 +47,11 @@ class Services:
     access: GitHubAccess
     env: JobEnv
     queue: JobQueue
+    # (owner, repo, number, user) of recent commands; (owner, repo, user) -> may write
+    recent_commands: TTLCache[tuple[str, str, int, str], bool] = field(
+        default_factory=lambda: TTLCache(maxsize=10_000, ttl=COMMAND_INTERVAL))
+    permissions: TTLCache[tuple[str, str, str], bool] = field(
+        default_factory=lambda: TTLCache(maxsize=10_000, ttl=PERMISSION_TTL))
 
     # -- reviews -----------------------------------------------------------------------
 
@@ -42,44 +68,80 @@ class Services:
 
     # -- /pystd recheck --------------------------------------------------------------
 
-    def schedule_recheck(self, installation_id: int, owner: str, repo: str, number: int,
-                         comment_id: int, commenter: str, delivery_id: str) -> None:
-        async def job() -> None:
-            gh = self.access.client(installation_id)
-            await self.recheck(gh, installation_id, owner, repo, number, comment_id,
-                               commenter, delivery_id)
-
-        self.queue.put(("recheck", delivery_id), job, f"recheck {owner}/{repo}#{number}")
-
-    async def recheck(self, gh: GitHubAPI, installation_id: int, owner: str, repo: str,
-                      number: int, comment_id: int, commenter: str, delivery_id: str) -> bool:
-        """Honour `/pystd recheck` from the PR author or a user with write access."""
-        repo_vars: dict[str, Any] = {"owner": owner, "repo": repo}
-        pr = await gh.getitem("/repos/{owner}/{repo}/pulls/{number}",
-                              {**repo_vars, "number": number})
-        allowed = commenter.lower() == str(pr["user"]["login"]).lower()
-        if not allowed:
-            allowed = await self._can_write(gh, repo_vars, commenter)
-        await self._react(gh, repo_vars, comment_id, "eyes" if allowed else "confused")
-        if not allowed:
-            log.info("recheck refused for %s on %s/%s#%d", commenter, owner, repo, number)
+    def schedule_recheck(self, request: RecheckRequest) -> bool:
+        """Queue a recheck; False (nothing queued) when the same user asked on the same pull
+        request less than COMMAND_INTERVAL seconds ago. The limit is checked before any
+        GitHub call, so a flood of commands costs nothing."""
+        key = (request.owner.lower(), request.repo.lower(), request.number,
+               request.commenter.lower())
+        if key in self.recent_commands:
+            log.info("recheck ignored: asked again too soon", extra=request.log_extra())
             return False
-        target = ReviewTarget(installation_id, owner, repo, number, pr["head"]["sha"],
-                              pr["base"]["sha"], delivery_id)
+        self.recent_commands[key] = True
+
+        async def job() -> None:
+            gh = self.access.client(request.installation_id)
+            await self.recheck(gh, request)
+
+        self.queue.put(("recheck", request.delivery_id), job,
+                       f"recheck {request.owner}/{request.repo}#{request.number}")
+        return True
+
+    async def recheck(self, gh: GitHubAPI, request: RecheckRequest) -> bool:
+        """Honour `/pystd recheck` from the PR author or a user with write access, on an
+        open pull request: an `eyes` reaction, then a review. Anyone else, or a closed pull
+        request, gets nothing at all: an unauthorised command must not cost a write
+        (GitHub's secondary rate limit is shared with the reviews)."""
+        repo_vars: dict[str, Any] = {"owner": request.owner, "repo": request.repo}
+        pr: dict[str, Any] | None = None
+        author = request.author
+        if author is None:  # older payloads may lack the issue's user
+            pr = await self._pull(gh, repo_vars, request.number)
+            author = str((pr.get("user") or {}).get("login") or "")
+        allowed = request.commenter.lower() == author.lower()
+        if not allowed:
+            allowed = await self._can_write(gh, repo_vars, request.commenter)
+        if not allowed:
+            log.info("recheck refused: no write access", extra=request.log_extra())
+            return False
+        if pr is None:
+            pr = await self._pull(gh, repo_vars, request.number)
+        if pr.get("state") != "open":
+            log.info("recheck ignored: pull request closed", extra=request.log_extra())
+            return False
+        await self._react(gh, repo_vars, request.comment_id, "eyes")
+        target = ReviewTarget(request.installation_id, request.owner, request.repo,
+                              request.number, pr["head"]["sha"], pr["base"]["sha"],
+                              request.delivery_id)
         self.env.heads[target.key] = target.head_sha
         await review_pull_request(gh, self.env, target, self.settings.job_timeout)
         return True
 
+    async def _pull(self, gh: GitHubAPI, repo_vars: dict[str, Any], number: int
+                    ) -> dict[str, Any]:
+        pr: dict[str, Any] = await gh.getitem("/repos/{owner}/{repo}/pulls/{number}",
+                                              {**repo_vars, "number": number})
+        return pr
+
     async def _can_write(self, gh: GitHubAPI, repo_vars: dict[str, Any], user: str) -> bool:
+        """Write, maintain or admin on the repository; answers are kept PERMISSION_TTL
+        seconds per (repository, user), so repeated commands cost one request."""
+        key = (str(repo_vars["owner"]).lower(), str(repo_vars["repo"]).lower(), user.lower())
+        known = self.permissions.get(key)
+        if known is not None:
+            return bool(known)
         try:
             data = await gh.getitem("/repos/{owner}/{repo}/collaborators/{user}/permission",
                                     {**repo_vars, "user": user})
         except gidgethub.BadRequest as exc:
-            if int(exc.status_code) in (403, 404):  # not a collaborator
-                return False
-            raise
-        role = str(data.get("role_name") or "")
-        return data.get("permission") in RECHECK_ROLES or role in RECHECK_ROLES
+            if int(exc.status_code) not in (403, 404):
+                raise
+            allowed = False  # not a collaborator
+        else:
+            role = str(data.get("role_name") or "")
+            allowed = data.get("permission") in RECHECK_ROLES or role in RECHECK_ROLES
+        self.permissions[key] = allowed
+        return allowed
 
     async def _react(self, gh: GitHubAPI, repo_vars: dict[str, Any], comment_id: int,
                      content: str) -> None:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot import messages
@@ -29,7 +32,7 @@ class Settings(BaseSettings):
     host: str = "0.0.0.0"  # noqa: S104 - a server in a container listens on every interface
     port: Annotated[int, Field(ge=1, le=65535)] = 8080
     redis_url: str | None = None
-    log_level: str = "INFO"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # Tuning; the defaults suit one small container.
     workers: Annotated[int, Field(ge=0)] = 0  # engine processes (0: one per CPU)
     concurrent_jobs: Annotated[int, Field(ge=1)] = 4
@@ -38,6 +41,16 @@ class Settings(BaseSettings):
     blob_concurrency: Annotated[int, Field(ge=1)] = 16
     blob_cache_bytes: Annotated[int, Field(ge=0)] = 64 * 1024 * 1024
     writes_per_minute: Annotated[int, Field(ge=1)] = 80  # GitHub's secondary rate limit
+    # Unauthenticated senders: a connection that sends no complete request (idle, or
+    # headers trickled in) is closed after idle_timeout; a body must arrive within
+    # body_timeout. GitHub itself gives up on a delivery after 10 s.
+    idle_timeout: Annotated[float, Field(gt=0)] = 10.0
+    body_timeout: Annotated[float, Field(gt=0)] = 10.0
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
 
     def missing(self) -> list[str]:
         """The required settings that are not set, by environment variable name."""
@@ -55,7 +68,27 @@ class Settings(BaseSettings):
         absent = self.missing()
         if absent:
             raise SettingsError(messages.SERVE_MISSING_SETTINGS.format(names=", ".join(absent)))
-        self.private_key_pem()
+        self._check_key(self.private_key_pem())
+
+    def _check_key(self, pem: str) -> None:
+        """The key must load as an RSA private key (GitHub signs App JWTs with RS256): a
+        corrupt, encrypted or public key is refused at start-up, not at the first review."""
+        try:
+            key = serialization.load_pem_private_key(pem.encode(), password=None)
+        except TypeError:  # cryptography's word for "needs a password"
+            reason = messages.SERVE_KEY_ENCRYPTED
+        except (ValueError, UnsupportedAlgorithm):
+            reason = messages.SERVE_KEY_CORRUPT
+        else:
+            if isinstance(key, rsa.RSAPrivateKey):
+                return
+            kind = type(key).__name__.removeprefix("_").removesuffix("PrivateKey")
+            reason = messages.SERVE_KEY_NOT_RSA.format(kind=kind)
+        raise SettingsError(messages.SERVE_BAD_KEY.format(name=self._key_name, reason=reason))
+
+    @property
+    def _key_name(self) -> str:
+        return "PYSTD_PRIVATE_KEY" if self.private_key is not None else "PYSTD_PRIVATE_KEY_PATH"
 
     def private_key_pem(self) -> str:
         """The App's private key as PEM text, from the setting or the file."""
@@ -71,8 +104,13 @@ class Settings(BaseSettings):
         else:
             raise SettingsError(messages.SERVE_MISSING_SETTINGS.format(names="PYSTD_PRIVATE_KEY"))
         if "PRIVATE KEY-----" not in pem:
-            raise SettingsError(messages.SERVE_KEY_NOT_PEM)
+            raise SettingsError(messages.SERVE_KEY_NOT_PEM.format(name=self._key_name))
         return pem
+
+    def secret_values(self) -> list[str]:
+        """The literal secrets, for the log formatter to scrub wherever they turn up."""
+        values = [self.webhook_secret, self.private_key]
+        return [v.get_secret_value() for v in values if v is not None]
 
     @property
     def engine_workers(self) -> int:

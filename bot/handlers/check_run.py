@@ -2,54 +2,56 @@
 
 from __future__ import annotations
 
-from gidgethub.routing import Router
-from gidgethub.sansio import Event
-
+from bot.events import CheckRunEvent, CheckSuiteEvent, MergeGroupEvent, PullRequestRef
+from bot.handlers.routing import Router
 from bot.job import ReviewTarget
 from bot.services import Services
 
 router = Router()
 
 
-@router.register("check_run", action="rerequested")
-async def rerun_check_run(event: Event, services: Services) -> None:
-    run = event.data["check_run"]
+@router.register(CheckRunEvent, "rerequested")
+async def rerun_check_run(event: CheckRunEvent, services: Services) -> bool:
+    run = event.check_run
     app_id = services.settings.app_id
-    if app_id is not None and run.get("app", {}).get("id") != app_id:
-        return  # another app's check run
-    _rerun(event, services, run["head_sha"], run.get("pull_requests") or [])
+    if app_id is not None and run.app.id != app_id:
+        return False  # another app's check run
+    return _rerun(event, services, run.head_sha, run.pull_requests)
 
 
-@router.register("check_suite", action="rerequested")
-async def rerun_check_suite(event: Event, services: Services) -> None:
-    suite = event.data["check_suite"]
-    _rerun(event, services, suite["head_sha"], suite.get("pull_requests") or [])
+@router.register(CheckSuiteEvent, "rerequested")
+async def rerun_check_suite(event: CheckSuiteEvent, services: Services) -> bool:
+    suite = event.check_suite
+    return _rerun(event, services, suite.head_sha, suite.pull_requests)
 
 
-def _rerun(event: Event, services: Services, head_sha: str, pulls: list[dict]) -> None:
-    repo = event.data["repository"]
+def _rerun(event: CheckRunEvent | CheckSuiteEvent, services: Services, head_sha: str,
+           pulls: list[PullRequestRef]) -> bool:
+    """GitHub lists only the open pull requests at `head_sha` (none for a fork's branch,
+    which the job then looks up among the open ones): a closed one is never re-run."""
     services.schedule_rerun(
-        installation_id=int(event.data["installation"]["id"]),
-        owner=repo["owner"]["login"],
-        repo=repo["name"],
+        installation_id=event.installation.id,
+        owner=event.repository.owner.login,
+        repo=event.repository.name,
         head_sha=head_sha,
-        pulls=pulls,
+        pulls=[p.model_dump() for p in pulls],
         delivery_id=event.delivery_id,
     )
+    return True
 
 
-@router.register("merge_group", action="checks_requested")
-async def check_merge_group(event: Event, services: Services) -> None:
+@router.register(MergeGroupEvent, "checks_requested")
+async def check_merge_group(event: MergeGroupEvent, services: Services) -> bool:
     """A required check that ignores the merge queue deadlocks it: report on the group's
     head sha, judging the changes between its base and head."""
-    group = event.data["merge_group"]
-    repo = event.data["repository"]
+    group = event.merge_group
     services.schedule_review(ReviewTarget(
-        installation_id=int(event.data["installation"]["id"]),
-        owner=repo["owner"]["login"],
-        repo=repo["name"],
+        installation_id=event.installation.id,
+        owner=event.repository.owner.login,
+        repo=event.repository.name,
         number=0,
-        head_sha=group["head_sha"],
-        base_sha=group["base_sha"],
+        head_sha=group.head_sha,
+        base_sha=group.base_sha,
         delivery_id=event.delivery_id,
     ))
+    return True

@@ -1,13 +1,12 @@
-"""`issue_comment`: `/pystd recheck` on a pull request runs the review again."""
+"""`issue_comment`: `/pystd recheck` on an open pull request runs the review again."""
 
 from __future__ import annotations
 
 import re
 
-from gidgethub.routing import Router
-from gidgethub.sansio import Event
-
-from bot.services import Services
+from bot.events import IssueCommentEvent
+from bot.handlers.routing import Router
+from bot.services import RecheckRequest, Services
 
 router = Router()
 
@@ -20,20 +19,22 @@ def is_recheck(body: str | None) -> bool:
     return bool(first) and RECHECK.match(first[0]) is not None
 
 
-@router.register("issue_comment", action="created")
-async def recheck(event: Event, services: Services) -> None:
-    data = event.data
-    if not data["issue"].get("pull_request") or not is_recheck(data["comment"].get("body")):
-        return
-    if data["comment"]["user"].get("type") == "Bot":
-        return  # never answer bots, ourselves included
-    repo = data["repository"]
-    services.schedule_recheck(
-        installation_id=int(data["installation"]["id"]),
-        owner=repo["owner"]["login"],
-        repo=repo["name"],
-        number=int(data["issue"]["number"]),
-        comment_id=int(data["comment"]["id"]),
-        commenter=data["comment"]["user"]["login"],
+@router.register(IssueCommentEvent, "created")
+async def recheck(event: IssueCommentEvent, services: Services) -> bool:
+    issue, comment = event.issue, event.comment
+    if not issue.is_pull_request or not is_recheck(comment.body):
+        return False
+    if comment.user.type == "Bot":
+        return False  # never answer bots, ourselves included
+    if issue.state != "open":
+        return False  # a closed pull request is not reviewed: nothing runs, nothing is written
+    return services.schedule_recheck(RecheckRequest(
+        installation_id=event.installation.id,
+        owner=event.repository.owner.login,
+        repo=event.repository.name,
+        number=issue.number,
+        comment_id=comment.id,
+        commenter=comment.user.login,
+        author=issue.user.login if issue.user is not None else None,
         delivery_id=event.delivery_id,
-    )
+    ))

@@ -2,29 +2,27 @@
 
 from __future__ import annotations
 
-from gidgethub.routing import Router
-from gidgethub.sansio import Event
-
+from bot.events import PullRequestEvent
+from bot.handlers.routing import Router
 from bot.job import ReviewTarget
 from bot.services import Services
 
 router = Router()
 
 
-@router.register("pull_request", action="opened")
-@router.register("pull_request", action="synchronize")
-@router.register("pull_request", action="reopened")
-@router.register("pull_request", action="ready_for_review")
-async def review_pull_request(event: Event, services: Services) -> None:
-    pr = event.data["pull_request"]
-    repo = event.data["repository"]
+@router.register(PullRequestEvent, "opened", "synchronize", "reopened", "ready_for_review")
+async def review_pull_request(event: PullRequestEvent, services: Services) -> bool:
+    pr = event.pull_request
+    if pr.state != "open":
+        return False  # a delivery that raced the pull request's closing
     services.schedule_review(ReviewTarget(
-        installation_id=int(event.data["installation"]["id"]),
-        owner=repo["owner"]["login"],
-        repo=repo["name"],
-        number=int(pr["number"]),
-        head_sha=pr["head"]["sha"],
-        base_sha=pr["base"]["sha"],
+        installation_id=event.installation.id,
+        owner=event.repository.owner.login,
+        repo=event.repository.name,
+        number=pr.number,
+        head_sha=pr.head.sha,
+        base_sha=pr.base.sha,
         delivery_id=event.delivery_id,
-        fresh=event.data["action"] == "opened",
+        fresh=event.action == "opened",
     ))
+    return True

@@ -1,6 +1,27 @@
-"""The App's fixtures for every test module of tests/bot (defined with the end-to-end
-helpers in test_app.py)."""
+"""The App under test: `settings` pointing at the fake GitHub, and `bot`, a client of the
+real aiohttp application built from them."""
 
-from tests.bot.test_app import bot, settings
+from __future__ import annotations
 
-__all__ = ["bot", "settings"]
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from bot.app import create_app
+from bot.settings import Settings
+from tests.github_fake import APP_ID, FakeGitHub
+
+
+@pytest.fixture
+def settings(fake_github: FakeGitHub, app_private_key_pem: str, webhook_secret: str) -> Settings:
+    return Settings(app_id=APP_ID, private_key=app_private_key_pem, webhook_secret=webhook_secret,
+                    github_api_url=fake_github.url, concurrent_jobs=2, request_timeout=5,
+                    _env_file=None)
+
+
+@pytest.fixture
+async def bot(aiohttp_client: Callable[..., Any], settings: Settings) -> AsyncIterator[TestClient]:
+    client = await aiohttp_client(create_app(settings, engine_in_process=True))
+    yield client

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -16,26 +16,13 @@ from bot.app import create_app
 from bot.github import InstallationClient
 from bot.settings import Settings, SettingsError
 from bot.webhooks import SERVICES
-from tests.github_fake import APP_ID, FakeFile, FakeGitHub
+from tests.github_fake import FakeFile, FakeGitHub
 
 OWNER, REPO = "Codertocat", "Hello-World"
 BASE, HEAD, HEAD2 = "b" * 40, "a" * 40, "c" * 40
 
 OLD_VIEWS = 'import time\n\n\nasync def old():\n    time.sleep(1)\n'
 NEW_VIEWS = OLD_VIEWS + '\n\nasync def new():\n    time.sleep(2)\n'
-
-
-@pytest.fixture
-def settings(fake_github: FakeGitHub, app_private_key_pem: str, webhook_secret: str) -> Settings:
-    return Settings(app_id=APP_ID, private_key=app_private_key_pem, webhook_secret=webhook_secret,
-                    github_api_url=fake_github.url, concurrent_jobs=2, request_timeout=5,
-                    _env_file=None)
-
-
-@pytest.fixture
-async def bot(aiohttp_client: Callable[..., Any], settings: Settings) -> AsyncIterator[TestClient]:
-    client = await aiohttp_client(create_app(settings, engine_in_process=True))
-    yield client
 
 
 async def settle(bot: TestClient) -> None:
@@ -366,12 +353,13 @@ async def recheck(bot, delivery, gh, user: str, body: str = "/pystd recheck") ->
     return comment_id, response
 
 
-async def test_recheck_from_read_only_user_is_refused(bot, delivery, fake_github):
+async def test_recheck_from_read_only_user_is_refused_without_a_write(bot, delivery, fake_github):
     add_pr(fake_github)
     fake_github.set_permission(OWNER, REPO, "visitor", "read")
     comment_id, response = await recheck(bot, delivery, fake_github, "visitor")
     assert response.status == 202
-    assert fake_github.reactions(OWNER, REPO, comment_id) == ["confused"]
+    # Refused silently: a reaction would spend the installation's write budget.
+    assert fake_github.reactions(OWNER, REPO, comment_id) == []
     assert fake_github.check_runs(OWNER, REPO) == []
 
 

@@ -1,5 +1,6 @@
-"""Event handlers and services on their own: what each event queues, and the GitHub calls
-a service makes (against the recording fake, which fails on any unexpected call)."""
+"""Event handlers and services on their own: what each typed event queues (and whether the
+handler says so), and the GitHub calls a service makes (against the recording fake, which
+fails on any unexpected call)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,21 @@ import json
 from typing import Any
 
 import pytest
-from gidgethub.sansio import Event
 
 from bot.engine_pool import Engine
+from bot.events import (
+    CheckRunEvent,
+    IssueCommentEvent,
+    MergeGroupEvent,
+    PullRequestEvent,
+    WebhookEvent,
+    parse_event,
+)
 from bot.handlers import router
 from bot.handlers.issue_comment import is_recheck
 from bot.job import JobEnv, ReviewTarget
 from bot.queue import JobQueue
-from bot.services import Services
+from bot.services import RecheckRequest, Services
 from bot.settings import Settings
 from bot.snapshot import BlobCache, fetch_compare_files
 from tests.github_fake import RecordingGitHubAPI
@@ -31,7 +39,6 @@ class QueueSpy(JobQueue):
 
     def put(self, key: object, run: Any, label: str = "") -> None:
         self.keys.append(key)
-        self.queued_total += 1
 
 
 @pytest.fixture
@@ -41,37 +48,128 @@ def services() -> Services:
     return Services(settings, access=None, env=env, queue=QueueSpy())  # type: ignore[arg-type]
 
 
-def event(name: str, data: dict[str, Any]) -> Event:
-    return Event(data, event=name, delivery_id="d-1")
-
-
 REPO = {"name": "r", "owner": {"login": "o"}}
 INSTALLATION = {"id": 7}
 
 
+async def handle(name: str, data: dict[str, Any], services: Services) -> bool:
+    """What the webhook does once a delivery is signed: route, parse, call the handler."""
+    route = router.lookup(name, data["action"])
+    assert route is not None, f"no handler for {name}.{data['action']}"
+    event: WebhookEvent = parse_event(route.model, data, "d-1")
+    return await route.handler(event, services)
+
+
+def comment(user: str = "octocat", body: str = "/pystd recheck", *, state: str = "open",
+            author: str = "octocat", number: int = 1) -> dict[str, Any]:
+    return {"action": "created", "repository": REPO, "installation": INSTALLATION,
+            "issue": {"number": number, "state": state, "user": {"login": author},
+                      "pull_request": {"url": "u"}},
+            "comment": {"id": 11, "body": body, "user": {"login": user, "type": "User"}}}
+
+
 async def test_merge_group_is_reviewed_at_the_group_head(services):
-    await router.dispatch(event("merge_group", {
+    assert await handle("merge_group", {
         "action": "checks_requested", "repository": REPO, "installation": INSTALLATION,
         "merge_group": {"head_sha": "h" * 40, "base_sha": "b" * 40, "head_ref": "gh-readonly-queue/main/pr-1"},
-    }), services)
+    }, services) is True
     assert services.queue.keys == ["h" * 40]
     assert services.env.heads == {}  # a merge group is no pull request head
 
 
 async def test_other_apps_check_runs_are_ignored(services):
-    await router.dispatch(event("check_run", {
+    assert await handle("check_run", {
         "action": "rerequested", "repository": REPO, "installation": INSTALLATION,
         "check_run": {"head_sha": "h" * 40, "app": {"id": 999}, "pull_requests": []},
-    }), services)
+    }, services) is False
     assert services.queue.keys == []
 
 
 async def test_our_check_run_rerequested_is_rerun(services):
-    await router.dispatch(event("check_run", {
+    assert await handle("check_run", {
         "action": "rerequested", "repository": REPO, "installation": INSTALLATION,
         "check_run": {"head_sha": "h" * 40, "app": {"id": 42}, "pull_requests": []},
-    }), services)
+    }, services) is True
     assert services.queue.keys == [("rerun", "o", "r", "h" * 40)]
+
+
+def test_only_handled_events_are_routed():
+    assert router.lookup("pull_request", "closed") is None
+    assert router.lookup("issue_comment", "edited") is None
+    assert router.lookup("check_run", None) is None
+    routed = {(r.model, a) for a in ("opened", "synchronize") if (r := router.lookup(
+        "pull_request", a))}
+    assert routed == {(PullRequestEvent, "opened"), (PullRequestEvent, "synchronize")}
+    assert router.lookup("merge_group", "checks_requested").model is MergeGroupEvent
+    assert router.lookup("check_run", "rerequested").model is CheckRunEvent
+    assert router.lookup("issue_comment", "created").model is IssueCommentEvent
+
+
+# -- /pystd recheck ----------------------------------------------------------------------
+
+async def test_recheck_is_queued_once_per_user_and_pull_request_a_minute(services):
+    assert await handle("issue_comment", comment("alice"), services) is True
+    assert await handle("issue_comment", comment("alice"), services) is False
+    assert await handle("issue_comment", comment("Alice"), services) is False  # logins ignore case
+    assert await handle("issue_comment", comment("bob"), services) is True
+    assert await handle("issue_comment", comment("alice", number=2), services) is True
+    assert len(services.queue.keys) == 3
+    services.recent_commands.clear()  # what the minute's expiry does
+    assert await handle("issue_comment", comment("alice"), services) is True
+
+
+@pytest.mark.parametrize("data", [
+    comment(state="closed"),
+    comment(body="looks good, /pystd recheck"),
+    {**comment(), "comment": {"id": 11, "body": "/pystd recheck",
+                              "user": {"login": "pystd[bot]", "type": "Bot"}}},
+    {**comment(), "issue": {"number": 1, "state": "open"}},  # an issue, not a pull request
+], ids=["closed-pr", "not-first-line", "bot", "plain-issue"])
+async def test_comments_that_queue_nothing(services, data):
+    assert await handle("issue_comment", data, services) is False
+    assert services.queue.keys == []
+
+
+def recheck_request(commenter: str, author: str | None = "octocat") -> RecheckRequest:
+    return RecheckRequest(installation_id=7, owner="o", repo="r", number=1, comment_id=11,
+                          commenter=commenter, author=author, delivery_id="d-1")
+
+
+PULL = "/repos/o/r/pulls/1"
+PERMISSION = "/repos/o/r/collaborators/{user}/permission"
+
+
+def pull(state: str = "open") -> tuple[int, dict[str, str], dict[str, Any]]:
+    return (200, JSON, {"number": 1, "state": state, "user": {"login": "octocat"},
+                        "head": {"sha": "h" * 40}, "base": {"sha": "b" * 40}})
+
+
+async def test_unauthorised_recheck_costs_one_cached_read_and_no_write(services):
+    answer = (200, JSON, {"permission": "read", "role_name": "read"})
+    gh = RecordingGitHubAPI({("GET", PERMISSION.format(user="visitor")): answer})
+    # No canned POST: a reaction (or anything else) would fail the test.
+    assert await services.recheck(gh, recheck_request("visitor")) is False
+    assert await services.recheck(gh, recheck_request("visitor")) is False
+    assert [(c.method, c.path) for c in gh.calls] == [("GET", PERMISSION.format(user="visitor"))]
+
+
+async def test_non_collaborator_is_refused_without_a_write(services):
+    gh = RecordingGitHubAPI({("GET", PERMISSION.format(user="stranger")):
+                             (404, JSON, {"message": "Not Found"})})
+    assert await services.recheck(gh, recheck_request("stranger")) is False
+    assert [c.method for c in gh.calls] == ["GET"]
+
+
+async def test_recheck_on_a_pull_request_closed_since_runs_nothing(services):
+    gh = RecordingGitHubAPI({("GET", PULL): pull("closed")})
+    assert await services.recheck(gh, recheck_request("octocat")) is False
+    assert [(c.method, c.path) for c in gh.calls] == [("GET", PULL)]
+
+
+async def test_author_unknown_from_an_older_payload_is_read_from_the_pull_request(services):
+    gh = RecordingGitHubAPI({("GET", PULL): pull("closed")})
+    assert await services.recheck(gh, recheck_request("octocat", author=None)) is False
+    assert [(c.method, c.path) for c in gh.calls] == [("GET", PULL)]  # read once
 
 
 async def test_a_newer_push_replaces_a_waiting_review(services):
