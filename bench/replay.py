@@ -28,6 +28,7 @@ import asyncio
 import contextlib
 import json
 import secrets
+import shutil
 import subprocess
 import sys
 import time
@@ -112,18 +113,26 @@ def change_of(repo: Path, parent: str, commit: str) -> Change | None:
 
 
 def repo_of_releases(spec: str, into: Path) -> Path:
-    """A git repository with one commit per release of `NAME==V1,V2,...` from PyPI."""
+    """A git repository with one commit per release of `NAME==V1,V2,...` from PyPI (built
+    aside and moved into place whole, so a failed download leaves nothing half-made)."""
     name, _, versions = spec.partition("==")
     repo = into / f"{name}-releases"
-    if (repo / ".git").exists():
+    marker = repo / ".replay-spec"
+    if marker.is_file() and marker.read_text() == spec:
         return repo
-    repo.mkdir(parents=True)
-    sh("git", "init", "-q", "-b", "main", cwd=repo)
+    building = into / f".{name}-building"
+    shutil.rmtree(building, ignore_errors=True)
+    building.mkdir(parents=True)
+    sh("git", "init", "-q", "-b", "main", cwd=building)
     for version in versions.split(","):
-        replace_tree(repo, fetch(name, version, into / "dl"))
-        sh("git", "add", "-A", cwd=repo)
+        replace_tree(building, fetch(name, version, into / "dl"))
+        sh("git", "add", "-A", cwd=building)
         sh("git", "-c", "user.name=replay", "-c", "user.email=replay@localhost", "commit",
-           "-q", "--allow-empty", "-m", f"{name} {version}", cwd=repo)
+           "-q", "--allow-empty", "-m", f"{name} {version}", cwd=building)
+    (building / ".git" / "info" / "exclude").write_text(".replay-spec\n")
+    (building / ".replay-spec").write_text(spec)
+    shutil.rmtree(repo, ignore_errors=True)
+    building.rename(repo)
     return repo
 
 
