@@ -10,6 +10,8 @@ from typing import Any
 import gidgethub
 from gidgethub.abc import GitHubAPI
 
+from bot import messages
+from bot.checks import sweep
 from bot.github import GitHubAccess, describe_error
 from bot.job import JobEnv, ReviewTarget, review_pull_request
 from bot.queue import JobQueue
@@ -39,6 +41,13 @@ class Services:
     async def run_review(self, target: ReviewTarget) -> str:
         gh = self.access.client(target.installation_id)
         return await review_pull_request(gh, self.env, target, self.settings.job_timeout)
+
+    async def sweep(self) -> int:
+        """Complete as neutral our check runs still open past job_timeout + sweep_margin
+        (a background completion that gave up, a create whose answer never came)."""
+        limit = self.settings.job_timeout + self.settings.sweep_margin
+        return await sweep(self.env.runs, self.access.client, limit, messages.CHECK_TITLE_SWEPT,
+                           messages.SUMMARY_SWEPT.format(minutes=limit / 60))
 
     # -- /pystd recheck --------------------------------------------------------------
 

@@ -38,6 +38,15 @@ class Settings(BaseSettings):
     blob_concurrency: Annotated[int, Field(ge=1)] = 16
     blob_cache_bytes: Annotated[int, Field(ge=0)] = 64 * 1024 * 1024
     writes_per_minute: Annotated[int, Field(ge=1)] = 80  # GitHub's secondary rate limit
+    retry_base_delay: Annotated[float, Field(gt=0)] = 0.5  # seconds; doubles per retry
+    retry_max_delay: Annotated[float, Field(gt=0)] = 8.0  # seconds; backoff cap per call
+    # How long a check run's completion keeps being retried in the background (GitHub down,
+    # a long Retry-After) before the sweep takes over.
+    completion_retry_seconds: Annotated[float, Field(gt=0)] = 900.0
+    sweep_interval: Annotated[float, Field(gt=0)] = 60.0  # seconds between sweeps
+    # A run of ours still open job_timeout + sweep_margin seconds after it was opened is
+    # completed `neutral` by the sweep.
+    sweep_margin: Annotated[float, Field(ge=0)] = 120.0
 
     def missing(self) -> list[str]:
         """The required settings that are not set, by environment variable name."""
