@@ -149,7 +149,7 @@ async def open_run(gh: InstallationClient, runs: OpenRuns, owner: str, repo: str
             if attempt == attempts:
                 _forget_unless_unsure(runs, run, unsure)
                 raise
-            log.warning("cannot look for the check run yet: %s", describe_error(exc))
+            log.warning("check run not confirmed yet: %s", describe_error(exc))
         except gidgethub.HTTPException:
             _forget_unless_unsure(runs, run, unsure)
             raise

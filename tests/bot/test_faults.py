@@ -14,6 +14,7 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient
 
+from bench.faults import replay, report
 from bot import messages
 from bot.app import create_app
 from bot.github import AmbiguousWrite, GitHubAccess, InstallationClient, TokenStore, WritePacer
@@ -31,9 +32,9 @@ from tests.github_fake import (
     FakeGitHub,
 )
 
-# Sixty blocking calls in async functions: 60 findings, so two annotation PATCHes.
+# 52 blocking calls in async functions: 52 findings, so two annotation PATCHes.
 MANY = "import time\n" + "".join(
-    f"\n\nasync def f{i}():\n    time.sleep({i})\n" for i in range(60))
+    f"\n\nasync def f{i}():\n    time.sleep({i})\n" for i in range(52))
 RATE_LIMIT = {"status": 403, "headers": {"Retry-After": "7"}}
 FAULTS = {
     "502 before processing": {"status": 502},
@@ -121,10 +122,10 @@ async def test_annotation_patch_faults_never_duplicate_annotations(bot, delivery
                       [FakeFile("app/many.py", status="added", content=MANY)])
     run = the_run(fake_github)
     assert run.conclusion == "failure"
-    assert sorted(a["start_line"] for a in run.annotations) == [5 + 4 * i for i in range(60)]
+    assert sorted(a["start_line"] for a in run.annotations) == [5 + 4 * i for i in range(52)]
     (review,) = fake_github.reviews(OWNER, REPO, 1)
     assert len(review.comments) == 30  # max-comments; the other 30 are counted in the body
-    assert "30 more finding(s)" in review.body
+    assert "22 more finding(s)" in review.body
 
 
 async def test_completion_failing_for_long_is_finished_in_the_background(
@@ -271,3 +272,14 @@ def test_a_refusal_drops_only_what_it_points_at():
     assert narrowed([multi, single, context], LINE_NOT_RESOLVED, added) == [single]
     assert narrowed([multi, single], "Validation Failed", added) == []
 
+
+
+# -- the benchmark, in small -----------------------------------------------------------------
+
+async def test_twenty_pull_requests_under_random_faults_end_right():
+    """bench/faults.py at 20 runs and a 20% fault rate: nothing pending, duplicated, lost
+    or wrongly concluded."""
+    figures = await replay(runs=20, seed=3, rate=0.2, concurrency=10)
+    assert sum(figures.faults.values()) > 10
+    assert figures.failures == 0, report(figures)
+    assert figures.reference.startswith("failure")
