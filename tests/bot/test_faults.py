@@ -6,6 +6,7 @@ one review, and no inline comment lost without being listed."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -20,6 +21,7 @@ from bot.app import create_app
 from bot.github import AmbiguousWrite, GitHubAccess, InstallationClient, TokenStore, WritePacer
 from bot.publish import ReviewComment
 from bot.reviews import narrowed
+from bot.services import Services
 from bot.settings import Settings
 from bot.snapshot import existing_folders, fetch_config
 from bot.webhooks import SERVICES
@@ -162,6 +164,36 @@ async def test_sweep_closes_a_run_left_open_as_neutral_with_the_reason(
     assert (run.conclusion, run.title) == ("neutral", messages.CHECK_TITLE_SWEPT)
     assert "/pystd recheck" in run.summary
     assert len(services.env.runs.runs) == 0
+
+
+async def test_a_run_created_but_never_confirmed_is_found_and_closed_by_the_sweep(
+        bot, delivery, fake_github, settings):
+    services = bot.app[SERVICES]
+    clock = [0.0]
+    services.env.runs.clock = lambda: clock[0]
+    fake_github.fail_next("POST", r"/check-runs$", 502, kind="after")
+    fake_github.fail_next("GET", r"/commits/[0-9a-f]+/check-runs$", 502, times=50)
+    await review_once(bot, delivery, fake_github)
+    (run,) = fake_github.check_runs(OWNER, REPO)
+    assert run.status == "in_progress"  # GitHub could not say whether it was ours
+    fake_github.clear_faults()
+    clock[0] = settings.job_timeout + settings.sweep_margin + 1
+    assert await services.sweep() == 1
+    assert (the_run(fake_github).conclusion, fake_github.reviews(OWNER, REPO, 1)) == (
+        "neutral", [])
+
+
+async def test_the_app_sweeps_every_sweep_interval(aiohttp_client, settings, monkeypatch):
+    swept = asyncio.Event()
+
+    async def sweep(self: Services) -> int:
+        swept.set()
+        return 0
+
+    monkeypatch.setattr(Services, "sweep", sweep)
+    await aiohttp_client(create_app(settings.model_copy(update={"sweep_interval": 0.01}),
+                                    engine_in_process=True))
+    await asyncio.wait_for(swept.wait(), 10)
 
 
 async def test_a_422_once_keeps_every_inline_comment(bot, delivery, fake_github):
