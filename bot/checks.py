@@ -180,11 +180,15 @@ class RunUpdates:
     steps: list[dict[str, Any]]
     annotations: int = 0  # annotations GitHub holds for the run before the next step
     unsure: bool = False  # the last PATCH may have landed
+    pause: float = 0.0  # seconds to wait before the next attempt
 
     async def send(self, attempts: int | None = None, budget: float | None = None) -> None:
         """Send the steps; raise GitHubError after `attempts` failures, or once the waits
         add up to `budget` seconds (Retry-After included)."""
         failures, waited = 0, 0.0
+        if self.pause:  # what the last failure asked for (a Retry-After, a backoff)
+            waited, self.pause = self.pause, 0.0
+            await self.gh.sleep(waited)
         while self.steps:
             try:
                 await self._step()
@@ -196,7 +200,8 @@ class RunUpdates:
                 error = exc
                 delay = min(MAX_BACKGROUND_DELAY, self.gh.base_backoff * 2 ** min(failures, 16))
             failures += 1
-            if attempts is not None and failures >= attempts:
+            if attempts is not None and (failures >= attempts or isinstance(error, RateLimited)):
+                self.pause = delay  # a long Retry-After is waited out in the background
                 raise error
             if budget is not None and waited >= budget:
                 raise error

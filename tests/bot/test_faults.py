@@ -138,12 +138,28 @@ async def test_completion_failing_for_long_is_finished_in_the_background(
     assert sum(sleeps) > 60  # kept at it for minutes, not seconds
 
 
-async def test_retry_after_past_two_minutes_is_honoured_not_abandoned(
-        bot, delivery, fake_github, sleeps):
+async def test_retry_after_past_two_minutes_is_honoured_in_the_background(
+        bot, delivery, fake_github, monkeypatch):
+    """The job does not wait 300 s (the queue moves on); a background task does."""
+    gate, waits = asyncio.Event(), []
+
+    async def sleep(self: InstallationClient, seconds: float) -> None:
+        waits.append(seconds)
+        if seconds > 120:
+            await gate.wait()
+
+    monkeypatch.setattr(InstallationClient, "sleep", sleep)
     fake_github.fail_next("PATCH", r"/check-runs/\d+$", 403, headers={"Retry-After": "300"})
-    await review_once(bot, delivery, fake_github)
+    add_pr(fake_github)
+    await open_pr(bot, delivery, fake_github)
+    await bot.app[SERVICES].queue.join()
+    (run,) = fake_github.check_runs(OWNER, REPO)
+    assert run.status == "in_progress"
+    assert len(bot.app[SERVICES].env.runs.tasks) == 1
+    gate.set()
+    await settle(bot)
     assert the_run(fake_github).conclusion == "failure"
-    assert 300.0 in sleeps
+    assert 300.0 in waits
 
 
 async def test_sweep_closes_a_run_left_open_as_neutral_with_the_reason(
