@@ -18,7 +18,14 @@ from aiohttp.test_utils import TestClient
 from bench.faults import replay, report
 from bot import messages
 from bot.app import create_app
-from bot.github import AmbiguousWrite, GitHubAccess, InstallationClient, TokenStore, WritePacer
+from bot.github import (
+    AmbiguousWrite,
+    GitHubAccess,
+    GitHubError,
+    InstallationClient,
+    TokenStore,
+    WritePacer,
+)
 from bot.publish import ReviewComment
 from bot.reviews import narrowed
 from bot.services import Services
@@ -47,7 +54,9 @@ FAULTS = {
     "secondary rate limit": RATE_LIMIT,
 }
 CALLS = {
+    "installation token": ("POST", r"/access_tokens$"),
     "check-run create": ("POST", r"/check-runs$"),
+    "config": ("GET", r"/contents/"),
     "files list": ("GET", r"/pulls/1/files$"),
     "blob": ("GET", r"/git/blobs/"),
     "review": ("POST", r"/pulls/1/reviews$"),
@@ -296,6 +305,20 @@ async def test_gets_and_rate_limited_writes_are_retried(client, fake_github, sle
     assert len(fake_github.check_runs(OWNER, REPO)) == 1
     assert 3.0 in sleeps
     fake_github.take_violations()
+
+
+async def test_a_write_refused_before_sending_is_retried(app_private_key_pem, sleeps):
+    """Nothing listens on port 1: the connection is refused before anything is sent, so
+    repeating the POST is safe (and not an AmbiguousWrite)."""
+    async with aiohttp.ClientSession() as session:
+        access = GitHubAccess(session, TokenStore(APP_ID, app_private_key_pem), WritePacer(80),
+                              "http://127.0.0.1:1", timeout=0.25, app_id=APP_ID)
+        gh = access.client(1)
+        with pytest.raises(GitHubError) as raised:
+            await gh.post("/repos/{owner}/{repo}/check-runs", {"owner": OWNER, "repo": REPO},
+                          data=CHECK_RUN, oauth_token="test-token")
+    assert not isinstance(raised.value, AmbiguousWrite)
+    assert access.calls["POST"] == 4 and len(sleeps) == 3
 
 
 @pytest.mark.parametrize("folder", ["odd ?name", "hash#tag", "per%cent", "sp ace"])
