@@ -279,7 +279,7 @@ async def _finish_later(runs: OpenRuns, updates: RunUpdates, budget: float) -> N
     log.info("check run %s completed in the background", updates.run.run_id)
 
 
-async def sweep(runs: OpenRuns, client: Callable[[int], InstallationClient], age: float,
+async def sweep_runs(runs: OpenRuns, client: Callable[[int], InstallationClient], age: float,
                 title: str, summary: str) -> int:
     """Complete as neutral every run of ours open longer than `age` seconds; returns how
     many were completed."""

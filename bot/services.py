@@ -11,7 +11,7 @@ import gidgethub
 from gidgethub.abc import GitHubAPI
 
 from bot import messages
-from bot.checks import sweep
+from bot.checks import sweep_runs
 from bot.github import GitHubAccess, describe_error
 from bot.job import JobEnv, ReviewTarget, review_pull_request
 from bot.queue import JobQueue
@@ -46,8 +46,9 @@ class Services:
         """Complete as neutral our check runs still open past job_timeout + sweep_margin
         (a background completion that gave up, a create whose answer never came)."""
         limit = self.settings.job_timeout + self.settings.sweep_margin
-        return await sweep(self.env.runs, self.access.client, limit, messages.CHECK_TITLE_SWEPT,
-                           messages.SUMMARY_SWEPT.format(minutes=limit / 60))
+        return await sweep_runs(self.env.runs, self.access.client, limit,
+                                messages.CHECK_TITLE_SWEPT,
+                                messages.SUMMARY_SWEPT.format(minutes=limit / 60))
 
     # -- /pystd recheck --------------------------------------------------------------
 
