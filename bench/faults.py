@@ -218,8 +218,11 @@ async def replay(runs: int = 200, seed: int = 8, rate: float = 0.10, concurrency
                                             headers=headers) as answer:
                         if answer.status != 202:
                             raise SystemExit(f"delivery answered {answer.status}")
-                await app[SERVICES].queue.join()
-                await app[SERVICES].env.runs.drain()
+                services = app[SERVICES]
+                await services.queue.join()
+                while services.env.runs.tasks:  # background work may queue a job again
+                    await services.env.runs.drain()
+                    await services.queue.join()
                 return heads
 
             (reference_head,) = await review(range(1, 2))

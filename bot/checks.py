@@ -89,7 +89,11 @@ class OpenRuns:
             finally:
                 run.busy = False
 
-        task = asyncio.create_task(guarded(), name=f"pystd-complete-{run.external_id}")
+        self.background(guarded(), f"pystd-complete-{run.external_id}")
+
+    def background(self, work: Coroutine[Any, Any, None], name: str) -> None:
+        """Run `work` as a task that `drain` and `close` wait for."""
+        task = asyncio.create_task(work, name=name)
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 
@@ -145,6 +149,9 @@ async def open_run(gh: InstallationClient, runs: OpenRuns, owner: str, repo: str
         except AmbiguousWrite as exc:
             log.warning("check run create unanswered (%s); looking for it", describe_error(exc))
             unsure = True
+        except RateLimited:  # nothing was made; the caller decides when to come back
+            _forget_unless_unsure(runs, run, unsure)
+            raise
         except (GitHubError, gidgethub.GitHubBroken) as exc:
             if attempt == attempts:
                 _forget_unless_unsure(runs, run, unsure)

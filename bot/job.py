@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -23,7 +23,7 @@ from gidgethub.abc import GitHubAPI
 from bot import messages
 from bot.checks import OpenRuns, RunUpdates, completion, finish, open_run
 from bot.engine_pool import Engine
-from bot.github import GitHubError, InstallationClient, describe_error
+from bot.github import GitHubError, InstallationClient, RateLimited, describe_error
 from bot.publish import (
     Analysis,
     Skipped,
@@ -104,14 +104,24 @@ def _count(env: JobEnv, outcome: str) -> None:
 
 
 async def review_pull_request(gh: InstallationClient, env: JobEnv, target: ReviewTarget,
-                              limit: float) -> str:
-    """Run one review; returns the check run's conclusion ("stale", "error" when even the
-    check run could not be created)."""
+                              limit: float,
+                              retry_later: Callable[[float], None] | None = None) -> str:
+    """Run one review; returns the check run's conclusion ("stale"; "error" when even the
+    check run could not be created; "deferred" when GitHub asked to wait longer than a job
+    may block before creating it, and `retry_later(seconds)` was told)."""
     started = time.monotonic()
     try:
         run = await open_run(gh, env.runs, target.owner, target.repo, target.head_sha,
                              {"title": messages.CHECK_TITLE_RUNNING,
                               "summary": messages.CHECK_TITLE_RUNNING}, env.write_attempts)
+    except RateLimited as exc:
+        if retry_later is None:
+            raise
+        log.warning("check run not created: %s; the review runs again then %s",
+                    describe_error(exc), target.log_context())
+        retry_later(exc.wait)
+        _count(env, "deferred")
+        return "deferred"
     except Exception as exc:
         log.error("cannot create check run: %s %s", describe_error(exc), target.log_context())
         _count(env, "error")

@@ -40,7 +40,18 @@ class Services:
 
     async def run_review(self, target: ReviewTarget) -> str:
         gh = self.access.client(target.installation_id)
-        return await review_pull_request(gh, self.env, target, self.settings.job_timeout)
+        return await review_pull_request(gh, self.env, target, self.settings.job_timeout,
+                                         lambda wait: self._review_later(target, wait))
+
+    def _review_later(self, target: ReviewTarget, wait: float) -> None:
+        """Queue the review again once GitHub's Retry-After has passed (unless a newer push
+        came meanwhile): the job does not hold a queue slot while it waits."""
+        async def later() -> None:
+            await self.access.client(target.installation_id).sleep(wait)
+            if not self.env.is_stale(target):
+                self.schedule_review(target)
+
+        self.env.runs.background(later(), f"pystd-later-{target.head_sha[:12]}")
 
     async def sweep(self) -> int:
         """Complete as neutral our check runs still open past job_timeout + sweep_margin

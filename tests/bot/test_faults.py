@@ -94,7 +94,9 @@ async def settle(bot: TestClient) -> None:
     """Every queued job finished, and every background completion too."""
     services = bot.app[SERVICES]
     await services.queue.join()
-    await services.env.runs.drain()
+    while services.env.runs.tasks:  # a background task may queue a job again
+        await services.env.runs.drain()
+        await services.queue.join()
 
 
 def the_run(gh: FakeGitHub):
@@ -169,6 +171,16 @@ async def test_retry_after_past_two_minutes_is_honoured_in_the_background(
     await settle(bot)
     assert the_run(fake_github).conclusion == "failure"
     assert 300.0 in waits
+
+
+async def test_a_long_retry_after_on_creating_the_run_reviews_later(
+        bot, delivery, fake_github, sleeps):
+    fake_github.fail_next("POST", r"/check-runs$", 403, headers={"Retry-After": "600"})
+    await review_once(bot, delivery, fake_github)
+    assert 600.0 in sleeps  # waited outside the job queue, then queued again
+    assert the_run(fake_github).conclusion == "failure"
+    assert len(fake_github.reviews(OWNER, REPO, 1)) == 1
+    assert bot.app[SERVICES].env.stats == {"deferred": 1, "failure": 1}
 
 
 async def test_sweep_closes_a_run_left_open_as_neutral_with_the_reason(
