@@ -7,6 +7,8 @@ at shutdown.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -151,19 +153,38 @@ def _resources(settings: Settings, engine_in_process: bool):
             pacer=WritePacer(settings.writes_per_minute),
             base_url=settings.github_api_url,
             timeout=settings.request_timeout,
+            app_id=settings.app_id or 0,
+            base_backoff=settings.retry_base_delay,
+            max_backoff=settings.retry_max_delay,
         )
         engine = Engine(None if engine_in_process else new_pool, settings.engine_workers)
         env = JobEnv(engine=engine, blobs=BlobCache(settings.blob_cache_bytes),
-                     blob_concurrency=settings.blob_concurrency)
-        app[SERVICES] = Services(settings, access, env, queue)
+                     blob_concurrency=settings.blob_concurrency,
+                     completion_budget=settings.completion_retry_seconds)
+        services = app[SERVICES] = Services(settings, access, env, queue)
         queue.start()
+        sweeper = asyncio.create_task(_sweep_forever(services), name="pystd-sweep")
         log.info("pystd ready: %d engine worker(s), %d concurrent job(s)",
                  settings.engine_workers, settings.concurrent_jobs)
         try:
             yield
         finally:
             await queue.close()
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
+            await env.runs.close(grace=10.0)
             engine.close()
             await session.close()
 
     return ctx
+
+
+async def _sweep_forever(services: Services) -> None:
+    """Every `sweep_interval` seconds, close our check runs left open too long."""
+    while True:
+        await asyncio.sleep(services.settings.sweep_interval)
+        try:
+            await services.sweep()
+        except Exception:  # the sweep must outlive any one failure
+            log.exception("sweep failed")

@@ -2,8 +2,9 @@
 
 gidgethub does the REST plumbing (URL templates, pagination, error mapping) and none of
 the resilience, so `InstallationClient` adds it in `_request`, the one method every call
-goes through: a timeout per call, retries with backoff on 5xx and network errors, waiting
-out secondary rate limits, pacing writes under GitHub's 80 content-creating requests per
+goes through: a timeout per call, retries with backoff on 5xx and network errors (writes
+only when GitHub surely did not process them: see AmbiguousWrite), waiting out secondary
+rate limits, pacing writes under GitHub's 80 content-creating requests per
 minute, and one token refresh on a 401.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -24,13 +26,6 @@ from aiolimiter import AsyncLimiter
 from cachetools import TLRUCache
 from cryptography.hazmat.primitives import serialization
 from gidgethub.aiohttp import GitHubAPI
-from tenacity import (
-    AsyncRetrying,
-    RetryCallState,
-    retry_if_exception_type,
-    retry_if_result,
-    stop_after_attempt,
-)
 
 log = logging.getLogger(__name__)
 
@@ -39,12 +34,32 @@ TOKEN_REFRESH_MARGIN = 300.0  # seconds before expiry at which a token is renewe
 MAX_ATTEMPTS = 4
 MAX_RATE_LIMIT_WAIT = 120.0  # seconds; a longer wait fails the job instead of hanging it
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+# Writes that may be repeated after an unknown outcome: a second installation token is
+# harmless, and a reaction the bot already made is answered 200 (reactions docs).
+_REPEATABLE_WRITES = re.compile(r"/access_tokens$|/reactions$")
 
 Response = tuple[int, Mapping[str, str], bytes]
 
 
 class GitHubError(Exception):
     """A GitHub call failed for good (after retries); the message is safe to show."""
+
+
+class AmbiguousWrite(GitHubError):
+    """A write whose outcome is unknown: GitHub may have processed it (a 5xx answer, a
+    timeout, a connection lost after sending). Look before writing again."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class RateLimited(GitHubError):
+    """GitHub asked to wait longer than a call may block; `wait` is in seconds."""
+
+    def __init__(self, message: str, wait: float) -> None:
+        super().__init__(message)
+        self.wait = wait
 
 
 def _is_secondary_rate_limit(status: int, headers: Mapping[str, str], body: bytes) -> bool:
@@ -76,11 +91,6 @@ def rate_limit_wait(headers: Mapping[str, str], now: float | None = None) -> flo
     if headers.get("x-ratelimit-remaining") == "0" and reset and reset.isdigit():
         return max(0.0, float(reset) - now)
     return 60.0
-
-
-def _retryable(response: Response) -> bool:
-    status, headers, body = response
-    return status >= 500 or _is_secondary_rate_limit(status, headers, body)
 
 
 class TokenStore:
@@ -142,9 +152,14 @@ class InstallationClient(GitHubAPI):
 
     def __init__(self, session: aiohttp.ClientSession, *, installation_id: int,
                  tokens: TokenStore, pacer: WritePacer, base_url: str,
-                 timeout: float, counter: dict[str, int] | None = None) -> None:
+                 timeout: float, counter: dict[str, int] | None = None,
+                 app_id: int = 0, base_backoff: float = 0.5, max_backoff: float = 8.0,
+                 max_rate_limit_wait: float = MAX_RATE_LIMIT_WAIT) -> None:
         super().__init__(session, USER_AGENT, base_url=base_url.rstrip("/"))
         self.installation_id = installation_id
+        self.app_id = app_id
+        self.base_backoff, self.max_backoff = base_backoff, max_backoff
+        self.max_rate_limit_wait = max_rate_limit_wait
         self._tokens = tokens
         self._pacer = pacer
         self._timeout = timeout
@@ -169,20 +184,46 @@ class InstallationClient(GitHubAPI):
 
     async def _with_retries(self, method: str, url: str, headers: Mapping[str, str],
                             body: bytes) -> Response:
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(MAX_ATTEMPTS),
-            retry=retry_if_exception_type((asyncio.TimeoutError, aiohttp.ClientError))
-            | retry_if_result(_retryable),
-            wait=self._wait,
-            sleep=self.sleep,
-            retry_error_callback=self._give_up,
-        )
-        async for attempt in retrying:
-            with attempt:
-                result = await self._send(method, url, headers, body)
-            if attempt.retry_state.outcome is not None and not attempt.retry_state.outcome.failed:
-                attempt.retry_state.set_result(result)
-        return result  # type: ignore[possibly-undefined]
+        """Send, retrying what is safe to repeat. A write that may have been processed
+        (a 5xx answer, a timeout, a connection lost after sending) is never repeated here:
+        it raises AmbiguousWrite and the caller looks for what it may have made."""
+        repeatable = method not in WRITE_METHODS or _REPEATABLE_WRITES.search(url) is not None
+        attempt = 0
+        while True:
+            attempt += 1
+            failure: BaseException | None = None
+            try:
+                response = await self._send(method, url, headers, body)
+            except aiohttp.ClientConnectorError as exc:  # refused before anything was sent
+                failure = exc
+            except (TimeoutError, aiohttp.ClientError) as exc:
+                if not repeatable:
+                    raise AmbiguousWrite(f"GitHub did not answer: {type(exc).__name__}") from exc
+                failure = exc
+            else:
+                status, answer_headers, answer_body = response
+                if _is_secondary_rate_limit(status, answer_headers, answer_body):
+                    wait = rate_limit_wait(answer_headers)
+                    if wait > self.max_rate_limit_wait:
+                        raise RateLimited(f"GitHub rate limit: retry in {wait:.0f} s", wait)
+                    if attempt >= MAX_ATTEMPTS:
+                        return response  # gidgethub maps it to an exception
+                    log.warning("GitHub rate limit; waiting %.1f s", wait)
+                    await self.sleep(wait)
+                    continue
+                if status < 500:
+                    return response
+                if not repeatable:
+                    raise AmbiguousWrite(f"GitHub answered {status}", status)
+                if attempt >= MAX_ATTEMPTS:
+                    return response
+            if failure is not None and attempt >= MAX_ATTEMPTS:
+                raise GitHubError(f"GitHub did not answer: {type(failure).__name__}") from failure
+            await self.sleep(self.backoff(attempt))
+
+    def backoff(self, attempt: int) -> float:
+        """Exponential backoff after the `attempt`-th failure, capped."""
+        return min(self.max_backoff, self.base_backoff * 2 ** (attempt - 1))
 
     async def _send(self, method: str, url: str, headers: Mapping[str, str],
                     body: bytes) -> Response:
@@ -191,28 +232,6 @@ class InstallationClient(GitHubAPI):
         self.calls[method] = self.calls.get(method, 0) + 1
         async with asyncio.timeout(self._timeout):
             return await super()._request(method, url, headers, body)
-
-    @staticmethod
-    def _wait(state: RetryCallState) -> float:
-        outcome = state.outcome
-        if outcome is not None and not outcome.failed:
-            status, headers, body = outcome.result()
-            if _is_secondary_rate_limit(status, headers, body):
-                wait = rate_limit_wait(headers)
-                if wait > MAX_RATE_LIMIT_WAIT:
-                    raise GitHubError(f"GitHub rate limit: retry in {wait:.0f} s")
-                log.warning("GitHub rate limit; waiting %.1f s", wait)
-                return wait
-        return min(8.0, 0.5 * 2 ** (state.attempt_number - 1))
-
-    @staticmethod
-    def _give_up(state: RetryCallState) -> Response:
-        outcome = state.outcome
-        assert outcome is not None
-        if outcome.failed:
-            exc = outcome.exception()
-            raise GitHubError(f"GitHub did not answer: {type(exc).__name__}") from exc
-        return outcome.result()  # the last 5xx/429: gidgethub maps it to an exception
 
 
 @dataclass
@@ -225,16 +244,22 @@ class GitHubAccess:
     base_url: str
     timeout: float
     calls: dict[str, int] = field(default_factory=dict)  # requests by method, for /metrics
+    app_id: int = 0
+    base_backoff: float = 0.5  # seconds before the first retry; doubles up to max_backoff
+    max_backoff: float = 8.0
 
     def client(self, installation_id: int) -> InstallationClient:
         return InstallationClient(
             self.session, installation_id=installation_id, tokens=self.tokens,
             pacer=self.pacer, base_url=self.base_url, timeout=self.timeout, counter=self.calls,
+            app_id=self.app_id, base_backoff=self.base_backoff, max_backoff=self.max_backoff,
         )
 
 
 def describe_error(exc: BaseException) -> str:
     """A short, token-free description of a failed GitHub call for summaries and logs."""
+    if isinstance(exc, GitHubError):
+        return str(exc)
     if isinstance(exc, gidgethub.HTTPException):
         return f"GitHub answered {int(exc.status_code)}: {exc}".rstrip(": ")
     return f"{type(exc).__name__}: {exc}".rstrip(": ")

@@ -2,16 +2,18 @@
 
 check run in_progress -> files (paginated) -> blobs by sha -> config from the BASE commit
 -> engine in worker processes -> findings on changed lines -> review + completed check run.
-Whatever fails, the check run is completed: no run is ever left `in_progress`.
+Whatever fails, the check run is completed (bot/checks.py retries its completion in the
+background and a sweep closes what is left), and its conclusion is the analysis's even
+when the review could not be posted.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from typing import Any
 
 import gidgethub
@@ -19,10 +21,10 @@ from cachetools import TTLCache
 from gidgethub.abc import GitHubAPI
 
 from bot import messages
+from bot.checks import OpenRuns, RunUpdates, completion, finish, open_run
 from bot.engine_pool import Engine
-from bot.github import describe_error
+from bot.github import GitHubError, InstallationClient, RateLimited, describe_error
 from bot.publish import (
-    CHECK_NAME,
     Analysis,
     Skipped,
     annotation_batches,
@@ -30,6 +32,7 @@ from bot.publish import (
     check_output,
     fingerprints_in,
 )
+from bot.reviews import ReviewResult, post_review
 from bot.snapshot import (
     BlobCache,
     PullRequestSnapshot,
@@ -87,64 +90,73 @@ class JobEnv:
     configs: TTLCache[tuple[str, str, str], tuple[PystdConfig, str | None, str | None]] = field(
         default_factory=lambda: TTLCache(maxsize=4096, ttl=3600))
     stats: dict[str, int] = field(default_factory=dict)
+    runs: OpenRuns = field(default_factory=OpenRuns)  # check runs opened, not completed yet
+    write_attempts: int = 3  # tries of one GitHub write before giving up or backgrounding
+    completion_budget: float = 900.0  # seconds a run's completion is retried in background
 
     def is_stale(self, target: ReviewTarget) -> bool:
         newest = self.heads.get(target.key)
         return newest is not None and newest != target.head_sha
 
 
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _count(env: JobEnv, outcome: str) -> None:
     env.stats[outcome] = env.stats.get(outcome, 0) + 1
 
 
-async def review_pull_request(gh: GitHubAPI, env: JobEnv, target: ReviewTarget,
-                              limit: float) -> str:
-    """Run one review; returns the check run's conclusion ("stale", "error" when even the
-    check run could not be created)."""
-    repo_vars = {"owner": target.owner, "repo": target.repo}
+async def review_pull_request(gh: InstallationClient, env: JobEnv, target: ReviewTarget,
+                              limit: float,
+                              retry_later: Callable[[float], None] | None = None) -> str:
+    """Run one review; returns the check run's conclusion ("stale"; "error" when even the
+    check run could not be created; "deferred" when GitHub asked to wait longer than a job
+    may block before creating it, and `retry_later(seconds)` was told)."""
+    started = time.monotonic()
     try:
-        run = await gh.post("/repos/{owner}/{repo}/check-runs", repo_vars, data={
-            "name": CHECK_NAME, "head_sha": target.head_sha, "status": "in_progress",
-            "started_at": _now(),
-            "output": {"title": messages.CHECK_TITLE_RUNNING,
-                       "summary": messages.CHECK_TITLE_RUNNING},
-        })
+        run = await open_run(gh, env.runs, target.owner, target.repo, target.head_sha,
+                             {"title": messages.CHECK_TITLE_RUNNING,
+                              "summary": messages.CHECK_TITLE_RUNNING}, env.write_attempts)
+    except RateLimited as exc:
+        if retry_later is None:
+            raise
+        log.warning("check run not created: %s; the review runs again then %s",
+                    describe_error(exc), target.log_context())
+        retry_later(exc.wait)
+        _count(env, "deferred")
+        return "deferred"
     except Exception as exc:
         log.error("cannot create check run: %s %s", describe_error(exc), target.log_context())
         _count(env, "error")
         return "error"
-    run_url = "/repos/{owner}/{repo}/check-runs/{id}"
-    run_vars = {**repo_vars, "id": run["id"]}
+    report = _Report()
     try:
         async with asyncio.timeout(limit):
-            conclusion = await _review(gh, env, target, run_url, run_vars)
+            conclusion, steps = await _review(gh, env, target, report)
     except Exception as exc:  # every failure ends in a completed check run
         reason = "the run took too long" if isinstance(exc, TimeoutError) else describe_error(exc)
         log.exception("review failed: %s %s", reason, target.log_context())
-        await _complete_neutral(gh, run_url, run_vars, messages.CHECK_TITLE_FAILED,
-                                messages.SUMMARY_FAILED.format(reason=reason))
         conclusion = "neutral"
+        steps = [completion("neutral", messages.CHECK_TITLE_FAILED,
+                            messages.SUMMARY_FAILED.format(reason=reason))]
+    await finish(env.runs, RunUpdates(gh, run, steps), env.write_attempts, env.completion_budget)
     _count(env, conclusion)
+    log.info("review completed", extra={
+        "delivery_id": target.delivery_id, "repository": f"{target.owner}/{target.repo}",
+        "pr": target.number, "head_sha": target.head_sha,
+        "duration_ms": round((time.monotonic() - started) * 1000), "findings": report.findings,
+        "conclusion": conclusion, "files": report.files})
     return conclusion
 
 
-async def _complete_neutral(gh: GitHubAPI, url: str, url_vars: dict[str, Any], title: str,
-                            summary: str) -> None:
-    try:
-        await gh.patch(url, url_vars, data={
-            "status": "completed", "conclusion": "neutral", "completed_at": _now(),
-            "output": {"title": title, "summary": summary},
-        })
-    except Exception as exc:
-        log.error("cannot complete check run: %s", describe_error(exc))
+@dataclass
+class _Report:
+    """What the completion log line says about a review."""
+
+    findings: int = 0
+    files: int = 0
 
 
-async def _review(gh: GitHubAPI, env: JobEnv, target: ReviewTarget, run_url: str,
-                  run_vars: dict[str, Any]) -> str:
+async def _review(gh: InstallationClient, env: JobEnv, target: ReviewTarget, report: _Report
+                  ) -> tuple[str, list[dict[str, Any]]]:
+    """The conclusion and the check-run updates that complete the run."""
     if target.is_merge_group:
         listing = fetch_compare_files(gh, target.owner, target.repo, target.base_sha,
                                       target.head_sha)
@@ -157,23 +169,27 @@ async def _review(gh: GitHubAPI, env: JobEnv, target: ReviewTarget, run_url: str
     analysis, sources = await analyse(gh, env, snapshot, config)
     analysis = Analysis(analysis.findings, analysis.skipped, config_error, source,
                         analysis.files_checked, truncated)
+    report.findings, report.files = len(analysis.findings), len(files)
     if env.is_stale(target):
         newest = env.heads[target.key]
-        await _complete_neutral(gh, run_url, run_vars, messages.CHECK_TITLE_STALE,
-                                messages.SUMMARY_STALE.format(sha=newest[:12]))
-        return "stale"
+        return "stale", [completion("neutral", messages.CHECK_TITLE_STALE,
+                                    messages.SUMMARY_STALE.format(sha=newest[:12]))]
+    review = None
     if not target.is_merge_group:  # a merge group has no pull request to review
-        await publish_review(gh, target, snapshot, analysis, sources, config)
+        review = await publish_review(gh, env, target, snapshot, analysis, sources, config)
     output = check_output(analysis, config)
+    summary = output.summary
+    if review is not None and not review.posted:
+        # The verdict stands: it comes from the analysis, not from the review's fate.
+        summary = f"{messages.SUMMARY_REVIEW_NOT_POSTED.format(reason=review.problem)}" \
+                  f"\n\n{summary}"
     batches = annotation_batches(output.annotations)
-    text = {"title": output.title, "summary": output.summary}
-    for batch in batches[:-1]:  # GitHub appends annotations on every update
-        await gh.patch(run_url, run_vars, data={"output": {**text, "annotations": batch}})
-    await gh.patch(run_url, run_vars, data={
-        "status": "completed", "conclusion": output.conclusion, "completed_at": _now(),
-        "output": {**text, "annotations": batches[-1]},
-    })
-    return output.conclusion
+    text = {"title": output.title, "summary": summary}
+    # GitHub appends annotations on every update: all batches but the last go first.
+    steps: list[dict[str, Any]] = [{"output": {**text, "annotations": batch}}
+                                   for batch in batches[:-1]]
+    steps.append(completion(output.conclusion, output.title, summary, batches[-1]))
+    return output.conclusion, steps
 
 
 async def _config(gh: GitHubAPI, env: JobEnv, target: ReviewTarget
@@ -253,42 +269,26 @@ async def _migration_folders(gh: GitHubAPI, snapshot: PullRequestSnapshot, chang
     return await existing_folders(gh, snapshot.owner, snapshot.repo, snapshot.head_sha, probe)
 
 
-async def publish_review(gh: GitHubAPI, target: ReviewTarget, snapshot: PullRequestSnapshot,
-                         analysis: Analysis, sources: dict[str, str],
-                         config: PystdConfig) -> None:
-    """Post one COMMENT review with the new findings, unless there is nothing new."""
+async def publish_review(gh: InstallationClient, env: JobEnv, target: ReviewTarget,
+                         snapshot: PullRequestSnapshot, analysis: Analysis,
+                         sources: dict[str, str], config: PystdConfig) -> ReviewResult | None:
+    """Post one COMMENT review with the new findings (None: nothing new to say)."""
     changes = {f.path: f.changes for f in snapshot.files if f.changes is not None}
     if not any(f.path in changes for f in analysis.findings):
-        return
+        return None
     url_vars = {"owner": target.owner, "repo": target.repo, "number": target.number}
-    bodies = [] if target.fresh else [c.get("body", "") async for c in gh.getiter(
-        "/repos/{owner}/{repo}/pulls/{number}/comments?per_page=100", url_vars)]
+    try:
+        bodies = [] if target.fresh else [c.get("body", "") async for c in gh.getiter(
+            "/repos/{owner}/{repo}/pulls/{number}/comments?per_page=100", url_vars)]
+    except (GitHubError, gidgethub.HTTPException) as exc:
+        return ReviewResult(False, problem=describe_error(exc))
     plan = build_review(analysis.findings, changes, sources, fingerprints_in(bodies),
                         config.max_comments)
     if not plan.worth_posting:
-        return
-    payload = {"commit_id": target.head_sha, "event": "COMMENT", "body": plan.body,
-               "comments": [c.payload() for c in plan.comments]}
-    url = "/repos/{owner}/{repo}/pulls/{number}/reviews"
-    try:
-        await gh.post(url, url_vars, data=payload)
-        return
-    except gidgethub.BadRequest as exc:
-        if int(exc.status_code) != 422 or not plan.comments:
-            raise
-        log.warning("review refused (%s); retrying without the refused comments %s",
-                    describe_error(exc), target.log_context())
-    # One comment GitHub cannot place sinks the whole review, and the 422 does not say
-    # which: keep single-line comments on added lines (always placeable), then none.
-    added = {f.path: f.changes.added for f in snapshot.files if f.changes is not None}
-    safe = [c.payload() for c in plan.comments
-            if c.start_line is None and c.line in added.get(c.path, frozenset())]
-    fallback_body = f"{plan.body}\n\n{messages.REVIEW_FALLBACK}"
-    for comments in ([safe] if safe and len(safe) < len(plan.comments) else []) + [[]]:
-        try:
-            await gh.post(url, url_vars, data={**payload, "comments": comments,
-                                               "body": fallback_body})
-            return
-        except gidgethub.BadRequest as exc:
-            if int(exc.status_code) != 422:
-                raise
+        return None
+    added = {path: c.added for path, c in changes.items()}
+    result = await post_review(gh, target.owner, target.repo, target.number, target.head_sha,
+                               plan, added, env.write_attempts)
+    if not result.posted:
+        log.error("review not posted: %s %s", result.problem, target.log_context())
+    return result

@@ -68,10 +68,6 @@ REVIEW_OVERFLOW = (
     "{count} more finding(s) are not shown inline (at most {limit} comments per push, "
     "`max-comments`); they are all in the `pystd` check run's annotations:"
 )
-REVIEW_FALLBACK = (
-    "GitHub refused some inline comments (lines outside the diff), so they are listed in the "
-    "`pystd` check run's annotations instead."
-)
 ENGINE_CRASHED = "the analysis process crashed on a file of this change; it has been restarted"
 
 # -- health --------------------------------------------------------------------------------
@@ -91,3 +87,18 @@ SERVE_BAD_KEY = "pystd serve: cannot start: {name} is not a usable RSA private k
 SERVE_KEY_CORRUPT = "the PEM data is corrupt"
 SERVE_KEY_ENCRYPTED = "it is encrypted; give it without a passphrase"
 SERVE_KEY_NOT_RSA = "its type is {kind}, and GitHub Apps sign with RSA"
+
+# -- flaky GitHub (check runs and reviews) ---------------------------------------------------
+REVIEW_REFUSED = (
+    "GitHub refused {count} inline comment(s) ({reason}); they are listed here instead:"
+)
+SUMMARY_REVIEW_NOT_POSTED = (
+    "**The review could not be posted** ({reason}); the findings are in this check run's "
+    "annotations."
+)
+CHECK_TITLE_SWEPT = "pystd did not finish in time"
+SUMMARY_SWEPT = (
+    "This run was still open {minutes:.0f} minute(s) after it started (the App restarted or "
+    "GitHub could not be reached), so it was closed without a verdict.\n\n"
+    "Comment `/pystd recheck` on the pull request to try again."
+)

@@ -22,6 +22,7 @@ TITLE_LIMIT = 255
 MESSAGE_LIMIT = 60_000  # annotation message: "64 KB" in GitHub's docs, kept well under
 _LEVEL = {Severity.ERROR: "failure", Severity.WARNING: "warning", Severity.INFO: "notice"}
 _MARKER_RE = re.compile(r"<!-- pystd:fingerprint ([0-9a-f]{16}) -->")
+REVIEW_MARKER = "<!-- pystd:review {sha} {nonce} -->"  # finds our review after a lost answer
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,16 @@ class ReviewComment:
     line: int
     body: str
     start_line: int | None = None
+    plain_body: str = ""  # the body without a suggestion (for a single-line fallback)
+    listing: str = ""  # one line for the review body when GitHub refuses the comment
+
+    def single_line(self) -> ReviewComment:
+        """The comment on its last line alone, without a suggestion (a suggestion would
+        replace only that line)."""
+        if self.start_line is None:
+            return self
+        return ReviewComment(self.path, self.line, self.plain_body or self.body, None,
+                             self.plain_body, self.listing)
 
     def payload(self) -> dict[str, Any]:
         data: dict[str, Any] = {"path": self.path, "line": self.line, "side": "RIGHT",
@@ -267,7 +278,8 @@ def build_review(findings: Sequence[Finding], changes: Mapping[str, FileChanges]
     chosen = candidates[:max_comments]
     overflow = candidates[max_comments:]
     comments = tuple(
-        ReviewComment(f.path, line, comment_body(f, suggest, fp), start)
+        ReviewComment(f.path, line, comment_body(f, suggest, fp), start,
+                      comment_body(f, False, fp), listing_line(f, line))
         for f, start, line, suggest, fp in sorted(chosen, key=lambda c: (c[0].path, c[2]))
     )
     body_lines = [messages.REVIEW_BODY.format(count=len(comments))]
@@ -280,8 +292,32 @@ def build_review(findings: Sequence[Finding], changes: Mapping[str, FileChanges]
         body_lines.append(messages.REVIEW_OVERFLOW.format(count=len(overflow),
                                                           limit=max_comments))
         for f, _s, line, _g, _fp in overflow[:50]:
-            body_lines.append(f"- `{f.path}:{line}` {f.code} {f.message}")
+            body_lines.append(listing_line(f, line))
     return ReviewPlan(
         body="\n".join(body_lines), comments=comments, not_commented=len(overflow),
         already_commented=already, new_findings=tuple(c[0] for c in candidates),
     )
+
+
+def listing_line(finding: Finding, line: int) -> str:
+    """A finding as one line of a review body (over the cap, or refused inline)."""
+    return f"- `{finding.path}:{line}` {finding.code} {finding.message}"
+
+
+def review_marker(head_sha: str, nonce: str) -> str:
+    """The hidden marker that identifies one review we post, found again by listing the
+    pull request's reviews when GitHub's answer to the POST was lost."""
+    return REVIEW_MARKER.format(sha=head_sha, nonce=nonce)
+
+
+def review_body(plan: ReviewPlan, refused: Sequence[ReviewComment], reason: str | None,
+                marker_text: str) -> str:
+    """The review's body: the plan's, the comments GitHub refused inline (so none is lost)
+    and the marker."""
+    parts = [plan.body]
+    if refused:
+        lines = [messages.REVIEW_REFUSED.format(count=len(refused), reason=reason or "")]
+        lines += [c.listing for c in refused]
+        parts.append("\n".join(lines))
+    parts.append(marker_text)
+    return "\n\n".join(parts)

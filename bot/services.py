@@ -11,6 +11,8 @@ import gidgethub
 from cachetools import TTLCache
 from gidgethub.abc import GitHubAPI
 
+from bot import messages
+from bot.checks import sweep_runs
 from bot.github import GitHubAccess, describe_error
 from bot.job import JobEnv, ReviewTarget, review_pull_request
 from bot.queue import JobQueue
@@ -64,7 +66,26 @@ class Services:
 
     async def run_review(self, target: ReviewTarget) -> str:
         gh = self.access.client(target.installation_id)
-        return await review_pull_request(gh, self.env, target, self.settings.job_timeout)
+        return await review_pull_request(gh, self.env, target, self.settings.job_timeout,
+                                         lambda wait: self._review_later(target, wait))
+
+    def _review_later(self, target: ReviewTarget, wait: float) -> None:
+        """Queue the review again once GitHub's Retry-After has passed (unless a newer push
+        came meanwhile): the job does not hold a queue slot while it waits."""
+        async def later() -> None:
+            await self.access.client(target.installation_id).sleep(wait)
+            if not self.env.is_stale(target):
+                self.schedule_review(target)
+
+        self.env.runs.background(later(), f"pystd-later-{target.head_sha[:12]}")
+
+    async def sweep(self) -> int:
+        """Complete as neutral our check runs still open past job_timeout + sweep_margin
+        (a background completion that gave up, a create whose answer never came)."""
+        limit = self.settings.job_timeout + self.settings.sweep_margin
+        return await sweep_runs(self.env.runs, self.access.client, limit,
+                                messages.CHECK_TITLE_SWEPT,
+                                messages.SUMMARY_SWEPT.format(minutes=limit / 60))
 
     # -- /pystd recheck --------------------------------------------------------------
 

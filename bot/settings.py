@@ -46,6 +46,15 @@ class Settings(BaseSettings):
     # body_timeout. GitHub itself gives up on a delivery after 10 s.
     idle_timeout: Annotated[float, Field(gt=0)] = 10.0
     body_timeout: Annotated[float, Field(gt=0)] = 10.0
+    retry_base_delay: Annotated[float, Field(gt=0)] = 0.5  # seconds; doubles per retry
+    retry_max_delay: Annotated[float, Field(gt=0)] = 8.0  # seconds; backoff cap per call
+    # How long a check run's completion keeps being retried in the background (GitHub down,
+    # a long Retry-After) before the sweep takes over.
+    completion_retry_seconds: Annotated[float, Field(gt=0)] = 900.0
+    sweep_interval: Annotated[float, Field(gt=0)] = 60.0  # seconds between sweeps
+    # A run of ours still open job_timeout + sweep_margin seconds after it was opened is
+    # completed `neutral` by the sweep.
+    sweep_margin: Annotated[float, Field(ge=0)] = 120.0
 
     @field_validator("log_level", mode="before")
     @classmethod

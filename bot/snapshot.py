@@ -120,6 +120,8 @@ async def fetch_blobs(gh: GitHubAPI, owner: str, repo: str, files: Sequence[Chan
                                         {"owner": owner, "repo": repo, "sha": f.sha})
             except gidgethub.HTTPException as exc:
                 return f.path, f"could not be fetched (GitHub answered {int(exc.status_code)})"
+            except GitHubError as exc:  # no answer, after retries
+                return f.path, f"could not be fetched ({describe_error(exc)})"
         try:
             data = base64.b64decode(blob.get("content", ""), validate=False)
         except (binascii.Error, ValueError):
@@ -148,6 +150,16 @@ async def fetch_config(gh: GitHubAPI, owner: str, repo: str, ref: str
     return config, source, None
 
 
+# `{/path*}` escapes each segment (`?`, `#`, `%`, spaces) and keeps the slashes between
+# them; `{+path}` would send `?` and `#` raw, so GitHub would see another path.
+CONTENTS_URL = "/repos/{owner}/{repo}/contents{/path*}{?ref}"
+
+
+def path_segments(path: str) -> list[str]:
+    """A repository path as URL segments for CONTENTS_URL."""
+    return [part for part in path.split("/") if part]
+
+
 MAX_FOLDER_PROBES = 8  # a pull request touching more apps' models than this is rare
 
 
@@ -159,8 +171,8 @@ async def existing_folders(gh: GitHubAPI, owner: str, repo: str, ref: str,
 
     async def exists(path: str) -> bool:
         try:
-            data = await gh.getitem("/repos/{owner}/{repo}/contents/{+path}{?ref}",
-                                    {"owner": owner, "repo": repo, "path": path, "ref": ref})
+            data = await gh.getitem(CONTENTS_URL, {"owner": owner, "repo": repo,
+                                              "path": path_segments(path), "ref": ref})
         except gidgethub.BadRequest as exc:
             if int(exc.status_code) != 404:
                 log.warning("cannot tell whether %s exists: %s", path, describe_error(exc))
@@ -177,8 +189,8 @@ async def existing_folders(gh: GitHubAPI, owner: str, repo: str, ref: str,
 
 async def _file_at(gh: GitHubAPI, owner: str, repo: str, path: str, ref: str) -> str | None:
     try:
-        data = await gh.getitem("/repos/{owner}/{repo}/contents/{+path}{?ref}",
-                                {"owner": owner, "repo": repo, "path": path, "ref": ref})
+        data = await gh.getitem(CONTENTS_URL, {"owner": owner, "repo": repo,
+                                              "path": path_segments(path), "ref": ref})
     except gidgethub.BadRequest as exc:
         if int(exc.status_code) == 404:
             return None

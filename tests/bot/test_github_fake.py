@@ -539,6 +539,69 @@ async def test_fail_next_then_normal(gh: FakeGitHub, session: aiohttp.ClientSess
     assert len(gh.calls("GET", r"/pulls/7$")) == 3
 
 
+async def test_faults_before_and_after_processing(gh: FakeGitHub,
+                                                  session: aiohttp.ClientSession) -> None:
+    """A 502 "after" and a dropped connection "reset-after" still did the work; "before"
+    and "reset" did not; "slow" did it and answered after `slow_seconds`."""
+    token = await installation_token(gh, session)
+    runs = f"/repos/{OWNER}/{REPO}/check-runs"
+    body = {"name": "pystd", "head_sha": HEAD, "status": "in_progress"}
+    gh.slow_seconds = 0.05
+    for kind in ("before", "after", "reset", "reset-after", "slow"):
+        gh.fail_next("POST", r"/check-runs$", 502, kind=kind)
+        try:
+            status = (await call(gh, session, "POST", runs, token, json=body))[0]
+        except aiohttp.ServerDisconnectedError:
+            status = None
+        assert status == {"before": 502, "after": 502, "slow": 201}.get(kind), kind
+    assert len(gh.check_runs(OWNER, REPO)) == 3  # after, reset-after, slow
+    assert [fault.kind for _method, _path, fault in gh.injected] == [
+        "before", "after", "reset", "reset-after", "slow"]
+
+
+async def test_check_runs_for_a_ref_and_one_run(gh: FakeGitHub,
+                                                session: aiohttp.ClientSession) -> None:
+    token = await installation_token(gh, session)
+    runs = f"/repos/{OWNER}/{REPO}/check-runs"
+    made = []
+    for name, external in (("pystd", "one"), ("pystd", "two"), ("other", "three")):
+        made.append((await call(gh, session, "POST", runs, token, json={
+            "name": name, "head_sha": HEAD, "external_id": external}))[1])
+    await call(gh, session, "PATCH", f"{runs}/{made[1]['id']}", token, json={
+        "conclusion": "success", "output": {"title": "t", "summary": "s",
+                                            "annotations": [annotation(1)]}})
+    listing = f"/repos/{OWNER}/{REPO}/commits/{HEAD}/check-runs"
+
+    async def external_ids(**query: Any) -> list[str]:
+        status, data, _ = await call(gh, session, "GET", listing, token, params=query)
+        assert status == 200 and data["total_count"] == len(data["check_runs"])
+        for run in data["check_runs"]:
+            response_validator("checks/create", 201).validate(run)
+        return [run["external_id"] for run in data["check_runs"]]
+
+    assert await external_ids() == ["three", "two"]  # filter=latest: newest of each name
+    assert await external_ids(check_name="pystd", filter="all") == ["two", "one"]
+    assert await external_ids(filter="all", status="completed") == ["two"]
+    assert await external_ids(app_id=str(gh.app_id), filter="all") == ["three", "two", "one"]
+    assert await external_ids(app_id="1") == []
+    status, run, _ = await call(gh, session, "GET", f"{runs}/{made[1]['id']}", token)
+    assert (status, run["output"]["annotations_count"], run["conclusion"]) == (200, 1, "success")
+    assert (await call(gh, session, "GET", f"{runs}/999999", token))[0] == 404
+
+
+async def test_reviews_are_listed(gh: FakeGitHub, session: aiohttp.ClientSession) -> None:
+    token = await installation_token(gh, session)
+    reviews = f"/repos/{OWNER}/{REPO}/pulls/7/reviews"
+    for text in ("first", "second"):
+        status, _, _ = await call(gh, session, "POST", reviews, token, json={
+            "commit_id": HEAD, "event": "COMMENT", "body": text})
+        assert status == 200
+    status, listed, _ = await call(gh, session, "GET", reviews, token)
+    assert (status, [r["body"] for r in listed]) == (200, ["first", "second"])
+    for review in listed:
+        response_validator("pulls/create-review", 200).validate(review)
+
+
 async def test_rate_limit_headers_on_every_answer(
         gh: FakeGitHub, session: aiohttp.ClientSession) -> None:
     token = await installation_token(gh, session)

@@ -22,8 +22,10 @@ from .rules import (
 from .server import (
     APP_ID,
     APP_SLUG,
+    FAULT_KINDS,
     SECONDARY_RATE_LIMIT,
     FakeGitHub,
+    Fault,
     RecordedRequest,
     Violation,
 )
@@ -41,6 +43,7 @@ __all__ = [
     "APP_ID",
     "APP_SLUG",
     "COMMIT_NOT_IN_PR",
+    "FAULT_KINDS",
     "LINE_NOT_RESOLVED",
     "PATH_NOT_RESOLVED",
     "SECONDARY_RATE_LIMIT",
@@ -51,6 +54,7 @@ __all__ = [
     "DeliveryFactory",
     "FakeFile",
     "FakeGitHub",
+    "Fault",
     "IssueCommentState",
     "PullState",
     "RecordedCall",

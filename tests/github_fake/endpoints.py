@@ -206,6 +206,17 @@ async def list_review_comments(gh: FakeGitHub, call: Call) -> Answer:
     return _listing([objects.review_comment_json(repo, pr, c, bot, call.api) for c in page], link)
 
 
+async def list_reviews(gh: FakeGitHub, call: Call) -> Answer:
+    """GET /repos/{owner}/{repo}/pulls/{number}/reviews ("pulls/list-reviews": not in
+    shared/github/openapi; from GitHub's docs): pull-request-review objects, oldest first."""
+    repo = repository(gh, call)
+    pr = pull(repo, call)
+    page, link = paginate(call, repo, f"pulls/{pr.number}/reviews", list(pr.reviews))
+    bot = gh.bot_user(call.api)
+    return _listing([objects.review_json(repo, pr, review, bot, call.api) for review in page],
+                    link)
+
+
 async def create_review(gh: FakeGitHub, call: Call) -> Answer:
     repo = repository(gh, call)
     pr = pull(repo, call)
@@ -328,6 +339,47 @@ async def create_check_run(gh: FakeGitHub, call: Call) -> Answer:
     return _check_run_answer(gh, repo, run, call, 201)
 
 
+async def get_check_run(gh: FakeGitHub, call: Call) -> Answer:
+    """GET /repos/{owner}/{repo}/check-runs/{check_run_id} ("checks/get": not in
+    shared/github/openapi; shaped as GitHub documents it, the same check-run object)."""
+    repo = repository(gh, call)
+    run = repo.check_runs.get(int(call.params["check_run_id"]))
+    if run is None:
+        raise not_found("https://docs.github.com/rest/checks/runs#get-a-check-run")
+    return _check_run_answer(gh, repo, run, call, 200)
+
+
+async def list_check_runs_for_ref(gh: FakeGitHub, call: Call) -> Answer:
+    """GET /repos/{owner}/{repo}/commits/{ref}/check-runs ("checks/list-for-ref": not in
+    shared/github/openapi; from GitHub's docs): `{"total_count", "check_runs"}`, filtered
+    by `check_name`, `status`, `app_id`, and `filter` (`latest`, the default: the newest
+    run of each name; `all`). Every run in the fake is the App's."""
+    repo = repository(gh, call)
+    ref = call.params["ref"]
+    sha = repo.refs.get(ref, ref)
+    if sha not in repo.commits:
+        raise GitHubError(422, {"message": f"No commit found for SHA: {ref}",
+                                "documentation_url": DOCS})
+    runs = [run for run in repo.check_runs.values() if run.head_sha == sha]
+    if "check_name" in call.query:
+        runs = [run for run in runs if run.name == call.query["check_name"]]
+    if "status" in call.query:
+        runs = [run for run in runs if run.status == call.query["status"]]
+    if call.query.get("app_id") not in (None, str(gh.app_id)):
+        runs = []
+    if call.query.get("filter", "latest") == "latest":
+        newest = {run.name: run for run in sorted(runs, key=lambda r: r.id)}
+        runs = list(newest.values())
+    runs.sort(key=lambda run: run.id, reverse=True)
+    page, link = paginate(call, repo, f"commits/{sha}/check-runs", runs)
+    pulls = [pr for pr in repo.pulls.values() if pr.state == "open" and not pr.fork_owner]
+    body = {"total_count": len(runs), "check_runs": [
+        objects.check_run_json(repo, run, call.api, gh.app_json(call.api),
+                               [pr for pr in pulls if pr.head_sha == run.head_sha])
+        for run in page]}
+    return Answer(200, body, {"Link": link} if link else {})
+
+
 async def update_check_run(gh: FakeGitHub, call: Call) -> Answer:
     repo = repository(gh, call)
     run = repo.check_runs.get(int(call.params["check_run_id"]))
@@ -398,12 +450,15 @@ ROUTES: tuple[Route, ...] = (
     _route("GET", r"{REPO}/pulls/(?P<number>\d+)", get_pull),
     _route("GET", r"{REPO}/pulls/(?P<number>\d+)/files", list_pull_files),
     _route("GET", r"{REPO}/pulls/(?P<number>\d+)/comments", list_review_comments),
+    _route("GET", r"{REPO}/pulls/(?P<number>\d+)/reviews", list_reviews),
     _route("POST", r"{REPO}/pulls/(?P<number>\d+)/reviews", create_review,
            operation="pulls/create-review", write=True),
     _route("GET", r"{REPO}/git/blobs/(?P<sha>[^/]+)", get_blob),
     _route("GET", r"{REPO}/contents(?:/(?P<path>.*))?", get_content),
     _route("POST", r"{REPO}/check-runs", create_check_run, operation="checks/create",
            write=True),
+    _route("GET", r"{REPO}/check-runs/(?P<check_run_id>\d+)", get_check_run),
+    _route("GET", r"{REPO}/commits/(?P<ref>[^/]+)/check-runs", list_check_runs_for_ref),
     _route("PATCH", r"{REPO}/check-runs/(?P<check_run_id>\d+)", update_check_run,
            operation="checks/update", write=True),
     _route("GET", r"{REPO}/collaborators/(?P<username>[^/]+)/permission", get_permission),

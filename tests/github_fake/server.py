@@ -11,12 +11,18 @@ What makes it GitHub-like, and where each behaviour comes from:
   content creation: "no more than 80 content-generating requests per minute and no more
   than 500 content-generating requests per hour" (GitHub docs, "Rate limits for the REST
   API"), answered with 403, `Retry-After` and GitHub's message;
-- injected faults (`fail_next`) and latency (`latency`) for retry tests and benchmarks.
+- injected faults (`fail_next`, or `chaos` for random ones) and latency (`latency`) for
+  retry tests and benchmarks. A fault behaves as a flaky network does: answered without
+  processing ("before"), processed then answered with the error ("after", e.g. a 502 from
+  a proxy that timed out while GitHub did the work), processed and answered after the
+  client gave up ("slow", held `slow_seconds`), or the connection closed without an answer,
+  before ("reset") or after ("reset-after") processing.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import http
 import itertools
 import json
@@ -25,8 +31,9 @@ import re
 import secrets
 import time
 from collections import defaultdict, deque
-from dataclasses import dataclass
-from typing import Any, NamedTuple
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal, NamedTuple
 
 from aiohttp import web
 
@@ -80,14 +87,38 @@ class Violation:
     message: str
 
 
+FaultKind = Literal["before", "after", "slow", "reset", "reset-after"]
+FAULT_KINDS: tuple[FaultKind, ...] = ("before", "after", "slow", "reset", "reset-after")
+
+
+@dataclass(frozen=True)
+class Fault:
+    """What goes wrong with one request (see the module docstring for `kind`)."""
+
+    kind: FaultKind = "before"
+    status: int = 502
+    headers: dict[str, str] = field(default_factory=dict)
+    body: Any = None
+
+    @property
+    def processed(self) -> bool:
+        return self.kind in ("after", "slow", "reset-after")
+
+    def answer(self) -> Answer:
+        return Answer(self.status, _fault_body(self.status) if self.body is None else self.body,
+                      dict(self.headers))
+
+
 @dataclass
-class _Fault:
+class _Pending:
     method: str
     pattern: re.Pattern[str]
-    status: int
+    fault: Fault
     times: int
-    headers: dict[str, str]
-    body: Any
+
+
+#: chaos(method, path) -> a fault for this request, or None (benchmarks: random faults).
+Chaos = Callable[[str, str], Fault | None]
 
 
 def _fault_body(status: int) -> Any:
@@ -119,13 +150,18 @@ class FakeGitHub:
         self.installations: dict[int, Installation] = {}
         self.tokens: dict[str, Token] = {}
         self._repos: dict[str, RepoState] = {}
-        self._faults: list[_Fault] = []
+        self._faults: list[_Pending] = []
+        self.chaos: Chaos | None = None
+        self.injected: list[tuple[str, str, Fault]] = []  # (method, path, fault) served
+        self.slow_seconds = 1.0  # how long a "slow" answer is held (past the client's timeout)
+        self._released = asyncio.Event()  # set at shutdown: held answers go at once
         self._writes: dict[int, deque[float]] = defaultdict(deque)
         self._usage: dict[str, tuple[float, int]] = {}
         self._ids = itertools.count(1001)
         self._clock_offset = 0.0
         self.app = web.Application()
         self.app.router.add_route("*", "/{tail:.*}", self._serve)
+        self.app.on_shutdown.append(self._release)
 
     # -- clock and identity ----------------------------------------------------------------
 
@@ -244,13 +280,18 @@ class FakeGitHub:
         for token in self.tokens.values():
             token.revoked = True
 
-    def fail_next(self, method: str, path_regex: str, status: int, times: int = 1,
-                  headers: dict[str, str] | None = None, body: Any = None) -> None:
-        """Answer the next `times` matching requests (method or "*", `re.search` on the
-        path) with `status`; 403/429 default to GitHub's secondary-rate-limit body."""
-        self._faults.append(_Fault(method.upper(), re.compile(path_regex), status, times,
-                                   dict(headers or {}),
-                                   _fault_body(status) if body is None else body))
+    def fail_next(self, method: str, path_regex: str, status: int = 502, times: int = 1,
+                  headers: dict[str, str] | None = None, body: Any = None,
+                  kind: FaultKind = "before") -> None:
+        """Fail the next `times` matching requests (method or "*", `re.search` on the
+        path): answer `status` before or after processing, answer too late, or close the
+        connection (`kind`); 403/429 default to GitHub's secondary-rate-limit body."""
+        self._faults.append(_Pending(method.upper(), re.compile(path_regex),
+                                     Fault(kind, status, dict(headers or {}), body), times))
+
+    def clear_faults(self) -> None:
+        """Forget the faults not served yet: GitHub is healthy again."""
+        self._faults.clear()
 
     # -- inspecting -------------------------------------------------------------------------
 
@@ -372,10 +413,20 @@ class FakeGitHub:
             await asyncio.sleep(self.latency)
         principal = self._principal(request)
         self._count_usage(principal)
+        fault = self._take_fault(request.method, request.path)
         try:
-            answer = self._take_fault(request.method, request.path)
-            if answer is None:
+            if fault is not None and not fault.processed:
+                if fault.kind == "reset":
+                    return self._reset(request)
+                answer = fault.answer()
+            else:
                 answer = await self._handle(request, body, bad_json, principal)
+                if fault is not None and fault.kind == "reset-after":
+                    return self._reset(request)
+                if fault is not None and fault.kind == "after":
+                    answer = fault.answer()
+                if fault is not None and fault.kind == "slow":
+                    await self._hold()
         except GitHubError as error:
             answer = Answer(error.status, error.body, dict(error.headers))
             if error.status in (400, 422):
@@ -484,14 +535,37 @@ class FakeGitHub:
             raise invalid_request(problems, operation(name)["externalDocs"]["url"])
         return body
 
-    def _take_fault(self, method: str, path: str) -> Answer | None:
-        for fault in self._faults:
-            if fault.method in ("*", method) and fault.pattern.search(path):
-                fault.times -= 1
-                if fault.times <= 0:
-                    self._faults.remove(fault)
-                return Answer(fault.status, fault.body, dict(fault.headers))
-        return None
+    def _take_fault(self, method: str, path: str) -> Fault | None:
+        chosen = None
+        for pending in self._faults:
+            if pending.method in ("*", method) and pending.pattern.search(path):
+                pending.times -= 1
+                if pending.times <= 0:
+                    self._faults.remove(pending)
+                chosen = pending.fault
+                break
+        if chosen is None and self.chaos is not None:
+            chosen = self.chaos(method, path)
+        if chosen is not None:
+            self.injected.append((method, path, chosen))
+        return chosen
+
+    @staticmethod
+    def _reset(request: web.Request) -> web.Response:
+        """Close the connection without an answer (the client sees it dropped)."""
+        transport = request.transport
+        if transport is not None:
+            transport.abort()
+        return web.Response(status=499)  # never reaches the client
+
+    async def _hold(self) -> None:
+        """Keep a processed answer back until the client has timed out."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self.slow_seconds):
+                await self._released.wait()
+
+    async def _release(self, _app: web.Application) -> None:
+        self._released.set()
 
     def _response(self, answer: Answer, principal: str) -> web.Response:
         limit = 60 if principal == "anonymous" else self.rate_limit
