@@ -783,3 +783,17 @@ def test_sql_text_value_positions(before: str, value: bool) -> None:
 )
 def test_sql_text_bound_placeholders(text: str, binds: bool) -> None:
     assert binds_values(text) is binds
+
+
+def test_pys105_reads_the_text_of_a_module_constant_template() -> None:
+    code = """\
+        QUERY = "SELECT * FROM {table} WHERE id = %s"
+        DELETE = "DELETE FROM t WHERE name = '{}'"
+
+
+        def find(cursor, table, uid, name):
+            cursor.execute(QUERY.format(table=table), (uid,))
+            cursor.execute(DELETE.format(name))
+        """
+    [finding] = only(code, "PYS105")
+    assert finding.line == 7 and "goes into the SQL as a value" in finding.message

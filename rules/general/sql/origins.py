@@ -28,7 +28,7 @@ from rules.general.sql.values import (
     Fragment,
     SqlValues,
 )
-from rules.general.strings import added_operands, concatenated_text, string_pieces, string_value
+from rules.general.strings import added_operands, string_pieces, string_value
 from rules.walker import find_nodes
 
 # Names that hold the request being served: whatever they carry came from the client.
@@ -101,20 +101,11 @@ class SqlOrigins(SqlValues):
             out.extend(segments)
         return tuple(out)
 
-    @staticmethod
-    def _literal_text(expr: cst.BaseExpression) -> str | None:
-        if isinstance(expr, cst.SimpleString):
-            return string_value(expr)
-        if isinstance(expr, cst.ConcatenatedString) and all(
-                isinstance(p, cst.SimpleString) for p in string_pieces(expr)):
-            return concatenated_text(expr)
-        return None
-
     def _verdict(self, sql: cst.BaseExpression, call_binds: bool) -> str | None:
-        """Why this SQL is worth a finding ("" when its text cannot be read), or None. A value from outside the function
-        (a parameter, request data, anything not traced to constants) is flagged where
-        the driver could bind it: inside quotes, after `=`, `LIKE`, `IN`, `VALUES`,
-        `LIMIT`... In other places (a table, a column, a clause) it is an identifier,
+        """Why this SQL is worth a finding ("" when its text cannot be read), or None.
+        A value from outside the function (a parameter, request data, anything not
+        traced to constants) is flagged where the driver could bind it: inside quotes,
+        after `=`, `LIKE`, `IN`, `VALUES`, `LIMIT`... In other places (a table, a column, a clause) it is an identifier,
         which no placeholder can carry: flagged only when the SQL binds none of its values
         (outside migration code), or when it is request data."""
         segments = self._segments(sql)

@@ -198,6 +198,34 @@ class SqlValues(Rule):
                         out.add(name)
         return frozenset(out)
 
+    def _literal_text(self, expr: cst.BaseExpression) -> str | None:
+        """The text of a string literal, or of a module constant bound once to one
+        (`QUERY = "SELECT ... WHERE id = %s"`; `QUERY % x`)."""
+        if isinstance(expr, cst.Name) and expr.value in self._module_constants:
+            expr = self._module_strings.get(expr.value, expr)
+        if isinstance(expr, cst.SimpleString):
+            return string_value(expr)
+        if isinstance(expr, cst.ConcatenatedString) and all(
+                isinstance(p, cst.SimpleString) for p in string_pieces(expr)):
+            return concatenated_text(expr)
+        return None
+
+    @cached_property
+    def _module_strings(self) -> dict[str, cst.BaseExpression]:
+        """Top-level names assigned a string literal (their one binding, when they are
+        module constants)."""
+        out: dict[str, cst.BaseExpression] = {}
+        for stmt in self.ctx.module.body if self.ctx.module is not None else ():
+            if not isinstance(stmt, cst.SimpleStatementLine):
+                continue
+            for small in stmt.body:
+                if (isinstance(small, cst.Assign) and len(small.targets) == 1
+                        and isinstance(small.targets[0].target, cst.Name)
+                        and isinstance(small.value, (cst.SimpleString,
+                                                     cst.ConcatenatedString))):
+                    out[small.targets[0].target.value] = small.value
+        return out
+
     def _literal(self, expr: cst.BaseExpression) -> bool:
         """Literals and tuples of literals only: no names, nothing a call can change."""
         if isinstance(expr, (cst.SimpleString, cst.ConcatenatedString, cst.Integer,
@@ -399,6 +427,8 @@ class SqlValues(Rule):
                 state = self._names.get(self._key(part.value))
                 if state is not None:
                     stack.extend(reversed(self._parts(state)))
+                else:
+                    out.append(self._literal_text(part) or "")
         return " ".join(out)
 
 
