@@ -64,8 +64,11 @@ _MAIL_STEM = re.compile(r"(?:^|[_.-])(?:subject|message|body|email|mail)$")
 _HTML_TAG = re.compile(r"<(?:/?[A-Za-z][\w:-]*(?=[\s/>])|!--|!doctype\b)", re.I)
 # Words of a path that say the template renders text: an SMS body, a push title, a
 # plain-text mail kept with an `.html` suffix.
-_TEXT_CHANNELS = frozenset({"sms", "push", "plain", "text", "txt", "subject", "title",
-                            "email", "emails", "mail", "mails"})
+_TEXT_CHANNELS = frozenset({"sms", "push", "plain", "text", "txt", "subject", "title"})
+# Mail folders hold text mails and HTML mails alike: the word alone decides only for a
+# template that extends none (a child of an HTML mail layout is HTML).
+_MAIL_WORDS = frozenset({"email", "emails", "mail", "mails"})
+_EXTENDS = re.compile(r"\{%-?\s*extends\b")
 _PATH_WORDS = re.compile(r"[/_.\-]+")
 
 
@@ -73,7 +76,8 @@ def renders_html(path: str, text: str) -> bool:
     """Does the template render HTML? Yes when it holds an HTML tag. Without one, a
     `.txt` file, or one whose path names a text channel (`sms/`, `push_title.html`,
     `email/receipt_text.html`), renders text; any other file without a tag may be a
-    fragment included into a page (`{{ post.body|safe }}` alone), and counts as HTML."""
+    fragment included into a page (`{{ post.body|safe }}` alone), and counts as HTML, as
+    does a mail template that `{% extends %}` a layout (its blocks land in that markup)."""
     if _HTML_TAG.search(text):
         return True
     p = PurePosixPath(path.replace("\\", "/"))
@@ -82,7 +86,8 @@ def renders_html(path: str, text: str) -> bool:
     parts = p.parts
     inside = parts[parts.index("templates") + 1:] if "templates" in parts else parts[-1:]
     words = {w for part in inside for w in _PATH_WORDS.split(part.lower())}
-    return words.isdisjoint(_TEXT_CHANNELS)
+    channels = _TEXT_CHANNELS if _EXTENDS.search(text) else _TEXT_CHANNELS | _MAIL_WORDS
+    return words.isdisjoint(channels)
 
 
 def is_number_name(name: str) -> bool:
@@ -248,8 +253,10 @@ named `*_subject.txt`/`*_message.txt`/`*_body.txt`): they render a text/plain bo
 subject, where there is no HTML to inject into and `autoescape off` is the documented practice.
 The same holds for any template without an HTML tag that is a `.txt` file or whose path
 names a text channel (`sms/`, `push_title.html`, `email/receipt_text.html`, `*_subject.html`):
-it renders an SMS, a push title or a plain-text mail. (A tagless `.html` file elsewhere may
-be a fragment included into a page, and is checked.) Nor is `|safe` flagged on a number:
+it renders an SMS, a push title or a plain-text mail (a tagless file in an `email/` or
+`mail/` folder too, unless it `{% extends %}` a layout, whose markup its blocks land in).
+A tagless `.html` file elsewhere may be a fragment included into a page, and is checked.
+`|safe` inside `{% block subject %}` is a mail's subject line, and is not flagged. Nor is `|safe` flagged on a number:
 after a filter whose output is a number or a date (`|floatformat`, `|length`, `|date`,
 `|filesizeformat`, `|round`, `|int` …, with literal arguments after it), or on a value
 named like one (`order.id`, `user.pk`, `forloop.counter`, `unread_count`, `invoice_id`).
@@ -303,6 +310,7 @@ trusted markup in Python with `format_html()`, which escapes every argument.
 
     def check_lines(self, lines: list[str]) -> None:
         closing: str | None = None  # the tag or `#}` that ends the opaque section we are in
+        self._blocks: list[str] = []  # the `{% block name %}` sections we are in
         for number, line in enumerate(lines, start=1):
             pos = 0
             while pos < len(line):
@@ -329,7 +337,7 @@ trusted markup in Python with `format_html()`, which escapes every argument.
                 content = line[match.end() : end]
                 if kind == "%":
                     closing = self._tag(content, number, match.start(), end + 2)
-                if closing is None:
+                if closing is None and not self._in_subject():
                     for found in unsafe_filters(tokenize(content, match.end())):
                         tok = found.filter
                         value = line[found.operand.start : tok.start].rstrip(" |")
@@ -337,10 +345,20 @@ trusted markup in Python with `format_html()`, which escapes every argument.
                                        self.message.format(filter=tok.text, value=value))
                 pos = end + 2
 
+    def _in_subject(self) -> bool:
+        """Inside `{% block subject %}` (`email_subject` ...): a mail's subject line, text
+        whatever the body is."""
+        return bool(self._blocks) and self._blocks[-1].endswith("subject")
+
     def _tag(self, content: str, line: int, start: int, end: int) -> str | None:
         """Report `autoescape off`; return the tag that closes an opaque section it opens."""
         body = content.strip().strip("-+").strip()
-        word = body.split(None, 1)[0] if body else ""
+        words = body.split()
+        word = words[0] if words else ""
+        if word == "block" and len(words) > 1:
+            self._blocks.append(words[1])
+        elif word == "endblock" and self._blocks:
+            self._blocks.pop()
         if word in _OPAQUE:
             return _OPAQUE[word]
         if word == "autoescape" and _AUTOESCAPE_OFF.fullmatch(body):

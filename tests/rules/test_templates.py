@@ -300,3 +300,16 @@ def test_ignores_safe_on_numbers_and_ids(block: str) -> None:
 )
 def test_still_flags_safe_on_values_that_are_not_numbers(block: str) -> None:
     assert len(findings(f"<p>{block}</p>\n")) == 1
+
+
+def test_a_mail_template_that_extends_a_layout_is_html_but_its_subject_is_text() -> None:
+    """indico's e-mails: a tagless child of `emails/base_i18n.html`, whose body block lands
+    in HTML and whose subject block is the Subject line."""
+    text = ("{% extends 'emails/base_i18n.html' %}\n"
+            "{% block subject %}{{ subject | safe }}{% endblock %}\n"
+            "{% block body %}\n    {{ email_body | safe }}\n{% endblock %}\n")
+    assert [f.line for f in findings(text, "templates/emails/agreement_new.html")] == [4]
+    plain = text.replace("email_body | safe", "email_body")
+    assert findings(plain, "templates/emails/agreement_new.html") == []
+    # a text channel in the path still says text, layout or not
+    assert findings(text, "templates/sms/agreement_new.html") == []
