@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import builtins
-from collections import Counter
 from collections.abc import Sequence
 from functools import cached_property
 
@@ -174,9 +173,10 @@ class SqlOrigins(SqlValues):
             return None
         if isinstance(self._names.get(key), (Constant, Fragment)):
             return None
-        for scope in reversed(self.ctx.scopes):
-            if isinstance(scope, cst.FunctionDef) and name in _parameters(scope):
-                return f"from the parameter `{name}` of `{scope.name.value}`"
+        parameter = self._parameter_origin(name)
+        if parameter is not None:
+            return parameter
+        for scope in self.ctx.scopes:
             bound = self._bindings.get(id(scope))
             if bound is None:
                 bound = self._bindings[id(scope)] = local_bindings(scope)
@@ -205,43 +205,6 @@ class SqlOrigins(SqlValues):
         module = self.ctx.module
         return frozenset(stmt.name.value for stmt in (module.body if module else ())
                          if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)))
-
-    @cached_property
-    def _class_constants(self) -> dict[str, frozenset[str]]:
-        """Per class of the module: attributes its body binds once to a literal
-        (`table_name = "events"`), read as `self.table_name`, `cls.x`, `Events.x`."""
-        out: dict[str, frozenset[str]] = {}
-        module = self.ctx.module
-        for stmt in module.body if module else ():
-            if not isinstance(stmt, cst.ClassDef):
-                continue
-            seen: Counter[str] = Counter()
-            literal: set[str] = set()
-            for line in stmt.body.body:
-                if not isinstance(line, cst.SimpleStatementLine):
-                    continue
-                for small in line.body:
-                    if isinstance(small, (cst.Assign, cst.AnnAssign)):
-                        targets = ([t.target for t in small.targets]
-                                   if isinstance(small, cst.Assign) else [small.target])
-                        for target in targets:
-                            for name in bound_names(target):
-                                seen[name] += 1
-                                if small.value is not None and self._literal(small.value):
-                                    literal.add(name)
-            out[stmt.name.value] = frozenset(n for n in literal if seen[n] == 1)
-        return out
-
-    def _class_constant(self, expr: cst.Attribute) -> bool:
-        owner = expr.value
-        if not isinstance(owner, cst.Name):
-            return False
-        if owner.value in ("self", "cls"):
-            cls = self.ctx.inside(cst.ClassDef)
-            name = cls.name.value if isinstance(cls, cst.ClassDef) else None
-        else:
-            name = owner.value
-        return name is not None and expr.attr.value in self._class_constants.get(name, ())
 
 
 def _parameters(func: cst.FunctionDef) -> frozenset[str]:

@@ -226,6 +226,44 @@ class SqlValues(Rule):
                     out[small.targets[0].target.value] = small.value
         return out
 
+    @cached_property
+    def _class_constants(self) -> dict[str, frozenset[str]]:
+        """Per class of the module: attributes its body binds once to a literal
+        (`table_name = "events"`), read as `self.table_name`, `cls.x`, `Events.x`."""
+        out: dict[str, frozenset[str]] = {}
+        module = self.ctx.module
+        for stmt in module.body if module else ():
+            if not isinstance(stmt, cst.ClassDef):
+                continue
+            seen: Counter[str] = Counter()
+            literal: set[str] = set()
+            for line in stmt.body.body:
+                if not isinstance(line, cst.SimpleStatementLine):
+                    continue
+                for small in line.body:
+                    if isinstance(small, (cst.Assign, cst.AnnAssign)):
+                        targets = ([t.target for t in small.targets]
+                                   if isinstance(small, cst.Assign) else [small.target])
+                        for target in targets:
+                            for name in bound_names(target):
+                                seen[name] += 1
+                                if small.value is not None and self._literal(small.value):
+                                    literal.add(name)
+            out[stmt.name.value] = frozenset(n for n in literal if seen[n] == 1)
+        return out
+
+    def _class_constant(self, expr: cst.Attribute) -> bool:
+        owner = expr.value
+        if not isinstance(owner, cst.Name):
+            return False
+        if owner.value in ("self", "cls"):
+            cls = self.ctx.inside(cst.ClassDef)
+            name = cls.name.value if isinstance(cls, cst.ClassDef) else None
+        else:
+            name = owner.value
+        return name is not None and expr.attr.value in self._class_constants.get(name, ())
+
+
     def _literal(self, expr: cst.BaseExpression) -> bool:
         """Literals and tuples of literals only: no names, nothing a call can change."""
         if isinstance(expr, (cst.SimpleString, cst.ConcatenatedString, cst.Integer,
