@@ -677,6 +677,11 @@ def test_pys105_no_fix_for_other_receivers_or_paramstyles(code: str) -> None:
          "    cursor.execute(f\"SELECT count(*) FROM {table} WHERE at > %s\", (since,))\n"
          "    cursor.execute(f\"SELECT * FROM {table} WHERE id = :id\", {\"id\": 1})\n",
          "app/stats.py"),
+        # a value escaped for a quoted literal (NOTIFY takes no bound parameters)
+        ("import sqlalchemy as sa\n\n\nasync def notify(session, automation):\n"
+         "    payload = json.dumps({\"id\": str(automation.id)}).replace(\"'\", \"''\")\n"
+         "    await session.execute(sa.text(f\"NOTIFY changes, '{payload}'\"))\n",
+         "app/notify.py"),
         # a value the function makes itself from the module's own names
         ("from datetime import datetime\n\n\ndef purge(cursor):\n"
          "    cutoff = datetime.now().isoformat()\n"
@@ -718,6 +723,9 @@ def test_pys105_never_flags_identifiers_or_constants_beside_bound_values(
         # a join of quoted values is not mogrify
         ("def f(cur, rows):\n"
          "    cur.execute(\"INSERT INTO t VALUES \" + \",\".join(f\"('{r}')\" for r in rows))\n", 2),
+        # replacing anything else is not escaping
+        ("def f(cursor, name):\n"
+         "    cursor.execute(f\"SELECT * FROM t WHERE n = '{name.replace('-', '')}'\")\n", 2),
         # a local built from a parameter
         ("def f(cursor, user):\n    name = user.name.strip()\n"
          "    cursor.execute(f\"SELECT * FROM t WHERE n = '{name}'\")\n", 3),

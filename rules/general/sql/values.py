@@ -387,6 +387,8 @@ class SqlValues(Rule):
                 return True
             if func.attr.value in ("decode", "encode"):  # cursor.mogrify(...).decode()
                 return self._constant(func.value, depth)
+            if func.attr.value == "replace" and _doubles_quotes(call):
+                return True  # json.dumps(x).replace("'", "''"): a quoted SQL literal
             if func.attr.value == "join" and isinstance(func.value, cst.SimpleString):
                 if len(call.args) != 1:
                     return False
@@ -500,3 +502,10 @@ def _bound_names(node: cst.CSTNode) -> list[str]:
         return [item.name.value for item in node.names]
     return []
 
+
+
+def _doubles_quotes(call: cst.Call) -> bool:
+    """`.replace("'", "''")`: the SQL standard's escape for a single-quoted literal."""
+    values = [string_value(arg.value) if isinstance(arg.value, cst.SimpleString) else None
+              for arg in call.args]
+    return values == ["'", "''"]
