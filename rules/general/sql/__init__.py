@@ -71,7 +71,8 @@ Alembic `env.py`/`versions/`). So these are not flagged:
 `text(f"UPDATE {Post.__tablename__} SET slug = :slug")` (dunder and class attributes bound
 to a literal are constants), `f"SELECT * FROM {table} WHERE at > %s"` with its parameters,
 `"... LIMIT %d" % n` and `{n:d}` (numbers only), `set search_path to "{schema}"` in an
-Alembic environment, `cursor.mogrify(...)` output, and a value the function makes from the
+Alembic environment, `cursor.mogrify(...)` output, a value escaped for a quoted literal
+(`.replace("'", "''")`), and a value the function makes from the
 module's own names (`cutoff = datetime.now().isoformat()`). The message names the value,
 where it comes from and where it lands.
 
