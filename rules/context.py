@@ -105,6 +105,37 @@ def bound_names(target: cst.BaseExpression) -> list[str]:
     return []
 
 
+def local_bindings(func: cst.FunctionDef | cst.Lambda) -> frozenset[str]:
+    """Names a function binds itself, other than by `import`: its parameters, assignment,
+    `for`, `with ... as`, `except ... as` and `:=` targets, and nested `def`/`class` names
+    (not looking into nested functions or classes, which have scopes of their own)."""
+    params = func.params
+    names = {p.name.value for p in (*params.posonly_params, *params.params,
+                                    *params.kwonly_params)}
+    for star in (params.star_arg, params.star_kwarg):
+        if isinstance(star, cst.Param):
+            names.add(star.name.value)
+    stack: list[cst.CSTNode] = [func.body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Assign):
+            for target in node.targets:
+                names.update(bound_names(target.target))
+        elif isinstance(node, (cst.AnnAssign, cst.AugAssign, cst.For, cst.NamedExpr)):
+            names.update(bound_names(node.target))
+        elif isinstance(node, cst.WithItem) and node.asname is not None:
+            names.update(bound_names(node.asname.name))  # type: ignore[arg-type]
+        elif isinstance(node, cst.ExceptHandler) and node.name is not None:
+            names.update(bound_names(node.name.name))  # type: ignore[arg-type]
+        elif isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+            names.add(node.name.value)
+            continue
+        elif isinstance(node, (cst.Lambda, cst.BaseComp)):
+            continue  # their own scopes (a comprehension's variables stay inside it)
+        stack.extend(node.children)
+    return frozenset(names)
+
+
 def dotted_name(node: cst.BaseExpression) -> str | None:
     """`a.b.c` for a Name/Attribute chain, else None."""
     parts: list[str] = []
@@ -229,6 +260,47 @@ class FileContext:
         if target is None:
             return self.qualified_name(node)
         return f"{target}.{rest}" if rest else target
+
+    def rebinds(self, name: str) -> bool:
+        """Does `name`, where the walk is now, stand for something other than the import of
+        that name: a parameter or local variable of an enclosing function (`requests = []`,
+        `def f(requests)`, `for time in times`), or a module-level assignment after the
+        import? Imports inside the functions count as imports."""
+        for scope in self.scopes:
+            key = id(scope)
+            names = self._scope_bindings.get(key)
+            if names is None:
+                names = self._scope_bindings[key] = local_bindings(scope)
+            if name in names and not (isinstance(scope, cst.FunctionDef)
+                                      and name in function_imports(scope)):
+                return True
+        return name in self._module_rebound
+
+    @cached_property
+    def _scope_bindings(self) -> dict[int, frozenset[str]]:
+        return {}
+
+    @cached_property
+    def _module_rebound(self) -> frozenset[str]:
+        """Names whose last top-level binding is not an import (`import requests` then
+        `requests = []`). Bindings inside `if`/`try` (`except ImportError: requests = None`)
+        are fallbacks for the import and do not count."""
+        last: dict[str, bool] = {}
+        for stmt in self.module.body if self.module is not None else ():
+            if isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    if isinstance(small, (cst.Import, cst.ImportFrom)):
+                        last.update(dict.fromkeys(import_alias_map(small), False))
+                    elif isinstance(small, cst.Assign):
+                        for target in small.targets:
+                            last.update(dict.fromkeys(bound_names(target.target), True))
+                    elif isinstance(small, (cst.AnnAssign, cst.AugAssign)):
+                        last.update(dict.fromkeys(bound_names(small.target), True))
+            elif isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+                last[stmt.name.value] = True
+            elif isinstance(stmt, cst.For):
+                last.update(dict.fromkeys(bound_names(stmt.target), True))
+        return frozenset(name for name, rebound in last.items() if rebound)
 
     def imports_module(self, *prefixes: str) -> bool:
         """Does the module import anything from one of these top-level packages?"""

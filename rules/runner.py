@@ -209,6 +209,11 @@ def _unparsable(path: str, text: str, exc: cst.ParserSyntaxError, rules: RuleSet
     syntax = next((r for r in rules if r.code == "PYS000"), None)
     if syntax is None:
         return FileResult(path, lines=line_count)
+    # Test suites keep deliberately broken modules as fixtures (a linter's, a parser's
+    # tests): a finding there is noise, so a test file is only listed as not checked.
+    if module_kind(path).is_test and not syntax.run_on_tests:
+        return FileResult(path, skipped=f"a test file that does not parse: {detail} "
+                          f"(line {line})", lines=line_count)
     finding = Finding(
         code=syntax.code, name=syntax.name, severity=rules.severity_of(syntax), path=path,
         line=line, column=column, end_line=line, end_column=column,

@@ -34,6 +34,20 @@ ESCAPING_FILTERS = frozenset(
         "json_script", "bleach", "bleach_clean", "sanitize", "sanitize_html", "clean_html",
     }
 )
+# Filters whose output is a number or a date, whatever the value: `|safe` after them marks
+# digits and punctuation safe (`{{ total|floatformat:2|safe }}`, `{{ items|length|safe }}`).
+NUMERIC_FILTERS = frozenset(
+    {
+        "floatformat", "length", "count", "date", "time", "timesince", "timeuntil",
+        "filesizeformat", "intcomma", "intword", "naturalday", "naturaltime", "ordinal",
+        "int", "float", "round", "abs", "sum", "wordcount", "divisibleby", "length_is",
+    }
+)
+# Names of numbers and ids (`order.id`, `forloop.counter`, `user_pk`, `unread_count`).
+_NUMBER_NAMES = frozenset({"id", "pk", "count", "total", "counter", "counter0", "revcounter",
+                           "revcounter0", "index", "index0", "length", "year", "num_pages",
+                           "number", "quantity"})
+_NUMBER_AFFIXES = re.compile(r".+_(?:id|pk|count|total|num|number)|(?:num|n)_.+")
 # Translation calls of a literal (`_("<b>Hi</b>")|safe`) are literals too.
 _TRANSLATIONS = frozenset({"_", "gettext", "ngettext", "pgettext", "trans"})
 _LITERAL_NAMES = frozenset({"True", "False", "None", "true", "false", "none"})
@@ -43,6 +57,42 @@ _LITERAL_NAMES = frozenset({"True", "False", "None", "true", "false", "none"})
 # escaping would only turn `&` into `&amp;` in the mail.
 _MAIL_FOLDERS = frozenset({"email", "emails", "mail", "mails", "notifications"})
 _MAIL_STEM = re.compile(r"(?:^|[_.-])(?:subject|message|body|email|mail)$")
+
+
+# A tag of HTML (`<p>`, `</div>`, `<br/>`, `<!DOCTYPE html>`, `<!-- -->`): a template
+# without any renders text, where there is no markup to inject into.
+_HTML_TAG = re.compile(r"<(?:/?[A-Za-z][\w:-]*(?=[\s/>])|!--|!doctype\b)", re.I)
+# Words of a path that say the template renders text: an SMS body, a push title, a
+# plain-text mail kept with an `.html` suffix.
+_TEXT_CHANNELS = frozenset({"sms", "push", "plain", "text", "txt", "subject", "title"})
+# Mail folders hold text mails and HTML mails alike: the word alone decides only for a
+# template that extends none (a child of an HTML mail layout is HTML).
+_MAIL_WORDS = frozenset({"email", "emails", "mail", "mails"})
+_EXTENDS = re.compile(r"\{%-?\s*extends\b")
+_PATH_WORDS = re.compile(r"[/_.\-]+")
+
+
+def renders_html(path: str, text: str) -> bool:
+    """Does the template render HTML? Yes when it holds an HTML tag. Without one, a
+    `.txt` file, or one whose path names a text channel (`sms/`, `push_title.html`,
+    `email/receipt_text.html`), renders text; any other file without a tag may be a
+    fragment included into a page (`{{ post.body|safe }}` alone), and counts as HTML, as
+    does a mail template that `{% extends %}` a layout (its blocks land in that markup)."""
+    if _HTML_TAG.search(text):
+        return True
+    p = PurePosixPath(path.replace("\\", "/"))
+    if p.suffix == ".txt":
+        return False
+    parts = p.parts
+    inside = parts[parts.index("templates") + 1:] if "templates" in parts else parts[-1:]
+    words = {w for part in inside for w in _PATH_WORDS.split(part.lower())}
+    channels = _TEXT_CHANNELS if _EXTENDS.search(text) else _TEXT_CHANNELS | _MAIL_WORDS
+    return words.isdisjoint(channels)
+
+
+def is_number_name(name: str) -> bool:
+    """`id`, `pk`, `count`, `order_id`, `unread_count`, `num_items`: a number's name."""
+    return name in _NUMBER_NAMES or bool(_NUMBER_AFFIXES.fullmatch(name))
 
 
 def is_plain_text_mail(path: str) -> bool:
@@ -147,6 +197,8 @@ def _unsafe_operand(tokens: list[Token], pipe: int) -> int | None:
             if callee.kind == "name" and opening >= 2 and tokens[opening - 2].is_op("|"):
                 if callee.text in ESCAPING_FILTERS:  # Jinja `|filter(args)`
                     return None
+                if callee.text in NUMERIC_FILTERS and literal:  # `|round(2)|safe`
+                    return None
                 literal = literal and _literal_args(inside)
                 pipe = opening - 2
                 continue
@@ -158,15 +210,19 @@ def _unsafe_operand(tokens: list[Token], pipe: int) -> int | None:
                 and tokens[k - 3].is_op("|"):  # Django `|filter:arg`
             if tokens[k - 2].text in ESCAPING_FILTERS:
                 return None
+            if tokens[k - 2].text in NUMERIC_FILTERS and literal:  # `|floatformat:2`
+                return None
             literal = literal and tok.literal
             pipe = k - 3
             continue
         if tok.kind == "name" and k >= 1 and tokens[k - 1].is_op("|"):  # `|filter`
-            if tok.text in ESCAPING_FILTERS:
+            if tok.text in ESCAPING_FILTERS or (tok.text in NUMERIC_FILTERS and literal):
                 return None
             pipe = k - 1
             continue
-        return None if literal and tok.literal else _start_of_value(tokens, k)
+        if literal and (tok.literal or (tok.kind == "name" and is_number_name(tok.text))):
+            return None  # `{{ 5|safe }}`, `{{ order.id|safe }}`
+        return _start_of_value(tokens, k)
 
 
 def _start_of_value(tokens: list[Token], last: int) -> int:
@@ -195,6 +251,15 @@ first (`|escape`, `|force_escape`, `|escapejs`, `|tojson`, `|bleach` …), comme
 templates (a `.txt` file in an `email/`, `emails/`, `mail/` or `notifications/` folder, or
 named `*_subject.txt`/`*_message.txt`/`*_body.txt`): they render a text/plain body or a
 subject, where there is no HTML to inject into and `autoescape off` is the documented practice.
+The same holds for any template without an HTML tag that is a `.txt` file or whose path
+names a text channel (`sms/`, `push_title.html`, `email/receipt_text.html`, `*_subject.html`):
+it renders an SMS, a push title or a plain-text mail (a tagless file in an `email/` or
+`mail/` folder too, unless it `{% extends %}` a layout, whose markup its blocks land in).
+A tagless `.html` file elsewhere may be a fragment included into a page, and is checked.
+`|safe` inside `{% block subject %}` is a mail's subject line, and is not flagged. Nor is `|safe` flagged on a number:
+after a filter whose output is a number or a date (`|floatformat`, `|length`, `|date`,
+`|filesizeformat`, `|round`, `|int` …, with literal arguments after it), or on a value
+named like one (`order.id`, `user.pk`, `forloop.counter`, `unread_count`, `invoice_id`).
 
 ## Why is this bad?
 Automatic escaping is what keeps a value such as `<script>…</script>` from becoming markup
@@ -241,10 +306,11 @@ trusted markup in Python with `format_html()`, which escapes every argument.
 
     @classmethod
     def applies(cls, ctx: FileContext) -> bool:
-        return not is_plain_text_mail(ctx.path)
+        return not is_plain_text_mail(ctx.path) and renders_html(ctx.path, ctx.source)
 
     def check_lines(self, lines: list[str]) -> None:
         closing: str | None = None  # the tag or `#}` that ends the opaque section we are in
+        self._blocks: list[str] = []  # the `{% block name %}` sections we are in
         for number, line in enumerate(lines, start=1):
             pos = 0
             while pos < len(line):
@@ -271,7 +337,7 @@ trusted markup in Python with `format_html()`, which escapes every argument.
                 content = line[match.end() : end]
                 if kind == "%":
                     closing = self._tag(content, number, match.start(), end + 2)
-                if closing is None:
+                if closing is None and not self._in_subject():
                     for found in unsafe_filters(tokenize(content, match.end())):
                         tok = found.filter
                         value = line[found.operand.start : tok.start].rstrip(" |")
@@ -279,10 +345,20 @@ trusted markup in Python with `format_html()`, which escapes every argument.
                                        self.message.format(filter=tok.text, value=value))
                 pos = end + 2
 
+    def _in_subject(self) -> bool:
+        """Inside `{% block subject %}` (`email_subject` ...): a mail's subject line, text
+        whatever the body is."""
+        return bool(self._blocks) and self._blocks[-1].endswith("subject")
+
     def _tag(self, content: str, line: int, start: int, end: int) -> str | None:
         """Report `autoescape off`; return the tag that closes an opaque section it opens."""
         body = content.strip().strip("-+").strip()
-        word = body.split(None, 1)[0] if body else ""
+        words = body.split()
+        word = words[0] if words else ""
+        if word == "block" and len(words) > 1:
+            self._blocks.append(words[1])
+        elif word == "endblock" and self._blocks:
+            self._blocks.pop()
         if word in _OPAQUE:
             return _OPAQUE[word]
         if word == "autoescape" and _AUTOESCAPE_OFF.fullmatch(body):

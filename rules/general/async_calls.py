@@ -70,7 +70,10 @@ Flags calls that block the thread — `time.sleep`, `requests.*`, `urllib.reques
 `httpx.get/post/…` and `httpx.Client()`, `subprocess.run/call/check_call/check_output/Popen`,
 `os.system`, `socket.create_connection` — made directly in async code (lexically inside an
 `async def`, not in a nested plain `def` or `lambda`). Import aliases are resolved:
-`from time import sleep as nap; nap(1)` is `time.sleep(1)`.
+`from time import sleep as nap; nap(1)` is `time.sleep(1)`. A name that only looks like
+the module is not flagged: a parameter or local variable of the coroutine or of an
+enclosing function (`requests = []` … `requests.clear()`, `for time in times`), or a
+module-level assignment after the import.
 
 ## Why is this bad?
 An event loop runs one thing at a time. A blocking call inside a coroutine freezes every
@@ -139,6 +142,9 @@ path operation whose body awaits nothing, `async def` becomes `def`.
         qualified = ctx.qualified_name(node.func)
         if qualified is None or not _is_blocking(qualified):
             return
+        head = (dotted_name(node.func) or "").partition(".")[0]
+        if ctx.rebinds(head):
+            return  # `requests = []` ... `requests.clear()`: a local, not the module
         if isinstance(ctx.parent, cst.Await) or _offloaded(ctx):
             return
         message = self.message.format(call=qualified)

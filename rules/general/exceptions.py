@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from functools import cached_property
 
 import libcst as cst
+import libcst.matchers as m
 
-from rules.engine import Rule, Severity, register
+from rules.engine import FLAG_MARKER, Rule, Severity, register
 from rules.general.loggers import LOGGER_NAMES, module_loggers
 from rules.general.strings import identifier_words
 from rules.walker import find_nodes
 
 BROAD_EXCEPTIONS = frozenset({"builtins.Exception", "builtins.BaseException"})
-LOG_MESSAGE = "Ignoring unexpected error"
+LOG_MESSAGE = "Ignoring error"
+# Comments that instruct a tool rather than explain the code to a reader (pystd's own
+# examples mark their flagged lines with FLAG_MARKER).
+_TOOL_COMMENT = re.compile(
+    r"#\s*(?:noqa|type:|pragma|nosec|nosemgrep|pylint:|fmt:|isort:|pyright:|mypy:"
+    r"|todo|fixme|xxx|hack)(?![a-z])", re.I)
 # A function whose name promises silence (`fail_silently`, `quietly`): its callers ask
 # for the error to vanish.
 SILENT_WORDS = ("silent", "quiet")
@@ -36,7 +43,13 @@ catch a specific class (`except KeyError: pass`) are not flagged. Nor are handle
 `try` holds only `assert` statements without calls (`try: assert msg.attributes` /
 `except Exception: return`: the failure is the code's own check, not an error), nor
 handlers in a function named to fail silently (`fail_silently`, `_quietly_remove`), whose
-callers ask for the silence.
+callers ask for the silence. An `except Exception` written as a fallback is not flagged
+either: a `try` of one statement that produces a value (`return int(x)`, `data = read(p)`)
+whose handler returns None (`def as_int(x): try: return int(x) / except Exception: return
+None`), nor one whose reason is written beside it (a comment above the `except`, on its
+line or in its body; tool directives such as `# noqa` or `# type: ignore` and `# TODO`
+are not reasons). A bare `except:` or `except BaseException` is flagged all the same: it
+also stops Ctrl-C and `SystemExit`.
 
 ## Why is this bad?
 A broad handler that does nothing hides every bug it catches — a typo'd attribute, a
@@ -64,10 +77,12 @@ except SMTPException:
 
 ## Fix
 Where the module has a logger (a top-level `logger`/`log`/`LOGGER = logging.getLogger(...)`):
-a bare `except:` becomes `except Exception:` and the handler gets `logger.exception(...)`,
-in place of a `pass`/`...` body or before a `continue`/`return`, so it still swallows the
-error, now on the record. Without a module logger no fix is offered: narrowing the clause
-alone would leave the error just as silent.
+a bare `except:` becomes `except Exception:` and the handler gets
+`logger.debug(..., exc_info=True)`, in place of a `pass`/`...` body or before a
+`continue`/`return`, so it still swallows the error, now on the record with its traceback.
+Never `logger.exception`: the code takes this path on purpose, and an error-level event
+each time would page someone or open an error-tracker issue. Without a module logger no
+fix is offered: narrowing the clause alone would leave the error just as silent.
 
 ## Suppress
 `# noqa: PYS103` on the `except` line, for a handler that must never fail (say why in a
@@ -106,6 +121,13 @@ comment).
         if func is not None and any(word.startswith(SILENT_WORDS)
                                     for word in identifier_words(func.name.value)):
             return  # def fail_silently(func, *args): try: return func(*args) ...
+        if not self._catches_everything(node.type):
+            # `except Exception` (not a bare `except:` or BaseException, which also stop
+            # Ctrl-C and SystemExit) written as a fallback or with its reason beside it.
+            if isinstance(parent, cst.Try) and _is_fallback(parent.body, node.body):
+                return  # try: return int(value) / except Exception: return None
+            if _explained(node):
+                return  # except Exception:  # the cache is optional: serve without it
         if self._logger is None:
             # `except:` -> `except Exception:` alone still swallows the error: a suggestion
             # that leaves its own finding in place is noise, so none is offered.
@@ -116,6 +138,15 @@ comment).
             new = new.with_changes(type=cst.Name("Exception"),
                                    whitespace_after_except=cst.SimpleWhitespace(" "))
         self.report(node, replace=(node, new))
+
+    def _catches_everything(self, type_: cst.BaseExpression | None) -> bool:
+        """A bare `except:` or one naming BaseException."""
+        if type_ is None:
+            return True
+        if isinstance(type_, cst.Tuple):
+            return any(self._catches_everything(el.value) for el in type_.elements
+                       if isinstance(el, cst.Element))
+        return self.ctx.qualified_name(type_) == "builtins.BaseException"
 
     def _broad(self, type_: cst.BaseExpression | None) -> bool:
         if type_ is None:
@@ -147,6 +178,30 @@ def _only_checks(body: cst.BaseSuite) -> bool:
         for s in smalls)  # type: ignore[union-attr]
 
 
+def _is_fallback(body: cst.BaseSuite, handler: cst.BaseSuite) -> bool:
+    """A `try` of one statement that produces a value (`return parse(x)`, `value = int(x)`)
+    whose handler returns None: the idiom of a function that answers "no value" when the
+    computation fails (`def as_int(x): try: return int(x) except Exception: return None`)."""
+    smalls = _small_statements(body)
+    if not smalls or len(smalls) != 1:
+        return False
+    produces = (isinstance(smalls[0], cst.Return) and smalls[0].value is not None) or \
+        isinstance(smalls[0], (cst.Assign, cst.AnnAssign))
+    handled = _small_statements(handler)
+    return produces and bool(handled) and all(
+        isinstance(s, cst.Return) for s in handled)  # type: ignore[union-attr]
+
+
+def _explained(handler: cst.ExceptHandler) -> bool:
+    """Does a comment beside the handler (above `except`, on its line, or in its body) say
+    why the error is ignored? Tool directives (`# noqa`, `# type: ignore`) and `# TODO`
+    explain nothing."""
+    comments = m.findall(handler, m.Comment())
+    return any(not _TOOL_COMMENT.match(c.value) and not c.value.startswith(FLAG_MARKER)
+               and len(c.value.strip("# ")) > 2
+               for c in comments if isinstance(c, cst.Comment))
+
+
 def _is_filler(small: cst.BaseSmallStatement) -> bool:
     """`pass` or `...`: statements that do nothing."""
     return isinstance(small, cst.Pass) or (
@@ -168,11 +223,13 @@ def _only_passes(body: cst.BaseSuite) -> bool:
 
 
 def _log_call(logger: str) -> cst.Expr:
-    return cst.Expr(cst.parse_expression(f'{logger}.exception("{LOG_MESSAGE}")'))
+    """`logger.debug(..., exc_info=True)`: on the record with its traceback, and never an
+    error-level event (an alert, a Sentry issue) on a path the code takes on purpose."""
+    return cst.Expr(cst.parse_expression(f'{logger}.debug("{LOG_MESSAGE}", exc_info=True)'))
 
 
 def _with_log_call(body: cst.BaseSuite, logger: str) -> cst.BaseSuite:
-    """The body with `logger.exception(...)` in place of its first `pass`/`...`, or before
+    """The body with `logger.debug(...)` in place of its first `pass`/`...`, or before
     its `continue`/`return`; further `pass`/`...` statements are dropped."""
     call = _log_call(logger)
     if isinstance(body, cst.SimpleStatementSuite):

@@ -5,11 +5,12 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from functools import cached_property
 from pathlib import PurePosixPath
 
 import libcst as cst
 
-from rules.context import FileContext, dotted_name
+from rules.context import FileContext, bound_names, dotted_name
 from rules.engine import Example, Rule, Severity, register
 from rules.general.strings import (
     concatenated_text,
@@ -53,6 +54,14 @@ _RATE = (r"\d+\s*(?:/|per)\s*\d*\s*(?:s|sec|second|m|min|minute|h|hr|hour|d|day|
 _RATE_LIMIT = re.compile(rf"{_RATE}(?:\s*[,;]\s*{_RATE})*", re.I)
 # `OPENAI_API_KEY`, `IDENT`: the name of a variable or token kind, not its value.
 _CONSTANT_VALUE = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Z][A-Z_]*")
+# `"audio.tts.openai.api_key"`, `"services.db.password"`: a dotted configuration path
+# (lower-case identifiers, as settings loaders and i18n catalogs key their values).
+_CONFIG_PATH = re.compile(r"[a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)+")
+# Words of a description (`"ClickHouse Cloud password"`, `"Stripe API key"`).
+_DESCRIPTION_WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*[,;)]?|\(?[A-Za-z]+")
+_DESCRIBED_THINGS = frozenset({"key", "keys", "token", "tokens", "secret", "secrets",
+                               "password", "passwords", "passphrase", "credential",
+                               "credentials", "api", "pin", "login"})
 _REGEX_MARKERS = ("\\w", "\\d", "\\s", "\\b", "(?", "[^", ".*", ".+")
 _HEADER_NAME = re.compile(r"[xX]-[A-Za-z0-9-]+")
 # `next_token`, `NextToken`, `aws_secret_access_key`: an identifier of two or more words
@@ -125,6 +134,19 @@ def _is_message(value: str) -> bool:
     return value.endswith(":")
 
 
+def _is_description(value: str, name: str) -> bool:
+    """`"ClickHouse Cloud password"`, `"Stripe API key"`: words naming what belongs in the
+    field (a help text, a form label, a settings schema), not the secret. A capitalised
+    word and the name's own word (or `key`, `token`, ...) must both be there:
+    `"super secret key"` is the passphrase Flask's tutorial ships, and stays a finding."""
+    words = value.split()
+    if len(words) < 2 or not all(_DESCRIPTION_WORD.fullmatch(w) for w in words):
+        return False
+    lowered = {w.strip(",;()").lower() for w in words}
+    named = bool(lowered & (_DESCRIBED_THINGS | set(identifier_words(name))))
+    return named and any(w[0].isupper() for w in words)
+
+
 def is_non_secret_value(value: str, name: str) -> bool:
     """A value that cannot be the secret itself, whatever the name says (see RULES.md)."""
     if is_placeholder(value):
@@ -132,6 +154,8 @@ def is_non_secret_value(value: str, name: str) -> bool:
     text = value.strip()
     lowered = text.lower()
     if lowered in NON_SECRET_VALUES or "://" in text or _is_message(text):
+        return True
+    if _is_description(text, name) or _CONFIG_PATH.fullmatch(text):
         return True
     if len(text) <= 64 and identifier_words(text) == identifier_words(name):  # `TOKEN = "token"`
         return True
@@ -202,7 +226,9 @@ Names that only mention the word (`token_url`, `password_field`, `PASSWORD_HASHE
 `TOKEN_EXPIRY`) are not secrets, nor are values that cannot be one: empty strings,
 environment or settings reads, placeholders (`"<token>"`, `"${DB_PASSWORD}"`, `"***"`,
 `"xxx"`, `"changeme"`, `"your-api-key-here"`), scheme and field names (`"bearer"`,
-`"basic"`, `"password"`), sample-data stand-ins (`"test"`, `"dummy"`), messages, rate
+`"basic"`, `"password"`), sample-data stand-ins (`"test"`, `"dummy"`), messages,
+descriptions of the field (`"ClickHouse Cloud password"`, `"Stripe API key"`), names of
+settings (`"audio.tts.openai.api_key"`, `"OPENAI_API_KEY"`), rate
 limits (`"5/m/user"`, `"100/day"`), file paths and password hashes, nor the arguments of a
 URL builder (`reverse("confirm", kwargs={"token": "set-password"})`, `url_for(...)`),
 which are parts of a URL, nor documented examples (`Field(examples=[...])`,
@@ -235,9 +261,11 @@ or a settings object (pydantic-settings `BaseSettings`, `django-environ`) fed by
 environment or a secret manager.
 
 ## Fix
-`NAME = "..."` at module or class level becomes `NAME = os.environ["NAME"]` (adding
-`import os`; the environment variable is named in upper case). The finding message never
-repeats the value.
+An unconditional module-level `NAME = "..."` becomes `NAME = os.environ["NAME"]` (adding
+`import os`; the environment variable is named in upper case). Where the literal is a
+default — a class attribute, a value in an `if`/`try` branch, or a name assigned again
+in the module — it becomes `os.environ.get("NAME")`, which never raises at import and
+never keeps the secret as its default. The finding message never repeats the value.
 
 ## Suppress
 `# noqa: PYS102` on the line, for a value you know is public (a client-side analytics key).
@@ -273,8 +301,32 @@ repeats the value.
 
     def visit_Assign(self, node: cst.Assign) -> None:
         fixable = len(node.targets) == 1
+        self._required = fixable and len(self.ctx.ancestors) == 3 and not any(
+            self._module_bindings.get(name, 0) > 1 for name in bound_names(node.targets[0].target))
         for target in node.targets:
             self._check_target(target.target, node.value, fixable=fixable)
+
+    _required = False  # the Assign being checked is the one unconditional module-level value
+
+    @cached_property
+    def _module_bindings(self) -> Counter[str]:
+        """How often each name is assigned outside functions and classes: a second
+        assignment (`SECRET_KEY = os.environ.get("SECRET_KEY", SECRET_KEY)`, an `if DEBUG:`
+        branch) makes the literal a default."""
+        counts: Counter[str] = Counter()
+        stack: list[cst.CSTNode] = [self.ctx.module] if self.ctx.module is not None else []
+        while stack:
+            node = stack.pop()
+            if isinstance(node, cst.Assign):
+                for target in node.targets:
+                    counts.update(bound_names(target.target))
+            elif isinstance(node, (cst.AnnAssign, cst.AugAssign)):
+                counts.update(bound_names(node.target))
+            elif isinstance(node, (cst.Module, cst.BaseSuite, cst.SimpleStatementLine,
+                                   cst.If, cst.Else, cst.Try, cst.ExceptHandler, cst.Finally,
+                                   cst.With, cst.For, cst.While)):
+                stack.extend(node.children)
+        return counts
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         if node.value is not None:
@@ -334,7 +386,13 @@ repeats the value.
             return  # Field(examples=[{"password": "s3cr3t"}]), OpenAPI "example": {...}
         message = self.message.format(name=_shorten(name))
         if fix_name and not ctx.scopes and not ctx.kind.is_test and not _is_bytes(value):
-            env = cst.parse_expression(f'os.environ["{_env_name(name)}"]')
+            # Only the one unconditional module-level value may become a required read;
+            # a class attribute (a config class next to others in its module), a branch or
+            # a value assigned again elsewhere is a default, and `os.environ[...]` would
+            # raise at import where it used to work: it becomes `os.environ.get(...)`.
+            read = (f'os.environ["{_env_name(name)}"]' if self._required
+                    else f'os.environ.get("{_env_name(name)}")')
+            env = cst.parse_expression(read)
             self.report(value, message, replace=(value, env), imports=("import os",))
         else:
             self.report(value, message)

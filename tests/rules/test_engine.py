@@ -384,3 +384,17 @@ def test_huge_expression_is_skipped_not_crashed():
     code = f"import time\n\nasync def f():\n    time.sleep(1)\n    y = {terms}\n"
     result = check_source("a.py", code, select_rules())
     assert result.skipped in (None, "too deeply nested to analyse")
+
+
+@pytest.mark.parametrize(
+    "path", ["tests/fixtures/broken.py", "test_parser.py", "pkg/conftest.py", "app/tests.py"])
+def test_unparsable_test_file_is_listed_as_not_checked_without_a_finding(path):
+    result = check_source(path, b"def f(:\n    pass\n", select_rules())
+    assert result.findings == ()
+    assert result.skipped is not None and "line 1" in result.skipped
+    assert not result.failed
+
+
+def test_unparsable_module_next_to_tests_still_gets_its_finding():
+    result = check_source("app/testing_tools.py", b"def f(:\n    pass\n", select_rules())
+    assert [f.code for f in result.findings] == ["PYS000"]

@@ -401,3 +401,57 @@ def test_pys108_offers_no_fix_and_skips_test_files() -> None:
     code = "import asyncio\n\nasync def f():\n    asyncio.create_task(job())\n"
     no_fix(code, "PYS108")
     assert only(code, "PYS108", path="tests/test_jobs.py") == []
+
+
+# == PYS101: a local name that shadows an imported module is not that module ============
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        # a list named like the module, in the coroutine
+        "import requests\n\nasync def drain(queue):\n    requests = []\n"
+        "    requests.append(await queue.get())\n    requests.clear()\n",
+        # a parameter
+        "import requests\n\nasync def send(requests):\n    requests.post(1)\n",
+        "import time\n\nasync def f(*, time):\n    time.sleep(1)\n",
+        # a loop variable, a `with` target, an `except` name, a walrus
+        "import time\n\nasync def f(times):\n    for time in times:\n        time.sleep()\n",
+        "import requests\n\nasync def f(pool):\n    async with pool as requests:\n"
+        "        requests.get(1)\n",
+        "import subprocess\n\nasync def f():\n    try:\n        g()\n"
+        "    except Exception as subprocess:\n        subprocess.run()\n",
+        "import requests\n\nasync def f(q):\n    if (requests := q.batch()):\n"
+        "        requests.get()\n",
+        # bound in the enclosing function (a closure)
+        "import requests\n\ndef outer():\n    requests = []\n    async def inner():\n"
+        "        requests.clear()\n    return inner\n",
+        # rebound at module level after the import
+        "import requests\n\nrequests = []\n\nasync def f():\n    requests.clear()\n",
+    ],
+)
+def test_pys101_never_flags_a_local_name_that_shadows_the_module(code: str) -> None:
+    assert only(code, "PYS101") == []
+
+
+@pytest.mark.parametrize(
+    ("code", "line"),
+    [
+        # the import itself, inside the coroutine, is the module
+        ("async def f(u):\n    import requests\n    return requests.get(u)\n", 3),
+        # another function's local does not shadow it here
+        ("import requests\n\ndef g():\n    requests = []\n    return requests\n\n"
+         "async def f(u):\n    return requests.get(u)\n", 8),
+        # a comprehension variable stays in the comprehension
+        ("import time\n\nasync def f(xs):\n    [time for time in xs]\n    time.sleep(1)\n", 5),
+        # `except ImportError: requests = None` is a fallback for the import
+        ("try:\n    import requests\nexcept ImportError:\n    requests = None\n\n"
+         "async def f(u):\n    return requests.get(u)\n", 7),
+        # a module-level name imported again after a first assignment
+        ("requests = None\nimport requests\n\nasync def f(u):\n    return requests.get(u)\n", 5),
+        # a local named like another module does not hide this one
+        ("import time\n\nasync def f():\n    requests = []\n    time.sleep(1)\n", 5),
+    ],
+)
+def test_pys101_still_flags_the_module_next_to_shadowing_names(code: str, line: int) -> None:
+    assert lines_of(code, "PYS101") == [line]

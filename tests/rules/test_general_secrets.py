@@ -504,14 +504,34 @@ def test_pys102_fix_keeps_an_existing_os_import() -> None:
     )
 
 
-def test_pys102_fix_class_attribute() -> None:
+def test_pys102_fix_class_attribute_reads_the_environment_without_raising() -> None:
+    """Config classes share a module (`DevConfig`, `ProdConfig`): a required read in one
+    would raise at import for all of them."""
     code = """\
         class Config:
             SECRET_KEY = "d8f7a6s5d4f3"
         """
     new = fix_of(code, "PYS102")
     assert new.startswith("import os\n")
-    assert '    SECRET_KEY = os.environ["SECRET_KEY"]\n' in new
+    assert '    SECRET_KEY = os.environ.get("SECRET_KEY")\n' in new
+
+
+@pytest.mark.parametrize(
+    ("code", "line"),
+    [
+        ('import os\nif os.environ.get("DEBUG"):\n    SECRET_KEY = "d8f7a6s5d4f3"\n', 3),
+        ('SECRET_KEY = "d8f7a6s5d4f3"\nSECRET_KEY = os.getenv("SECRET_KEY", SECRET_KEY)\n', 1),
+        ('try:\n    from .local import *\nexcept ImportError:\n'
+         '    API_TOKEN = "t0k3n-v4lue-9"\n', 4),
+    ],
+)
+def test_pys102_fix_of_a_default_never_raises_at_import(code: str, line: int) -> None:
+    [finding] = only(code, "PYS102")
+    assert finding.line == line
+    new = fixed(code, finding)
+    assert 'os.environ.get("' in new
+    assert 'os.environ["' not in new
+    assert only(new, "PYS102") == []
 
 
 @pytest.mark.parametrize(
@@ -629,3 +649,34 @@ def test_pys102_example_code_is_held_to_the_test_file_standard(path: str) -> Non
 @pytest.mark.parametrize("path", ["app/tables.py", "example.py", "examples_api/tables.py"])
 def test_pys102_still_flags_demo_looking_logins_outside_example_folders(path: str) -> None:
     assert lines_of(DEMO_LOGIN, "PYS102", path) == [2, 6]
+
+
+# == PYS102: descriptions and configuration keys are not secrets =========================
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        'FIELDS = {"password": "ClickHouse Cloud password"}\n',
+        'FIELDS = {"api_key": "Stripe API key"}\n',
+        'Option(name="token", api_token="GitLab personal access token")\n',
+        'ENV_KEYS = {"OPENAI_API_KEY": "audio.tts.openai.api_key"}\n',
+        'SETTINGS = {"password": "services.clickhouse.password"}\n',
+        'ENV = {"secret_key": "DJANGO_SECRET_KEY"}\n',
+    ],
+)
+def test_pys102_never_flags_descriptions_or_configuration_keys(code: str) -> None:
+    assert lines_of(code, "PYS102") == []
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        'app.secret_key = "super secret key"\n',  # Flask's tutorial passphrase
+        'PASSWORD = "correct horse battery staple"\n',
+        'FIELDS = {"password": "Hunter2 Hunter3"}\n',
+        'TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.SflKxwRJSMeKKF2QT4fwpMeJf36"\n',
+    ],
+)
+def test_pys102_still_flags_secrets_that_look_like_those(code: str) -> None:
+    assert lines_of(code, "PYS102") == [1]

@@ -9,6 +9,7 @@ from rules.engine import Finding
 from rules.general import (
     SqlStringBuilding,
 )
+from rules.general.sql.text import binds_values, is_value_position
 from tests.rules.lint import fixed, lint
 
 TEST_PATH = "tests/test_api.py"
@@ -70,7 +71,7 @@ def test_pys105_flags_each_way_of_building_sql(sql: str, how: str) -> None:
     "call",
     [
         'cursor.execute(f"DELETE FROM t WHERE id = {x}")',
-        'cursor.executemany(f"INSERT INTO {x} VALUES (%s)", rows)',
+        'cursor.executemany(f"INSERT INTO t (a, b) VALUES ({x}, %s)", rows)',
         'cursor.execute(sql=f"DELETE FROM t WHERE id = {x}")',
         'self.cursor.execute(f"DELETE FROM t WHERE id = {x}")',
         'connection.cursor().execute(f"DELETE FROM t WHERE id = {x}")',
@@ -282,7 +283,10 @@ def test_pys105_never_flags_a_local_bound_to_a_constant_attribute() -> None:
         """
     assert only(code, "PYS105", "app/migrations/0001_initial.py") == []
     unknown = code.replace("Page._meta.db_table", "Page._meta.label")
-    assert lines_of(unknown, "PYS105", "app/migrations/0001_initial.py") == [8, 11]
+    # In a migration the tables it names are the project's own (issue #9) ...
+    assert only(unknown, "PYS105", "app/migrations/0001_initial.py") == []
+    # ... elsewhere a table name read from a parameter, in SQL that binds nothing, is not.
+    assert lines_of(unknown, "PYS105", "app/maintenance.py") == [8, 11]
 
 
 def test_pys105_never_flags_loops_over_literal_identifiers() -> None:
@@ -404,7 +408,7 @@ def test_pys105_flags_loops_over_names_that_may_hold_values(change: str) -> None
     code = (f"import sqlalchemy as sa\nfrom alembic import op\n\n{change}\n\n\ndef upgrade():\n"
             "    for schema, table in tables:\n"
             "        op.execute(f\"DELETE FROM {schema}.{table} WHERE x = 1\")\n")
-    assert len(only(code, "PYS105", "migrations/versions/0001_review.py")) == 1
+    assert len(only(code, "PYS105", "app/cleanup.py")) == 1
 
 
 def test_pys105_flags_a_local_bound_to_any_other_attribute() -> None:
@@ -577,7 +581,6 @@ def test_pys105_fix_uses_the_driver_paramstyle(imports: str, receiver: str, mark
     "call",
     [
         # format spec, conversion, debug `=`, a call in the placeholder
-        'cursor.execute(f"SELECT * FROM t WHERE id = {uid:d}")',
         'cursor.execute(f"SELECT * FROM t WHERE id = {uid!r}")',
         'cursor.execute(f"SELECT * FROM t WHERE id = {uid=}")',
         'cursor.execute(f"SELECT * FROM t WHERE id = {uid.strip()}")',
@@ -631,3 +634,174 @@ def test_pys105_no_fix_when_the_rewrite_is_not_safe(call: str) -> None:
 )
 def test_pys105_no_fix_for_other_receivers_or_paramstyles(code: str) -> None:
     no_fix(code, "PYS105")
+
+
+# == PYS105: identifiers and constants while the values are bound (issue #9) ============
+
+
+@pytest.mark.parametrize(
+    ("code", "path"),
+    [
+        # a table name from the model, values bound by name
+        ("from sqlalchemy import text\n\n\ndef rename(session, post, slug):\n"
+         "    session.execute(text(f\"UPDATE {type(post).__tablename__} SET slug=:slug\"),\n"
+         "                    {\"slug\": slug})\n"
+         "    session.execute(text(f\"UPDATE {Post.__table__.name} SET slug = :slug\"),\n"
+         "                    {\"slug\": slug})\n", "app/posts.py"),
+        # class constants, read through self, cls or the class
+        ("import sqlite3\n\n\nclass Events:\n    table = \"events\"\n    kind: str = \"audit\"\n\n"
+         "    def purge(self, cursor, day):\n"
+         "        cursor.execute(f\"DELETE FROM {self.table} WHERE day = ?\", (day,))\n"
+         "        cursor.execute(f\"DELETE FROM {Events.table} WHERE k = '{self.kind}'\")\n",
+         "app/events.py"),
+        # numbers: %d, a numeric format spec, int()
+        ("def page(cursor, limit, offset):\n"
+         "    cursor.execute(\"SELECT * FROM t LIMIT %d OFFSET %d\" % (limit, offset))\n"
+         "    cursor.execute(f\"SELECT * FROM t LIMIT {limit:d}\")\n"
+         "    cursor.execute(\"SELECT * FROM t LIMIT {:d}\".format(int(limit)))\n", "app/pages.py"),
+        # a schema named in a migration environment
+        ("from alembic import context\nfrom sqlalchemy import text\n\n\n"
+         "def run_migrations_online(connection, schema):\n"
+         "    connection.execute(text(f'set search_path to \"{schema}\"'))\n"
+         "    connection.execute(text(f\"SET search_path TO {schema}, public\"))\n",
+         "alembic/env.py"),
+        ("from sqlalchemy import text\n\n\ndef upgrade(op, schema):\n"
+         "    op.execute(text(f'set search_path to \"{schema}\"'))\n",
+         "app/migrations/versions/0002_schema.py"),
+        # values the driver escaped with cursor.mogrify
+        ("import psycopg2\n\n\ndef insert(cur, rows):\n"
+         "    args = \",\".join(cur.mogrify(\"(%s,%s)\", row).decode(\"utf-8\") for row in rows)\n"
+         "    cur.execute(\"INSERT INTO t VALUES \" + args)\n", "app/bulk.py"),
+        # a parameter that names a table, in SQL that binds its values
+        ("def count(cursor, table, since):\n"
+         "    cursor.execute(f\"SELECT count(*) FROM {table} WHERE at > %s\", (since,))\n"
+         "    cursor.execute(f\"SELECT * FROM {table} WHERE id = :id\", {\"id\": 1})\n",
+         "app/stats.py"),
+        # a value escaped for a quoted literal (NOTIFY takes no bound parameters)
+        ("import sqlalchemy as sa\n\n\nasync def notify(session, automation):\n"
+         "    payload = json.dumps({\"id\": str(automation.id)}).replace(\"'\", \"''\")\n"
+         "    await session.execute(sa.text(f\"NOTIFY changes, '{payload}'\"))\n",
+         "app/notify.py"),
+        # a value the function makes itself from the module's own names
+        ("from datetime import datetime\n\n\ndef purge(cursor):\n"
+         "    cutoff = datetime.now().isoformat()\n"
+         "    cursor.execute(f\"DELETE FROM t WHERE at < '{cutoff}'\")\n", "app/purge.py"),
+    ],
+)
+def test_pys105_never_flags_identifiers_or_constants_beside_bound_values(
+        code: str, path: str) -> None:
+    assert only(code, "PYS105", path) == []
+
+
+@pytest.mark.parametrize(
+    ("code", "line"),
+    [
+        # a parameter in a value position: inside quotes, after =, IN, LIKE, VALUES
+        ("def f(cursor, name):\n    cursor.execute(f\"SELECT * FROM t WHERE n = '{name}'\")\n", 2),
+        ("def f(cursor, ids):\n    cursor.execute(f\"SELECT * FROM t WHERE id IN ({ids})\")\n", 2),
+        ("def f(cursor, ids):\n    cursor.execute(f\"SELECT * FROM t WHERE id IN {tuple(ids)}\")\n",
+         2),
+        ("def f(cursor, term):\n"
+         "    cursor.execute(f\"SELECT * FROM t WHERE n LIKE '%{term}%' AND id = %s\", (1,))\n", 2),
+        ("def f(cursor, a):\n    cursor.execute(f\"INSERT INTO t (a, b) VALUES (1, {a})\")\n", 2),
+        ("def f(cursor, a):\n    cursor.execute(\"INSERT INTO t VALUES ('%s')\" % a)\n", 2),
+        ("def f(cursor, a):\n    cursor.execute(f\"SELECT * FROM t WHERE n = lower('{a}')\")\n", 2),
+        # beside bound values and a class constant
+        ("from sqlalchemy import text\n\n\ndef f(session, name):\n"
+         "    session.execute(text(f\"SELECT * FROM {Post.__tablename__} \"\n"
+         "                         f\"WHERE name = '{name}' AND id = :id\"), {\"id\": 1})\n", 5),
+        # request data, even where only an identifier can stand
+        ("def f(cursor, request):\n"
+         "    cursor.execute(f\"SELECT * FROM t WHERE id = %s ORDER BY {request.GET['o']}\", [1])\n",
+         2),
+        # an identifier from a parameter in SQL that binds nothing, outside migrations
+        ("def f(cursor, name):\n    cursor.execute(f\"DROP TABLE {name}\")\n", 2),
+        # a value in a migration still goes in as a value
+        ("from django.db import migrations\n\n\ndef forwards(apps, schema_editor):\n"
+         "    for tag in apps.get_model('blog', 'Tag').objects.all():\n"
+         "        schema_editor.execute(f\"UPDATE t SET label = '{tag.name}'\")\n", 6),
+        # a join of quoted values is not mogrify
+        ("def f(cur, rows):\n"
+         "    cur.execute(\"INSERT INTO t VALUES \" + \",\".join(f\"('{r}')\" for r in rows))\n", 2),
+        # replacing anything else is not escaping
+        ("def f(cursor, name):\n"
+         "    cursor.execute(f\"SELECT * FROM t WHERE n = '{name.replace('-', '')}'\")\n", 2),
+        # a local built from a parameter
+        ("def f(cursor, user):\n    name = user.name.strip()\n"
+         "    cursor.execute(f\"SELECT * FROM t WHERE n = '{name}'\")\n", 3),
+        # script code at module level
+        ("import sys\nimport sqlite3\n\nconn = sqlite3.connect('x')\n"
+         "conn.execute(f\"DELETE FROM t WHERE id = {sys.argv[1]}\")\n", 5),
+    ],
+)
+def test_pys105_still_flags_outside_data_in_value_positions(code: str, line: int) -> None:
+    path = "app/migrations/0002_tags.py" if "forwards" in code else "app/db.py"
+    assert lines_of(code, "PYS105", path) == [line]
+
+
+def test_pys105_message_names_the_value_and_where_it_comes_from() -> None:
+    code = "def find(cursor, name):\n    cursor.execute(f\"SELECT * FROM t WHERE n = '{name}'\")\n"
+    assert one(code, "PYS105").message == (
+        "SQL built with an f-string is passed to `cursor.execute`: `name` (from the parameter "
+        "`name` of `find`) goes into the SQL as a value; pass it as a query parameter")
+    code = "def drop(cursor, request):\n    cursor.execute(f\"DROP TABLE {request.POST['t']}\")\n"
+    assert one(code, "PYS105").message == (
+        "SQL built with an f-string is passed to `cursor.execute`: `request.POST['t']` "
+        "(request data) goes into the SQL text; check it against the names you allow, or "
+        "quote it as an identifier")
+
+
+@pytest.mark.parametrize(
+    ("before", "value"),
+    [
+        ("SELECT * FROM t WHERE a = ", True),
+        ("SELECT * FROM t WHERE a = '", True),
+        ("SELECT * FROM t WHERE a LIKE '%", True),
+        ("SELECT * FROM t WHERE a IN (", True),
+        ("SELECT * FROM t WHERE a IN (1, ", True),
+        ("INSERT INTO t (a, b) VALUES (1, ", True),
+        ("SELECT * FROM t WHERE a = lower(", True),
+        ("SELECT * FROM t LIMIT ", True),
+        ("SELECT * FROM ", False),
+        ("SELECT * FROM t ORDER BY ", False),
+        ("UPDATE t SET ", False),
+        ('set search_path to "', False),
+        ("CREATE TABLE t (", False),
+        ("SELECT count(", False),
+        ("SELECT * FROM t WHERE a = 'x' AND ", False),
+    ],
+)
+def test_sql_text_value_positions(before: str, value: bool) -> None:
+    assert is_value_position(before) is value
+
+
+@pytest.mark.parametrize(
+    ("text", "binds"),
+    [
+        ("UPDATE t SET slug=:slug", True),
+        ("SELECT * FROM t WHERE id = %s", True),
+        ("SELECT * FROM t WHERE id = %(id)s", True),
+        ("SELECT * FROM t WHERE id = ?", True),
+        ("SELECT * FROM t WHERE id = $1", True),
+        ("SELECT '{}'::json FROM t", False),
+        ("SELECT * FROM t WHERE at = '12:30'", False),
+        ("SELECT * FROM t WHERE a = 'is it :x?'", False),
+        ("DROP TABLE t", False),
+    ],
+)
+def test_sql_text_bound_placeholders(text: str, binds: bool) -> None:
+    assert binds_values(text) is binds
+
+
+def test_pys105_reads_the_text_of_a_module_constant_template() -> None:
+    code = """\
+        QUERY = "SELECT * FROM {table} WHERE id = %s"
+        DELETE = "DELETE FROM t WHERE name = '{}'"
+
+
+        def find(cursor, table, uid, name):
+            cursor.execute(QUERY.format(table=table), (uid,))
+            cursor.execute(DELETE.format(name))
+        """
+    [finding] = only(code, "PYS105")
+    assert finding.line == 7 and "goes into the SQL as a value" in finding.message

@@ -93,7 +93,7 @@ def test_columns_are_one_based_and_inclusive() -> None:
     ],
 )
 def test_flags_every_template_kind(path: str) -> None:
-    text = "{% autoescape off %}\n{{ body|safe }}\n{% endautoescape %}\n"
+    text = "{% autoescape off %}\n<p>{{ body|safe }}</p>\n{% endautoescape %}\n"
     assert [f.line for f in findings(text, path)] == [1, 2]
 
 
@@ -192,7 +192,7 @@ def test_ignores_plain_text_mail_templates(path: str) -> None:
     ],
 )
 def test_still_flags_html_mail_and_other_text_templates(path: str) -> None:
-    text = "{% autoescape off %}\n{{ body|safe }}\n{% endautoescape %}\n"
+    text = "{% autoescape off %}\n<p>{{ body|safe }}</p>\n{% endautoescape %}\n"
     assert [f.line for f in findings(text, path)] == [1, 2]
 
 
@@ -227,3 +227,89 @@ def test_ignore_file_directive() -> None:
     text = "{# pystd: ignore-file #}\n{{ body|safe }}\n"
     result = check_source(PAGE, text, select_rules(["PYS208"]))
     assert (result.findings, result.skipped) == ((), "pystd: ignore-file")
+
+
+# == templates that render text, and numbers (issue #9) =================================
+
+
+@pytest.mark.parametrize(
+    ("path", "text"),
+    [
+        ("templates/sms/order_shipped.html",
+         "Your order {{ order.code|safe }} ships today: {{ tracking_url|safe }}\n"),
+        ("templates/notifications/push_title.html", "{{ actor.name|safe }} liked your post\n"),
+        ("templates/emails/receipt_text.html",
+         "{% autoescape off %}\nHi {{ user.name }},\n{{ body|safe }}\n{% endautoescape %}\n"),
+        ("app/templates/app/email/welcome_subject.html", "Welcome, {{ user.get_full_name|safe }}\n"),
+        ("templates/reports/summary.txt", "{% autoescape off %}{{ report.text }}{% endautoescape %}\n"),
+    ],
+)
+def test_ignores_templates_that_render_text(path: str, text: str) -> None:
+    assert findings(text, path) == []
+
+
+@pytest.mark.parametrize(
+    ("path", "text"),
+    [
+        # an HTML mail in the same folders has tags: still flagged
+        ("templates/emails/receipt.html", "<p>Hi {{ user.name }}</p>\n<div>{{ body|safe }}</div>\n"),
+        ("templates/sms/preview.html", "<pre>{{ message.text|safe }}</pre>\n"),
+        ("templates/notifications/push_title.html", "<!-- push -->{{ actor.name|safe }}\n"),
+        # a fragment with no tag and no text channel in its path may be included in a page
+        ("templates/blog/_body.html", "{{ post.body|safe }}\n"),
+        ("templates/blog/_body.jinja", "{% autoescape false %}{{ post.body }}{% endautoescape %}\n"),
+    ],
+)
+def test_still_flags_html_templates_and_fragments(path: str, text: str) -> None:
+    assert len(findings(text, path)) == 1
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        "{{ total|floatformat:2|safe }}",
+        "{{ items|length|safe }}",
+        '{{ post.created|date:"Y-m-d"|safe }}',
+        "{{ size|filesizeformat|safe }}",
+        "{{ price|round(2)|safe }}",
+        "{{ n|int|safe }}",
+        "{{ order.id|safe }}",
+        "{{ user.pk|safe }}",
+        "{{ forloop.counter|safe }}",
+        "{{ unread_count|safe }}",
+        "{{ invoice_id|safe }}",
+        "{{ num_items|safe }}",
+        '{{ items|length|pluralize:"y,ies"|safe }}',
+    ],
+)
+def test_ignores_safe_on_numbers_and_ids(block: str) -> None:
+    assert findings(f"<p>{block}</p>\n") == []
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        "{{ items|length|add:suffix|safe }}",  # a value joins the number after it
+        "{{ post.body|safe }}",
+        "{{ identity|safe }}",  # named like, not a number's name
+        "{{ order.ids_html|safe }}",
+        "{{ counter_label|safe }}",
+        "{{ get_id(x)|safe }}",
+        "{{ total|default:note|safe }}",
+    ],
+)
+def test_still_flags_safe_on_values_that_are_not_numbers(block: str) -> None:
+    assert len(findings(f"<p>{block}</p>\n")) == 1
+
+
+def test_a_mail_template_that_extends_a_layout_is_html_but_its_subject_is_text() -> None:
+    """indico's e-mails: a tagless child of `emails/base_i18n.html`, whose body block lands
+    in HTML and whose subject block is the Subject line."""
+    text = ("{% extends 'emails/base_i18n.html' %}\n"
+            "{% block subject %}{{ subject | safe }}{% endblock %}\n"
+            "{% block body %}\n    {{ email_body | safe }}\n{% endblock %}\n")
+    assert [f.line for f in findings(text, "templates/emails/agreement_new.html")] == [4]
+    plain = text.replace("email_body | safe", "email_body")
+    assert findings(plain, "templates/emails/agreement_new.html") == []
+    # a text channel in the path still says text, layout or not
+    assert findings(text, "templates/sms/agreement_new.html") == []

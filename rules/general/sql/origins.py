@@ -1,0 +1,250 @@
+"""Where the values written into SQL come from and where they land (PYS105)."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Sequence
+from functools import cached_property
+
+import libcst as cst
+
+from rules.context import bound_names, local_bindings
+from rules.general.sql.text import (
+    Piece,
+    Segment,
+    binds_values,
+    format_segments,
+    is_value_position,
+    numeric_spec,
+    percent_segments,
+)
+from rules.general.sql.values import (
+    CONSTANT_NAME,
+    MAX_DEPTH,
+    UNTRACED,
+    Built,
+    Constant,
+    Fragment,
+    SqlValues,
+)
+from rules.general.strings import added_operands, string_pieces, string_value
+from rules.walker import find_nodes
+
+# Names that hold the request being served: whatever they carry came from the client.
+_REQUEST_NAMES = frozenset({"request", "req"})
+_REQUEST = "request data"
+_INPUT = "command-line input"
+_USER_INPUT = frozenset({"sys.argv", "sys.stdin", "builtins.input"})
+_AS_VALUE = "`{code}` ({origin}) goes into the SQL as a value; pass it as a query parameter"
+_AS_TEXT = ("`{code}` ({origin}) goes into the SQL text; check it against the names you "
+            "allow, or quote it as an identifier")
+_BUILTIN_NAMES = frozenset(dir(builtins))
+
+
+class SqlOrigins(SqlValues):
+    """Segments, positions and origins of the values in SQL text (a base, not a rule)."""
+
+    def _segments(self, expr: cst.BaseExpression, depth: int = 0
+                  ) -> tuple[Segment, ...] | None:
+        """The SQL text `expr` builds, as literal text and the values between it, through
+        local names; None where the text cannot be known (`QUERY % params`)."""
+        if depth > MAX_DEPTH:
+            return None
+        deeper = depth + 1
+        if isinstance(expr, cst.SimpleString):
+            return (string_value(expr) or "",)
+        if isinstance(expr, cst.ConcatenatedString):
+            return self._joined(string_pieces(expr), deeper)
+        if isinstance(expr, cst.FormattedString):
+            out: list[Segment] = []
+            for part in expr.parts:
+                if isinstance(part, cst.FormattedStringText):
+                    out.append(part.value.replace("{{", "{").replace("}}", "}"))
+                else:
+                    assert isinstance(part, cst.FormattedStringExpression)
+                    spec = "".join(p.value for p in part.format_spec or ()
+                                   if isinstance(p, cst.FormattedStringText))
+                    out.append(Piece(part.expression, numeric=numeric_spec(spec)))
+            return tuple(out)
+        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add):
+            return self._joined(added_operands(expr), deeper)
+        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Modulo):
+            template = self._literal_text(expr.left)
+            if template is None:
+                return None
+            found = percent_segments(template, expr.right)
+            return None if found is None else tuple(found)
+        if (isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute)
+                and expr.func.attr.value == "format"):
+            template = self._literal_text(expr.func.value)
+            if template is None:
+                return None
+            found = format_segments(template, expr)
+            return None if found is None else tuple(found)
+        if isinstance(expr, cst.Name):
+            state = self._names.get(self._key(expr.value))
+            if isinstance(state, Built):
+                return state.segments
+            if isinstance(state, Constant) and isinstance(
+                    state.node, (cst.SimpleString, cst.ConcatenatedString)):
+                return self._segments(state.node, deeper)
+        return (Piece(expr),)
+
+    def _joined(self, parts: Sequence[cst.BaseExpression], depth: int
+                ) -> tuple[Segment, ...] | None:
+        out: list[Segment] = []
+        for part in parts:
+            segments = self._segments(part, depth)
+            if segments is None:
+                return None
+            out.extend(segments)
+        return tuple(out)
+
+    def _verdict(self, sql: cst.BaseExpression, call_binds: bool) -> str | None:
+        """Why this SQL is worth a finding ("" when its text cannot be read), or None.
+        A value from outside the function (a parameter, request data, anything not
+        traced to constants) is flagged where the driver could bind it: inside quotes,
+        after `=`, `LIKE`, `IN`, `VALUES`, `LIMIT`... In other places (a table, a column, a clause) it is an identifier,
+        which no placeholder can carry: flagged only when the SQL binds none of its values
+        (outside migration code), or when it is request data."""
+        segments = self._segments(sql)
+        if segments is None:
+            return ""
+        text = "".join(s for s in segments if isinstance(s, str))
+        bound = call_binds or binds_values(text)
+        before = ""
+        for segment in segments:
+            if isinstance(segment, str):
+                before += segment
+                continue
+            before += "0"
+            if segment.numeric or self._constant(segment.expr):
+                continue
+            origin = self._origin(segment.expr)
+            if origin is None:
+                continue
+            code = _code(segment.expr)
+            if is_value_position(before[:-1]):
+                return _AS_VALUE.format(code=code, origin=origin)
+            if origin == _REQUEST or (not bound and not self._migration):
+                return _AS_TEXT.format(code=code, origin=origin)
+        return None
+
+    @cached_property
+    def _migration(self) -> bool:
+        """Migration code (Django `migrations/`, Alembic's `env.py` and `versions/`): the
+        schemas and tables it names are the project's own."""
+        parts = self.ctx.kind.path.split("/")
+        return self.ctx.kind.is_migration or "alembic" in parts[:-1]
+
+    def _origin(self, expr: cst.BaseExpression) -> str | None:
+        """Where a value comes from, said for the message; None when it is built only from
+        constants, the module's imports and definitions, and locals built from those."""
+        if self._constant(expr):
+            return None
+        for node in [expr, *find_nodes(expr, (cst.Name, cst.Attribute))]:
+            if (isinstance(node, (cst.Name, cst.Attribute))
+                    and self.ctx.qualified_name(node) in _USER_INPUT):
+                return _INPUT
+        for name in _root_names(expr):
+            origin = self._name_origin(name)
+            if origin is not None:
+                return origin
+        return None
+
+    def _name_origin(self, name: str) -> str | None:
+        if name in ("None", "True", "False"):
+            return None
+        if name in _REQUEST_NAMES:
+            return _REQUEST
+        key = self._key(name)
+        sources = self._sources.get(key)
+        if sources is not None:
+            if key in self._resolving:  # `q = q.strip()`: what q held before is listed too
+                return self._parameter_origin(name)
+            self._resolving.add(key)
+            try:
+                for source in sources:
+                    origin = source if isinstance(source, str) else self._origin(source)
+                    if origin is not None:
+                        return origin
+            finally:
+                self._resolving.discard(key)
+            return None
+        if isinstance(self._names.get(key), (Constant, Fragment)):
+            return None
+        parameter = self._parameter_origin(name)
+        if parameter is not None:
+            return parameter
+        for scope in self.ctx.scopes:
+            bound = self._bindings.get(id(scope))
+            if bound is None:
+                bound = self._bindings[id(scope)] = local_bindings(scope)
+            if name in bound:
+                return UNTRACED
+        if (name in self.ctx.imports or name in _BUILTIN_NAMES
+                or CONSTANT_NAME.fullmatch(name) or name in self._module_constants
+                or name in self._module_definitions):
+            return None
+        return UNTRACED
+
+    def _parameter_origin(self, name: str) -> str | None:
+        for scope in reversed(self.ctx.scopes):
+            if isinstance(scope, cst.FunctionDef) and name in _parameters(scope):
+                return f"from the parameter `{name}` of `{scope.name.value}`"
+        return None
+
+    @cached_property
+    def _resolving(self) -> set[tuple[int, str]]:
+        """The locals whose origin is being worked out (a guard against `x = x + y`)."""
+        return set()
+
+    @cached_property
+    def _module_definitions(self) -> frozenset[str]:
+        """Functions and classes defined at the top of the module."""
+        module = self.ctx.module
+        return frozenset(stmt.name.value for stmt in (module.body if module else ())
+                         if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)))
+
+
+def _parameters(func: cst.FunctionDef) -> frozenset[str]:
+    params = func.params
+    names = [p.name.value for p in (*params.posonly_params, *params.params,
+                                     *params.kwonly_params)]
+    names.extend(star.name.value for star in (params.star_arg, params.star_kwarg)
+                 if isinstance(star, cst.Param))
+    return frozenset(names)
+
+
+def _root_names(expr: cst.BaseExpression) -> list[str]:
+    """The names an expression reads, in order: `request.GET["q"].strip()` -> request;
+    attribute names, keyword names and a comprehension's own variables are not read."""
+    out: list[str] = []
+    local: set[str] = set()
+    stack: list[cst.CSTNode] = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Name):
+            if node.value not in local:
+                out.append(node.value)
+        elif isinstance(node, (cst.Attribute, cst.Arg)):
+            stack.append(node.value)
+        elif isinstance(node, cst.CompFor):
+            local.update(bound_names(node.target))
+            stack.extend(reversed([node.iter, *node.ifs, *([node.inner_for_in]
+                                                          if node.inner_for_in else [])]))
+        elif isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp)):
+            stack.extend([node.elt, node.for_in])  # the loop first: it binds the names
+        elif isinstance(node, cst.DictComp):
+            stack.extend([node.key, node.value, node.for_in])
+        elif isinstance(node, cst.Lambda):
+            continue
+        else:
+            stack.extend(reversed(node.children))
+    return out
+
+
+def _code(expr: cst.BaseExpression, limit: int = 40) -> str:
+    text = cst.Module([]).code_for_node(expr)
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
