@@ -80,3 +80,6 @@ HEALTH_KEY_REFUSED = (
     "the App PYSTD_APP_ID, or the App was deleted"
 )
 HEALTH_GITHUB_UNREACHABLE = "GitHub could not be reached to check the App's key; retrying"
+
+# -- rule policy (categories, default selection) -----------------------------------------
+CLI_UNKNOWN_SELECTOR = "pystd: error: {option}: {problem}"

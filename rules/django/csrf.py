@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from rules.engine import Example, Rule, Severity, register
+from rules.engine import Category, Example, Rule, Severity, register
 
 CSRF_EXEMPT = "django.views.decorators.csrf.csrf_exempt"
 METHOD_DECORATOR = "django.utils.decorators.method_decorator"
@@ -15,6 +15,12 @@ class CsrfExempt(Rule):
     code = "PYS207"
     name = "django-csrf-exempt"
     severity = Severity.WARNING
+    category = Category.SECURITY
+    default = True
+    rationale = (
+        "An exempted view loses CSRF protection; views that authenticate by token, header or "
+        "signature exempt themselves on purpose (issue #9), so a warning."
+    )
     message = "`csrf_exempt` switches off CSRF protection for this view"
     requires = ("csrf_exempt",)
     docs = """

@@ -13,7 +13,7 @@ from pathlib import PurePosixPath
 import libcst as cst
 
 from rules.context import FileContext, ModuleKind
-from rules.engine import Example, Rule, Severity, register
+from rules.engine import Category, Example, Rule, Severity, register
 
 # RULES.md: settings modules named `*dev*`/`*local*`/`*test*` are for development.
 NON_PRODUCTION_WORDS = ("dev", "local", "test")
@@ -75,6 +75,13 @@ class DebugTrue(Rule):
     code = "PYS201"
     name = "django-debug-true"
     severity = Severity.ERROR
+    category = Category.SECURITY
+    default = True
+    rationale = (
+        "`DEBUG = True` in a production settings module exposes settings and tracebacks to "
+        "anyone; dev/local/test settings and environment reads are never flagged, so a "
+        "finding is a hole."
+    )
     message = "`DEBUG = True` in production settings shows tracebacks, settings and SQL to anyone"
     requires = ("DEBUG",)
     docs = """
@@ -212,6 +219,13 @@ class AllowedHostsWildcard(Rule):
     code = "PYS202"
     name = "django-allowed-hosts-wildcard"
     severity = Severity.ERROR
+    category = Category.SECURITY
+    default = True
+    rationale = (
+        "A wildcard `ALLOWED_HOSTS` in production settings disables Django's Host header "
+        "validation (1 of 1 right in the Django survey); dev/local/test settings are never "
+        "flagged."
+    )
     message = '`ALLOWED_HOSTS` contains `"*"`: any Host header is trusted, so it can be forged'
     requires = ("ALLOWED_HOSTS",)
     docs = """

@@ -7,7 +7,7 @@ import re
 import libcst as cst
 
 from rules.context import FileContext, dotted_name
-from rules.engine import Example, Rule, Severity, register
+from rules.engine import Category, Example, Rule, Severity, register
 from rules.flask.application import Shadowing, is_false, is_true, string_value
 
 KEY = "WTF_CSRF_ENABLED"
@@ -36,6 +36,12 @@ class FlaskCsrfDisabled(Rule):
     code = "PYS305"
     name = "flask-csrf-disabled"
     severity = Severity.ERROR
+    category = Category.SECURITY
+    default = True
+    rationale = (
+        "CSRF protection switched off outside test configuration leaves every form open to "
+        "cross-site requests; test configs are never flagged."
+    )
     message = "{what} disables Flask-WTF CSRF protection"
     requires = (KEY, ".exempt")
     docs = """

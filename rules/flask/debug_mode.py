@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import libcst as cst
 
 from rules.context import FileContext
-from rules.engine import Rule, Severity, register
+from rules.engine import Category, Rule, Severity, register
 from rules.flask.application import Apps, is_true, string_value
 
 # `Flask.run(host=None, port=None, debug=None, load_dotenv=True, **options)`
@@ -54,6 +54,13 @@ class FlaskDebugMode(Rule):
     code = "PYS301"
     name = "flask-debug-mode"
     severity = Severity.ERROR
+    category = Category.SECURITY
+    default = True
+    rationale = (
+        "Flask's debugger runs Python from the browser; debug mode switched on in code that "
+        "ships is a remote code execution hole, and environment-driven values are never "
+        "flagged."
+    )
     message = "{what} enables Flask debug mode: the Werkzeug debugger runs Python from the browser"
     # `.run(` for `app.run(host, port, True)`, which never spells "debug".
     requires = ("debug", "DEBUG", ".run(")

@@ -6,7 +6,7 @@ from functools import cached_property
 
 import libcst as cst
 
-from rules.engine import Rule, Severity, register
+from rules.engine import Category, Rule, Severity, register
 from rules.general.loggers import LOGGER_NAMES, module_loggers
 from rules.general.strings import identifier_words
 from rules.walker import find_nodes
@@ -23,6 +23,13 @@ class ExceptionSwallowed(Rule):
     code = "PYS103"
     name = "exception-swallowed"
     severity = Severity.WARNING
+    category = Category.CORRECTNESS
+    default = True
+    rationale = (
+        "A silently swallowed error hides real failures; one-line fallbacks such as `except "
+        "Exception: return None` are often deliberate (13 of flask-appbuilder's 16), so never "
+        "an error."
+    )
     message = "Broad `except` swallows the error silently; log it, re-raise, or catch a specific class"
     requires = ("except",)
     docs = """

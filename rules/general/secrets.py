@@ -10,7 +10,7 @@ from pathlib import PurePosixPath
 import libcst as cst
 
 from rules.context import FileContext, dotted_name
-from rules.engine import Example, Rule, Severity, register
+from rules.engine import Category, Example, Rule, Severity, register
 from rules.general.strings import (
     concatenated_text,
     formatted_text,
@@ -185,7 +185,14 @@ def looks_real(value: str) -> bool:
 class HardcodedSecret(Rule):
     code = "PYS102"
     name = "hardcoded-secret"
-    severity = Severity.ERROR
+    severity = Severity.WARNING
+    category = Category.SECURITY
+    default = True
+    rationale = (
+        "A real credential in the code is worth a comment, but a literal under a secret-like "
+        "name is often a description, a config key or a sample (2 of 5 right in the "
+        "Django/Flask survey; issue #9), so it does not fail the gate."
+    )
     message = "Hardcoded secret in `{name}`; read it from the environment or a secret store"
     url_message = "Credentials inline in a URL literal; read them from the environment"
     run_on_tests = True
