@@ -182,11 +182,11 @@ class TemplateAutoescapeOff(LineRule):
     name = "django-template-autoescape-off"
     severity = Severity.WARNING
     category = Category.SECURITY
-    default = True
+    default = False
     rationale = (
-        "`|safe` and `autoescape off` are usually deliberate (23 of flask-appbuilder's 27 "
-        "were on values already safe; issue #9), so they are review prompts; untrusted values "
-        "rendered this way are the real hole."
+        "`|safe` and `autoescape off` are nearly always deliberate (help texts, labels, rich "
+        "text, translation strings): 188 findings on the tuning projects, about 2 of 22 read "
+        "worth a comment. Opt-in; untrusted values rendered this way are the real hole."
     )
     message = "`|{filter}` on `{value}` turns off HTML escaping: a cross-site scripting risk"
     requires = ("safe", "autoescape")

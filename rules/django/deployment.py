@@ -218,13 +218,13 @@ def _allowed_hosts_wildcard(stmt: cst.BaseSmallStatement) -> cst.SimpleString | 
 class AllowedHostsWildcard(Rule):
     code = "PYS202"
     name = "django-allowed-hosts-wildcard"
-    severity = Severity.ERROR
+    severity = Severity.WARNING
     category = Category.SECURITY
     default = True
     rationale = (
-        "A wildcard `ALLOWED_HOSTS` in production settings disables Django's Host header "
-        "validation (1 of 1 right in the Django survey); dev/local/test settings are never "
-        "flagged."
+        "A wildcard lets forged Host headers through, but it is a supported setup when a "
+        "proxy or middleware validates the host (pretix serves organisers' custom domains "
+        "this way, and Django's docs describe it), so a warning."
     )
     message = '`ALLOWED_HOSTS` contains `"*"`: any Host header is trusted, so it can be forged'
     requires = ("ALLOWED_HOSTS",)

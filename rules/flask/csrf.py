@@ -35,12 +35,13 @@ def _is_testing(name: str) -> bool:
 class FlaskCsrfDisabled(Rule):
     code = "PYS305"
     name = "flask-csrf-disabled"
-    severity = Severity.ERROR
+    severity = Severity.WARNING
     category = Category.SECURITY
     default = True
     rationale = (
-        "CSRF protection switched off outside test configuration leaves every form open to "
-        "cross-site requests; test configs are never flagged."
+        "CSRF protection switched off outside test configuration is a hole for forms that "
+        "authenticate by cookie, but API-only apps and signed webhooks (`csrf.exempt`) switch "
+        "it off on purpose, as Django's exempted views showed (PYS207); a warning."
     )
     message = "{what} disables Flask-WTF CSRF protection"
     requires = (KEY, ".exempt")

@@ -53,13 +53,13 @@ def _without_statement(block: cst.Module | cst.IndentedBlock,
 class FlaskDebugMode(Rule):
     code = "PYS301"
     name = "flask-debug-mode"
-    severity = Severity.ERROR
+    severity = Severity.WARNING
     category = Category.SECURITY
     default = True
     rationale = (
-        "Flask's debugger runs Python from the browser; debug mode switched on in code that "
-        "ships is a remote code execution hole, and environment-driven values are never "
-        "flagged."
+        "Flask's debugger runs Python from the browser, but `app.run(debug=True)` is most "
+        "often the development server under `if __name__ == \"__main__\"`, which gunicorn or "
+        "uwsgi never run: worth a comment, not a failed check."
     )
     message = "{what} enables Flask debug mode: the Werkzeug debugger runs Python from the browser"
     # `.run(` for `app.run(host, port, True)`, which never spells "debug".

@@ -24,11 +24,11 @@ class ExceptionSwallowed(Rule):
     name = "exception-swallowed"
     severity = Severity.WARNING
     category = Category.CORRECTNESS
-    default = True
+    default = False
     rationale = (
-        "A silently swallowed error hides real failures; one-line fallbacks such as `except "
-        "Exception: return None` are often deliberate (13 of flask-appbuilder's 16), so never "
-        "an error."
+        "Swallowing an error is usually a deliberate best-effort choice: 88 findings on the "
+        "tuning projects, and of 21 read (prefect analytics, django-ninja-boost hooks, "
+        "pretix) about 2 were worth a maintainer's time. Opt-in."
     )
     message = "Broad `except` swallows the error silently; log it, re-raise, or catch a specific class"
     requires = ("except",)
