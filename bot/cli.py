@@ -15,8 +15,8 @@ from pathlib import Path
 from bot import messages
 from bot.diff import DiffError, FileChanges, git_diff_changes
 from rules.change import Change, ChangedPath, check_change
-from rules.config import ConfigError, PystdConfig, load_config
-from rules.engine import RuleSet, all_rules, is_code_pattern, matches_code
+from rules.config import ConfigError, PystdConfig, load_config, selector_problem
+from rules.engine import RuleSet, all_rules
 from rules.runner import (
     FileInput,
     FileResult,
@@ -34,7 +34,7 @@ class UsageError(Exception):
 
 
 def _codes(value: str) -> list[str]:
-    return [c.strip().upper() for c in value.split(",") if c.strip()]
+    return [c.strip() for c in value.split(",") if c.strip()]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -49,10 +49,12 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--diff", metavar="REF",
                        help="only lines changed since `git merge-base REF HEAD`")
     check.add_argument("--format", choices=("text", "json", "github", "sarif"), default="text")
-    check.add_argument("--select", type=_codes, metavar="CODES",
-                       help="comma-separated codes or prefixes to run (PYS1,PYS205)")
-    check.add_argument("--ignore", type=_codes, metavar="CODES", default=[],
-                       help="comma-separated codes or prefixes to skip")
+    check.add_argument("--select", type=_codes, metavar="RULES",
+                       help="comma-separated rules to run instead of the configuration's "
+                       "`select`: DEFAULT, ALL, categories (security,correctness,performance,"
+                       "upgrade,style,structure), codes or prefixes (PYS1,PYS205)")
+    check.add_argument("--ignore", type=_codes, metavar="RULES", default=[],
+                       help="comma-separated categories, codes or prefixes to skip")
     check.add_argument("--config", type=Path, metavar="FILE",
                        help="a pyproject.toml or pystd.toml to read instead of the project's")
     check.add_argument("--jobs", type=int, default=None, metavar="N",
@@ -122,12 +124,16 @@ def run_rule(code: str | None, *, markdown: bool = False) -> int:
         return EXIT_CLEAN
     if code is None:
         for cls in rules.values():
-            print(f"{cls.code}  {cls.name:<36} {cls.severity:<8} {one_line(cls.message)}")
+            on = "on" if cls.default else "off"
+            print(f"{cls.code}  {cls.name:<36} {cls.severity:<8} {cls.category:<12} {on:<4}"
+                  f"{one_line(cls.message)}")
         return EXIT_CLEAN
     cls = rules.get(code.upper())
     if cls is None:
         raise UsageError(messages.CLI_UNKNOWN_RULE.format(code=code))
-    print(f"# {cls.code} {cls.name} ({cls.severity})\n\n{cls.message}\n{cls.docs.rstrip()}")
+    on = "on by default" if cls.default else "off by default (opt in with `select`)"
+    print(f"# {cls.code} {cls.name} ({cls.severity})\n\n{cls.message}\n\n"
+          f"Category: {cls.category} · {on}. {cls.rationale}\n{cls.docs.rstrip()}")
     return EXIT_CLEAN
 
 
@@ -235,13 +241,13 @@ def exit_code(results: Sequence[FileResult], config: PystdConfig, rules: RuleSet
 
 
 def _validate_codes(option: str, codes: list[str]) -> None:
-    known = all_rules()
     for code in codes:
-        valid = is_code_pattern(code) and (
-            code == "ALL" or any(matches_code(k, [code]) for k in known)
-        )
-        if not valid:
-            raise UsageError(messages.CLI_UNKNOWN_CODE.format(option=option, code=code))
+        problem = selector_problem(code)
+        if problem is None:
+            continue
+        if code.upper().startswith("PYS"):
+            raise UsageError(messages.CLI_UNKNOWN_CODE.format(option=option, code=code.upper()))
+        raise UsageError(messages.CLI_UNKNOWN_SELECTOR.format(option=option, problem=problem))
 
 
 def _project_root(start: Path) -> Path:

@@ -102,3 +102,6 @@ SUMMARY_SWEPT = (
     "GitHub could not be reached), so it was closed without a verdict.\n\n"
     "Comment `/pystd recheck` on the pull request to try again."
 )
+
+# -- rule policy (categories, default selection) -----------------------------------------
+CLI_UNKNOWN_SELECTOR = "pystd: error: {option}: {problem}"

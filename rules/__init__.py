@@ -1,6 +1,7 @@
 """pystd's analysis core: rules over parsed Python, pure functions of source text."""
 
 from rules.engine import (
+    Category,
     Example,
     Finding,
     Fix,
@@ -13,4 +14,4 @@ from rules.engine import (
     select_rules,
 )
 
-__all__ = ["Example", "Finding", "Fix", "LineRule", "Rule", "RuleSet", "Severity", "all_rules", "register", "select_rules"]
+__all__ = ["Category", "Example", "Finding", "Fix", "LineRule", "Rule", "RuleSet", "Severity", "all_rules", "register", "select_rules"]

@@ -9,7 +9,17 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from rules.engine import RuleSet, Severity, all_rules, is_code_pattern, select_rules
+from rules.engine import (
+    ALL,
+    DEFAULT,
+    Category,
+    RuleSet,
+    Severity,
+    all_rules,
+    matches_code,
+    select_rules,
+    selector,
+)
 
 CONFIG_FILES = ("pyproject.toml", ".github/pystd.toml")
 
@@ -18,13 +28,28 @@ class ConfigError(Exception):
     """The configuration cannot be used; the message is one line for the user."""
 
 
+CATEGORIES = ", ".join(c.value for c in Category)
+
+
+def selector_problem(value: str) -> str | None:
+    """Why a `select`/`ignore` entry names no rule (None: it is fine). One line."""
+    canonical = selector(value)
+    if canonical is None:
+        if value.strip().upper().startswith("PYS"):
+            return f"unknown rule code {value!r}"
+        return f"unknown rule code or category {value!r} (categories: {CATEGORIES}; " \
+               f"or {ALL}, {DEFAULT})"
+    if canonical.startswith("PYS") and not any(matches_code(k, [canonical])
+                                               for k in all_rules()):
+        return f"unknown rule code {value!r}"
+    return None
+
+
 def _check_codes(values: list[str]) -> list[str]:
-    known = all_rules()
     for value in values:
-        if not is_code_pattern(value):
-            raise ValueError(f"unknown rule code {value!r}")
-        if value != "ALL" and len(value) == 6 and value not in known:
-            raise ValueError(f"unknown rule code {value!r}")
+        problem = selector_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
     return values
 
 
@@ -33,7 +58,9 @@ class PystdConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
-    select: list[str] = Field(default_factory=lambda: ["ALL"])
+    # DEFAULT: the rules on by default (docs/rules.md's policy table); "ALL", categories
+    # and codes or prefixes opt in to more.
+    select: list[str] = Field(default_factory=lambda: [DEFAULT])
     ignore: list[str] = Field(default_factory=list)
     exclude: list[str] = Field(default_factory=list)
     severity: dict[str, Severity] = Field(default_factory=dict)
@@ -56,13 +83,11 @@ class PystdConfig(BaseModel):
         return values
 
     def rule_set(self, select: list[str] | None = None, ignore: list[str] | None = None) -> RuleSet:
-        """Rules chosen by this config, narrowed further by command-line options."""
-        base = select_rules(self.select, self.ignore, self.severity)
-        if select is None and not ignore:
-            return base
-        extra = select_rules(select or ["ALL"], ignore or [])
-        codes = {r.code for r in extra.rules}
-        return type(base)(tuple(r for r in base.rules if r.code in codes), base.severities)
+        """Rules chosen by this config and the command line: `select` given on the command
+        line replaces the configuration's (so `--select ALL` opts in to every rule); the
+        `ignore` lists of both apply."""
+        return select_rules(self.select if select is None else select,
+                            [*self.ignore, *(ignore or [])], self.severity)
 
     def excludes(self, path: str) -> bool:
         """Is the repository-relative `path` excluded by an `exclude` glob?"""

@@ -34,6 +34,32 @@ class Severity(enum.StrEnum):
 _SEVERITY_RANK = {Severity.INFO: 1, Severity.WARNING: 2, Severity.ERROR: 3}
 
 
+class Category(enum.StrEnum):
+    """What kind of problem a rule finds; users select and ignore rules by category."""
+
+    CORRECTNESS = "correctness"
+    SECURITY = "security"
+    PERFORMANCE = "performance"
+    UPGRADE = "upgrade"
+    STYLE = "style"
+    STRUCTURE = "structure"
+
+    @property
+    def description(self) -> str:
+        return _CATEGORY_TEXT[self]
+
+
+_CATEGORY_TEXT = {
+    Category.CORRECTNESS: "code that raises or misbehaves at run time",
+    Category.SECURITY: "a hole an attacker can use, or a safeguard switched off",
+    Category.PERFORMANCE: "work that stalls the event loop or multiplies queries",
+    Category.UPGRADE: "APIs a framework deprecated or removed; worth fixing when the team "
+    "upgrades",
+    Category.STYLE: "conventions on which reasonable teams differ",
+    Category.STRUCTURE: "how the code is organised: handler size, factories, tests alongside",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Fix:
     """Replace lines `line..end_line` (1-based, inclusive) with `replacement`.
@@ -102,6 +128,8 @@ class Report:
     replacement: tuple[cst.CSTNode, cst.CSTNode | cst.RemovalSentinel] | None = None
     fix: Fix | None = None
     imports: tuple[str, ...] = ()
+    # This finding's own severity, when the rule chose one (else the rule's).
+    severity: Severity | None = None
     # The top-level statement being walked when the rule reported, and the nodes from it
     # down to the one being visited (hints that let the engine lay out only the class
     # member or function holding the report; checked, never trusted).
@@ -119,6 +147,12 @@ class Rule:
     code: ClassVar[str]
     name: ClassVar[str]
     severity: ClassVar[Severity]
+    # The policy (docs/rules.md): what kind of problem the rule finds, whether it runs
+    # without configuration (only rules a maintainer nearly always thanks us for), and why
+    # it has this severity and default, in one or two sentences citing what real code showed.
+    category: ClassVar[Category]
+    default: ClassVar[bool]
+    rationale: ClassVar[str]
     message: ClassVar[str]
     docs: ClassVar[str] = ""
     bad: ClassVar[tuple[str | Example, ...]] = ()
@@ -146,11 +180,14 @@ class Rule:
         *,
         replace: tuple[cst.CSTNode, cst.CSTNode | cst.RemovalSentinel] | None = None,
         imports: Iterable[str] = (),
+        severity: Severity | None = None,
     ) -> None:
         """Flag `node`. `replace=(old, new)` offers a fix replacing `old` by `new`.
 
         `imports` lists import statements the fixed code needs (`"import asyncio"`);
-        the engine keeps only those the module does not have yet.
+        the engine keeps only those the module does not have yet. `severity` sets this
+        finding's severity when it differs from the rule's (an `error` only where the
+        code shows the evidence); a repository's `severity` setting still wins.
         """
         self.ctx.reports.append(
             Report(
@@ -159,6 +196,7 @@ class Rule:
                 message=message or self.message,
                 replacement=replace,
                 imports=tuple(imports),
+                severity=severity,
                 top=self.ctx.ancestors[1] if len(self.ctx.ancestors) > 1 else None,
                 path=tuple(self.ctx.ancestors[1:]),
             )
@@ -174,7 +212,8 @@ class LineRule(Rule):
         raise NotImplementedError
 
     def report_at(
-        self, line: int, column: int, end_column: int, message: str | None = None
+        self, line: int, column: int, end_column: int, message: str | None = None,
+        *, severity: Severity | None = None,
     ) -> None:
         """Flag line `line` (1-based) from `column` to `end_column` (1-based, inclusive)."""
         self.ctx.reports.append(
@@ -186,6 +225,7 @@ class LineRule(Rule):
                 column=column,
                 end_line=line,
                 end_column=end_column,
+                severity=severity,
             )
         )
 
@@ -205,6 +245,9 @@ def register(cls: type[Rule]) -> type[Rule]:
         raise ValueError(f"duplicate rule code {cls.code}")
     if any(r.name == cls.name and r is not cls for r in _REGISTRY.values()):
         raise ValueError(f"duplicate rule name {cls.name}")
+    for attribute in ("category", "default", "rationale"):
+        if not hasattr(cls, attribute):
+            raise ValueError(f"rule {cls.code} sets no {attribute} (docs/rules.md policy)")
     _REGISTRY[cls.code] = cls
     return cls
 
@@ -227,13 +270,43 @@ def _load_rule_modules() -> None:
     import rules.templates  # noqa: F401
 
 
+ALL = "ALL"
+DEFAULT = "DEFAULT"
+
+
 def matches_code(code: str, patterns: Iterable[str]) -> bool:
     """`PYS1` selects PYS101..PYS199; `PYS205` only itself; `ALL` everything."""
-    return any(p == "ALL" or code.startswith(p) for p in patterns)
+    return any(p == ALL or code.startswith(p) for p in patterns)
 
 
 def is_code_pattern(text: str) -> bool:
-    return text == "ALL" or bool(re.fullmatch(r"PYS\d{0,3}", text))
+    return text == ALL or bool(re.fullmatch(r"PYS\d{0,3}", text))
+
+
+def selector(text: str) -> str | None:
+    """The canonical form of one `select`/`ignore` entry, or None when it names nothing.
+
+    An entry is `ALL` (every rule), `DEFAULT` (the rules on by default), a category
+    (`security`, any case) or a code or code prefix (`PYS1`, `PYS205`).
+    """
+    word = text.strip()
+    if word.upper() in (ALL, DEFAULT):
+        return word.upper()
+    if word.lower() in Category.__members__.values():
+        return word.lower()
+    code = word.upper()
+    return code if is_code_pattern(code) else None
+
+
+def matches_rule(rule: type[Rule], patterns: Iterable[str]) -> bool:
+    """Does any canonical selector in `patterns` pick `rule`?"""
+    for pattern in patterns:
+        if pattern == ALL or (pattern == DEFAULT and rule.default):
+            return True
+        if pattern == rule.category.value or (pattern.startswith("PYS")
+                                              and rule.code.startswith(pattern)):
+            return True
+    return False
 
 
 @dataclass(frozen=True)
@@ -243,26 +316,30 @@ class RuleSet:
     rules: tuple[type[Rule], ...]
     severities: dict[str, Severity] = field(default_factory=dict)
 
-    def severity_of(self, rule: type[Rule]) -> Severity:
-        return self.severities.get(rule.code, rule.severity)
+    def severity_of(self, rule: type[Rule], reported: Severity | None = None) -> Severity:
+        """The repository's setting for the rule, else the finding's own, else the rule's."""
+        return self.severities.get(rule.code, reported or rule.severity)
 
     def __iter__(self) -> Iterator[type[Rule]]:
         return iter(self.rules)
 
 
 def select_rules(
-    select: Iterable[str] = ("ALL",),
+    select: Iterable[str] = (ALL,),
     ignore: Iterable[str] = (),
     severities: dict[str, Severity] | None = None,
     *,
     predicate: Callable[[type[Rule]], bool] | None = None,
 ) -> RuleSet:
-    select, ignore = tuple(select), tuple(ignore)
+    """The rules `select` picks and `ignore` does not (entries as `selector` reads them;
+    ones that name nothing are ignored here: configuration checks them first)."""
+    chosen_by = [c for c in (selector(p) for p in select) if c is not None]
+    ignored_by = [c for c in (selector(p) for p in ignore) if c is not None]
     chosen = tuple(
         cls
-        for code, cls in all_rules().items()
-        if matches_code(code, select)
-        and not matches_code(code, ignore)
+        for cls in all_rules().values()
+        if matches_rule(cls, chosen_by)
+        and not matches_rule(cls, ignored_by)
         and (predicate is None or predicate(cls))
     )
     return RuleSet(chosen, dict(severities or {}))

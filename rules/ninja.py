@@ -16,7 +16,7 @@ import libcst as cst
 
 from rules.context import FileContext, dotted_name
 from rules.django import EVALUATING
-from rules.engine import Example, Rule, Severity, register
+from rules.engine import Category, Example, Rule, Severity, register
 from rules.walker import find_nodes
 
 RESPONSE_DOCS = "https://django-ninja.dev/guides/response/"
@@ -174,7 +174,13 @@ class _NinjaRule(Rule):
 class NinjaMissingResponseSchema(_NinjaRule):
     code = "PYS601"
     name = "ninja-missing-response-schema"
-    severity = Severity.WARNING
+    severity = Severity.INFO
+    category = Category.STYLE
+    default = False
+    rationale = (
+        "A response schema documents and filters output, but operations returning an "
+        "`HttpResponse` do not need one (issue #9). Opt-in."
+    )
     message = ("Ninja operation `{name}` declares no `response=` schema: its output is not "
                "validated, filtered or documented")
     requires = ("ninja",)
@@ -412,6 +418,12 @@ class NinjaUnpaginatedList(_NinjaRule):
     code = "PYS602"
     name = "ninja-unpaginated-list"
     severity = Severity.WARNING
+    category = Category.PERFORMANCE
+    default = False
+    rationale = (
+        "A whole queryset as a list response grows with the table, but small lookup tables "
+        "are returned whole on purpose. Opt-in."
+    )
     message = ("Ninja operation `{name}` returns a whole queryset as its list response: "
                "add `@paginate`")
     requires = ("ninja",)
@@ -560,6 +572,9 @@ class NinjaApiAtRoot(Rule):
     code = "PYS603"
     name = "ninja-api-at-root"
     severity = Severity.INFO
+    category = Category.STYLE
+    default = False
+    rationale = "Where the API is mounted is the project's choice. Opt-in."
     message = "`{api}.urls` is mounted at the site root: mount it under a prefix such as `api/`"
     requires = (".urls",)
     docs = f"""

@@ -181,7 +181,7 @@ def _finding(path: str, report: Report, rules: RuleSet, fix: object) -> Finding:
     return Finding(
         code=rule.code,
         name=rule.name,
-        severity=rules.severity_of(rule),
+        severity=rules.severity_of(rule, report.severity),
         path=path,
         line=report.line,
         column=report.column,

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import libcst as cst
 
 from rules.context import FileContext, bound_names
-from rules.engine import Rule, Severity, register
+from rules.engine import Category, Rule, Severity, register
 from rules.walker import find_nodes
 
 THREADPOOL_DOCS = "https://www.starlette.io/threadpool/"
@@ -130,6 +130,12 @@ class StarletteSyncEndpoint(Rule):
     code = "PYS501"
     name = "starlette-sync-endpoint"
     severity = Severity.INFO
+    category = Category.PERFORMANCE
+    default = False
+    rationale = (
+        "A sync endpoint runs in a thread pool and is right when it blocks (2 of 2 wrong "
+        "before narrowing). Opt-in."
+    )
     message = ("Starlette endpoint `{name}` is a plain `def`: every request takes a thread from "
                "a 40-thread pool; make it `async def` unless it blocks")
     requires = ("Route",)
@@ -243,6 +249,12 @@ class WebSocketDisconnectUnhandled(Rule):
     code = "PYS502"
     name = "websocket-disconnect-unhandled"
     severity = Severity.WARNING
+    category = Category.CORRECTNESS
+    default = True
+    rationale = (
+        "An unhandled `WebSocketDisconnect` ends the endpoint with an error on every client "
+        "leaving; loops that end quietly are never flagged."
+    )
     message = ("`{call}` in a loop raises `WebSocketDisconnect` when the client leaves: "
                "handle it in `{name}`")
     requires = ("WebSocket", "websocket")

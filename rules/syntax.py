@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rules.engine import Rule, Severity, register
+from rules.engine import Category, Rule, Severity, register
 
 
 @register
@@ -10,6 +10,9 @@ class SyntaxErrorRule(Rule):
     code = "PYS000"
     name = "syntax-error"
     severity = Severity.INFO
+    category = Category.CORRECTNESS
+    default = True
+    rationale = "A file pystd cannot parse gets no other check, and saying so never fails the gate."
     message = "Could not parse this file; no other rule checked it"
     docs = """
 ## What it does

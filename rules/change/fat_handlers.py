@@ -15,7 +15,7 @@ from rules.change.base import (
     source_files,
 )
 from rules.context import is_docstring
-from rules.engine import Severity, register
+from rules.engine import Category, Severity, register
 
 
 def handler_size(fn: cst.FunctionDef, module: cst.Module) -> int:
@@ -36,6 +36,9 @@ class FatHandler(ChangeRule):
     code = "PYS110"
     name = "fat-handler"
     severity = Severity.INFO
+    category = Category.STRUCTURE
+    default = False
+    rationale = "Handler size limits are a team's taste, and a long handler is not a defect; opt-in."
     message = ("Handler `{handler}` has {size} lines of statements (more than {limit}); keep "
                "handlers thin and move the logic to a service function")
     docs = """

@@ -19,7 +19,7 @@ from rules.change.base import (
     source_files,
 )
 from rules.context import FileContext, module_kind
-from rules.engine import Severity, register
+from rules.engine import Category, Severity, register
 
 MODEL_BASES = frozenset({"django.db.models.Model", "django.db.models.base.Model",
                          "django.contrib.gis.db.models.Model"})
@@ -148,7 +148,14 @@ def migration_folders_to_probe(change: Change) -> tuple[str, ...]:
 class DjangoMissingMigration(ChangeRule):
     code = "PYS206"
     name = "django-missing-migration"
-    severity = Severity.ERROR
+    severity = Severity.WARNING
+    category = Category.CORRECTNESS
+    default = True
+    rationale = (
+        "A model field changed without its migration is usually an oversight, but the "
+        "migration may come in another commit or be generated at deploy time, so the change "
+        "is flagged without failing the gate."
+    )
     message = ("This change edits model fields of `{app}` but adds no migration; run "
                "`python manage.py makemigrations {app}` and commit it")
     docs = """

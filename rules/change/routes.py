@@ -15,7 +15,7 @@ from rules.change.base import (
     source_files,
 )
 from rules.context import ROUTE_METHODS
-from rules.engine import Severity, register
+from rules.engine import Category, Severity, register
 
 MAX_APP_ROUTES = 15
 APP_CLASSES = frozenset({"fastapi.FastAPI", "fastapi.applications.FastAPI", "flask.Flask",
@@ -97,6 +97,9 @@ class RoutesOnAppInLargeModule(ChangeRule):
     code = "PYS411"
     name = "routes-on-app-in-large-module"
     severity = Severity.INFO
+    category = Category.STRUCTURE
+    default = False
+    rationale = "How many routes a module may hold is a team's taste. Opt-in."
     message = ("This change adds a route to a module that declares {count} routes on the "
                "application object; split them with `APIRouter`/Blueprints/Django apps")
     docs = """

@@ -6,7 +6,7 @@ import fnmatch
 from pathlib import PurePosixPath
 
 from rules.change.base import Change, ChangeRule
-from rules.engine import Severity, register
+from rules.engine import Category, Severity, register
 
 SECRET_FILE_PATTERNS = (".env", ".env.*", "*.pem", "id_rsa", "id_rsa.*", "id_ed25519",
                         "id_ecdsa", "id_dsa")
@@ -18,7 +18,14 @@ SECRET_FILE_TEMPLATES = frozenset({".env.example", ".env.sample", ".env.template
 class EnvFileCommitted(ChangeRule):
     code = "PYS902"
     name = "env-file-committed"
-    severity = Severity.ERROR
+    severity = Severity.WARNING
+    category = Category.SECURITY
+    default = True
+    rationale = (
+        "A committed `.env` or private key leaks credentials for good, but the rule sees only "
+        "the file name: public certificates, test fixtures and local-default `.env` files are "
+        "committed on purpose."
+    )
     message = "`{path}` holds secrets and must not be committed; add it to .gitignore"
     docs = """
 ## What it does

@@ -16,14 +16,20 @@ from rules.change.base import (
     source_files,
 )
 from rules.context import module_kind
-from rules.engine import Severity, register
+from rules.engine import Category, Severity, register
 
 
 @register
 class HandlerChangeWithoutTests(ChangeRule):
     code = "PYS901"
     name = "handler-change-without-tests"
-    severity = Severity.WARNING
+    severity = Severity.INFO
+    category = Category.STRUCTURE
+    default = False
+    rationale = (
+        "Whether each handler change needs a test in the same pull request is team policy. "
+        "Opt-in."
+    )
     message = "This change edits request handlers ({handlers}) but no test file"
     docs = """
 ## What it does

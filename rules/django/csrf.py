@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from rules.engine import Example, Rule, Severity, register
+from rules.engine import Category, Example, Rule, Severity, register
 
 CSRF_EXEMPT = "django.views.decorators.csrf.csrf_exempt"
 METHOD_DECORATOR = "django.utils.decorators.method_decorator"
@@ -15,6 +15,13 @@ class CsrfExempt(Rule):
     code = "PYS207"
     name = "django-csrf-exempt"
     severity = Severity.WARNING
+    category = Category.SECURITY
+    default = False
+    rationale = (
+        "Views exempted from CSRF are nearly always deliberate (OAuth, OIDC and SAML "
+        "callbacks, signed webhooks, embeddable widgets): none of 8 read on the tuning "
+        "projects was a hole. Opt-in."
+    )
     message = "`csrf_exempt` switches off CSRF protection for this view"
     requires = ("csrf_exempt",)
     docs = """

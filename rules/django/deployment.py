@@ -13,7 +13,7 @@ from pathlib import PurePosixPath
 import libcst as cst
 
 from rules.context import FileContext, ModuleKind
-from rules.engine import Example, Rule, Severity, register
+from rules.engine import Category, Example, Rule, Severity, register
 
 # RULES.md: settings modules named `*dev*`/`*local*`/`*test*` are for development.
 NON_PRODUCTION_WORDS = ("dev", "local", "test")
@@ -75,6 +75,13 @@ class DebugTrue(Rule):
     code = "PYS201"
     name = "django-debug-true"
     severity = Severity.ERROR
+    category = Category.SECURITY
+    default = True
+    rationale = (
+        "`DEBUG = True` in a production settings module exposes settings and tracebacks to "
+        "anyone; dev/local/test settings and environment reads are never flagged, so a "
+        "finding is a hole."
+    )
     message = "`DEBUG = True` in production settings shows tracebacks, settings and SQL to anyone"
     requires = ("DEBUG",)
     docs = """
@@ -211,7 +218,14 @@ def _allowed_hosts_wildcard(stmt: cst.BaseSmallStatement) -> cst.SimpleString | 
 class AllowedHostsWildcard(Rule):
     code = "PYS202"
     name = "django-allowed-hosts-wildcard"
-    severity = Severity.ERROR
+    severity = Severity.WARNING
+    category = Category.SECURITY
+    default = True
+    rationale = (
+        "A wildcard lets forged Host headers through, but it is a supported setup when a "
+        "proxy or middleware validates the host (pretix serves organisers' custom domains "
+        "this way, and Django's docs describe it), so a warning."
+    )
     message = '`ALLOWED_HOSTS` contains `"*"`: any Host header is trusted, so it can be forged'
     requires = ("ALLOWED_HOSTS",)
     docs = """

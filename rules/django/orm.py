@@ -14,7 +14,7 @@ from rules.django.querysets import (
     iterable_queryset,
     queryset_chain,
 )
-from rules.engine import Rule, Severity, register
+from rules.engine import Category, Rule, Severity, register
 
 # Those that return one model instance, and those that return `(instance, created)`.
 RETURNS_INSTANCE = frozenset({"get", "create", "first", "last", "latest", "earliest"})
@@ -138,6 +138,12 @@ class SyncOrmInAsync(Rule):
     code = "PYS205"
     name = "django-sync-orm-in-async"
     severity = Severity.ERROR
+    category = Category.CORRECTNESS
+    default = True
+    rationale = (
+        "A synchronous ORM query in async code raises SynchronousOnlyOperation at run time: a "
+        "certain bug."
+    )
     message = "`{call}` runs a synchronous ORM query in async code: use `{fix}`"
     # Every finding involves a `.objects` chain or an instance from `get_object_or_404`.
     requires = ("objects", "get_object_or_404")

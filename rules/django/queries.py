@@ -17,7 +17,7 @@ from rules.django.querysets import (
     chain_methods,
     manager_of,
 )
-from rules.engine import Rule, Severity, register
+from rules.engine import Category, Rule, Severity, register
 
 # == PYS203 django-queryset-extra ======================================================
 
@@ -27,6 +27,12 @@ class QuerysetExtra(Rule):
     code = "PYS203"
     name = "django-queryset-extra"
     severity = Severity.WARNING
+    category = Category.UPGRADE
+    default = False
+    rationale = (
+        "`.extra()` still works and Django keeps it for hard cases; replacing it is a "
+        "refactor the team chooses, and interpolated SQL in it is PYS105's job. Opt-in."
+    )
     message = "`.extra()` is Django's last-resort API: use `annotate()`/`F()`/`RawSQL` with params"
     requires = ("extra(",)
     docs = """
@@ -215,6 +221,12 @@ class NPlusOne(Rule):
     code = "PYS209"
     name = "django-n-plus-one"
     severity = Severity.WARNING
+    category = Category.PERFORMANCE
+    default = True
+    rationale = (
+        "A related object read per row of a queryset is one query per row, which maintainers "
+        "fix when shown (1 of 1 right in the Django survey)."
+    )
     message = (
         "`{read}` in a loop over `{chain}` runs one query per row: "
         'add `.select_related("{relation}")`'

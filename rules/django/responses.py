@@ -6,7 +6,7 @@ import libcst as cst
 
 from rules.context import FileContext
 from rules.django.querysets import is_values_chain
-from rules.engine import Rule, Severity, register
+from rules.engine import Category, Rule, Severity, register
 
 JSON_RESPONSE = frozenset({"django.http.JsonResponse", "django.http.response.JsonResponse"})
 
@@ -60,6 +60,12 @@ class JsonResponseUnsafeList(Rule):
     code = "PYS204"
     name = "django-jsonresponse-unsafe-list"
     severity = Severity.ERROR
+    category = Category.CORRECTNESS
+    default = True
+    rationale = (
+        "`JsonResponse` of a list without `safe=False` raises TypeError on every call: a "
+        "certain bug."
+    )
     message = "`JsonResponse` of a {kind} without `safe=False` raises TypeError at run time"
     requires = ("JsonResponse",)
     docs = """

@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from rules.context import FileContext
-from rules.engine import Rule, Severity, register
+from rules.engine import Category, Rule, Severity, register
 from rules.fastapi.path_operations import (
     app_objects,
     argument,
@@ -24,6 +24,12 @@ class CorsWildcardWithCredentials(Rule):
     code = "PYS406"
     name = "cors-wildcard-with-credentials"
     severity = Severity.ERROR
+    category = Category.SECURITY
+    default = True
+    rationale = (
+        "Every origin allowed with credentials lets any site make authenticated requests with "
+        "the user's cookies; explicit origin lists are never flagged."
+    )
     message = ("CORS allows every origin with credentials: list the trusted origins in "
                "`allow_origins`")
     requires = ("CORSMiddleware",)

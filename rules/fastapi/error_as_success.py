@@ -7,7 +7,7 @@ import re
 import libcst as cst
 
 from rules.context import FileContext
-from rules.engine import Severity, register
+from rules.engine import Category, Severity, register
 from rules.fastapi.path_operations import (
     PathOperation,
     PathOperationRule,
@@ -55,6 +55,12 @@ class ErrorReturnedAsSuccess(PathOperationRule):
     code = "PYS407"
     name = "error-returned-as-success"
     severity = Severity.WARNING
+    category = Category.CORRECTNESS
+    default = False
+    rationale = (
+        "A 200 response carrying an error hides failures from clients, but some APIs use an "
+        "error envelope by design. Opt-in."
+    )
     message = ("Path operation `{name}` returns an error with a success status: raise "
                "`HTTPException` instead")
     requires = ("error", "detail")

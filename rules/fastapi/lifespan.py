@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from rules.context import FileContext
-from rules.engine import Rule, Severity, register
+from rules.engine import Category, Rule, Severity, register
 from rules.fastapi.path_operations import (
     APP,
     FASTAPI_APPS,
@@ -29,6 +29,12 @@ class StartupEventDeprecated(Rule):
     code = "PYS410"
     name = "startup-event-deprecated"
     severity = Severity.WARNING
+    category = Category.UPGRADE
+    default = False
+    rationale = (
+        "`on_event` still works in FastAPI; `lifespan` is the way forward and Starlette 1.0 "
+        "removed `on_startup`. Opt-in for teams upgrading."
+    )
     message = "`{what}` is deprecated: use a `lifespan` async context manager"
     requires = ("on_event", "on_startup", "on_shutdown")
     docs = """

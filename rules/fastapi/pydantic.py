@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from rules.context import FileContext, bound_names, dotted_name
-from rules.engine import Rule, Severity, register
+from rules.engine import Category, Rule, Severity, register
 from rules.walker import find_nodes
 
 MIGRATION_GUIDE = "https://docs.pydantic.dev/latest/migration/"
@@ -362,6 +362,13 @@ class PydanticV1Api(PydanticNames):
     code = "PYS404"
     name = "pydantic-v1-api"
     severity = Severity.WARNING
+    category = Category.UPGRADE
+    default = False
+    rationale = (
+        "Pydantic v1 API still works on v2 with a deprecation warning, and is the right API "
+        "on Pydantic 1 (lnbits and opal-server pin it: all 89 survey findings there); migrate "
+        "when the team upgrades. Opt-in."
+    )
     message = "`{old}` is Pydantic v1 API: use `{new}`"
     requires = ("pydantic",)
     docs = f"""
@@ -644,6 +651,12 @@ class PydanticBaseSettingsImport(Rule):
     code = "PYS405"
     name = "pydantic-basesettings-import"
     severity = Severity.ERROR
+    category = Category.CORRECTNESS
+    default = True
+    rationale = (
+        "`from pydantic import BaseSettings` raises ImportError on Pydantic 2: a certain bug "
+        "where Pydantic 2 is installed."
+    )
     message = ("`BaseSettings` moved to the `pydantic-settings` package in Pydantic v2: "
                "import it from `pydantic_settings`")
     requires = ("BaseSettings",)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from rules.engine import Severity, register
+from rules.engine import Category, Severity, register
 from rules.fastapi.path_operations import (
     PathOperation,
     PathOperationRule,
@@ -109,7 +109,14 @@ def _passes_through(value: cst.BaseExpression, name: str) -> bool:
 class MissingResponseModel(PathOperationRule):
     code = "PYS401"
     name = "fastapi-missing-response-model"
-    severity = Severity.WARNING
+    severity = Severity.INFO
+    category = Category.STYLE
+    default = False
+    rationale = (
+        "A response model documents and filters output, but operations that return nothing or "
+        "build their own response do not need one (98 of 156 wrong before narrowing; issue "
+        "#9). Opt-in."
+    )
     message = ("Path operation `{name}` declares no response model: annotate its return type "
                "or pass `response_model=`")
     docs = """

@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from rules.context import FileContext, dotted_name
-from rules.engine import Severity, register
+from rules.engine import Category, Severity, register
 from rules.fastapi.path_operations import (
     PathOperation,
     PathOperationRule,
@@ -40,7 +40,13 @@ _DEPENDENCY_MARKERS = frozenset({"Depends", "Security"})
 class SessionInHandler(PathOperationRule):
     code = "PYS403"
     name = "fastapi-session-in-handler"
-    severity = Severity.WARNING
+    severity = Severity.INFO
+    category = Category.STRUCTURE
+    default = False
+    rationale = (
+        "Injecting sessions with `Depends` is a design preference; a session opened in the "
+        "handler works. Opt-in."
+    )
     message = ("`{call}` opens a database session in path operation `{name}`: inject it with "
                "`Depends(get_db)`")
     requires = ("SessionLocal", "Session(", "sessionmaker", "async_session")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from rules.engine import Severity, register
+from rules.engine import Category, Severity, register
 from rules.fastapi.path_operations import (
     PathOperationRule,
     is_none,
@@ -24,7 +24,13 @@ _ANNOTATED = frozenset({"typing.Annotated", "typing_extensions.Annotated"})
 class UntypedBody(PathOperationRule):
     code = "PYS402"
     name = "fastapi-untyped-body"
-    severity = Severity.WARNING
+    severity = Severity.INFO
+    category = Category.STYLE
+    default = False
+    rationale = (
+        "A `dict` body is sometimes deliberate (webhooks, pass-through JSON); declaring a "
+        "model is API design taste. Opt-in."
+    )
     message = "Request body `{param}` is untyped: declare a Pydantic model for it"
     requires = ("dict", "Dict", "Any", "Body")
     docs = """

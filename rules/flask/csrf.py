@@ -7,7 +7,7 @@ import re
 import libcst as cst
 
 from rules.context import FileContext, dotted_name
-from rules.engine import Example, Rule, Severity, register
+from rules.engine import Category, Example, Rule, Severity, register
 from rules.flask.application import Shadowing, is_false, is_true, string_value
 
 KEY = "WTF_CSRF_ENABLED"
@@ -35,7 +35,14 @@ def _is_testing(name: str) -> bool:
 class FlaskCsrfDisabled(Rule):
     code = "PYS305"
     name = "flask-csrf-disabled"
-    severity = Severity.ERROR
+    severity = Severity.WARNING
+    category = Category.SECURITY
+    default = True
+    rationale = (
+        "CSRF protection switched off outside test configuration is a hole for forms that "
+        "authenticate by cookie, but API-only apps and signed webhooks (`csrf.exempt`) switch "
+        "it off on purpose, as Django's exempted views showed (PYS207); a warning."
+    )
     message = "{what} disables Flask-WTF CSRF protection"
     requires = (KEY, ".exempt")
     docs = """

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import libcst as cst
 
 from rules.context import FileContext
-from rules.engine import Rule, Severity, register
+from rules.engine import Category, Rule, Severity, register
 from rules.flask.application import Apps, is_true, string_value
 
 # `Flask.run(host=None, port=None, debug=None, load_dotenv=True, **options)`
@@ -53,7 +53,14 @@ def _without_statement(block: cst.Module | cst.IndentedBlock,
 class FlaskDebugMode(Rule):
     code = "PYS301"
     name = "flask-debug-mode"
-    severity = Severity.ERROR
+    severity = Severity.WARNING
+    category = Category.SECURITY
+    default = True
+    rationale = (
+        "Flask's debugger runs Python from the browser, but `app.run(debug=True)` is most "
+        "often the development server under `if __name__ == \"__main__\"`, which gunicorn or "
+        "uwsgi never run: worth a comment, not a failed check."
+    )
     message = "{what} enables Flask debug mode: the Werkzeug debugger runs Python from the browser"
     # `.run(` for `app.run(host, port, True)`, which never spells "debug".
     requires = ("debug", "DEBUG", ".run(")

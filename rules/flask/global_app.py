@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from rules.context import FileContext
-from rules.engine import Rule, Severity, register
+from rules.engine import Category, Rule, Severity, register
 from rules.flask.application import Shadowing, creates_flask
 
 # `Flask.route` and its HTTP-method shortcuts (Flask 2.0+), and `add_url_rule`.
@@ -17,7 +17,10 @@ _HTTP_SHORTCUTS = ROUTE_DECORATORS - {"route"}
 class FlaskGlobalApp(Rule):
     code = "PYS302"
     name = "flask-global-app"
-    severity = Severity.WARNING
+    severity = Severity.INFO
+    category = Category.STRUCTURE
+    default = False
+    rationale = "An application factory is a design preference; a module-level app works. Opt-in."
     message = (
         "Module-level Flask app `{name}` has routes registered on it: build it in an "
         "application factory `create_app()` and register Blueprints"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from rules.context import FileContext, dotted_name
-from rules.engine import Rule, Severity, register
+from rules.engine import Category, Rule, Severity, register
 from rules.flask.application import Shadowing
 
 REQUEST_OBJECTS = frozenset({"flask.request", "flask.globals.request"})
@@ -27,6 +27,12 @@ class FlaskRequestJson(Rule):
     code = "PYS303"
     name = "flask-request-json"
     severity = Severity.INFO
+    category = Category.STYLE
+    default = False
+    rationale = (
+        "`request.json` and `request.get_json()` behave the same since Flask 2.1 (issue #9), "
+        "so the choice is style. Opt-in."
+    )
     message = "Read the JSON body with `{name}.get_json()` rather than the `{name}.json` property"
     requires = (".json",)
     docs = """

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import libcst as cst
 
 from rules.context import FileContext, dotted_name
-from rules.engine import Rule, Severity, register
+from rules.engine import Category, Rule, Severity, register
 from rules.flask.application import string_value
 
 REDIRECTS = frozenset({"flask.redirect", "flask.helpers.redirect", "werkzeug.redirect",
@@ -21,7 +21,10 @@ _Piece = tuple[str | None, cst.BaseExpression | None]
 class FlaskUrlBuiltByHand(Rule):
     code = "PYS304"
     name = "flask-url-built-by-hand"
-    severity = Severity.WARNING
+    severity = Severity.INFO
+    category = Category.STYLE
+    default = False
+    rationale = "`url_for` over hand-built paths is a convention; a literal path works. Opt-in."
     message = 'URL path built by hand for `redirect()`: use `url_for("endpoint", **values)`'
     requires = ("redirect",)
     docs = """

@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from rules.context import FileContext, dotted_name
-from rules.engine import Example, Rule, Severity, register
+from rules.engine import Category, Example, Rule, Severity, register
 from rules.walker import is_async_body
 
 # Qualified names (through import aliases) of calls that block the event loop.
@@ -62,6 +62,13 @@ class BlockingCallInAsync(Rule):
     code = "PYS101"
     name = "blocking-call-in-async"
     severity = Severity.ERROR
+    category = Category.PERFORMANCE
+    default = True
+    rationale = (
+        "A blocking call inside `async def` stalls every coroutine the event loop serves, and "
+        "the evidence is the call itself (1 of 1 right in the async survey); a local name that "
+        "only shadows the module (`requests = []`, issue #9) must never be flagged."
+    )
     message = "Blocking call `{call}` in async code stalls the event loop"
     requires = ("async",)
     docs = """
@@ -196,6 +203,13 @@ class TaskReferenceDropped(Rule):
     code = "PYS108"
     name = "task-reference-dropped"
     severity = Severity.WARNING
+    category = Category.CORRECTNESS
+    default = True
+    rationale = (
+        "The event loop keeps only a weak reference to a task, so a dropped one can vanish "
+        "mid-run (Python's asyncio docs; ruff RUF006); rarely intended, but the task may be "
+        "kept elsewhere."
+    )
     message = ("Task from `{call}` is not kept and may be garbage-collected mid-run; keep a "
                "reference, or use `BackgroundTasks`/`TaskGroup`")
     requires = ("create_task", "ensure_future")

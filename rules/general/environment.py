@@ -7,7 +7,7 @@ from pathlib import PurePosixPath
 import libcst as cst
 
 from rules.context import FileContext
-from rules.engine import Example, Rule, Severity, register
+from rules.engine import Category, Example, Rule, Severity, register
 
 ENVIRON = "os.environ"
 ENV_READ_CALLS = frozenset({"os.environ.get", "os.getenv"})
@@ -19,6 +19,12 @@ class EnvReadInHandler(Rule):
     code = "PYS109"
     name = "env-read-in-handler"
     severity = Severity.INFO
+    category = Category.STRUCTURE
+    default = False
+    rationale = (
+        "Reading the environment in a handler works; loading settings once is a design "
+        "preference, so opt-in."
+    )
     message = ("Environment read in a request handler; load it once into a settings object "
                "(Django settings, `app.config`, pydantic-settings `BaseSettings`)")
     requires = ("environ", "getenv")

@@ -7,7 +7,7 @@ import re
 import libcst as cst
 
 from rules.context import FileContext
-from rules.engine import Example, Rule, Severity, register
+from rules.engine import Category, Example, Rule, Severity, register
 from rules.general.strings import (
     added_operands,
     concatenated_text,
@@ -26,6 +26,12 @@ class HtmlBuiltInCode(Rule):
     code = "PYS107"
     name = "html-built-in-code"
     severity = Severity.WARNING
+    category = Category.SECURITY
+    default = True
+    rationale = (
+        "HTML assembled with interpolated values in a handler skips autoescaping, a common "
+        "XSS source; the value may still be trusted, so a warning."
+    )
     message = ("HTML built from values with {how} in a handler; render a template "
                "(autoescaping prevents XSS)")
     requires = ("Response", "make_response")

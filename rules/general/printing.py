@@ -8,7 +8,7 @@ from pathlib import PurePosixPath
 import libcst as cst
 
 from rules.context import FileContext, dotted_name, is_main_guard
-from rules.engine import Example, Rule, Severity, register
+from rules.engine import Category, Example, Rule, Severity, register
 from rules.general.loggers import module_loggers
 from rules.general.secrets import EXAMPLE_FOLDERS
 from rules.walker import find_nodes
@@ -31,7 +31,14 @@ TERMINAL_WRITERS = frozenset({"click.echo", "click.secho", "typer.echo", "typer.
 class PrintInServerCode(Rule):
     code = "PYS104"
     name = "print-in-server-code"
-    severity = Severity.WARNING
+    severity = Severity.INFO
+    category = Category.STYLE
+    default = False
+    rationale = (
+        "Whether `print` belongs in a module is house style: migrations, prompts and CLI "
+        "helpers print on purpose (19 of 23 findings wrong before narrowing; issue #9), so it "
+        "is opt-in."
+    )
     message = "`print()` in server code; log through the module logger instead"
     requires = ("print(",)
     docs = """

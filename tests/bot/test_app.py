@@ -417,7 +417,7 @@ async def test_change_level_rules_run_on_the_whole_pull_request(bot, delivery, f
         FakeFile("app/views.py", content=view.replace("index", "home"),
                  base_content=view),
         FakeFile(".env", status="added", content="SECRET_KEY=abc\n"),
-    ])
+    ], base_files={".github/pystd.toml": 'select = ["DEFAULT", "PYS901"]\n'})  # PYS901: opt-in
     await open_pr(bot, delivery, fake_github)
     await settle(bot)
     codes = sorted((a["title"].split()[0], a["path"]) for a in only_run(fake_github).annotations)
@@ -482,7 +482,7 @@ async def test_model_change_without_migration_is_flagged_when_the_app_has_migrat
     run = only_run(fake_github)
     assert [(a["title"].split()[0], a["path"], a["start_line"]) for a in run.annotations] == [
         ("PYS206", "shop/models.py", 5)]
-    assert run.conclusion == "failure"
+    assert run.conclusion == "success"  # a warning: the migration may come in another change
     # One question to GitHub: does shop/migrations exist at the head commit?
     (probe,) = [c for c in fake_github.calls("GET", r"/contents/") if "migrations" in c.path]
     assert probe.path.endswith("/contents/shop/migrations") and probe.query["ref"] == HEAD
@@ -512,7 +512,7 @@ async def test_fat_handler_threshold_comes_from_the_base_config(bot, delivery, f
             + "    return render(request, 'i.html')\n")
     add_pr(fake_github, [FakeFile("shop/views.py", status="added", content=view),
                          FakeFile("shop/tests/test_views.py", status="added", content="x = 1\n")],
-           base_files={".github/pystd.toml": "max-handler-lines = 5\n"})
+           base_files={".github/pystd.toml": 'max-handler-lines = 5\nselect = ["PYS110"]\n'})
     await open_pr(bot, delivery, fake_github)
     await settle(bot)
     run = only_run(fake_github)

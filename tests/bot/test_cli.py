@@ -269,7 +269,7 @@ def test_diff_runs_change_level_rules(repo, capsys):
     (repo / ".env").write_text("DATABASE_URL=postgres://app:pw@db/app\n")
     (repo / ".env.example").write_text("DATABASE_URL=\n")
     code, out, _ = run(capsys, "check", "--diff", "main", "--format", "json")
-    assert code == 1
+    assert code == 0  # a warning: the rule sees the file's name, not what it holds
     assert [(i["code"], i["path"]) for i in json.loads(out)] == [("PYS902", ".env")]
 
 
@@ -307,7 +307,7 @@ def test_diff_flags_a_model_field_change_without_migration(django_repo, capsys):
     models.write_text(SHOP_MODELS.replace("max_length=32", "max_length=64"))
     git(django_repo, "commit", "-qam", "longer reference")
     code, out, _ = run(capsys, "check", "--diff", "main", "--format", "json")
-    assert code == 1
+    assert code == 0  # a warning: the migration may come in another change
     assert [(i["code"], i["path"], i["line"]) for i in json.loads(out)] == [
         ("PYS206", "shop/models.py", 5)]
 
@@ -328,7 +328,8 @@ def test_diff_is_quiet_when_only_a_method_changed(django_repo, capsys):
 
 
 def test_diff_reads_max_handler_lines_from_the_configuration(repo, capsys):
-    (repo / "pyproject.toml").write_text("[tool.pystd]\nmax-handler-lines = 3\n")
+    (repo / "pyproject.toml").write_text(
+        '[tool.pystd]\nmax-handler-lines = 3\nselect = ["DEFAULT", "structure"]\n')
     (repo / "views.py").write_text(
         "from django.shortcuts import render\n\n\ndef index(request):\n"
         "    a = 1\n    b = 2\n    c = 3\n    return render(request, 'x.html', {})\n")

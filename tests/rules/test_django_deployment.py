@@ -189,7 +189,7 @@ def test_allowed_hosts_wildcard_flagged(statement: str) -> None:
     finding = one(f"BASE_HOSTS = []\n{statement}\n", "PYS202")
     assert finding.line == 2
     assert statement[finding.column - 1 : finding.end_column] in ('"*"', "'*'")
-    assert finding.severity is Severity.ERROR
+    assert finding.severity is Severity.WARNING
     assert finding.message == (
         '`ALLOWED_HOSTS` contains `"*"`: any Host header is trusted, so it can be forged'
     )

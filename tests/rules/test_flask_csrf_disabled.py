@@ -39,7 +39,7 @@ def test_flags_a_module_level_setting_in_a_config_module_without_flask() -> None
     found = findings("SECRET_KEY_FILE = '/run/key'\nWTF_CSRF_ENABLED = False\n", "config.py")
     assert [(f.line, f.column) for f in found] == [(2, 1)]
     assert found[0].message == "`WTF_CSRF_ENABLED = False` disables Flask-WTF CSRF protection"
-    assert found[0].severity == "error"
+    assert found[0].severity == "warning"
     assert found[0].fix is None
 
 

@@ -29,7 +29,7 @@ def test_flags_an_f_string_path() -> None:
     assert found[0].message == (
         'URL path built by hand for `redirect()`: use `url_for("endpoint", **values)`'
     )
-    assert found[0].severity == "warning"
+    assert found[0].severity == "info"
     assert found[0].fix is None
 
 

@@ -55,7 +55,7 @@ def test_flags_broad_classes_in_a_tuple(clause: str) -> None:
 
 @pytest.mark.parametrize("body", [("pass",), ("...",), ("continue",), ("return",),
                                   ("return None",), ("pass", "continue"),
-                                  ("pass  # noqa: BLE001",), ("pass  # TODO",)])
+                                  ("pass  # noqa: E501",), ("pass  # TODO",)])
 def test_flags_bodies_that_only_pass(body: tuple[str, ...]) -> None:
     assert lines_of(handler("except Exception:", *body)) == [5]
 
@@ -248,7 +248,7 @@ def test_never_flags_a_handler_that_explains_itself(code: str) -> None:
     # a handler that passes after a returning `try` falls through on purpose? say so
     ("def f(x):\n    try:\n        return g(x)\n    except Exception:\n        pass\n", 4),
     # comments that only talk to tools explain nothing
-    ("try:\n    g()\nexcept Exception:  # noqa: BLE001\n    pass\n", 3),
+    ("try:\n    g()\nexcept Exception:  # noqa: E722\n    pass\n", 3),
     ("try:\n    g()\nexcept Exception:\n    pass  # TODO handle this\n", 3),
     ("try:\n    g()\nexcept Exception:\n    pass  # type: ignore\n", 3),
 ])

@@ -48,7 +48,7 @@ def operation(decorator: str, *body: str, head: str = API, signature: str = "(re
 
 def test_flags_api_get_without_response() -> None:
     finding = one(operation("@api.get('/ping')", "return {'ping': 'pong'}"), "PYS601")
-    assert (finding.line, finding.severity.value, finding.fix) == (6, "warning", None)
+    assert (finding.line, finding.severity.value, finding.fix) == (6, "info", None)
     assert finding.message == (
         "Ninja operation `op` declares no `response=` schema: its output is not validated, "
         "filtered or documented"
