@@ -61,13 +61,6 @@ def returned_values(func: cst.FunctionDef) -> list[cst.BaseExpression]:
     return [r.value for r in own_returns(func) if not is_none_literal(r.value)]
 
 
-def returns_nothing(func: cst.FunctionDef) -> bool:
-    """No `return <value>` in the function's own body (a generator is not nothing)."""
-    if find_nodes(func.body, (cst.Yield,)):
-        return False
-    return not returned_values(func)
-
-
 def _unawaited(value: cst.BaseExpression) -> cst.BaseExpression:
     return value.expression if isinstance(value, cst.Await) else value
 
@@ -91,7 +84,7 @@ class ResponseEvidence:
         self._is_class = is_class
         self._builds = builds
         self._helpers: dict[str, cst.FunctionDef] | None = None
-        self._helper_verdicts: dict[str, bool] = {}
+        self._helper_verdicts: dict[int, bool] = {}  # id of a helper -> returns a response
 
     # -- the module's own helper functions ------------------------------------------------
 
@@ -147,10 +140,10 @@ class ResponseEvidence:
     def _local_response(self, name: str, func: cst.FunctionDef,
                         scopes: tuple[cst.FunctionDef, ...], depth: int) -> bool:
         """A parameter or local annotated as a response class (FastAPI's `response:
-        Response`), or a local name every binding of which is a response, or a call whose result the
-        function then uses as a response (a cookie or a header set on it). Bindings that
-        hand the name to a call and take it back (`response = add_cookie(response)`)
-        keep it what it was."""
+        Response`); a local name every binding of which is a response; or one bound only
+        to calls whose result the function then uses as a response (a cookie or a header
+        set on it). Bindings that hand the name to a call and take it back
+        (`response = add_cookie(response)`) keep it what it was."""
         params = func.params
         for param in (*params.posonly_params, *params.params, *params.kwonly_params):
             if param.name.value == name:
@@ -163,13 +156,13 @@ class ResponseEvidence:
         values = _bindings(func, name)
         if None in values:
             return False
-        made = [v for v in values if not _passes_through(v, name)]
+        made = [v for v in values if v is not None and not _passes_through(v, name)]
         if not made:
             return False
-        if all(self.is_response(v, func, scopes, depth + 1) for v in made):  # type: ignore[arg-type]
+        if all(self.is_response(v, func, scopes, depth + 1) for v in made):
             return True
-        return all(isinstance(_unawaited(v), cst.Call) for v in made  # type: ignore[arg-type]
-                   ) and used_as_response(func, name)
+        return (all(isinstance(_unawaited(v), cst.Call) for v in made)
+                and used_as_response(func, name))
 
 
 def _bindings(func: cst.FunctionDef, name: str) -> list[cst.BaseExpression | None]:
