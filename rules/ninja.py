@@ -191,8 +191,9 @@ never flagged, nor are operations every `return <value>` of which hands back suc
 response: no schema applies to them. A returned value is a response when it is built
 there (`HttpResponse(...)`, `render(...)`, `redirect(...)`, Ninja's
 `api.create_response(request, ...)`), returned by a function of the module annotated to
-return one or returning only ones, or a local name bound to a call and then used as a
-response (a header set by item, `response["Content-Disposition"] = ...`, or a cookie set
+return one or returning only ones, a class named `...Response` built with
+`content_type=` (`CSVResponse(rows, content_type="text/csv")`), or a local name bound to
+a call and then used as a response (a header set by item, `response["Content-Disposition"] = ...`, or a cookie set
 on it). Operations that return nothing (a bare `return`, `return None`, no `return`) are
 not flagged either: there is no output to describe.
 Decorators of other objects (FastAPI's `APIRouter`, DRF routers) are never looked at.

@@ -9,6 +9,8 @@ the code itself shows it:
 
 - a call of a function of the module that is annotated to return a response class or
   that only returns responses (`return _csv_download(rows)`);
+- a class named `...Response`, of any origin, built with a keyword only response classes
+  take (`MsgPackResponse(data, media_type=...)`, `CSVResponse(rows, headers=...)`);
 - a local name bound to a call and then treated as a response: a cookie set on it
   (`response.set_cookie(...)`), a header set on it (`response.headers["X-Total"] = ...`,
   Django's `response["Content-Disposition"] = ...`).
@@ -36,6 +38,11 @@ _HEADER_WRITERS = frozenset({"update", "append", "setdefault", "add", "extend",
 # `response["Content-Disposition"] = ...` (Django sets headers by item): a hyphenated
 # header name, which data keys rarely are.
 _HEADER_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*(-[A-Za-z0-9]+)+$")
+# Keywords only a response class takes (Starlette's `media_type=`/`headers=`/`background=`,
+# Django's `content_type=`): `MsgPackResponse(data, media_type=...)` of any origin is a
+# response. `content=` and `status_code=` are not enough: a Pydantic `ChatResponse(content=
+# ...)` or `ErrorResponse(status_code=...)` is data.
+_RESPONSE_KEYWORDS = frozenset({"media_type", "headers", "background", "content_type"})
 # How deep `return helper()` is followed through the module's own functions.
 _DEPTH = 3
 
@@ -131,6 +138,8 @@ class ResponseEvidence:
         value = _unawaited(value)
         if isinstance(value, cst.Name):
             return self._local_response(value.value, func, scopes, depth)
+        if _built_like_a_response(value):
+            return True
         if isinstance(value, cst.Call) and isinstance(value.func, cst.Name):
             helper = self._helper(value.func.value, (*scopes, func))
             if helper is not None and helper is not func:
@@ -163,6 +172,19 @@ class ResponseEvidence:
             return True
         return (all(isinstance(_unawaited(v), cst.Call) for v in made)
                 and used_as_response(func, name))
+
+
+def _built_like_a_response(value: cst.BaseExpression) -> bool:
+    """`XResponse(..., media_type=...)`: a class named `...Response`, whatever it is
+    imported from, given a keyword only response classes take."""
+    if not isinstance(value, cst.Call):
+        return False
+    func = value.func
+    name = func.attr.value if isinstance(func, cst.Attribute) else (
+        func.value if isinstance(func, cst.Name) else "")
+    return name[:1].isupper() and name.endswith("Response") and any(
+        arg.keyword is not None and arg.keyword.value in _RESPONSE_KEYWORDS
+        for arg in value.args)
 
 
 def _bindings(func: cst.FunctionDef, name: str) -> list[cst.BaseExpression | None]:

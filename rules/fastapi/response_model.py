@@ -134,6 +134,9 @@ it is. A return counts as a response when it is (awaited or not):
 - a class of the module deriving from a response class (`class CSVResponse(Response)`);
 - a call of a function of the module that is annotated to return a response class, or
   whose every `return` is one of these (`return _csv_download(rows)`);
+- a class named `...Response` of any origin built with a keyword only response classes
+  take: `media_type=`, `headers=`, `background=` (`MsgPackResponse(data,
+  media_type="application/msgpack")`; `ChatResponse(content=...)` stays data);
 - a local name bound to any call and then used as a response: a cookie set or deleted on
   it (`response.set_cookie(...)`) or a header set on it
   (`response.headers["X-Cache"] = "miss"`, `response.headers.update(...)`).

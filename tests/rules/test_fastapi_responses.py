@@ -119,10 +119,15 @@ def test_401_never_flags_operations_that_return_nothing(signature: str, body: st
         # A class of the module deriving from a response class.
         "    return CSVResponse(content='a,b')",
         "    return ExcelResponse(content=b'')",
+        # A response class of any origin, known by a keyword only responses take.
+        "    return MsgPackResponse(rows, media_type='application/msgpack')",
+        "    return ProblemResponse({'title': 'x'}, headers={'X-Request-Id': '1'})",
+        "    response = UJSONishResponse(rows, background=tasks)\n    return response",
     ],
     ids=["annotated-helper", "helper-returning-responses", "nested-helpers", "cookie-set",
          "header-set", "headers-updated", "cookie-deleted", "injected-response",
-         "local-subclass", "local-subclass-of-a-subclass"],
+         "local-subclass", "local-subclass-of-a-subclass", "media-type-keyword",
+         "headers-keyword", "background-keyword"],
 )
 def test_401_never_flags_operations_returning_responses_the_module_shows(body: str) -> None:
     code = ("from fastapi import APIRouter, Request, Response\n"
@@ -342,13 +347,16 @@ def test_401_never_flags_a_fastapi_users_backend_of_a_router_factory() -> None:
         "    return await backend.login(strategy, user)",
         "    return await other_backend.login(strategy, user)",
         "    return UserResponse(name='x')",
+        # Pydantic models named `...Response`, with fields a response also has.
+        "    return ChatResponse(content='hello', role='assistant')",
+        "    return ErrorResponse(status_code=400, detail='bad')",
     ],
     ids=["dict", "model", "list", "orm-object", "int", "str", "method-result", "model-dump",
          "llm-reply", "llm-reply-method", "envelope-helper", "stream-or-llm-reply",
          "response-method-of-a-plain-object", "response-method-of-a-parameter",
          "renderer-rebound", "renderer-other-method", "rendered-string", "redirect-url",
          "annotated-local-dict", "untyped-backend", "backend-of-another-class",
-         "model-named-response"],
+         "model-named-response", "chat-reply-model", "error-model"],
 )
 def test_401_still_flags_operations_returning_data(body: str) -> None:
     code = ("from fastapi import APIRouter, Request\n"

@@ -216,10 +216,13 @@ HELPERS = (
         # Helpers of the module that return responses.
         ("return _csv(['a', 'b'])",),
         ("if not request.body:", "    return _error('empty')", "return HttpResponse()"),
+        # A response class of any origin, known by a keyword only responses take.
+        ("return CSVResponse(rows(request), content_type='text/csv')",),
     ],
     ids=["no-return", "bare-return", "return-none", "local-http-response",
          "local-of-a-call-with-a-header", "local-with-a-cookie", "create-response",
-         "create-response-or-response", "annotated-helper", "helper-returning-responses"],
+         "create-response-or-response", "annotated-helper", "helper-returning-responses",
+         "content-type-keyword"],
 )
 def test_never_flags_operations_returning_nothing_or_responses_the_module_shows(
         body: tuple[str, ...]) -> None:
@@ -236,9 +239,10 @@ def test_never_flags_operations_returning_nothing_or_responses_the_module_shows(
         ("data = load(request)", "data['count'] = 1", "return data"),
         ("data = load(request)", "data['X-Total'] = 1", "data = {}", "return data"),
         ("return load(request)",),
+        ("return ItemResponse(name='x', content='y')",),
     ],
     ids=["data-helper", "nothing-or-dict", "error-or-dict", "local-dict-of-a-call",
-         "rebound-to-a-dict", "unknown-call"],
+         "rebound-to-a-dict", "unknown-call", "schema-named-response"],
 )
 def test_still_flags_operations_returning_data(body: tuple[str, ...]) -> None:
     code = operation("@api.get('/export')", *body, head=HELPERS)
