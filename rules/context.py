@@ -208,6 +208,9 @@ class FileContext:
         self.ancestors: list[cst.CSTNode] = []
         self.scopes: list[cst.FunctionDef | cst.Lambda] = []
         self.imports: dict[str, str] = {}
+        # Django models declared in the other files of the change being checked (module,
+        # class, relation fields), when the engine was told about the change.
+        self.change_models: tuple[tuple[str, str, frozenset[str]], ...] = ()
         if module is not None:
             self._collect_top_level_imports(module.body)
 

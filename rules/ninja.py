@@ -17,6 +17,7 @@ import libcst as cst
 from rules.context import FileContext, dotted_name
 from rules.django import EVALUATING
 from rules.engine import Category, Example, Rule, Severity, register
+from rules.responses import ResponseEvidence, is_none_literal
 from rules.walker import find_nodes
 
 RESPONSE_DOCS = "https://django-ninja.dev/guides/response/"
@@ -192,8 +193,15 @@ bound to `ninja.NinjaAPI(...)` and `router` to `ninja.Router(...)` in the module
 aliases and subclasses declared in the module are resolved). Operations annotated to return
 a Django response (`-> HttpResponse`, `JsonResponse`, `StreamingHttpResponse`,
 `FileResponse`, a subclass declared in the module, also `Optional[...]`/`X | None`) are
-never flagged, nor are operations every `return` of which builds such a response
-(`HttpResponse(...)`, `render(...)`, `redirect(...)`): no schema applies to them.
+never flagged, nor are operations every `return <value>` of which hands back such a
+response: no schema applies to them. A returned value is a response when it is built
+there (`HttpResponse(...)`, `render(...)`, `redirect(...)`, Ninja's
+`api.create_response(request, ...)`), returned by a function of the module annotated to
+return one or returning only ones, a class named `...Response` built with
+`content_type=` (`CSVResponse(rows, content_type="text/csv")`), or a local name bound to
+a call and then used as a response (a header set by item, `response["Content-Disposition"] = ...`, or a cookie set
+on it). Operations that return nothing (a bare `return`, `return None`, no `return`) are
+not flagged either: there is no output to describe.
 Decorators of other objects (FastAPI's `APIRouter`, DRF routers) are never looked at.
 
 ## Why is this bad?
@@ -243,6 +251,10 @@ Several status codes: `response={{200: UserOut, 404: Message}}`; no body:
         "    return HttpResponse('User-agent: *', content_type='text/plain')\n",
     )
 
+    def __init__(self, ctx: FileContext) -> None:
+        super().__init__(ctx)
+        self._evidence: ResponseEvidence | None = None
+
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         owners = self.ninja.operation_owners
         if not owners or not node.decorators:
@@ -255,12 +267,30 @@ Several status codes: `response={{200: UserOut, 404: Message}}`; no body:
             self.report(dec, self.message.format(name=node.name.value))
 
     def _returns_response(self, func: cst.FunctionDef) -> bool:
-        if func.returns is not None:
-            return self._is_response_type(func.returns.annotation)
-        returns = _returns(func)
-        return bool(returns) and all(
-            isinstance(r.value, cst.Call) and self._makes_response(r.value.func, func)
-            for r in returns)
+        """Annotated as a response, or every `return <value>` hands back a response (or
+        there is none: an operation that returns nothing has no output to describe)."""
+        annotation = func.returns.annotation if func.returns is not None else None
+        if annotation is not None and not is_none_literal(annotation):
+            return self._is_response_type(annotation)
+        if self._evidence is None:
+            self._evidence = ResponseEvidence(
+                self.ctx.module, lambda node, _func: self._is_response_type(node),
+                self._builds_response)
+        scopes = tuple(s for s in self.ctx.scopes if isinstance(s, cst.FunctionDef)
+                       and s is not func)
+        return self._evidence.only_responses_or_nothing(func, scopes)
+
+    def _builds_response(self, value: cst.BaseExpression, func: cst.FunctionDef) -> bool:
+        """`HttpResponse(...)`, `render(...)`, `redirect(...)`, a response subclass of the
+        module, and Ninja's own `api.create_response(request, data, status=...)`."""
+        if isinstance(value, cst.Await):
+            value = value.expression
+        if not isinstance(value, cst.Call):
+            return False
+        callee = value.func
+        if isinstance(callee, cst.Attribute) and callee.attr.value == "create_response":
+            return True
+        return self._makes_response(callee, func)
 
     def _is_response_class(self, expr: cst.BaseExpression,
                            func: cst.FunctionDef | None = None) -> bool:

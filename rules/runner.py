@@ -17,6 +17,7 @@ import libcst as cst
 
 from rules.change.base import Change, FileChange, change_facts, wants_facts
 from rules.context import FileContext, module_kind
+from rules.django.related import change_models
 from rules.engine import Finding, LineRule, Report, Rule, RuleSet
 from rules.fixes import FixCache, build_fix, resolve_positions
 from rules.limits import MAX_FILE_BYTES, TOO_DEEP, too_deep
@@ -109,6 +110,8 @@ def check_source(path: str, data: bytes | str, rules: RuleSet,
             return FileResult(path, skipped=f"could not be parsed: {exc}", lines=line_count,
                               failed=True)
     ctx = FileContext(path, text, module)
+    if change is not None:
+        ctx.change_models = change.models
     active = _active_rules(ctx, rules, python)
     findings: tuple[Finding, ...] = ()
     facts = None
@@ -240,10 +243,15 @@ def _check_in_worker(item: FileInput) -> FileResult:
 def asking_for_facts(items: Sequence[FileInput], change: Change, rules: RuleSet
                      ) -> list[FileInput]:
     """`items` with how each file changed, so that the engine also works out the change
-    rules' facts from its parse (`FileResult.facts`), when a selected rule has any."""
-    if not wants_facts(rules):
+    rules' facts from its parse (`FileResult.facts`), when a selected rule has any, and
+    with the Django models of the change's models modules, when a selected rule reads
+    them (`uses_change_models`)."""
+    wants_models = any(getattr(cls, "uses_change_models", False) for cls in rules)
+    if not wants_facts(rules) and not wants_models:
         return list(items)
-    how = {c.path: FileChange(c.status, c.previous_path, c.old_text, change.max_handler_lines)
+    models = change_models(change) if wants_models else ()
+    how = {c.path: FileChange(c.status, c.previous_path, c.old_text, change.max_handler_lines,
+                              models)
            for c in change.files}
     return [replace(i, change=how.get(i.path)) for i in items]
 

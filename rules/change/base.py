@@ -139,14 +139,23 @@ def check_change(change: Change, rules: RuleSet) -> tuple[Finding, ...]:
     return tuple(sorted(out, key=lambda f: (f.path, f.line, f.code)))
 
 
+# A Django model declared in a models module of the change: (the module's dotted path from
+# the repository root, the class name, its ForeignKey/OneToOneField fields).
+ChangeModel = tuple[str, str, frozenset[str]]
+
+
 @dataclass(frozen=True)
 class FileChange:
-    """How a file changed, for the engine to work out its change facts (`change_facts`)."""
+    """How a file changed, for the engine to work out its change facts (`change_facts`),
+    and what the other files of the change declare that a file rule may need (`models`:
+    the Django models of the change's models modules, for PYS209 on the views that loop
+    over them)."""
 
     status: str = "modified"
     previous_path: str | None = None
     old_text: str | None = None
     max_handler_lines: int = 40
+    models: tuple[ChangeModel, ...] = ()
 
 
 def _has_facts(rule: type[Rule]) -> bool:

@@ -26,6 +26,8 @@ MODEL_BASES = frozenset({"django.db.models.Model", "django.db.models.base.Model"
 FIELD_MODULES = ("django.db.models.", "django.contrib.gis.db.models.",
                  "django.contrib.postgres.fields.")
 RELATION_FIELDS = frozenset({"ForeignKey", "OneToOneField", "ManyToManyField"})
+# The packages the field modules are imported from (`from django.db import models`).
+_FIELD_PACKAGES = ("django.db", "django.contrib.gis.db", "django.contrib.postgres")
 
 
 def model_app(path: str) -> str | None:
@@ -116,6 +118,13 @@ def model_fields(parsed: Parsed
     return out
 
 
+def uses_django_models(text: str) -> bool:
+    """Does a models module import Django's model fields at all? Only then can it hold a
+    field PYS206 sees (`FIELD_MODULES`): a SQLAlchemy or Pydantic `models.py` cannot, and
+    is worth no question to GitHub about its app's `migrations/` folder."""
+    return any(package in text for package in _FIELD_PACKAGES)
+
+
 def _has_migrations(change: Change, app: str) -> bool:
     """Is `app` known to have a `migrations/` package? Unknown counts as no (quiet)."""
     if change.existing_dirs is not None and f"{app}/migrations" in {
@@ -138,7 +147,7 @@ def migration_folders_to_probe(change: Change) -> tuple[str, ...]:
     GitHub whether they exist at the head commit (a handful of calls, only for model
     changes) and passes the answer as `existing_dirs`."""
     apps = {model_app(f.path) for f in source_files(change, "models")
-            if not module_kind(f.path).is_migration}
+            if not module_kind(f.path).is_migration and uses_django_models(f.text or "")}
     return tuple(sorted(f"{app}/migrations" for app in apps
                         if app is not None and not _adds_migration(change, app)
                         and not _has_migrations(change, app)))
@@ -166,7 +175,9 @@ Flags a change that adds, removes or edits a field assignment
 package or `*_models.py` module (`abstract_models.py`) but adds no file under that app's
 `migrations/` folder. Edits to methods,
 properties, docstrings, comments or the layout of a field are not flagged, nor are apps
-without a `migrations/` package. It is reported once per app, on the first changed field.
+without a `migrations/` package, nor models modules that do not import Django's models
+(a SQLAlchemy or Pydantic `models.py`: the App does not even ask GitHub about their app's
+folders). It is reported once per app, on the first changed field.
 
 ## Why is this bad?
 Django's migrations are how a model change reaches the database: without one, the code

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import libcst as cst
 
@@ -17,6 +18,7 @@ from rules.django.querysets import (
     chain_methods,
     manager_of,
 )
+from rules.django.related import import_module_of, same_module
 from rules.engine import Category, Rule, Severity, register
 
 # == PYS203 django-queryset-extra ======================================================
@@ -231,8 +233,9 @@ class NPlusOne(Rule):
         "`{read}` in a loop over `{chain}` runs one query per row: "
         'add `.select_related("{relation}")`'
     )
-    # The relation must be declared in the same file (see `model_relations`).
-    requires = ("ForeignKey", "OneToOneField")
+    # The relation is declared in the same file (see `model_relations`), or the loop is
+    # over a model of another models module of the change (`FileContext.change_models`).
+    requires = ("ForeignKey", "OneToOneField", ".objects")
     docs = """
 ## What it does
 Flags a `for` (or `async for`) loop over a queryset chain rooted at `<Model>.objects`
@@ -244,8 +247,11 @@ Chains that already use `select_related(...)` or `prefetch_related(...)` anywher
 `.values()`/`.values_list()` chains (rows, not model instances), are left alone; so are
 loops over a queryset held in a variable, and comprehensions.
 
-Models declared in another module are not seen yet: the rule only knows the fields of the
-file it reads.
+A model imported from another module is known when that module is part of the same
+change (a pull request, `pystd check --diff`): `from shop.models import Book` in
+`shop/views.py` while the change also edits `shop/models.py`. Models of modules outside
+the change are not seen: `pystd check` of a whole repository only knows the fields of
+the file it reads.
 
 ## Why is this bad?
 Each `book.author` on an instance whose author was not loaded runs its own `SELECT`: a
@@ -312,6 +318,9 @@ after a custom manager method, which a QuerySet may lack
         "    return [book.author_id for book in Book.objects.all()]\n",
     )
 
+    # The engine is to hand over the models of the change's other files (rules/runner.py).
+    uses_change_models: ClassVar[bool] = True
+
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)
         self._relations: dict[str, frozenset[str]] | None = None
@@ -327,7 +336,23 @@ after a custom manager method, which a QuerySet may lack
         if self._relations is None:  # built once, on the first loop over a queryset
             module = self.ctx.module
             self._relations = model_relations(module, self.ctx) if module is not None else {}
-        return self._relations.get(model, frozenset())
+        if model in self._relations:
+            return self._relations[model]
+        return self._imported_relations(model)
+
+    def _imported_relations(self, model: str) -> frozenset[str]:
+        """The relations of a model imported from a models module of the change
+        (`from shop.models import Book`, `from .models import Book`)."""
+        ctx = self.ctx
+        target = ctx.imports.get(model)
+        if target is None or not ctx.change_models:
+            return frozenset()
+        name = target.rpartition(".")[2]
+        module = import_module_of(target, ctx.path)
+        for declared, cls, fields in ctx.change_models:
+            if cls == name and same_module(module, declared):
+                return fields
+        return frozenset()
 
     def visit_For(self, node: cst.For) -> None:
         loop = None

@@ -6,8 +6,10 @@ import ast
 
 import libcst as cst
 
+from rules.context import FileContext
 from rules.engine import Category, Severity, register
 from rules.fastapi.path_operations import PathOperationRule, keyword, param_function
+from rules.walker import find_nodes
 
 # The parameter functions of the RULES.md row; Body/Cookie/Form/File/Security are left to a
 # later revision of the row.
@@ -62,8 +64,12 @@ class DependsNotAnnotated(PathOperationRule):
 ## What it does
 Flags a FastAPI path operation parameter whose default is `Depends(...)`, `Query(...)`,
 `Path(...)` or `Header(...)` (from `fastapi`, through aliases) instead of the same call
-inside `Annotated[...]`. Parameters already declared with `Annotated[...]` are never
-flagged, and neither are the parameters of functions that are not path operations.
+inside `Annotated[...]`, in a module that already declares parameters with `Annotated`:
+some parameter of some function is annotated `Annotated[...]`, or the module names such a
+type (`DB = Annotated[Session, Depends(get_db)]`). A module written `= Depends(...)`
+throughout follows a house style that FastAPI still supports, and is left alone.
+Parameters already declared with `Annotated[...]` are never flagged, and neither are the
+parameters of functions that are not path operations.
 
 ## Why is this bad?
 With the call as the default, the function signature lies: called directly (in a test, a
@@ -107,8 +113,9 @@ fixing it makes the fix for `db` valid.
 `# noqa: PYS409` on the parameter's line.
 """
     bad = (
-        "from fastapi import APIRouter, Depends, Header, Query\n\n"
+        "from typing import Annotated\n\nfrom fastapi import APIRouter, Depends, Header, Query\n\n"
         "router = APIRouter(tags=[\"items\"])\n\n\ndef get_db() -> str:\n    return \"db\"\n\n\n"
+        "def get_user(db: Annotated[str, Depends(get_db)]) -> str:\n    return db\n\n\n"
         "@router.get(\"/items\")\ndef list_items(\n    db: str = Depends(get_db),  # flagged\n"
         "    q: str = Query(None, max_length=50),  # flagged\n"
         "    agent: str = Header(...),  # flagged\n) -> list[str]:\n    return [db, q, agent]\n",
@@ -119,10 +126,18 @@ fixing it makes the fix for `db` valid.
         "@router.get(\"/items\")\ndef list_items(\n    db: Annotated[str, Depends(get_db)],\n"
         "    q: Annotated[str | None, Query(max_length=50)] = None,\n) -> list[str]:\n"
         "    return [db, q or \"\"]\n",
+        "from fastapi import APIRouter, Depends\n\n"
+        "router = APIRouter(tags=[\"items\"])\n\n\ndef get_db() -> str:\n    return \"db\"\n\n\n"
+        "@router.get(\"/items\")\ndef list_items(db: str = Depends(get_db)) -> list[str]:\n"
+        "    return [db]\n",
     )
 
+    def __init__(self, ctx: FileContext) -> None:
+        super().__init__(ctx)
+        self._house_style: bool | None = None
+
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if self.apps.path_operation(node) is None:
+        if self.apps.path_operation(node) is None or not self._module_uses_annotated():
             return
         params = node.params
         for group in ("posonly_params", "params", "kwonly_params"):
@@ -140,8 +155,27 @@ fixing it makes the fix for `db` valid.
 
     def _is_annotated(self, param: cst.Param) -> bool:
         annotation = param.annotation.annotation if param.annotation is not None else None
-        return isinstance(annotation, cst.Subscript) and (
-            self.ctx.qualified_name(annotation.value) in ANNOTATED)
+        return annotation is not None and self._is_annotated_type(annotation)
+
+    def _is_annotated_type(self, node: cst.BaseExpression) -> bool:
+        return isinstance(node, cst.Subscript) and (
+            self.ctx.qualified_name(node.value) in ANNOTATED)
+
+    def _module_uses_annotated(self) -> bool:
+        """Is `Annotated[...]` already this module's way to declare parameters: some
+        parameter of some function is annotated with it, or the module names one
+        (`DB = Annotated[Session, Depends(get_db)]`)? Where it is not, `= Depends(...)` is
+        the house style, and asking for the other spelling is noise."""
+        if self._house_style is None:
+            module = self.ctx.module
+            self._house_style = module is not None and (
+                any(isinstance(stmt, cst.SimpleStatementLine) and any(
+                    isinstance(small, (cst.Assign, cst.AnnAssign, cst.TypeAlias))
+                    and small.value is not None and self._is_annotated_type(small.value)
+                    for small in stmt.body) for stmt in module.body)
+                or any(isinstance(param, cst.Param) and self._is_annotated(param)
+                       for param in find_nodes(module, (cst.Param,), into_functions=True)))
+        return self._house_style
 
     def _fix(self, param: cst.Param, function: str) -> cst.Param | None:
         """`x: T = F(default, ...)` -> `x: Annotated[T, F(...)] = default`."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from rules.context import FileContext
 from rules.engine import Category, Severity, register
 from rules.fastapi.path_operations import (
     PathOperation,
@@ -14,6 +15,7 @@ from rules.fastapi.path_operations import (
     keyword,
     string_value,
 )
+from rules.responses import ResponseEvidence
 from rules.walker import find_nodes
 
 # `status.HTTP_204_NO_CONTENT` (fastapi.status, starlette.status), `HTTPStatus.NO_CONTENT`.
@@ -95,16 +97,6 @@ def _bindings_in(scope: cst.FunctionDef, name: str) -> list[cst.BaseExpression |
             if _binds(node, name)]
 
 
-def _passes_through(value: cst.BaseExpression, name: str) -> bool:
-    """`response = await flow.set_cookie(response, ...)`: a call handed the response and
-    bound back to its name, which gives the response back (fief-server's session helpers).
-    Only counts where the name is also bound to a response built in the function."""
-    if isinstance(value, cst.Await):
-        value = value.expression
-    return isinstance(value, cst.Call) and any(
-        isinstance(arg.value, cst.Name) and arg.value.value == name for arg in value.args)
-
-
 @register
 class MissingResponseModel(PathOperationRule):
     code = "PYS401"
@@ -123,8 +115,10 @@ class MissingResponseModel(PathOperationRule):
 ## What it does
 Flags a FastAPI path operation (a function decorated `@app.get(...)`, `@router.post(...)`,
 … on an object bound to `FastAPI(...)` or `APIRouter(...)`) that has neither
-`response_model=` in its decorator nor a return type annotation other than `None`.
-Operations declared `status_code=204` (also `status.HTTP_204_NO_CONTENT`), operations with
+`response_model=` in its decorator nor a return type annotation other than `None`, and
+that returns a value. Operations that return nothing (no `return <value>`: a bare
+`return`, `return None`, or none at all) are never flagged, annotated `-> None` or not:
+there is no output for a model to describe. Operations declared `status_code=204` (also `status.HTTP_204_NO_CONTENT`), operations with
 `response_class=` (or on an application or router created with
 `default_response_class=`), operations annotated to return a `Response` subclass, and
 operations without a return annotation every `return` of which hands back a response are
@@ -141,8 +135,20 @@ it is. A return counts as a response when it is (awaited or not):
   `return await form_helper.get_error_response(...)`);
 - `login()`/`logout()` of a fastapi-users `AuthenticationBackend` (known from a parameter
   annotation or from the object's construction);
-- a local name annotated as a response class (`response: Response`), or bound only to
-  such calls and to calls handed that name (`response = await set_cookie(response)`).
+- a local name annotated as a response class (`response: Response`, also FastAPI's
+  injected `response: Response` parameter), or bound only to such calls and to calls
+  handed that name (`response = await set_cookie(response)`);
+- a class of the module deriving from a response class (`class CSVResponse(Response)`);
+- a call of a function of the module that is annotated to return a response class, or
+  whose every `return` is one of these (`return _csv_download(rows)`);
+- a class named `...Response` of any origin built with a keyword only response classes
+  take: `media_type=`, `headers=`, `background=` (`MsgPackResponse(data,
+  media_type="application/msgpack")`; `ChatResponse(content=...)` stays data);
+- a local name bound to any call and then used as a response: a cookie set or deleted on
+  it (`response.set_cookie(...)`) or a header set on it
+  (`response.headers["X-Cache"] = "miss"`, `response.headers.update(...)`).
+
+A return path that returns nothing next to ones that return responses is fine too.
 
 Other `..._response()` calls are still flagged: `generate_response(prompt)` is as likely an
 LLM's reply and `success_response(data)` a dict envelope, both data a model should
@@ -180,7 +186,8 @@ ORM object and FastAPI should filter it through `UserOut`.
         "from fastapi import FastAPI\n\napp = FastAPI()\n\n\n@app.get(\"/health\")\n"
         "def health():  # flagged\n    return {\"status\": \"ok\"}\n",
         "from fastapi import APIRouter\n\nrouter = APIRouter(tags=[\"items\"])\n\n\n"
-        "@router.post(\"/items\")\nasync def create_item() -> None:  # flagged\n    return None\n",
+        "@router.post(\"/items\")\nasync def create_item() -> None:  # flagged\n"
+        "    return {\"id\": 1}\n",
     )
     good = (
         "from fastapi import FastAPI\nfrom pydantic import BaseModel\n\napp = FastAPI()\n\n\n"
@@ -189,6 +196,10 @@ ORM object and FastAPI should filter it through `UserOut`.
         "from fastapi import FastAPI, status\n\napp = FastAPI()\n\n\n"
         "@app.delete(\"/items/{item_id}\", status_code=status.HTTP_204_NO_CONTENT)\n"
         "def delete_item(item_id: int):\n    return None\n",
+        "from fastapi import APIRouter\n\nrouter = APIRouter(tags=[\"hooks\"])\n"
+        "builds: list[str] = []\n\n\n"
+        "@router.post(\"/hooks/build\")\nasync def build_hook() -> None:\n"
+        "    builds.append(\"queued\")\n",
         "from fastapi import FastAPI\nfrom fastapi.responses import HTMLResponse\n\n"
         "app = FastAPI()\n\n\n@app.get(\"/\", response_class=HTMLResponse)\ndef index():\n"
         "    return \"<h1>Hello</h1>\"\n",
@@ -204,6 +215,11 @@ ORM object and FastAPI should filter it through `UserOut`.
         "    return await form_helper.get_response()\n",
     )
 
+    def __init__(self, ctx: FileContext) -> None:
+        super().__init__(ctx)
+        self._evidence: ResponseEvidence | None = None
+        self._local_classes: frozenset[str] | None = None
+
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         op = self.apps.path_operation(node)
         if op is None or self._declares_response(op):
@@ -211,46 +227,22 @@ ORM object and FastAPI should filter it through `UserOut`.
         returns = node.returns
         if returns is not None and not is_none(returns.annotation):
             return
-        if returns is None and self._only_returns_responses(node):
+        if self._only_returns_responses(node):
             return
         self.report(node.name, self.message.format(name=op.name))
 
     def _only_returns_responses(self, func: cst.FunctionDef) -> bool:
-        """Does every `return` of `func` hand back a response (`RedirectResponse(...)`,
-        `templates.TemplateResponse(...)`, `await form_helper.get_response()`, a local name
-        bound only to such calls or annotated as a response class)? FastAPI sends those as
-        they are: no model applies."""
-        returns = [r for r in find_nodes(func.body, (cst.Return,)) if isinstance(r, cst.Return)]
-        if not returns:
-            return False
-        built: dict[str, bool] = {}  # local name -> bound only to response calls so far
-        constructed: set[str] = set()  # local names bound to a response built here
-        declared: set[str] = set()  # `response: Response`: annotated as a response class
-        for node in find_nodes(func.body, (cst.Assign, cst.AnnAssign, cst.AugAssign)):
-            targets = ([t.target for t in node.targets] if isinstance(node, cst.Assign)
-                       else [node.target])  # type: ignore[union-attr]
-            value = node.value  # type: ignore[union-attr]
-            if (isinstance(node, cst.AnnAssign) and isinstance(node.target, cst.Name)
-                    and self._is_response_class(node.annotation.annotation, func)):
-                declared.add(node.target.value)
-            for target in targets:
-                if isinstance(target, cst.Name):
-                    name = target.value
-                    made = (not isinstance(node, cst.AugAssign) and value is not None
-                            and self._builds_response(value, func))
-                    if made:
-                        constructed.add(name)
-                    ok = made or (value is not None and _passes_through(value, name))
-                    built[name] = built.get(name, True) and ok
-        for ret in returns:
-            value = ret.value
-            if isinstance(value, cst.Name):
-                name = value.value
-                if name not in declared and not (built.get(name, False) and name in constructed):
-                    return False
-            elif value is None or not self._builds_response(value, func):
-                return False
-        return True
+        """Does every `return <value>` of `func` hand back a response (`RedirectResponse(...)`,
+        `templates.TemplateResponse(...)`, `await form_helper.get_response()`, a helper of
+        the module that returns one, a local name bound only to such calls, annotated as a
+        response class or used as one), or is there no `return <value>` at all? FastAPI
+        sends a response as it is and nothing has no shape: no model applies."""
+        if self._evidence is None:
+            self._evidence = ResponseEvidence(self.ctx.module, self._is_response_class,
+                                              self._builds_response)
+        scopes = tuple(s for s in self.ctx.scopes if isinstance(s, cst.FunctionDef)
+                       and s is not func)
+        return self._evidence.only_responses_or_nothing(func, scopes)
 
     def _builds_response(self, value: cst.BaseExpression, func: cst.FunctionDef) -> bool:
         """A call (awaited or not) that gives a response: a response class,
@@ -279,7 +271,10 @@ ORM object and FastAPI should filter it through `UserOut`.
 
     def _is_response_class(self, node: cst.BaseExpression, func: cst.FunctionDef) -> bool:
         """A response class of `fastapi`/`starlette.responses`, or one named after one
-        (`HXRedirectResponse`) or after an htmx response header (`HXLocationResponse`)."""
+        (`HXRedirectResponse`) or after an htmx response header (`HXLocationResponse`), or
+        a class of the module deriving from one (`class CSVResponse(Response)`)."""
+        if isinstance(node, cst.Name) and node.value in self._local_response_classes():
+            return True
         qualified = self.ctx.qualified_name_in(node, func)
         if qualified is None:
             return False
@@ -287,6 +282,39 @@ ORM object and FastAPI should filter it through `UserOut`.
         return ((module in _RESPONSE_MODULES and name.endswith("Response"))
                 or name.endswith(_RESPONSE_CLASS_NAMES)
                 or (name.startswith("HX") and name.endswith("Response")))
+
+    def _local_response_classes(self) -> frozenset[str]:
+        """Top-level classes of the module that derive, maybe through each other, from a
+        response class."""
+        if self._local_classes is None:
+            found: set[str] = set()
+            module = self.ctx.module
+            classes = [s for s in (module.body if module is not None else ())
+                       if isinstance(s, cst.ClassDef)]
+            changed = True
+            while changed:
+                changed = False
+                for cls in classes:
+                    name = cls.name.value
+                    if name in found:
+                        continue
+                    for base in cls.bases:
+                        value = base.value
+                        if (isinstance(value, cst.Name) and value.value in found) or (
+                                self._is_imported_response_class(value)):
+                            found.add(name)
+                            changed = True
+                            break
+            self._local_classes = frozenset(found)
+        return self._local_classes
+
+    def _is_imported_response_class(self, node: cst.BaseExpression) -> bool:
+        qualified = self.ctx.qualified_name(node)
+        if qualified is None:
+            return False
+        module, _, name = qualified.rpartition(".")
+        return ((module in _RESPONSE_MODULES and name.endswith("Response"))
+                or name.endswith(_RESPONSE_CLASS_NAMES))
 
     @staticmethod
     def _is_renderer(name: str, func: cst.FunctionDef) -> bool:

@@ -7,6 +7,7 @@ import libcst as cst
 from rules.context import FileContext
 from rules.engine import Category, Severity, register
 from rules.fastapi.path_operations import (
+    APP,
     PathOperationRule,
     argument,
     has_star_args,
@@ -18,6 +19,19 @@ from rules.walker import find_nodes
 def _sets_tags(call: cst.Call) -> bool:
     """`tags=` given, or possibly given through `**kwargs`."""
     return keyword(call, "tags") is not None or has_star_args(call)
+
+
+def _hidden(call: cst.Call) -> bool:
+    """`include_in_schema=` given as anything but `True` (an operation, a router or an
+    inclusion left out of the API docs: there is no section to name)."""
+    arg = keyword(call, "include_in_schema")
+    return arg is not None and not (isinstance(arg.value, cst.Name) and arg.value.value == "True")
+
+
+def _no_schema(call: cst.Call) -> bool:
+    """`FastAPI(openapi_url=None)`: no OpenAPI document, so no API docs to group."""
+    arg = keyword(call, "openapi_url")
+    return arg is not None and isinstance(arg.value, cst.Name) and arg.value.value == "None"
 
 
 @register
@@ -36,20 +50,21 @@ class RouterWithoutTags(PathOperationRule):
     requires = ("APIRouter",)
     docs = """
 ## What it does
-Flags `APIRouter(...)` without `tags=` when the module declares path operations on it and
-none of them sets `tags=`. A router included with tags in the same module
-(`app.include_router(router, tags=["users"])`, or into a router created with `tags=`) is
-never flagged, and neither is a router without path operations of its own in the module
-(one that only gathers other routers with `include_router`, or that other modules
-decorate), nor a router that a function creates and returns (`def get_users_router(): ...
-return router`): whoever calls the factory includes the router and gives it its tags.
-Nor is a router without `prefix=` that the module does not include: whoever includes it
-gives it its prefix, and with it, as a rule, its tags
-(`app.include_router(users.router, prefix="/users", tags=["users"])`; in a survey of
-FastAPI projects on PyPI, 27 of 30 such routers got their tags, or had no API docs at
-all, where they were included). Tags given where another module includes a router that
-has its own prefix are not visible here: suppress the finding, or better, move the tags
-onto the router.
+Flags `APIRouter(...)` without `tags=` when the module declares path operations on it,
+none of them sets `tags=`, and the module shows the router's whole way into the
+application untagged: every `include_router(router, ...)` of it lacks `tags=`, and is
+made on the `FastAPI(...)` application of the module (or one a function is handed,
+`def register(app: FastAPI)`) or on a router of the module that is itself untagged and
+shown included the same way.
+
+A router the module does not include is never flagged: the module that includes it
+(`app.include_router(users.router, prefix="/users", tags=["users"])`) is the usual place
+for its tags, and a check of one file cannot see it. Nor are routers included with
+`tags=`, into a tagged router, or into a router or application the module does not create
+(`from app.main import api`); routers that a function creates and returns (whoever calls
+the factory includes it); routers, inclusions and operations left out of the API docs
+(`include_in_schema=False`, `FastAPI(openapi_url=None)`); and routers with no path
+operations of their own in the module.
 
 ## Why is this bad?
 Tags are how the interactive API docs (Swagger UI, ReDoc) group operations, and how
@@ -62,24 +77,31 @@ introduces tags, and "Bigger Applications - Multiple Files"
 
 ## Example
 ```python
+app = FastAPI()
 router = APIRouter(prefix="/users")
 
 
 @router.get("/")
 def list_users() -> list[UserOut]: ...
+
+
+app.include_router(router)
 ```
 
 ## Use instead
 ```python
 router = APIRouter(prefix="/users", tags=["users"])
 ```
+or `app.include_router(router, tags=["users"])`.
 
 ## Suppress
-`# noqa: PYS408` on the `APIRouter(...)` line, when the including module sets the tags.
+`# noqa: PYS408` on the `APIRouter(...)` line.
 """
     bad = (
-        "from fastapi import APIRouter\n\nrouter = APIRouter(prefix=\"/users\")  # flagged\n\n\n"
-        "@router.get(\"/\")\ndef list_users() -> list[str]:\n    return []\n",
+        "from fastapi import APIRouter, FastAPI\n\napp = FastAPI()\n"
+        "router = APIRouter(prefix=\"/users\")  # flagged\n\n\n"
+        "@router.get(\"/\")\ndef list_users() -> list[str]:\n    return []\n\n\n"
+        "app.include_router(router)\n",
     )
     good = (
         "from fastapi import APIRouter\n\nrouter = APIRouter(prefix=\"/users\", tags=[\"users\"])\n\n\n"
@@ -88,14 +110,17 @@ router = APIRouter(prefix="/users", tags=["users"])
         "router = APIRouter(prefix=\"/users\")\n\n\n@router.get(\"/\")\n"
         "def list_users() -> list[str]:\n    return []\n\n\n"
         "app.include_router(router, tags=[\"users\"])\n",
+        "from fastapi import APIRouter\n\nrouter = APIRouter(prefix=\"/users\")\n\n\n"
+        "@router.get(\"/\")\ndef list_users() -> list[str]:\n    return []\n",
     )
 
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)
-        self._operations: dict[str, int] = {}
-        self._tagged: set[str] = set()
+        self._operations: dict[str, int] = {}  # router -> its operations in the API docs
+        self._tagged: set[str] = set()  # routers some operation of which sets tags
         self._returned_calls: set[int] = set()  # `APIRouter(...)` calls a factory returns
-        self._included: set[str] = set()  # routers this module includes somewhere
+        # Router -> where this module includes it: (receiver name or None, the call).
+        self._includes: dict[str, list[tuple[str | None, cst.Call]]] = {}
         # Routers whose own `APIRouter(...)` call sets tags: what they include gets them.
         self._tagging = {name for name, calls in self.apps.router_calls.items()
                          if any(map(_sets_tags, calls))}
@@ -106,6 +131,8 @@ router = APIRouter(prefix="/users", tags=["users"])
         if op is None:
             return
         for route in op.routes:
+            if _hidden(route.call):
+                continue
             self._operations[route.owner] = self._operations.get(route.owner, 0) + 1
             if _sets_tags(route.call):
                 self._tagged.add(route.owner)
@@ -135,18 +162,39 @@ router = APIRouter(prefix="/users", tags=["users"])
         included = argument(node, 0, "router")
         if included is None or not isinstance(included.value, cst.Name):
             return
-        self._included.add(included.value.value)
-        receiver = func.value
-        if _sets_tags(node) or (isinstance(receiver, cst.Name)
-                                and receiver.value in self._tagging):
-            self._tagged.add(included.value.value)
+        receiver = func.value.value if isinstance(func.value, cst.Name) else None
+        self._includes.setdefault(included.value.value, []).append((receiver, node))
+
+    def _shown_untagged(self, name: str, seen: frozenset[str] = frozenset()) -> bool:
+        """Does this module show every way `name` reaches the application, none of which
+        gives it tags or hides it from the docs? Each `include_router(...)` of it must lack
+        `tags=` and `include_in_schema=False`, and be made on the application itself, or
+        on a router of the module that has no tags and is shown untagged in turn. A router
+        the module does not include is included by another module, which may well give
+        it its tags: nothing here says otherwise."""
+        includes = self._includes.get(name)
+        if not includes or name in seen:
+            return False
+        for receiver, call in includes:
+            if _sets_tags(call) or _hidden(call) or receiver is None:
+                return False
+            if self.apps.kind(receiver) == APP:
+                if any(_no_schema(c) for c in self.apps.calls.get(receiver, ())):
+                    return False
+                continue
+            if (receiver in self._tagging or receiver not in self.apps.router_calls
+                    or any(map(_hidden, self.apps.router_calls[receiver]))
+                    or not self._shown_untagged(receiver, seen | {name})):
+                return False
+        return True
 
     def leave_Module(self, original_node: cst.Module) -> None:
         for name, calls in self.apps.router_calls.items():
             if name in self._tagged or name in self._tagging or not self._operations.get(name):
                 continue
+            if not self._shown_untagged(name):
+                continue
             for call in calls:
-                if id(call) in self._returned_calls or (
-                        keyword(call, "prefix") is None and name not in self._included):
+                if id(call) in self._returned_calls or _hidden(call):
                     continue
                 self.report(call, self.message.format(name=name))

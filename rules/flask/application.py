@@ -90,9 +90,11 @@ class Apps:
     """Which expressions are the Flask application of this module: names bound to
     `Flask(...)` or to an application factory's result, and `app`/`application`."""
 
-    def __init__(self, ctx: FileContext) -> None:
+    def __init__(self, ctx: FileContext, *, conventional_names: bool = True) -> None:
+        """`conventional_names`: take `app`/`application` for the application without
+        seeing them bound (in a module that imports Flask)."""
         self.ctx = ctx
-        self.names: set[str] = set(APP_NAMES)
+        self.names: set[str] = set(APP_NAMES) if conventional_names else set()
 
     def bind(self, target: cst.BaseExpression, value: cst.BaseExpression | None) -> None:
         if isinstance(target, cst.Name) and value is not None and self.creates_app(value):

@@ -8,10 +8,32 @@ import libcst as cst
 
 from rules.context import FileContext
 from rules.engine import Category, Rule, Severity, register
-from rules.flask.application import Apps, is_true, string_value
+from rules.flask.application import FACTORIES, Apps, is_true, string_value
 
 # `Flask.run(host=None, port=None, debug=None, load_dotenv=True, **options)`
 _DEBUG_POSITION = 2
+# Frameworks whose application objects have a `run(debug=...)` of their own (Sanic, Quart,
+# Dash, Bottle ...) or that serve an application another way (uvicorn, hypercorn): a module
+# that imports one is not starting a Flask app it got from a factory.
+_OTHER_SERVERS = ("sanic", "quart", "fastapi", "starlette", "uvicorn", "hypercorn",
+                  "aiohttp", "tornado", "litestar", "falcon", "bottle", "dash", "django",
+                  "gradio", "streamlit", "cherrypy", "pyramid", "twisted")
+
+
+def imports_flask(ctx: FileContext) -> bool:
+    """The module imports Flask or a Flask extension (`flask_sqlalchemy`, `flask_script`)."""
+    return any(target.split(".", 1)[0] == "flask" or target.startswith("flask_")
+               for target in ctx.imports.values())
+
+
+def runs_a_factory_app(ctx: FileContext) -> bool:
+    """A start script without a Flask import: `from myapp import create_app`,
+    `app = create_app()`, `app.run(...)`. The application factory is Flask's pattern
+    (flask.palletsprojects.com/en/stable/patterns/appfactories/), and no other server
+    framework is imported."""
+    source = ctx.source
+    return (".run(" in source and any(f"{name}(" in source for name in FACTORIES)
+            and not ctx.imports_module(*_OTHER_SERVERS))
 
 
 def _name(node: cst.BaseExpression) -> str:
@@ -70,6 +92,13 @@ In a module that imports Flask, flags debug mode switched on in code:
 `app.run(..., debug=True)`, `app.debug = True`, `app.config["DEBUG"] = True` and
 `app.config.update(DEBUG=True)`/`from_mapping(DEBUG=True)`. The application is any name
 bound to `Flask(...)` or to `create_app(...)` in the module, or a name `app`/`application`.
+A Flask extension import (`flask_sqlalchemy`, `flask_migrate`) counts as importing Flask.
+
+A start script that imports no Flask at all is flagged too when it runs an application
+made by a factory in debug mode: `from myapp import create_app`, `app = create_app()`,
+`app.run(debug=True)` (also `make_app()`, and `create_app().run(debug=True)`). There only
+`run(debug=True)` counts, and not when the script imports another server framework
+(uvicorn, Sanic, Quart, Dash, FastAPI, Django …), whose objects have their own `run`.
 Values read from the environment or from settings (`debug=os.environ...`) are not flagged.
 Under `if __name__ == "__main__":` it is still flagged: that block ships too, and is how
 the app ends up started on a server with `python app.py`.
@@ -125,16 +154,19 @@ Removes `debug=True` from `app.run(...)`/`app.config.update(...)`, and removes a
 
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)
-        self._apps = Apps(ctx)
+        # Without a Flask import, only `.run(debug=True)` on a name bound to the result of
+        # an application factory (`app = create_app()`) counts.
+        self._flask = imports_flask(ctx)
+        self._apps = Apps(ctx, conventional_names=self._flask)
 
     @classmethod
     def applies(cls, ctx: FileContext) -> bool:
-        return ctx.imports_module("flask")
+        return imports_flask(ctx) or runs_a_factory_app(ctx)
 
     def visit_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:
             self._apps.bind(target.target, node.value)
-        if len(node.targets) != 1 or not is_true(node.value):
+        if len(node.targets) != 1 or not is_true(node.value) or not self._flask:
             return
         target = node.targets[0].target
         if isinstance(target, cst.Attribute) and target.attr.value == "debug":
@@ -157,7 +189,8 @@ Removes `debug=True` from `app.run(...)`/`app.config.update(...)`, and removes a
         if method == "run" and self._apps.is_app(func.value):
             what = f"`{_name(func.value)}.run(debug=True)`"
             self._check_args(node, "debug", what, positional=_DEBUG_POSITION)
-        elif method in ("update", "from_mapping") and self._is_config(func.value):
+        elif (method in ("update", "from_mapping") and self._flask
+              and self._is_config(func.value)):
             assert isinstance(func.value, cst.Attribute)
             what = f"`{_name(func.value.value)}.config.{method}(DEBUG=True)`"
             self._check_args(node, "DEBUG", what, positional=None)

@@ -54,6 +54,11 @@ where the choices go when a handler needs them: `get_json(silent=True)` to answe
 missing or malformed body itself, `force=True` for clients that omit the header. One
 spelling across the codebase makes that easy to review.
 
+This is a matter of style, not of behaviour: the property is `get_json()` with default
+arguments (Werkzeug's `Request.json`), so on Flask 2.1 and later (Werkzeug 2.1+) both
+spellings raise the same errors on the same requests. Code that reads `request.json`
+loses nothing by it; the rule is for teams that want one spelling.
+
 ## Example
 ```python
 @bp.post("/users")

@@ -25,6 +25,12 @@ COMMAND_FOLDERS = frozenset({"cli", "commands"})
 COMMAND_MODULES = frozenset({"cli.py", "commands.py", "__main__.py"})
 # A function that writes to the terminal with one of these is command-line output.
 TERMINAL_WRITERS = frozenset({"click.echo", "click.secho", "typer.echo", "typer.secho"})
+# A function that asks the person at the terminal something talks to them with `print`.
+PROMPTS = frozenset({"builtins.input", "getpass.getpass"})
+# Folders of database migrations, run from a terminal by `migrate`/`alembic upgrade`:
+# Django's `migrations/`, Alembic's `alembic/` (and its `versions/` under Flask-Migrate's
+# `migrations/`).
+MIGRATION_FOLDERS = frozenset({"migrations", "alembic"})
 
 
 @register
@@ -54,6 +60,12 @@ files (no folder) with a `__main__` guard — nor example and demo code (an `exa
 `examples/`, `demo/` or `demos/` folder), nor functions decorated as command-line
 commands (`@app.cli.command()`, `@click.command()`) or that also write to the terminal with
 `click.echo`/`click.secho`.
+
+Nor database migrations (files in a `migrations/` or `alembic/` folder, or that import
+`alembic`: they run from a terminal), functions that talk with the person at the terminal
+(they prompt with `input()`/`getpass()` or check `isatty()`), prints under an
+`if ....isatty():` check, and the methods of a `logging.Handler` subclass (an `emit` that
+prints is how that handler writes its records).
 
 ## Why is this bad?
 `print` writes to stdout with no level, timestamp, logger name or request context, can't
@@ -115,18 +127,46 @@ defines a logger at top level (`logger`/`log = logging.getLogger(...)`).
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)
         self._terminal: dict[int, bool] = {}
+        self._handlers: frozenset[str] | None = None
 
     def _writes_to_terminal(self, func: cst.FunctionDef | None) -> bool:
-        """Does the function also print with `click.echo`/`click.secho`?"""
+        """Does the function also print with `click.echo`/`click.secho`, or talk with the
+        person at the terminal: prompt with `input()`/`getpass()`, or check
+        `sys.stdin.isatty()` first?"""
         if func is None:
             return False
         known = self._terminal.get(id(func))
         if known is None:
-            known = any(isinstance(call, cst.Call)
-                        and self.ctx.qualified_name(call.func) in TERMINAL_WRITERS
+            known = any(isinstance(call, cst.Call) and self._is_terminal_call(call)
                         for call in find_nodes(func.body, (cst.Call,)))
             self._terminal[id(func)] = known
         return known
+
+    def _is_terminal_call(self, call: cst.Call) -> bool:
+        qualified = self.ctx.qualified_name(call.func)
+        if qualified in TERMINAL_WRITERS or qualified in PROMPTS:
+            return True
+        return isinstance(call.func, cst.Attribute) and call.func.attr.value == "isatty"
+
+    def _under_isatty_check(self) -> bool:
+        """Inside `if sys.stdin.isatty():` (at any level, also at module level)."""
+        for node in self.ctx.ancestors:
+            if isinstance(node, (cst.If, cst.While)) and any(
+                    isinstance(call, cst.Call) and self._is_terminal_call(call)
+                    for call in [node.test, *find_nodes(node.test, (cst.Call,))]):
+                return True
+        return False
+
+    def _in_logging_handler(self) -> bool:
+        """In a method of a `logging.Handler` subclass (`emit` writing the record out is
+        the handler's job, whatever it writes with)."""
+        if self._handlers is None:
+            self._handlers = _logging_handler_classes(self.ctx)
+        if not self._handlers:
+            return False
+        ancestors = self.ctx.ancestors
+        return any(isinstance(node, cst.ClassDef) and node.name.value in self._handlers
+                   for node in ancestors)
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
@@ -136,6 +176,8 @@ defines a logger at top level (`logger`/`log = logging.getLogger(...)`).
         if ctx.qualified_name(func) != "builtins.print" or ctx.in_main_block():
             return
         if _in_command(ctx) or self._writes_to_terminal(ctx.enclosing_function()):
+            return
+        if self._under_isatty_check() or self._in_logging_handler():
             return
         logger = self._logger
         args = node.args
@@ -155,10 +197,36 @@ def _is_script(ctx: FileContext) -> bool:
         return True
     if COMMAND_FOLDERS.intersection(path.parts[:-1]) or path.name in COMMAND_MODULES:
         return True
+    if MIGRATION_FOLDERS.intersection(path.parts[:-1]) or ctx.imports_module("alembic"):
+        return True  # a migration prints to the terminal that runs it
     if len(path.parts) == 1 and ctx.module is not None:  # a top-level file with a main guard
         return any(isinstance(stmt, cst.If) and is_main_guard(stmt.test)
                    for stmt in ctx.module.body)
     return False
+
+
+def _logging_handler_classes(ctx: FileContext) -> frozenset[str]:
+    """Classes of the module deriving, maybe through each other, from a `logging` handler
+    (`logging.Handler`, `logging.StreamHandler`, `logging.handlers.RotatingFileHandler`)."""
+    module = ctx.module
+    if module is None or not ctx.imports_module("logging"):
+        return frozenset()
+    classes = [s for s in module.body if isinstance(s, cst.ClassDef)]
+    found: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for cls in classes:
+            if cls.name.value in found:
+                continue
+            for base in cls.bases:
+                qualified = ctx.qualified_name(base.value) or ""
+                if (isinstance(base.value, cst.Name) and base.value.value in found) or (
+                        qualified.startswith("logging.") and qualified.endswith("Handler")):
+                    found.add(cls.name.value)
+                    changed = True
+                    break
+    return frozenset(found)
 
 
 def _in_command(ctx: FileContext) -> bool:

@@ -530,3 +530,23 @@ async def test_unanswered_migrations_question_keeps_pys206_quiet_not_the_run(
     await settle(bot)
     run = only_run(fake_github)
     assert (run.status, run.conclusion, run.annotations) == ("completed", "success", [])
+
+
+SHOP_VIEWS = ("from django.shortcuts import render\n\nfrom shop.models import Order\n\n\n"
+              "def orders(request):\n    refs = []\n    for order in Order.objects.all():\n"
+              "        refs.append(order.customer.email)\n"
+              "    return render(request, 'orders.html', {'refs': refs})\n")
+SHOP_MODELS = ("from django.db import models\n\n\nclass Order(models.Model):\n"
+               "    reference = models.CharField(max_length=32)\n"
+               "    customer = models.ForeignKey('auth.User', on_delete=models.CASCADE)\n")
+
+
+async def test_n_plus_one_over_a_model_the_same_pull_request_declares(
+        bot, delivery, fake_github):
+    add_pr(fake_github, [FakeFile("shop/models.py", status="added", content=SHOP_MODELS),
+                         FakeFile("shop/views.py", status="added", content=SHOP_VIEWS)])
+    await open_pr(bot, delivery, fake_github)
+    await settle(bot)
+    run = only_run(fake_github)
+    assert [(a["path"], a["start_line"]) for a in run.annotations
+            if a["title"].startswith("PYS209")] == [("shop/views.py", 9)]

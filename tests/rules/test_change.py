@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rules.change import Change, ChangedPath, check_change
+from rules.change import Change, ChangedPath, check_change, migration_folders_to_probe
 from rules.engine import select_rules
 
 VIEW = (
@@ -232,6 +232,26 @@ def test_handler_that_did_not_grow_is_fine():
     assert pys110(modified("shop/views.py", old, touched)) == []
 
 
+def test_handler_already_over_the_limit_that_grows_is_not_flagged_again():
+    # It crossed the limit in an earlier change: growing it by a line is not this change's
+    # doing, and the same comment on every pull request that touches it is noise.
+    old = VIEWS_HEAD + view("index", 50)
+    grown = VIEWS_HEAD + view("index", 55)
+    assert pys110(modified("shop/views.py", old, grown)) == []
+
+
+def test_handler_crossing_the_limit_exactly_in_this_change_is_flagged():
+    old = VIEWS_HEAD + view("index", 40)
+    new = VIEWS_HEAD + view("index", 41)
+    assert pys110(modified("shop/views.py", old, new)) == [("PYS110", "shop/views.py", 4)]
+
+
+def test_new_handler_beside_an_old_fat_one_is_flagged_alone():
+    old = VIEWS_HEAD + view("legacy", 60)
+    new = old + "\n\n" + view("fresh", 45)
+    assert pys110(modified("shop/views.py", old, new)) == [("PYS110", "shop/views.py", 67)]
+
+
 def test_docstring_comments_and_blank_lines_do_not_count():
     text = VIEWS_HEAD + view("index", 40, doc=True, comments=10)
     assert pys110(ChangedPath("shop/views.py", "added", text, None)) == []
@@ -413,3 +433,33 @@ def test_abstract_models_modules_count_as_models_modules():
     assert pys206(modified("shop/abstract_models.py", abstract, new)) == [
         ("PYS206", "shop/abstract_models.py", 5)]
     assert pys206(modified("shop/model_forms.py", abstract, new)) == []
+
+
+# -- PYS206: which app folders the App asks GitHub about ---------------------------------
+
+SQLALCHEMY_MODELS = (
+    "from sqlalchemy import Column, Integer, String\nfrom sqlalchemy.orm import declarative_base\n\n"
+    "Base = declarative_base()\n\n\nclass Order(Base):\n    __tablename__ = 'orders'\n"
+    "    id = Column(Integer, primary_key=True)\n    reference = Column(String(32))\n"
+)
+
+
+def test_django_models_modules_are_probed_for_their_migrations_folder():
+    new = MODELS.replace("max_length=32", "max_length=64")
+    gis = MODELS.replace("from django.db import models",
+                         "from django.contrib.gis.db import models")
+    change = Change((modified("shop/models.py", MODELS, new),
+                     modified("geo/models.py", gis, gis.replace("32", "64"))))
+    assert migration_folders_to_probe(change) == ("geo/migrations", "shop/migrations")
+
+
+def test_sqlalchemy_and_pydantic_models_modules_cost_no_question():
+    pydantic = "from pydantic import BaseModel\n\n\nclass Order(BaseModel):\n    ref: str\n"
+    change = Change((
+        modified("api/models.py", SQLALCHEMY_MODELS,
+                 SQLALCHEMY_MODELS.replace("String(32)", "String(64)")),
+        modified("api/schemas/models.py", pydantic, pydantic.replace("ref: str", "ref: int")),
+    ))
+    assert migration_folders_to_probe(change) == ()
+    # Nor does PYS206 flag them, whatever the folders hold.
+    assert pys206(*change.files, dirs=frozenset({"api/migrations"})) == []

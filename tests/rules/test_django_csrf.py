@@ -11,7 +11,7 @@ from rules.engine import Finding, Severity
 from tests.rules.lint import lint
 
 IMPORT = "from django.views.decorators.csrf import csrf_exempt\n"
-VIEW = "def hook(request):\n    return HttpResponse(status=204)\n"
+VIEW = "def update_profile(request):\n    return HttpResponse(status=204)\n"
 HEAD = "from django.http import HttpResponse\n"
 
 
@@ -67,14 +67,14 @@ def test_method_decorator_with_csrf_exempt_on_a_class_flagged(decorator: str) ->
     code = IMPORT + "from django.contrib.auth.decorators import login_required\n" \
         "from django.utils.decorators import method_decorator\n" \
         "from django.utils.decorators import method_decorator as md\n" \
-        "from django.views import View\n\n\n" + decorator + "\nclass HookView(View):\n    pass\n"
+        "from django.views import View\n\n\n" + decorator + "\nclass ProfileView(View):\n    pass\n"
     assert lines(code) == [8]
 
 
 def test_method_decorator_with_csrf_exempt_on_a_method_flagged() -> None:
     code = IMPORT + "from django.utils.decorators import method_decorator\n" \
         "from django.views import View\n\n\n" \
-        "class HookView(View):\n" \
+        "class ProfileView(View):\n" \
         "    @method_decorator(csrf_exempt)\n" \
         "    def dispatch(self, request, *args, **kwargs):\n" \
         "        return super().dispatch(request, *args, **kwargs)\n"
@@ -84,9 +84,9 @@ def test_method_decorator_with_csrf_exempt_on_a_method_flagged() -> None:
 @pytest.mark.parametrize(
     "route",
     [
-        "path('hook/', csrf_exempt(views.hook))",
-        "path('hook/', csrf_exempt(views.HookView.as_view()), name='hook')",
-        "re_path(r'^hook/$', csrf_exempt(views.hook))",
+        "path('profile/', csrf_exempt(views.update_profile))",
+        "path('profile/', csrf_exempt(views.ProfileView.as_view()), name='profile')",
+        "re_path(r'^profile/$', csrf_exempt(views.update_profile))",
     ],
 )
 def test_csrf_exempt_call_in_a_urlconf_flagged(route: str) -> None:
@@ -96,13 +96,13 @@ def test_csrf_exempt_call_in_a_urlconf_flagged(route: str) -> None:
 
 
 def test_csrf_exempt_call_outside_a_urlconf_flagged() -> None:
-    code = HEAD + IMPORT + "\n\n" + VIEW.replace("hook", "_hook") + "\n\nhook = csrf_exempt(_hook)\n"
+    code = HEAD + IMPORT + "\n\n" + VIEW.replace("update_profile", "_update_profile") + "\n\nupdate_profile = csrf_exempt(_update_profile)\n"
     assert lines(code) == [9]
 
 
 def test_multi_line_method_decorator_flagged_once() -> None:
     code = IMPORT + "from django.utils.decorators import method_decorator\n\n\n" \
-        "@method_decorator(\n    csrf_exempt,\n    name='dispatch',\n)\nclass HookView:\n    pass\n"
+        "@method_decorator(\n    csrf_exempt,\n    name='dispatch',\n)\nclass ProfileView:\n    pass\n"
     findings = only(code)
     assert [(f.line, f.end_line) for f in findings] == [(5, 8)]
 
@@ -134,6 +134,101 @@ def test_other_decorators_and_other_csrf_exempts_are_ignored(code: str) -> None:
     assert only(HEAD + code) == []
 
 
+# == PYS207: views that prove their caller another way ===================================
+
+AUTH_HEAD = (HEAD + "import hmac\n\nimport stripe\n" + IMPORT
+             + "from django.utils.decorators import method_decorator\n"
+             + "from django.views import View\n\nfrom shop.auth import api_key_required\n\n\n"
+             "def _has_valid_key(request):\n"
+             "    return request.headers.get('X-Api-Key') == 'k'\n\n\n")
+
+
+def exempted(body: str, name: str = "receive", decorators: str = "") -> str:
+    return (AUTH_HEAD + f"@csrf_exempt\n{decorators}def {name}(request):\n{body}"
+            "    return HttpResponse(status=204)\n")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "    token = request.headers.get('Authorization')\n",
+        "    token = request.headers['Authorization']\n",
+        "    auth = request.META.get('HTTP_AUTHORIZATION', '')\n",
+        "    key = request.META['HTTP_X_API_KEY']\n",
+        "    sent = request.headers.get('X-Hub-Signature-256')\n",
+        "    if not hmac.compare_digest(sent, expected):\n        return HttpResponse(status=403)\n",
+        "    event = stripe.Webhook.construct_event(request.body, sig, SECRET)\n",
+        "    verify_signature(request)\n",
+        "    if not signer.is_valid_signature(request.body):\n        return HttpResponse(status=403)\n",
+        "    if not _has_valid_key(request):\n        return HttpResponse(status=401)\n",
+    ],
+    ids=["authorization-header", "authorization-item", "meta-authorization", "meta-api-key",
+         "signature-header", "compare-digest", "stripe-construct-event", "verify-signature",
+         "signature-method", "module-helper-reading-a-key"],
+)
+def test_never_flags_a_view_that_authenticates_by_header_token_or_signature(body: str) -> None:
+    assert only(exempted(body)) == []
+
+
+def test_never_flags_a_view_with_a_credential_decorator() -> None:
+    assert only(exempted("    pass\n", decorators="@api_key_required\n")) == []
+
+
+@pytest.mark.parametrize("name", ["stripe_webhook", "github_hook", "paypal_ipn",
+                                  "oauth_callback", "health", "ping", "healthz"])
+def test_never_flags_a_view_another_server_calls_by_its_name(name: str) -> None:
+    assert only(exempted("    process(request.body)\n", name=name)) == []
+
+
+def test_never_flags_a_webhook_view_class_or_route() -> None:
+    view_class = (AUTH_HEAD + "@method_decorator(csrf_exempt, name='dispatch')\n"
+                  "class GitHubWebhookView(View):\n    def post(self, request):\n"
+                  "        return HttpResponse(status=204)\n")
+    assert only(view_class) == []
+    header_class = (AUTH_HEAD + "class ApiView(View):\n    @method_decorator(csrf_exempt)\n"
+                    "    def dispatch(self, request, *args, **kwargs):\n"
+                    "        return super().dispatch(request, *args, **kwargs)\n\n"
+                    "    def post(self, request):\n"
+                    "        key = request.headers.get('X-Api-Key')\n"
+                    "        return HttpResponse(status=204)\n")
+    assert only(header_class) == []
+    urls = ("from django.urls import path\n" + IMPORT + "\nfrom shop import views\n\n"
+            "urlpatterns = [\n    path('webhooks/github/', csrf_exempt(views.github)),\n"
+            "    path('stripe/', csrf_exempt(views.stripe_webhook)),\n]\n")
+    assert only(urls, "shop/urls.py") == []
+
+
+@pytest.mark.parametrize(
+    ("name", "body"),
+    [
+        # A cookie-session view: the exemption lets any site post with the user's cookies.
+        ("update_profile", "    request.user.email = request.POST['email']\n"),
+        ("login_view", "    user = authenticate(request, username=request.POST['u'],"
+                       " password=request.POST['p'])\n"),
+        # Headers that are no credential: any browser sends them.
+        ("save", "    agent = request.headers.get('User-Agent')\n"),
+        ("save", "    ajax = request.headers.get('X-Requested-With') == 'XMLHttpRequest'\n"),
+        ("save", "    back = request.META.get('HTTP_REFERER')\n"),
+        # Checks of something else than a credential.
+        ("save", "    validate(request.POST)\n"),
+        ("save", "    check_form(request)\n"),
+        # Named like a callback, but served to the logged-in user's browser.
+        ("payment_callback", "    order = request.user.orders.last()\n"),
+        ("oauth_callback", "    request.session['state'] = request.GET['state']\n"),
+    ],
+    ids=["session-user", "password-login", "user-agent", "requested-with", "referer",
+         "validate-form", "check-form", "callback-with-user", "callback-with-session"],
+)
+def test_still_flags_views_that_trust_the_browser_session(name: str, body: str) -> None:
+    assert lines(exempted(body, name=name)) == [16]
+
+
+def test_still_flags_a_urlconf_exemption_of_an_ordinary_view() -> None:
+    urls = ("from django.urls import path\n" + IMPORT + "\nfrom shop import views\n\n"
+            "urlpatterns = [\n    path('checkout/', csrf_exempt(views.checkout)),\n]\n")
+    assert lines(urls, "shop/urls.py") == [7]
+
+
 # == PYS207: suppression ================================================================
 
 
@@ -150,7 +245,7 @@ def test_noqa_for_another_code_does_not_suppress() -> None:
 
 def test_noqa_on_a_urlconf_call_suppresses() -> None:
     code = "from django.urls import path\n" + IMPORT + "\nfrom shop import views\n\n" \
-        "urlpatterns = [\n    path('hook/', csrf_exempt(views.hook)),  # noqa: PYS207\n]\n"
+        "urlpatterns = [\n    path('profile/', csrf_exempt(views.update_profile)),  # noqa: PYS207\n]\n"
     assert only(code, "shop/urls.py") == []
 
 
@@ -164,7 +259,7 @@ def test_noqa_on_the_first_line_of_a_multi_line_decorator_suppresses() -> None:
             csrf_exempt,
             name="dispatch",
         )
-        class HookView:
+        class ProfileView:
             pass
         """)
     assert only(code) == []

@@ -395,3 +395,102 @@ def test_n_plus_one_fix_keeps_the_loop_body_and_comment() -> None:
     new = fix_of(code)
     assert for_line(new) == '    for book in Book.objects.select_related("author").all():  # every book'
     assert new.endswith("        print(book.author.name)\n")
+
+
+# == PYS209: models declared in another module of the change =============================
+
+VIEWS = textwrap.dedent("""\
+    from django.shortcuts import render
+
+    from shop.models import Book
+
+
+    def catalogue(request):
+        rows = []
+        for book in Book.objects.filter(title__startswith="A"):
+            rows.append(book.author.name)
+        return render(request, "catalogue.html", {"rows": rows})
+    """)
+
+
+def change_findings(*files: tuple[str, str]) -> list[tuple[str, int, str]]:
+    """PYS209 over a change of `files` (path, new text), the way the App and
+    `pystd check --diff` run the engine: `asking_for_facts`, then the workers."""
+    from rules.change import Change, ChangedPath
+    from rules.engine import select_rules
+    from rules.runner import FileInput, asking_for_facts, check_inputs
+
+    rules = select_rules(["PYS209"])
+    change = Change(tuple(ChangedPath(path, "modified", text, None, None, None)
+                          for path, text in files))
+    items = asking_for_facts([FileInput(path, text.encode()) for path, text in files],
+                             change, rules)
+    return [(f.path, f.line, f.message) for r in check_inputs(items, rules, jobs=1)
+            for f in r.findings]
+
+
+@pytest.mark.parametrize(
+    ("models_path", "views_path", "import_line"),
+    [
+        ("shop/models.py", "shop/views.py", "from shop.models import Book"),
+        ("shop/models.py", "shop/views.py", "from .models import Book"),
+        ("src/shop/models.py", "src/shop/views/catalogue.py", "from shop.models import Book"),
+        ("src/shop/models.py", "src/shop/views/catalogue.py", "from ..models import Book"),
+        ("shop/models/book.py", "shop/views.py", "from shop.models import Book"),
+    ],
+    ids=["absolute", "relative", "src-layout", "relative-from-a-views-package",
+         "models-package"],
+)
+def test_n_plus_one_over_a_model_of_another_module_of_the_change(
+        models_path: str, views_path: str, import_line: str) -> None:
+    views = VIEWS.replace("from shop.models import Book", import_line)
+    found = change_findings((models_path, MODELS), (views_path, views))
+    assert found == [(views_path, 9, message("author", "Book.objects.filter(…)"))]
+
+
+def test_n_plus_one_fix_over_a_model_of_another_module_parses_and_is_clean() -> None:
+    from rules.change import Change, ChangedPath
+    from rules.engine import select_rules
+    from rules.fixes import apply_fix
+    from rules.runner import FileInput, asking_for_facts, check_inputs
+
+    rules = select_rules(["PYS209"])
+    files = (("shop/models.py", MODELS), ("shop/views.py", VIEWS))
+    change = Change(tuple(ChangedPath(p, "modified", t, None, None, None) for p, t in files))
+    items = asking_for_facts([FileInput(p, t.encode()) for p, t in files], change, rules)
+    (finding,) = [f for r in check_inputs(items, rules, jobs=1) for f in r.findings]
+    assert finding.fix is not None
+    new = apply_fix(VIEWS, finding.fix)
+    assert 'Book.objects.select_related("author").filter(title__startswith="A")' in new
+    assert change_findings(("shop/models.py", MODELS), ("shop/views.py", new)) == []
+
+
+@pytest.mark.parametrize(
+    ("files", "why"),
+    [
+        ((("shop/views.py", VIEWS),), "the models module is not in the change"),
+        ((("shop/models.py", MODELS),
+          ("shop/views.py", VIEWS.replace("from shop.models import Book",
+                                          "from library.models import Book"))),
+         "Book of another app"),
+        ((("shop/models.py", "from myorm import ForeignKey, Model\n\n\nclass Book(Model):\n"
+           "    author = ForeignKey('Author')\n"), ("shop/views.py", VIEWS)),
+         "not Django's models"),
+        ((("shop/models.py", MODELS),
+          ("shop/views.py", VIEWS.replace("book.author.name", "book.title.upper()"))),
+         "not a relation"),
+        ((("shop/models.py", MODELS),
+          ("shop/views.py", VIEWS.replace("Book.objects.filter(",
+                                          "Book.objects.select_related('author').filter("))),
+         "already selected"),
+    ],
+    ids=["models-not-in-the-change", "other-app", "not-django", "not-a-relation",
+         "already-selected"],
+)
+def test_n_plus_one_across_modules_never_flags_what_it_cannot_see(
+        files: tuple[tuple[str, str], ...], why: str) -> None:
+    assert change_findings(*files) == [], why
+
+
+def test_whole_file_check_without_a_change_still_knows_only_the_file() -> None:
+    assert only(VIEWS, "PYS209", "shop/views.py") == []

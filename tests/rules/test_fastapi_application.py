@@ -91,14 +91,34 @@ def test_406_never_flags_other_middleware_classes() -> None:
 # == PYS408 fastapi-router-without-tags: flags ===================================================
 
 
-def test_408_flags_a_router_without_tags_whose_operations_set_none() -> None:
-    code = ('from fastapi import APIRouter\n\nrouter = APIRouter(prefix="/users")\n\n\n'
+def test_408_flags_a_router_included_here_without_tags() -> None:
+    code = ('from fastapi import APIRouter, FastAPI\n\napp = FastAPI()\n'
+            'router = APIRouter(prefix="/users")\n\n\n'
             '@router.get("/")\ndef users() -> list[str]:\n    return []\n\n\n'
-            '@router.post("/")\ndef create() -> str:\n    return ""\n')
+            '@router.post("/")\ndef create() -> str:\n    return ""\n\n\n'
+            'app.include_router(router)\n')
     findings = only(code, "PYS408")
-    assert [f.line for f in findings] == [3]
+    assert [f.line for f in findings] == [4]
     assert findings[0].message == ('Router `router` sets no `tags=` and neither do its path '
                                    'operations: they are listed under "default" in the API docs')
+
+
+@pytest.mark.parametrize(
+    "include",
+    [
+        # Into an untagged router that the module includes in the application untagged.
+        'api = APIRouter(prefix="/api")\napi.include_router(router)\napp.include_router(api)\n',
+        # In a function handed the application.
+        "def register(application: FastAPI) -> None:\n"
+        "    application.include_router(router)\n",
+    ],
+    ids=["through-an-untagged-parent", "into-an-annotated-app-parameter"],
+)
+def test_408_flags_a_router_whose_whole_way_to_the_app_is_shown_untagged(include: str) -> None:
+    code = ('from fastapi import APIRouter, FastAPI\n\napp = FastAPI()\n'
+            'router = APIRouter()\n\n\n'
+            '@router.get("/")\ndef users() -> list[str]:\n    return []\n\n\n' + include)
+    assert lines_of(code, "PYS408") == [4]
 
 
 def test_408_flags_a_router_included_without_tags_and_through_aliased_imports() -> None:
@@ -181,11 +201,55 @@ def test_408_flags_a_router_a_function_builds_but_does_not_return() -> None:
 
 
 def test_408_flags_a_module_router_beside_a_factory_returning_its_own() -> None:
-    code = ('from fastapi import APIRouter\n\nrouter = APIRouter(prefix="/a")\n\n\n'
+    code = ('from fastapi import APIRouter, FastAPI\n\napp = FastAPI()\n'
+            'router = APIRouter(prefix="/a")\n\n\n'
             '@router.get("/")\ndef index() -> str:\n    return ""\n\n\n'
             'def make() -> APIRouter:\n    router = APIRouter()\n\n'
-            '    @router.get("/x")\n    def x() -> str:\n        return ""\n\n    return router\n')
-    assert lines_of(code, "PYS408") == [3]
+            '    @router.get("/x")\n    def x() -> str:\n        return ""\n\n    return router\n\n\n'
+            'app.include_router(router)\n')
+    assert lines_of(code, "PYS408") == [4]
+
+
+@pytest.mark.parametrize(
+    "after",
+    [
+        # Not included here: `main.py` includes it, maybe with `tags=` or hidden; a
+        # single-file check cannot see that module, and must not guess.
+        "",
+        # Included into a router whose own tags and inclusion are not shown here.
+        'api = APIRouter()\napi.include_router(router)\n',
+        "from app.main import api\n\napi.include_router(router)\n",
+        "import app.main\n\napp.main.api.include_router(router)\n",
+        # Included here as well as with tags.
+        'app.include_router(router)\napp.include_router(router, prefix="/v2", tags=["users"])\n',
+        # Left out of the API docs: no section to name.
+        "app.include_router(router, include_in_schema=False)\n",
+    ],
+    ids=["not-included-here", "into-a-router-included-elsewhere", "into-an-imported-router",
+         "into-an-attribute", "also-with-tags", "include-hidden"],
+)
+def test_408_never_flags_a_router_whose_tags_may_be_given_elsewhere(after: str) -> None:
+    code = ('from fastapi import APIRouter, FastAPI\n\napp = FastAPI()\n'
+            'router = APIRouter(prefix="/users")\n\n\n'
+            '@router.get("/")\ndef users() -> list[str]:\n    return []\n\n\n' + after)
+    assert only(code, "PYS408") == []
+
+
+@pytest.mark.parametrize(
+    ("app", "router", "decorator"),
+    [
+        ("FastAPI()", "APIRouter(include_in_schema=False)", '@router.get("/")'),
+        ("FastAPI()", "APIRouter()", '@router.get("/", include_in_schema=False)'),
+        ("FastAPI(openapi_url=None)", "APIRouter()", '@router.get("/")'),
+    ],
+    ids=["router-hidden", "every-operation-hidden", "no-openapi-document"],
+)
+def test_408_never_flags_routers_that_are_not_in_the_api_docs(app: str, router: str,
+                                                              decorator: str) -> None:
+    code = (f'from fastapi import APIRouter, FastAPI\n\napp = {app}\nrouter = {router}\n\n\n'
+            f'{decorator}\ndef health() -> str:\n    return "ok"\n\n\n'
+            'app.include_router(router)\n')
+    assert only(code, "PYS408") == []
 
 
 # == PYS410 startup-event-deprecated: flags =======================================================

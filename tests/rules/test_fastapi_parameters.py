@@ -25,6 +25,10 @@ def get_db() -> str:
     return "db"
 
 
+def get_user(db: Annotated[str, Depends(get_db)]) -> str:
+    return db
+
+
 """
 LINE = HEAD.count("\n") + 2  # the line of the `def` after a one-line decorator
 
@@ -161,10 +165,11 @@ def test_409_flags_each_parameter_function_of_the_row(param: str, function: str)
 
 
 def test_409_flags_through_module_and_alias_imports() -> None:
-    code = ('import fastapi\nfrom fastapi.params import Depends as D\nfrom fastapi import APIRouter\n\n'
+    code = ('import fastapi\nfrom fastapi.params import Depends as D\nfrom fastapi import APIRouter\n'
+            'from typing_extensions import Annotated as A\n\nUser = A[str, D(get)]\n'
             'router = APIRouter(tags=["x"])\n\n\n@router.get("/")\n'
             "def handler(a: str = fastapi.Query(None), b: str = D(get)) -> None:\n    return None\n")
-    assert [f.line for f in only(code, "PYS409")] == [9, 9]
+    assert [f.line for f in only(code, "PYS409")] == [11, 11]
 
 
 def test_409_flags_parameters_without_annotation_and_keyword_only_ones() -> None:
@@ -199,18 +204,60 @@ def test_409_never_flags_parameter_functions_outside_the_row(param: str) -> None
     assert only(code, "PYS409") == []
 
 
+@pytest.mark.parametrize(
+    "module",
+    [
+        # The house style is `= Depends(...)` everywhere: asking for `Annotated` is noise.
+        'from fastapi import APIRouter, Depends, Query\n\nrouter = APIRouter(tags=["x"])\n\n\n'
+        '@router.get("/")\ndef handler(db: str = Depends(get_db), q: str = Query(None)) -> None:\n'
+        "    return None\n",
+        # `Annotated` imported, but no parameter or alias uses it; in a model only.
+        'from typing import Annotated\n\nfrom fastapi import APIRouter, Depends\n'
+        'from pydantic import BaseModel, Field\n\nrouter = APIRouter(tags=["x"])\n\n\n'
+        "class Item(BaseModel):\n    price: Annotated[int, Field(gt=0)]\n\n\n"
+        '@router.get("/")\ndef handler(db: str = Depends(get_db)) -> None:\n    return None\n',
+    ],
+    ids=["house-style-depends", "annotated-only-in-a-model"],
+)
+def test_409_never_flags_a_module_that_does_not_use_annotated_parameters(module: str) -> None:
+    assert only(module, "PYS409") == []
+
+
+@pytest.mark.parametrize(
+    "usage",
+    [
+        "def current_user(db: Annotated[str, Depends(get_db)]) -> str:\n    return db\n",
+        "DB = Annotated[str, Depends(get_db)]\n",
+        "DB: TypeAlias = Annotated[str, Depends(get_db)]\n",
+        '@router.get("/other")\ndef other(q: Annotated[str, Query()] = "") -> None:\n'
+        "    return None\n",
+    ],
+    ids=["dependency-parameter", "alias", "type-alias", "other-operation"],
+)
+def test_409_flags_where_the_module_already_uses_annotated(usage: str) -> None:
+    code = ('from typing import Annotated, TypeAlias\n\nfrom fastapi import APIRouter, Depends, '
+            'Query\n\nrouter = APIRouter(tags=["x"])\n\n\n' + usage + "\n\n"
+            '@router.get("/")\ndef handler(db: str = Depends(get_db)) -> None:\n    return None\n')
+    findings = only(code, "PYS409")
+    assert [f.line for f in findings] == [code.count("\n") - 1]
+    assert only(fixed(code, findings[0]), "PYS409") == []
+
+
 # == PYS409: fix ==============================================================================
 
 
 def test_409_fix_wraps_depends_in_annotated_and_adds_the_import() -> None:
-    code = ('from fastapi import APIRouter, Depends\nfrom sqlalchemy.orm import Session\n\n'
+    # The module spells `typing.Annotated` elsewhere: the fix imports the bare name.
+    code = ('import typing\n\nfrom fastapi import APIRouter, Depends\nfrom sqlalchemy.orm import Session\n\n'
             'router = APIRouter(tags=["x"])\n\n\n@router.get("/")\n'
-            "def handler(db: Session = Depends(get_db)) -> None:\n    return None\n")
+            "def handler(db: Session = Depends(get_db)) -> None:\n    return None\n\n\n"
+            "def me(db: typing.Annotated[Session, Depends(get_db)]) -> None:\n    return None\n")
     assert fix_of(code, "PYS409") == (
-        'from fastapi import APIRouter, Depends\nfrom sqlalchemy.orm import Session\n'
+        'import typing\n\nfrom fastapi import APIRouter, Depends\nfrom sqlalchemy.orm import Session\n'
         'from typing import Annotated\n\n'
         'router = APIRouter(tags=["x"])\n\n\n@router.get("/")\n'
-        "def handler(db: Annotated[Session, Depends(get_db)]) -> None:\n    return None\n")
+        "def handler(db: Annotated[Session, Depends(get_db)]) -> None:\n    return None\n\n\n"
+        "def me(db: typing.Annotated[Session, Depends(get_db)]) -> None:\n    return None\n")
 
 
 @pytest.mark.parametrize(
@@ -239,7 +286,7 @@ def test_409_fix_moves_the_default_out_of_the_call(param: str, after: str) -> No
 
 def test_409_fix_keeps_a_typing_extensions_annotated() -> None:
     code = ('from fastapi import FastAPI, Depends\nfrom typing_extensions import Annotated\n\n'
-            'app = FastAPI()\n\n\n@app.get("/")\n'
+            'DB = Annotated[str, Depends(get_db)]\napp = FastAPI()\n\n\n@app.get("/")\n'
             "def handler(db: str = Depends(get_db)) -> None:\n    return None\n")
     new = fix_of(code, "PYS409")
     assert "from typing import" not in new
@@ -282,7 +329,8 @@ def test_409_fix_across_lines_keeps_comments_and_commas() -> None:
     ids=["no-annotation", "star-args", "annotated-is-something-else"],
 )
 def test_409_no_fix_when_it_cannot_be_written(prefix: str, param: str) -> None:
-    code = ('from fastapi import APIRouter, Depends, Query\n' + prefix
+    code = ('import typing\n\nfrom fastapi import APIRouter, Depends, Query\n' + prefix
             + '\nrouter = APIRouter(tags=["x"])\n\n\n@router.get("/")\n'
-            f"def handler({param}) -> None:\n    return None\n")
+            f"def handler({param}) -> None:\n    return None\n\n\n"
+            "def dep(v: typing.Annotated[str, Query()]) -> str:\n    return v\n")
     assert one(code, "PYS409").fix is None

@@ -45,9 +45,105 @@ def test_401_flags_a_path_operation_without_response_model_or_return_annotation(
                                "return type or pass `response_model=`")
 
 
-def test_401_flags_a_return_annotation_of_none() -> None:
-    code = ROUTER + '@router.get("/items")\ndef items() -> None:\n    return None\n'
+def test_401_flags_a_return_annotation_of_none_on_an_operation_returning_data() -> None:
+    code = ROUTER + '@router.get("/items")\ndef items() -> None:\n    return {"a": 1}\n'
     assert lines_of(code, "PYS401") == [7]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "    return {'a': 1}",
+        "    if not request.query_params:\n        return\n    return [1, 2]",
+        "    if not request.query_params:\n        return None\n    return await load()",
+        "    response = await build(request)\n    return response",
+        # A helper of the module that returns data, not a response.
+        "    return _rows(request)",
+        # A local built by a call, used as data (no cookie, no header set on it).
+        "    data = await load()\n    data['count'] = 1\n    return data",
+        "    data = await load()\n    data['X-Total'] = 1\n    data = {}\n    return data",
+        # A generator is not "nothing".
+        "    yield 1",
+    ],
+    ids=["dict", "nothing-or-list", "nothing-or-data", "local-of-a-call", "data-helper",
+         "local-used-as-dict", "rebound-to-a-dict", "generator"],
+)
+def test_401_still_flags_operations_that_return_a_value_that_is_not_a_response(
+        body: str) -> None:
+    code = ("from fastapi import APIRouter, Request\n\nrouter = APIRouter()\n\n\n"
+            "def _rows(request):\n    return [request.url.path]\n\n\n"
+            f'@router.get("/")\nasync def page(request: Request):\n{body}\n')
+    assert lines_of(code, "PYS401") == [11]
+
+
+@pytest.mark.parametrize(
+    ("signature", "body"),
+    [
+        ("()", "    do_work()"),
+        ("()", "    do_work()\n    return"),
+        ("() -> None", "    do_work()\n    return None"),
+        ("(item_id: int)", "    if item_id < 0:\n        raise ValueError(item_id)\n"
+                           "    do_work()"),
+        ("(request: Request)", "    if request.query_params:\n"
+                               "        return RedirectResponse('/')\n    do_work()"),
+        ("()", "    RedirectResponse('/')\n    return"),
+    ],
+    ids=["no-return", "bare-return", "annotated-none", "raises", "redirect-or-nothing",
+         "response-built-and-dropped"],
+)
+def test_401_never_flags_operations_that_return_nothing(signature: str, body: str) -> None:
+    # Webhook receivers, refresh triggers, deletes without 204: FastAPI answers `null`, and
+    # no response model could describe it (annotating `-> None` is the same).
+    code = ("from fastapi import APIRouter, Request\n"
+            "from fastapi.responses import RedirectResponse\n\nrouter = APIRouter()\n\n\n"
+            f'@router.post("/hooks"){chr(10)}async def hook{signature}:{chr(10)}{body}{chr(10)}')
+    assert only(code, "PYS401") == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # A helper of the module annotated to return a response, or returning only ones.
+        "    return _csv_download(rows)",
+        "    return await _stream(request)",
+        "    return _redirect_home()",
+        # A local object built by a call and used as a response: a cookie or header set.
+        "    response = await make_page(request)\n    response.set_cookie('seen', '1')\n"
+        "    return response",
+        "    response = proxy.forward(request)\n    response.headers['X-Cache'] = 'miss'\n"
+        "    return response",
+        "    resp = build()\n    resp.headers.update({'X-Total': '3'})\n    return resp",
+        "    response = build()\n    response.delete_cookie('session')\n    return response",
+        # FastAPI's injected response, returned.
+        "    response.status_code = 202\n    return response",
+        # A class of the module deriving from a response class.
+        "    return CSVResponse(content='a,b')",
+        "    return ExcelResponse(content=b'')",
+        # A response class of any origin, known by a keyword only responses take.
+        "    return MsgPackResponse(rows, media_type='application/msgpack')",
+        "    return ProblemResponse({'title': 'x'}, headers={'X-Request-Id': '1'})",
+        "    response = UJSONishResponse(rows, background=tasks)\n    return response",
+    ],
+    ids=["annotated-helper", "helper-returning-responses", "nested-helpers", "cookie-set",
+         "header-set", "headers-updated", "cookie-deleted", "injected-response",
+         "local-subclass", "local-subclass-of-a-subclass", "media-type-keyword",
+         "headers-keyword", "background-keyword"],
+)
+def test_401_never_flags_operations_returning_responses_the_module_shows(body: str) -> None:
+    code = ("from fastapi import APIRouter, Request, Response\n"
+            "from fastapi.responses import RedirectResponse, StreamingResponse\n\n"
+            "router = APIRouter()\n\n\n"
+            "class CSVResponse(Response):\n    media_type = 'text/csv'\n\n\n"
+            "class ExcelResponse(CSVResponse):\n    pass\n\n\n"
+            "def _csv_download(rows) -> Response:\n    return Response(','.join(rows))\n\n\n"
+            "async def _stream(request):\n    if request.query_params:\n"
+            "        return RedirectResponse('/')\n"
+            "    return StreamingResponse(iter([b'x']))\n\n\n"
+            "def _redirect_home():\n    return _go('/')\n\n\n"
+            "def _go(url):\n    return RedirectResponse(url)\n\n\n"
+            '@router.get("/")\n'
+            f"async def page(request: Request, response: Response, rows: list[str]):\n{body}\n")
+    assert only(code, "PYS401") == []
 
 
 def test_401_flags_a_sync_path_operation_on_an_aliased_router() -> None:
@@ -140,10 +236,9 @@ def test_401_never_flags_operations_that_only_return_responses_they_build(body: 
         '    response = RedirectResponse("/")\n    if request.query_params:\n'
         '        response = {"moved": False}\n    return response',
         "    return UserResponse(name='x')",
-        "    RedirectResponse('/')\n    return",
         "    data = await load(request)\n    data = clean(data)\n    return data",
     ],
-    ids=["one-dict", "awaited", "rebound-name", "model-named-response", "bare-return",
+    ids=["one-dict", "awaited", "rebound-name", "model-named-response",
          "passed-through-only"],
 )
 def test_401_flags_operations_that_may_return_something_else(body: str) -> None:
@@ -252,13 +347,16 @@ def test_401_never_flags_a_fastapi_users_backend_of_a_router_factory() -> None:
         "    return await backend.login(strategy, user)",
         "    return await other_backend.login(strategy, user)",
         "    return UserResponse(name='x')",
+        # Pydantic models named `...Response`, with fields a response also has.
+        "    return ChatResponse(content='hello', role='assistant')",
+        "    return ErrorResponse(status_code=400, detail='bad')",
     ],
     ids=["dict", "model", "list", "orm-object", "int", "str", "method-result", "model-dump",
          "llm-reply", "llm-reply-method", "envelope-helper", "stream-or-llm-reply",
          "response-method-of-a-plain-object", "response-method-of-a-parameter",
          "renderer-rebound", "renderer-other-method", "rendered-string", "redirect-url",
          "annotated-local-dict", "untyped-backend", "backend-of-another-class",
-         "model-named-response"],
+         "model-named-response", "chat-reply-model", "error-model"],
 )
 def test_401_still_flags_operations_returning_data(body: str) -> None:
     code = ("from fastapi import APIRouter, Request\n"

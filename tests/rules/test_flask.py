@@ -167,6 +167,59 @@ def test_ignores_test_files() -> None:
     assert findings(APP + "app.run(debug=True)\n", path="tests/test_app.py") == []
 
 
+# == start scripts of an application factory, without a Flask import =====================
+
+
+@pytest.mark.parametrize(
+    ("code", "line"),
+    [
+        ("from myapp import create_app\n\napp = create_app()\n\n"
+         "if __name__ == '__main__':\n    app.run(host='0.0.0.0', debug=True)\n", 6),
+        ("import myapp\n\napplication = myapp.create_app('production')\n"
+         "application.run('0.0.0.0', 5000, True)\n", 4),
+        ("from .factory import make_app\n\nmake_app().run(debug=True)\n", 3),
+        ("from app import create_app\nfrom flask_migrate import Migrate\n\napp = create_app()\n"
+         "app.config['DEBUG'] = True\n", 5),
+    ],
+    ids=["run-py", "positional-debug", "fresh-app", "flask-extension-import"],
+)
+def test_flags_a_factory_app_run_in_debug_without_a_flask_import(code: str, line: int) -> None:
+    assert [f.line for f in findings(code, "run.py")] == [line]
+
+
+def test_fix_of_a_factory_app_run_removes_debug() -> None:
+    code = "from myapp import create_app\n\napp = create_app()\napp.run(debug=True)\n"
+    new = fixed(code, findings(code, "run.py")[0])
+    assert new.endswith("app = create_app()\napp.run()\n")
+    assert findings(new, "run.py") == []
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        # Another server starts the factory's app: uvicorn, Sanic, Quart have their own
+        # debug modes, without Werkzeug's console.
+        "import uvicorn\n\nfrom myapp import create_app\n\napp = create_app()\n"
+        "uvicorn.run(app, debug=True)\n",
+        "from sanic import Sanic\n\nfrom myapp import create_app\n\napp = create_app()\n"
+        "app.run(debug=True)\n",
+        "import quart\n\nfrom myapp import create_app\n\napp = create_app()\napp.run(debug=True)\n",
+        # Not a factory's result, or not debug.
+        "from myapp import app\n\napp.run(debug=True)\n",
+        "from myapp import build\n\napp = build()\napp.run(debug=True)\n",
+        "from myapp import create_app\n\napp = create_app()\napp.run(port=8000)\n",
+        "from myapp import create_app\n\napp = create_app()\nworker.run(debug=True)\n",
+        # Without a Flask import only `run(debug=True)` is Flask's for sure.
+        "from myapp import create_app\n\napp = create_app()\napp.debug = True\n"
+        "app.config['DEBUG'] = True\n",
+    ],
+    ids=["uvicorn", "sanic", "quart", "imported-app", "other-builder", "no-debug",
+         "other-object", "attributes-without-flask"],
+)
+def test_ignores_factory_scripts_that_may_not_be_flask(code: str) -> None:
+    assert findings(code, "run.py") == []
+
+
 # == fix ================================================================================
 
 

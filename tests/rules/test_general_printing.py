@@ -202,3 +202,68 @@ def test_no_fix_without_a_module_logger() -> None:
            "    logger = make()\n    print(request)\n"
     findings = only(code, "app/views.py")
     assert findings and all(f.fix is None for f in findings)
+
+
+# == migrations, terminal prompts and logging handlers ===================================
+
+MIGRATION = ("from django.db import migrations\n\n\ndef forwards(apps, schema_editor):\n"
+             "    print('backfilled', 3)\n\n\n"
+             "class Migration(migrations.Migration):\n    operations = []\n")
+ALEMBIC = ("import sqlalchemy as sa\nfrom alembic import op\nfrom flask import current_app\n\n\n"
+           "def upgrade():\n    print('upgrading')\n")
+
+
+@pytest.mark.parametrize(("code", "path"), [
+    (MIGRATION, "shop/migrations/0004_backfill.py"),
+    (ALEMBIC, "alembic/versions/1a2b_add_column.py"),
+    (ALEMBIC, "migrations/versions/1a2b_add_column.py"),
+    (ALEMBIC, "db/revisions/1a2b_add_column.py"),
+    ("from flask import current_app\nfrom alembic import context\n\nprint('env')\n",
+     "migrations/env.py"),
+])
+def test_never_flags_migrations(code: str, path: str) -> None:
+    assert lines_of(code, path) == []
+
+
+@pytest.mark.parametrize("body", [
+    "    answer = input('Delete every order? [y/N] ')\n    print('deleting')\n",
+    "    if not sys.stdin.isatty():\n        return\n    print('Type the new password:')\n",
+    "    password = getpass.getpass()\n    print('saved')\n",
+])
+def test_never_flags_functions_that_talk_with_the_terminal(body: str) -> None:
+    code = ("import getpass\nimport sys\n\nfrom django.conf import settings\n\n\n"
+            f"def confirm_reset():\n{body}")
+    assert lines_of(code) == []
+
+
+def test_never_flags_a_print_under_an_isatty_check() -> None:
+    code = ("import sys\n\nfrom flask import Flask\n\napp = Flask(__name__)\n"
+            "if sys.stdout.isatty():\n    print('serving on :5000')\n")
+    assert lines_of(code) == []
+
+
+@pytest.mark.parametrize("base", ["logging.Handler", "logging.StreamHandler",
+                                  "logging.handlers.RotatingFileHandler", "BaseHandler"])
+def test_never_flags_a_logging_handler_writing_records(base: str) -> None:
+    code = ("import logging\nimport logging.handlers\n\nfrom django.conf import settings\n\n\n"
+            "class BaseHandler(logging.Handler):\n    pass\n\n\n"
+            f"class ConsoleHandler({base}):\n    def emit(self, record):\n"
+            "        print(self.format(record))\n")
+    assert lines_of(code) == []
+
+
+@pytest.mark.parametrize(("code", "path", "line"), [
+    # A view beside a migrations folder, a view that prints before reading a form.
+    (MIGRATION.replace("migrations.Migration", "object"), "shop/views/migrations.py", 5),
+    ("from django.http import HttpResponse\n\n\ndef view(request):\n"
+     "    print(request.POST.get('input'))\n    return HttpResponse()\n", "shop/views.py", 5),
+    # `isatty` checked in another function; a class that is not a logging handler.
+    ("import sys\n\nfrom flask import Flask\n\n\ndef tty():\n    return sys.stdin.isatty()\n\n\n"
+     "def index():\n    print('index')\n", "app/views.py", 11),
+    ("import logging\n\nfrom flask import Flask\n\n\nclass Exporter(logging.Filter):\n"
+     "    def filter(self, record):\n        print(record)\n        return True\n",
+     "app/logs.py", 8),
+])
+def test_still_flags_server_code_that_only_looks_interactive(code: str, path: str,
+                                                             line: int) -> None:
+    assert lines_of(code, path) == [line]

@@ -185,6 +185,70 @@ def test_flags_when_the_inner_import_is_not_a_response() -> None:
     assert lines_of(code, "PYS601") == [6]
 
 
+HELPERS = (
+    "from django.http import HttpResponse, JsonResponse\n"
+    "from ninja import NinjaAPI\n\napi = NinjaAPI()\n\n\n"
+    "def _csv(rows) -> HttpResponse:\n    return HttpResponse(','.join(rows))\n\n\n"
+    "def _error(message):\n    return JsonResponse({'error': message}, status=400)\n\n\n"
+    "def _rows(request):\n    return [request.path]\n\n\n"
+)  # operations from line 19
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # Returns nothing: Ninja answers `null`; no schema could describe it.
+        ("do_work(request)",),
+        ("if not request.body:", "    return", "do_work(request)"),
+        ("do_work(request)", "return None"),
+        # A local response, headers set by item (Django's way) or cookies set on it.
+        ("response = HttpResponse(data, content_type='text/csv')",
+         "response['Content-Disposition'] = 'attachment; filename=\"x.csv\"'",
+         "return response"),
+        ("response = export(request)", "response['Content-Disposition'] = 'attachment'",
+         "return response"),
+        ("response = build(request)", "response.set_cookie('seen', '1')", "return response"),
+        # Ninja's own API builds the response.
+        ("return api.create_response(request, {'ok': False}, status=403)",),
+        ("if not request.user.is_authenticated:",
+         "    return router.api.create_response(request, {}, status=401)",
+         "return HttpResponse(status=204)"),
+        # Helpers of the module that return responses.
+        ("return _csv(['a', 'b'])",),
+        ("if not request.body:", "    return _error('empty')", "return HttpResponse()"),
+        # A response class of any origin, known by a keyword only responses take.
+        ("return CSVResponse(rows(request), content_type='text/csv')",),
+    ],
+    ids=["no-return", "bare-return", "return-none", "local-http-response",
+         "local-of-a-call-with-a-header", "local-with-a-cookie", "create-response",
+         "create-response-or-response", "annotated-helper", "helper-returning-responses",
+         "content-type-keyword"],
+)
+def test_never_flags_operations_returning_nothing_or_responses_the_module_shows(
+        body: tuple[str, ...]) -> None:
+    code = operation("@api.get('/export')", *body, head=HELPERS)
+    assert only(code, "PYS601") == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        ("return _rows(request)",),
+        ("if not request.body:", "    return", "return {'ok': True}"),
+        ("if not request.body:", "    return _error('empty')", "return {'ok': True}"),
+        ("data = load(request)", "data['count'] = 1", "return data"),
+        ("data = load(request)", "data['X-Total'] = 1", "data = {}", "return data"),
+        ("return load(request)",),
+        ("return ItemResponse(name='x', content='y')",),
+    ],
+    ids=["data-helper", "nothing-or-dict", "error-or-dict", "local-dict-of-a-call",
+         "rebound-to-a-dict", "unknown-call", "schema-named-response"],
+)
+def test_still_flags_operations_returning_data(body: tuple[str, ...]) -> None:
+    code = operation("@api.get('/export')", *body, head=HELPERS)
+    assert lines_of(code, "PYS601") == [19]
+
+
 @pytest.mark.parametrize(
     "head",
     [
