@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterator
-from concurrent.futures import ProcessPoolExecutor
 
 import aiohttp
 from aiohttp import web
@@ -92,9 +91,6 @@ def _resources(settings: Settings, engine_in_process: bool):
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         timeout = aiohttp.ClientTimeout(total=settings.request_timeout)
         session = aiohttp.ClientSession(timeout=timeout)
-        def new_pool() -> ProcessPoolExecutor:
-            return ProcessPoolExecutor(settings.engine_workers)
-
         queue = JobQueue(settings.concurrent_jobs)
         access = GitHubAccess(
             session=session,
@@ -103,7 +99,9 @@ def _resources(settings: Settings, engine_in_process: bool):
             base_url=settings.github_api_url,
             timeout=settings.request_timeout,
         )
-        engine = Engine(None if engine_in_process else new_pool, settings.engine_workers)
+        engine = Engine(None if engine_in_process else settings.engine_workers,
+                        file_timeout=settings.file_timeout,
+                        memory_mb=settings.worker_memory_mb)
         env = JobEnv(engine=engine, blobs=BlobCache(settings.blob_cache_bytes),
                      blob_concurrency=settings.blob_concurrency)
         app[SERVICES] = Services(settings, access, env, queue)

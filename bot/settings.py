@@ -38,6 +38,12 @@ class Settings(BaseSettings):
     blob_concurrency: Annotated[int, Field(ge=1)] = 16
     blob_cache_bytes: Annotated[int, Field(ge=0)] = 64 * 1024 * 1024
     writes_per_minute: Annotated[int, Field(ge=1)] = 80  # GitHub's secondary rate limit
+    # One file's analysis: past this many seconds its worker is stopped and the file is
+    # reported as not checked (the slowest ordinary 1 MB file takes a few seconds).
+    file_timeout: Annotated[float, Field(gt=0)] = 30.0
+    # Address space of one engine worker, in MB (0: no cap). An idle worker maps ~50 MB;
+    # the largest file pystd reads (1 MB) needs a few hundred.
+    worker_memory_mb: Annotated[int, Field(ge=0)] = 1024
 
     def missing(self) -> list[str]:
         """The required settings that are not set, by environment variable name."""
