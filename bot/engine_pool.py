@@ -31,7 +31,7 @@ from pebble.pool.process import WORKERS_NAME
 from bot import messages
 from rules.change import Change, check_change
 from rules.engine import Finding, RuleSet
-from rules.runner import FileInput, FileResult, check_source
+from rules.runner import FileInput, FileResult, check_item
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ def check_file(item: FileInput, rules: RuleSet) -> FileResult:
     """Worker-process entry point: the engine over one file. Running out of the worker's
     memory (its RLIMIT_AS) fails this file only."""
     try:
-        return check_source(item.path, item.data, rules, item.changed, item.change)
+        return check_item(item, rules)
     except MemoryError:
         return FileResult(item.path, skipped=messages.FILE_OUT_OF_MEMORY, failed=True)
 

@@ -22,7 +22,7 @@ from bot.webhooks import SERVICES
 from rules.config import PystdConfig
 from rules.engine import select_rules
 from rules.limits import TOO_DEEP
-from rules.runner import FileInput
+from rules.runner import CRASHED, FileInput, check_inputs
 from tests.bot import crashers
 from tests.bot.test_app import (  # noqa: F401 - `settings` is a fixture
     HEAD2,
@@ -211,3 +211,15 @@ async def test_sigterm_to_a_worker_does_not_stop_the_server(served, delivery, fa
                fake_github.pull_request_overrides(OWNER, REPO, 1))
     await settle(served)
     assert fake_github.check_runs(OWNER, REPO)[-1].conclusion == "failure"
+
+
+# -- the CLI's workers ---------------------------------------------------------------------------
+
+def test_a_crash_in_pystd_check_costs_that_file_only():
+    inputs = [FileInput("a.py", BLOCKING), FileInput("crash.py", crashers.SEGFAULT),
+              FileInput("z.py", BLOCKING)]
+    results = by_path(check_inputs(inputs, RULES, jobs=2, file_check=crashers.check_or_crash))
+    assert (results["crash.py"].failed, results["crash.py"].skipped) == (
+        True, CRASHED.format(how="SIGSEGV"))
+    assert [f.code for f in results["a.py"].findings] == ["PYS101"]
+    assert [f.code for f in results["z.py"].findings] == ["PYS101"]
