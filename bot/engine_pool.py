@@ -37,11 +37,15 @@ log = logging.getLogger(__name__)
 
 _T = TypeVar("_T")
 FileCheck = Callable[[FileInput, RuleSet], FileResult]
+ChangeCheck = Callable[[Change, RuleSet], tuple[Finding, ...]]
 MB = 1024 * 1024
 # Modules every worker needs, imported once in the fork server: a new worker (after a
 # crash) starts in milliseconds instead of importing libcst and the rules again.
 _PRELOAD = ["rules.runner", "rules.change", "bot.engine_pool"]
 _CLOSE_WAIT = 10.0  # seconds close() waits for the pool to stop before killing workers
+# The change rules read the whole pull request in one task (most of it from facts the
+# file tasks handed over): they get this many times the per-file limit.
+_CHANGE_TIMEOUT_FILES = 4
 
 
 class EngineCrashed(Exception):
@@ -88,15 +92,18 @@ class Engine:
     (tests that count on deterministic single-process runs).
 
     `file_timeout` (seconds) and `memory_mb` (per worker, 0 for no cap) bound each file;
-    `file_check` is the worker's entry point (tests pass one that crashes on purpose).
+    `file_check` and `change_check` are what the workers run (tests pass ones that crash
+    on purpose).
     """
 
     def __init__(self, workers: int | None, *, file_timeout: float | None = 30.0,
-                 memory_mb: int = 0, file_check: FileCheck = check_file) -> None:
+                 memory_mb: int = 0, file_check: FileCheck = check_file,
+                 change_check: ChangeCheck = check_change) -> None:
         self.workers = workers
         self.file_timeout = file_timeout
         self.memory_mb = memory_mb
         self._file_check = file_check
+        self._change_check = change_check
         self._pool: ProcessPool | None = None
         self._lock = threading.Lock()
         self.restarts = 0  # pools replaced after breaking (all workers dead at once)
@@ -122,17 +129,18 @@ class Engine:
         if not any(r.file_kind == "change" for r in rules):
             return ()
         if self.in_process:
-            return check_change(change, rules)
+            return self._change_check(change, rules)
+        limit = self.file_timeout and self.file_timeout * _CHANGE_TIMEOUT_FILES
         try:
-            return await self._run(check_change, change, rules)
+            return await self._run(self._change_check, change, rules, limit=limit)
         except (TimeoutError, ProcessExpired) as exc:
-            log.error("change rules failed: %s", _describe(exc, self.file_timeout))
-            raise EngineCrashed(messages.CHANGE_RULES_FAILED.format(
-                reason=_describe(exc, self.file_timeout))) from None
+            reason = _describe(exc, limit)
+            log.error("change rules failed: %s", reason)
+            raise EngineCrashed(messages.CHANGE_RULES_FAILED.format(reason=reason)) from None
 
     async def _check_one(self, item: FileInput, rules: RuleSet) -> FileResult:
         try:
-            return await self._run(self._file_check, item, rules)
+            return await self._run(self._file_check, item, rules, limit=self.file_timeout)
         except (TimeoutError, ProcessExpired, EngineCrashed) as exc:
             reason = _describe(exc, self.file_timeout)
         except MemoryError:
@@ -143,14 +151,14 @@ class Engine:
         log.warning("file not checked: %s", reason, extra={"path": item.path})
         return FileResult(item.path, skipped=reason, failed=True)
 
-    async def _run(self, fn: Callable[..., _T], *args: Any) -> _T:
-        """`fn(*args)` in a worker, within the time limit. A pool that broke as a whole
-        (every worker gone at once, none of them on this task) is replaced and the task
-        sent again, once."""
+    async def _run(self, fn: Callable[..., _T], *args: Any, limit: float | None) -> _T:
+        """`fn(*args)` in a worker, stopped past `limit` seconds. A pool that broke as a
+        whole (every worker gone at once, none of them on this task) is replaced and the
+        task sent again, once."""
         for attempt in (1, 2):
             pool = self._current_pool()
             try:
-                future = pool.schedule(fn, args=args, timeout=self.file_timeout)
+                future = pool.schedule(fn, args=args, timeout=limit)
             except RuntimeError:  # the pool broke before this task was sent
                 self._replace(pool)
                 continue

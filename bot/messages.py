@@ -79,7 +79,7 @@ FILE_CRASHED = (
     "the analysis process died on this file ({how}); it has been replaced and the other "
     "files were checked"
 )
-FILE_TIMED_OUT = "the analysis took longer than the per-file limit ({seconds:g} s) and was stopped"
+FILE_TIMED_OUT = "the analysis took longer than its time limit ({seconds:g} s, PYSTD_FILE_TIMEOUT) and was stopped"
 FILE_OUT_OF_MEMORY = "the analysis needed more memory than a worker may use (PYSTD_WORKER_MEMORY_MB)"
 CHANGE_RULES_FAILED = "the change-level rules could not run: {reason}"
 FILE_ENGINE_ERROR = "the analysis failed on this file ({error}); please report it"

@@ -4,11 +4,13 @@ the real engine (`check_file`), except on files holding a marker line."""
 from __future__ import annotations
 
 import ctypes
+import faulthandler
 import os
 import threading
 
 from bot.engine_pool import check_file
-from rules.engine import RuleSet
+from rules.change import Change, check_change
+from rules.engine import Finding, RuleSet
 from rules.runner import FileInput, FileResult
 
 SEGFAULT = b"# crash: segfault"
@@ -23,7 +25,7 @@ TELL = b"# crash: tell "
 def check_or_crash(item: FileInput, rules: RuleSet) -> FileResult:
     data = item.data
     if SEGFAULT in data:
-        ctypes.string_at(0)  # reads address 0: SIGSEGV, as a native parser crash does
+        _segfault()
     if ALLOCATE in data:
         bytearray(512 * 1024**2)  # 512 MB: a MemoryError under a smaller cap
     for marker in (REPORT, TELL):
@@ -36,6 +38,20 @@ def check_or_crash(item: FileInput, rules: RuleSet) -> FileResult:
     if HANG in data:
         threading.Event().wait()
     return check_file(item, rules)
+
+
+def change_or_crash(change: Change, rules: RuleSet) -> tuple[Finding, ...]:
+    """The change rules, except that a changed file holding SEGFAULT crashes them."""
+    if any(f.text is not None and SEGFAULT.decode() in f.text for f in change.files):
+        _segfault()
+    return check_change(change, rules)
+
+
+def _segfault() -> None:
+    """Read address 0: SIGSEGV, as a native crash in the parser does (without pytest's
+    fault handler, inherited by forked workers, printing every thread's stack)."""
+    faulthandler.disable()
+    ctypes.string_at(0)
 
 
 def report(fifo: str, then_hang: bool = True) -> bytes:

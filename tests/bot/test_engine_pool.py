@@ -17,8 +17,9 @@ import pytest
 
 from bot import messages
 from bot.app import create_app
-from bot.engine_pool import Engine
+from bot.engine_pool import Engine, EngineCrashed
 from bot.webhooks import SERVICES
+from rules.change import Change, ChangedPath
 from rules.config import PystdConfig
 from rules.engine import select_rules
 from rules.limits import TOO_DEEP
@@ -167,6 +168,20 @@ async def test_hostile_inputs_come_back_too_deep_from_the_workers(pool):
     results = by_path(await e.check_files(inputs, select_rules()))
     assert [(r.skipped, r.failed) for r in results.values()] == [
         (TOO_DEEP, True), (None, False), (TOO_DEEP, True)]
+
+
+async def test_a_crash_in_the_change_rules_is_an_engine_crash_not_a_pass(pool):
+    e = Engine(1, file_check=crashers.check_or_crash, change_check=crashers.change_or_crash)
+    try:
+        change = Change((ChangedPath("app/x.py", "added", crashers.SEGFAULT.decode(), None),))
+        with pytest.raises(EngineCrashed) as caught:
+            await e.check_change(change, select_rules())
+        assert str(caught.value) == messages.CHANGE_RULES_FAILED.format(
+            reason=messages.FILE_CRASHED.format(how="SIGSEGV"))
+        fine = Change((ChangedPath(".env", "added", "SECRET_KEY=abc\n", None),))
+        assert [f.code for f in await e.check_change(fine, select_rules())] == ["PYS902"]
+    finally:
+        await asyncio.to_thread(e.close)
 
 
 async def test_in_process_engine_for_tests():
