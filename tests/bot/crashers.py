@@ -6,6 +6,7 @@ from __future__ import annotations
 import ctypes
 import faulthandler
 import os
+import signal
 import threading
 
 from bot.engine_pool import check_file
@@ -45,6 +46,14 @@ def change_or_crash(change: Change, rules: RuleSet) -> tuple[Finding, ...]:
     if any(f.text is not None and SEGFAULT.decode() in f.text for f in change.files):
         _segfault()
     return check_change(change, rules)
+
+
+def signal_handling(item: FileInput, rules: RuleSet) -> FileResult:
+    """Reports, as the skip reason, how the worker handles signals: SIGINT, SIGTERM and
+    the wakeup fd (which, inherited, would carry a worker's signals to the server)."""
+    wakeup = signal.set_wakeup_fd(-1)
+    return FileResult(item.path, skipped=(
+        f"{signal.getsignal(signal.SIGINT)!r} {signal.getsignal(signal.SIGTERM)!r} {wakeup}"))
 
 
 def _segfault() -> None:

@@ -147,6 +147,18 @@ async def test_an_idle_worker_that_dies_breaks_nothing(pool, fifo, how):
     assert [[f.code for f in r.findings] for r in results] == [["PYS101"], ["PYS101"]]
 
 
+async def test_workers_do_not_share_the_servers_signal_handling():
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGUSR1, lambda: None)  # as aiohttp's run_app does
+    e = Engine(1, file_check=crashers.signal_handling)
+    try:
+        (result,) = await e.check_files([FileInput("a.py", b"x = 1\n")], RULES)
+    finally:
+        loop.remove_signal_handler(signal.SIGUSR1)
+        await asyncio.to_thread(e.close)
+    assert result.skipped == f"{signal.SIG_IGN!r} {signal.SIG_DFL!r} -1"
+
+
 async def test_close_stops_a_worker_stuck_in_a_file(pool, fifo):
     e = pool()
     task = asyncio.create_task(
