@@ -46,6 +46,8 @@ _CLOSE_WAIT = 10.0  # seconds close() waits for the pool to stop before killing 
 # The change rules read the whole pull request in one task (most of it from facts the
 # file tasks handed over): they get this many times the per-file limit.
 _CHANGE_TIMEOUT_FILES = 4
+# After this many files of one change run out of time, its other files are not run.
+MAX_TIMEOUTS_PER_CHANGE = 3
 
 
 class EngineCrashed(Exception):
@@ -117,9 +119,27 @@ class Engine:
         """The engine over `inputs`, one task per file: one result per input, sorted by
         path, the files whose analysis failed included (`failed=True`)."""
         if self.in_process:
-            results = [self._file_check(i, rules) for i in inputs]
-        else:
-            results = list(await asyncio.gather(*(self._check_one(i, rules) for i in inputs)))
+            return sorted((self._file_check(i, rules) for i in inputs), key=lambda r: r.path)
+        tasks: list[asyncio.Task[FileResult]] = []
+        timed_out: list[str] = []
+
+        def on_timeout(path: str) -> None:
+            # A change whose files keep running out of time would hold every worker for
+            # minutes (and the other reviews behind it): its remaining files are dropped.
+            timed_out.append(path)
+            if len(timed_out) == MAX_TIMEOUTS_PER_CHANGE:
+                log.warning("%d files ran out of time; the rest of the change is not checked",
+                            len(timed_out))
+                for task in tasks:
+                    if task is not asyncio.current_task():  # that one timed out
+                        task.cancel()  # the finished ones ignore it
+
+        tasks.extend(asyncio.create_task(self._check_one(i, rules, on_timeout)) for i in inputs)
+        done = await asyncio.gather(*tasks, return_exceptions=True)
+        results = [r if isinstance(r, FileResult)
+                   else FileResult(i.path, skipped=messages.FILE_DROPPED_AFTER_TIMEOUTS.format(
+                       count=len(timed_out)), failed=True)
+                   for i, r in zip(inputs, done, strict=True)]
         return sorted(results, key=lambda r: r.path)
 
     async def check_change(self, change: Change, rules: RuleSet) -> tuple[Finding, ...]:
@@ -138,10 +158,14 @@ class Engine:
             log.error("change rules failed: %s", reason)
             raise EngineCrashed(messages.CHANGE_RULES_FAILED.format(reason=reason)) from None
 
-    async def _check_one(self, item: FileInput, rules: RuleSet) -> FileResult:
+    async def _check_one(self, item: FileInput, rules: RuleSet,
+                         on_timeout: Callable[[str], None]) -> FileResult:
         try:
             return await self._run(self._file_check, item, rules, limit=self.file_timeout)
-        except (TimeoutError, ProcessExpired, EngineCrashed) as exc:
+        except TimeoutError as exc:
+            reason = _describe(exc, self.file_timeout)
+            on_timeout(item.path)
+        except (ProcessExpired, EngineCrashed) as exc:
             reason = _describe(exc, self.file_timeout)
         except MemoryError:
             reason = messages.FILE_OUT_OF_MEMORY

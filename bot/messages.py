@@ -83,3 +83,6 @@ FILE_TIMED_OUT = "the analysis took longer than its time limit ({seconds:g} s, P
 FILE_OUT_OF_MEMORY = "the analysis needed more memory than a worker may use (PYSTD_WORKER_MEMORY_MB)"
 CHANGE_RULES_FAILED = "the change-level rules could not run: {reason}"
 FILE_ENGINE_ERROR = "the analysis failed on this file ({error}); please report it"
+FILE_DROPPED_AFTER_TIMEOUTS = (
+    "not analysed: {count} other files of this change ran out of time, so the rest was dropped"
+)

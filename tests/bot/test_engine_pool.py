@@ -17,7 +17,7 @@ import pytest
 
 from bot import messages
 from bot.app import create_app
-from bot.engine_pool import Engine, EngineCrashed
+from bot.engine_pool import MAX_TIMEOUTS_PER_CHANGE, Engine, EngineCrashed
 from bot.webhooks import SERVICES
 from rules.change import Change, ChangedPath
 from rules.config import PystdConfig
@@ -99,6 +99,21 @@ async def test_a_file_past_the_time_limit_is_stopped_and_the_others_checked(pool
     assert (results["hang.py"].failed, results["hang.py"].skipped) == (
         True, messages.FILE_TIMED_OUT.format(seconds=0.5))
     assert [f.code for f in results["ok.py"].findings] == ["PYS101"]
+
+
+async def test_a_change_whose_files_keep_hanging_is_cut_short(pool):
+    e = pool(file_timeout=0.3)
+    hanging = [FileInput(f"hang{n}.py", crashers.HANG) for n in range(6)]
+    results = by_path(await e.check_files([FileInput("ok.py", BLOCKING), *hanging], RULES))
+    assert [f.code for f in results["ok.py"].findings] == ["PYS101"]
+    reasons = sorted(r.skipped for r in results.values() if r.failed)
+    timed_out = messages.FILE_TIMED_OUT.format(seconds=0.3)
+    dropped = messages.FILE_DROPPED_AFTER_TIMEOUTS.format(count=MAX_TIMEOUTS_PER_CHANGE)
+    assert reasons == sorted([timed_out] * MAX_TIMEOUTS_PER_CHANGE
+                             + [dropped] * (6 - MAX_TIMEOUTS_PER_CHANGE))
+    # The workers are free again.
+    (ok,) = await e.check_files([FileInput("ok.py", BLOCKING)], RULES)
+    assert [f.code for f in ok.findings] == ["PYS101"]
 
 
 async def test_a_worker_killed_mid_file_costs_that_file_only(pool, fifo):
