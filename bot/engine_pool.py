@@ -51,7 +51,8 @@ MAX_TIMEOUTS_PER_CHANGE = 3
 
 
 class EngineCrashed(Exception):
-    """The engine could not run a task: its worker died or ran out of time twice over."""
+    """The engine could not run a task: the change rules crashed or ran out of time, or
+    the pool broke under the task twice."""
 
 
 def check_file(item: FileInput, rules: RuleSet) -> FileResult:
