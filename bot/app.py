@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Iterator
-from concurrent.futures import ProcessPoolExecutor
 
 import aiohttp
 from aiohttp import web
@@ -140,9 +139,6 @@ def _resources(settings: Settings, engine_in_process: bool):
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         timeout = aiohttp.ClientTimeout(total=settings.request_timeout)
         session = aiohttp.ClientSession(timeout=timeout)
-        def new_pool() -> ProcessPoolExecutor:
-            return ProcessPoolExecutor(settings.engine_workers)
-
         queue = JobQueue(settings.concurrent_jobs, on_finished=app[REVIEW_SECONDS].observe)
         tokens = TokenStore(settings.app_id or 0, settings.private_key_pem())
         app[KEY_CHECK] = AppKeyCheck(session, settings.app_id or 0, tokens,
@@ -157,7 +153,9 @@ def _resources(settings: Settings, engine_in_process: bool):
             base_backoff=settings.retry_base_delay,
             max_backoff=settings.retry_max_delay,
         )
-        engine = Engine(None if engine_in_process else new_pool, settings.engine_workers)
+        engine = Engine(None if engine_in_process else settings.engine_workers,
+                        file_timeout=settings.file_timeout,
+                        memory_mb=settings.worker_memory_mb)
         env = JobEnv(engine=engine, blobs=BlobCache(settings.blob_cache_bytes),
                      blob_concurrency=settings.blob_concurrency,
                      completion_budget=settings.completion_retry_seconds)
@@ -174,7 +172,7 @@ def _resources(settings: Settings, engine_in_process: bool):
             with contextlib.suppress(asyncio.CancelledError):
                 await sweeper
             await env.runs.close(grace=10.0)
-            engine.close()
+            await asyncio.to_thread(engine.close)  # bounded (10 s), off the event loop
             await session.close()
 
     return ctx

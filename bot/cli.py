@@ -184,6 +184,10 @@ def run_check(args: argparse.Namespace) -> int:
         results = check_inputs(items, rules, args.jobs)
     except BrokenProcessPool:
         raise UsageError(messages.CLI_WORKER_CRASHED) from None
+    for result in results:
+        if result.failed:  # the analysis itself failed: the file was not judged
+            print(messages.CLI_NOT_CHECKED.format(path=result.path, reason=result.skipped),
+                  file=sys.stderr)
     if change is not None:
         change = replace(change, facts={r.path: r.facts for r in results if r.facts is not None})
         results = _with_change_findings(results, change, rules)

@@ -20,6 +20,7 @@ CLI_UNKNOWN_CODE = "pystd: error: {option}: unknown rule code {code!r}"
 CLI_UNKNOWN_RULE = "pystd: error: no rule {code!r}; `pystd rule` lists them"
 CLI_CONFIG_ERROR = "pystd: error: {message}"
 CLI_WORKER_CRASHED = "pystd: error: a worker process crashed; run with --jobs 1 to find the file"
+CLI_NOT_CHECKED = "pystd: could not check {path}: {reason}"
 CLI_GIT_MISSING = "pystd: error: --diff needs git on PATH"
 
 # -- pystd serve ---------------------------------------------------------------------------
@@ -105,3 +106,16 @@ SUMMARY_SWEPT = (
 
 # -- rule policy (categories, default selection) -----------------------------------------
 CLI_UNKNOWN_SELECTOR = "pystd: error: {option}: {problem}"
+
+# -- engine pool --
+FILE_CRASHED = (
+    "the analysis process died on this file ({how}); it has been replaced and the other "
+    "files were checked"
+)
+FILE_TIMED_OUT = "the analysis took longer than its time limit ({seconds:g} s, PYSTD_FILE_TIMEOUT) and was stopped"
+FILE_OUT_OF_MEMORY = "the analysis needed more memory than a worker may use (PYSTD_WORKER_MEMORY_MB)"
+CHANGE_RULES_FAILED = "the change-level rules could not run: {reason}"
+FILE_ENGINE_ERROR = "the analysis failed on this file ({error}); please report it"
+FILE_DROPPED_AFTER_TIMEOUTS = (
+    "not analysed: {count} other files of this change ran out of time, so the rest was dropped"
+)

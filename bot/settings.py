@@ -55,6 +55,12 @@ class Settings(BaseSettings):
     # A run of ours still open job_timeout + sweep_margin seconds after it was opened is
     # completed `neutral` by the sweep.
     sweep_margin: Annotated[float, Field(ge=0)] = 120.0
+    # One file's analysis: past this many seconds its worker is stopped and the file is
+    # reported as not checked (the slowest ordinary 1 MB file takes a few seconds).
+    file_timeout: Annotated[float, Field(gt=0)] = 30.0
+    # Address space of one engine worker, in MB (0: no cap). An idle worker maps ~50 MB;
+    # the largest file pystd reads (1 MB) needs a few hundred.
+    worker_memory_mb: Annotated[int, Field(ge=0)] = 1024
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import ast
 import os
-from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+import signal
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -23,6 +23,8 @@ from rules.fixes import FixCache, build_fix, resolve_positions
 from rules.limits import MAX_FILE_BYTES, TOO_DEEP, too_deep
 from rules.suppress import ignores_file, is_suppressed, noqa_lines
 from rules.walker import walk
+
+CRASHED = "the analysis process died on this file ({how})"
 
 
 @dataclass(frozen=True)
@@ -235,9 +237,15 @@ def _init_worker(rules: RuleSet) -> None:
     _WORKER_RULES = rules
 
 
-def _check_in_worker(item: FileInput) -> FileResult:
+def check_item(item: FileInput, rules: RuleSet) -> FileResult:
+    """`check_source` of one FileInput: what a worker process runs per file."""
+    return check_source(item.path, item.data, rules, item.changed, item.change)
+
+
+def _check_in_worker(file_check: Callable[[FileInput, RuleSet], FileResult],
+                     item: FileInput) -> FileResult:
     assert _WORKER_RULES is not None
-    return check_source(item.path, item.data, _WORKER_RULES, item.changed, item.change)
+    return file_check(item, _WORKER_RULES)
 
 
 def asking_for_facts(items: Sequence[FileInput], change: Change, rules: RuleSet
@@ -256,15 +264,38 @@ def asking_for_facts(items: Sequence[FileInput], change: Change, rules: RuleSet
     return [replace(i, change=how.get(i.path)) for i in items]
 
 
-def check_inputs(items: Sequence[FileInput], rules: RuleSet, jobs: int | None = None) -> list[FileResult]:
-    """Check many files, in `jobs` worker processes (default: one per CPU)."""
+def check_inputs(items: Sequence[FileInput], rules: RuleSet, jobs: int | None = None, *,
+                 file_check: Callable[[FileInput, RuleSet], FileResult] = check_item,
+                 ) -> list[FileResult]:
+    """Check many files, in `jobs` worker processes (default: one per CPU), one task per
+    file: a file that crashes its worker (a native crash in the parser) comes back as a
+    failed result and the others are checked as usual. `file_check` is what a worker runs
+    per file (tests pass one that crashes on purpose)."""
     jobs = jobs or os.cpu_count() or 1
     if jobs <= 1 or len(items) < 2:
-        return [check_source(i.path, i.data, rules, i.changed, i.change) for i in items]
-    with ProcessPoolExecutor(max_workers=min(jobs, len(items)), initializer=_init_worker,
-                             initargs=(rules,)) as pool:
-        chunk = max(1, min(32, len(items) // (jobs * 4)))
-        return list(pool.map(_check_in_worker, items, chunksize=chunk))
+        return [file_check(i, rules) for i in items]
+    from pebble import ProcessExpired, ProcessPool  # only when there are workers to run
+
+    results = []
+    with ProcessPool(max_workers=min(jobs, len(items)), initializer=_init_worker,
+                     initargs=(rules,)) as pool:
+        futures = [pool.schedule(_check_in_worker, (file_check, item)) for item in items]
+        for item, future in zip(items, futures, strict=True):
+            try:
+                results.append(future.result())
+            except ProcessExpired as exc:
+                results.append(FileResult(item.path, skipped=_crash_reason(exc.exitcode),
+                                          failed=True))
+    return results
+
+
+def _crash_reason(exitcode: int | None) -> str:
+    code = exitcode or 0
+    try:
+        how = signal.Signals(-code).name if code < 0 else f"exit code {code}"
+    except ValueError:
+        how = f"signal {-code}"
+    return CRASHED.format(how=how)
 
 
 def discover(paths: Iterable[Path], root: Path) -> list[Path]:

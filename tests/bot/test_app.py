@@ -427,33 +427,41 @@ async def test_change_level_rules_run_on_the_whole_pull_request(bot, delivery, f
     assert "PYS902 env-file-committed" in review.body
 
 
-async def test_a_crashed_engine_worker_completes_neutral_and_is_replaced(
-        aiohttp_client, settings, delivery, fake_github, monkeypatch):
-    from bot import engine_pool
+async def test_a_crashed_engine_worker_costs_its_file_only_and_is_replaced(
+        aiohttp_client, settings, delivery, fake_github):
+    from bot.engine_pool import Engine
+    from tests.bot import crashers
 
     bot = await aiohttp_client(create_app(settings.model_copy(update={"workers": 1})))
     env = bot.app[SERVICES].env
-    add_pr(fake_github)
-    monkeypatch.setattr(engine_pool, "check_batch", crash_worker)
-    await open_pr(bot, delivery, fake_github)
-    await settle(bot)
-    run = only_run(fake_github)
-    assert (run.status, run.conclusion) == ("completed", "neutral")
-    assert messages.ENGINE_CRASHED in run.summary
-    monkeypatch.undo()
-    fake_github.move_head(OWNER, REPO, 1, HEAD2)
-    await send(bot, delivery, fake_github, "pull_request", "synchronize.payload.json",
-               fake_github.pull_request_overrides(OWNER, REPO, 1))
-    await settle(bot)
-    assert fake_github.check_runs(OWNER, REPO)[-1].conclusion == "failure"
-    assert env.engine.pool is not None
-
-
-def crash_worker(items: object, rules: object) -> None:
-    """Dies the way a native crash in the parser kills a worker process."""
-    import os
-
-    os._exit(1)
+    env.engine = Engine(1, file_check=crashers.check_or_crash)
+    try:
+        add_pr(fake_github, [
+            FakeFile("app/views.py", content=NEW_VIEWS, base_content=OLD_VIEWS),
+            FakeFile("app/parser_killer.py", status="added",
+                     content=crashers.SEGFAULT.decode() + "\nx = 1\n"),
+        ])
+        await open_pr(bot, delivery, fake_github)
+        await settle(bot)
+        run = only_run(fake_github)
+        # The crashed file is listed as not checked; the other file's gate finding fails
+        # the check, with its annotation and review comment.
+        assert (run.status, run.conclusion) == ("completed", "failure")
+        crashed = messages.FILE_CRASHED.format(how="SIGSEGV")
+        assert f"`app/parser_killer.py`: {crashed}" in run.summary
+        assert [(a["path"], a["start_line"]) for a in run.annotations] == [("app/views.py", 9)]
+        assert len(fake_github.review_comments(OWNER, REPO, 1)) == 1
+        # The worker was replaced: the next push is checked in full.
+        fake_github.move_head(OWNER, REPO, 1, HEAD2, files=[
+            FakeFile("app/views.py", content=NEW_VIEWS, base_content=OLD_VIEWS)])
+        await send(bot, delivery, fake_github, "pull_request", "synchronize.payload.json",
+                   fake_github.pull_request_overrides(OWNER, REPO, 1))
+        await settle(bot)
+        latest = fake_github.check_runs(OWNER, REPO)[-1]
+        assert (latest.conclusion, messages.SUMMARY_SKIPPED_HEADER in latest.summary) == (
+            "failure", False)
+    finally:
+        await asyncio.to_thread(env.engine.close)
 
 
 async def test_config_is_fetched_once_per_base_commit(bot, delivery, fake_github):

@@ -11,6 +11,7 @@ import pytest
 
 from bot import messages
 from bot.cli import main
+from rules.limits import TOO_DEEP
 
 BLOCKING = "import time\n\n\nasync def handler():\n    time.sleep(1)\n"
 CLEAN = "import asyncio\n\n\nasync def handler():\n    await asyncio.sleep(1)\n"
@@ -160,6 +161,14 @@ def test_bad_input_files_are_skipped_not_crashed(project, capsys):
     assert "skipped huge.py: larger than 1 MB" in out
     assert "broken.py:1:" in out
     assert "PYS000" in out
+
+
+def test_a_file_the_parser_cannot_take_is_named_on_stderr(project, capsys):
+    (project / "deep.py").write_text("x = " + "(" * 300 + "1" + ")" * 300 + "\n")
+    (project / "app.py").write_text(BLOCKING)
+    code, _, err = run(capsys, "check", "--jobs", "2")
+    assert code == 1  # app.py's finding still counts
+    assert err.strip() == messages.CLI_NOT_CHECKED.format(path="deep.py", reason=TOO_DEEP)
 
 
 def test_noqa_and_ignore_file(project, capsys):
