@@ -214,6 +214,8 @@ def _local_change(module: cst.Module, source_lines: list[str], report: Report,
     alone at its real indentation (None: do it on the whole module)."""
     assert report.replacement is not None
     old, new = report.replacement
+    if old is module:
+        return _module_change(module, source_lines, new, cache)
     path = report.path
     if report.top is None or not path or path[0] is not report.top:
         return None
@@ -243,6 +245,37 @@ def _local_change(module: cst.Module, source_lines: list[str], report: Report,
     if original != before[start:end]:
         return None  # the cut does not line up with the file (never expected)
     return start + shift, end + shift, replacement
+
+
+def _module_change(module: cst.Module, source_lines: list[str], new: object,
+                   cache: FixCache) -> tuple[int, int, str] | None:
+    """A replacement of the whole module that keeps most of its statements (an import
+    split in two): only the statements between the kept prefix and suffix are
+    regenerated (None: not that shape, do it on the whole module)."""
+    if not isinstance(new, cst.Module) or (new.header, new.footer) != (
+            module.header, module.footer):
+        return None
+    old_body, new_body = module.body, new.body
+    first = 0
+    while (first < min(len(old_body), len(new_body))
+           and old_body[first] is new_body[first]):
+        first += 1
+    end_old, end_new = len(old_body), len(new_body)
+    while end_old > first and end_new > first and old_body[end_old - 1] is new_body[end_new - 1]:
+        end_old -= 1
+        end_new -= 1
+    if first == end_old:  # statements only added: anchor on the one before, if any
+        if first == 0:
+            return None
+        first -= 1
+    offset = cache.offset(old_body[first])
+    assert offset is not None
+    before = "".join(module.code_for_node(s) for s in old_body[first:end_old])
+    after = "".join(module.code_for_node(s) for s in new_body[first:end_new])
+    before_lines = before.splitlines(keepends=True)
+    if source_lines[offset: offset + len(before_lines)] != before_lines:
+        return None  # the cut does not line up with the file (never expected)
+    return _changed_span(before_lines, after.splitlines(keepends=True), offset)
 
 
 def _changed_span(old: list[str], new: list[str], base: int
