@@ -167,6 +167,14 @@ class FixCache:
         self._offsets: list[int] | None = None
         self._index = {id(stmt): i for i, stmt in enumerate(module.body)}
         self.counts: dict[int, list[int]] = {}
+        self._imported: frozenset[tuple[str, str]] | None = None
+
+    @property
+    def imported(self) -> frozenset[tuple[str, str]]:
+        """What the module's top-level imports bind, worked out once per file."""
+        if self._imported is None:
+            self._imported = _imported(self.module)
+        return self._imported
 
     def offset(self, top: cst.CSTNode) -> int | None:
         i = self._index.get(id(top))
@@ -186,7 +194,8 @@ def build_fix(module: cst.Module, source_lines: list[str], report: Report,
     if report.replacement is None:
         return None
     old, new = report.replacement
-    span = _local_change(module, source_lines, report, cache or FixCache(module))
+    cache = cache or FixCache(module)
+    span = _local_change(module, source_lines, report, cache)
     if span is None:
         try:
             new_code = module.deep_replace(old, new)
@@ -198,7 +207,8 @@ def build_fix(module: cst.Module, source_lines: list[str], report: Report,
     if span is None:
         return None
     start, end_old, replacement = span
-    missing = tuple(i for i in dict.fromkeys(report.imports) if not _has_import(module, i))
+    missing = tuple(i for i in dict.fromkeys(report.imports)
+                    if not _has_import(module, i, cache))
     return Fix(
         line=start + 1,
         end_line=max(end_old, start + 1),
@@ -297,19 +307,24 @@ def _changed_span(old: list[str], new: list[str], base: int
     return base + start, base + max(end_old, start + 1), "".join(new[start:end_new])
 
 
-def _has_import(module: cst.Module, statement: str) -> bool:
+def _has_import(module: cst.Module, statement: str, cache: FixCache | None = None) -> bool:
     """Does the module already bind what `statement` (e.g. `import asyncio`) binds?"""
     parsed = cst.parse_statement(statement)
     assert isinstance(parsed, cst.SimpleStatementLine)
     wanted = parsed.body[0]
     assert isinstance(wanted, (cst.Import, cst.ImportFrom))
-    want_names = _bound(wanted)
+    return _bound(wanted) <= (cache or FixCache(module)).imported
+
+
+def _imported(module: cst.Module) -> frozenset[tuple[str, str]]:
+    """(bound name, source) pairs of the module's top-level imports."""
+    out: set[tuple[str, str]] = set()
     for stmt in module.body:
         if isinstance(stmt, cst.SimpleStatementLine):
             for small in stmt.body:
-                if isinstance(small, (cst.Import, cst.ImportFrom)) and want_names <= _bound(small):
-                    return True
-    return False
+                if isinstance(small, (cst.Import, cst.ImportFrom)):
+                    out |= _bound(small)
+    return frozenset(out)
 
 
 def _bound(stmt: cst.Import | cst.ImportFrom) -> set[tuple[str, str]]:
