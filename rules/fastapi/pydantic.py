@@ -18,6 +18,12 @@ from rules.walker import find_nodes
 
 MIGRATION_GUIDE = "https://docs.pydantic.dev/latest/migration/"
 
+
+def pydantic_1(ctx: FileContext) -> bool:
+    """Is the project known to run Pydantic 1 (its dependency files say so)? Its v1 API
+    is then the right one, and the v2 names do not exist."""
+    return ctx.versions.below("pydantic", "2")
+
 # Bases whose subclasses are Pydantic models. `pydantic.v1.*` is deliberately absent: code
 # on the v1 compatibility layer is supposed to call the v1 API.
 MODEL_BASES = frozenset({"pydantic.BaseModel", "pydantic.main.BaseModel", "pydantic.RootModel",
@@ -430,6 +436,11 @@ backreferences, which v2's Rust regex engine rejects). `.dict()` -> `.model_dump
 `from_attributes = True`. A `class Config:` made only of plain assignments of known keys
 becomes `model_config = ConfigDict(...)`.
 
+## Versions
+A project whose dependency files pin Pydantic below 2 (`pydantic<2`, `pydantic==1.10.13`,
+`pydantic = "^1.10"`, a lock file) gets no finding: there the v1 API is the only one. An
+unknown version counts as current.
+
 ## Suppress
 `# noqa: PYS404` on the line, e.g. for a method of your own that happens to be named `dict`.
 """
@@ -468,7 +479,8 @@ becomes `model_config = ConfigDict(...)`.
 
     @classmethod
     def applies(cls, ctx: FileContext) -> bool:
-        return ctx.imports_module("pydantic", "pydantic_settings")
+        # On Pydantic 1 the v1 API is the only API there is.
+        return ctx.imports_module("pydantic", "pydantic_settings") and not pydantic_1(ctx)
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         owner = self.enclosing_model()
@@ -660,6 +672,11 @@ class PydanticBaseSettingsImport(Rule):
     message = ("`BaseSettings` moved to the `pydantic-settings` package in Pydantic v2: "
                "import it from `pydantic_settings`")
     requires = ("BaseSettings",)
+
+    @classmethod
+    def applies(cls, ctx: FileContext) -> bool:
+        return not pydantic_1(ctx)  # Pydantic 1 exports `BaseSettings` itself
+
     docs = f"""
 ## What it does
 Flags `from pydantic import BaseSettings` (also aliased, and inside a multi-name import)
@@ -689,6 +706,11 @@ The import is rewritten: a lone `from pydantic import BaseSettings` imports from
 `pydantic_settings`; in a multi-name import `BaseSettings` is split off into its own
 `from pydantic_settings import BaseSettings` line, keeping any `as` alias.
 `pydantic.BaseSettings` becomes `BaseSettings` plus that import.
+
+## Versions
+A project whose dependency files pin Pydantic below 2 gets no finding: Pydantic 1 exports
+`BaseSettings` itself, and `pydantic_settings` does not exist for it. An unknown version
+counts as current.
 
 ## Suppress
 `# noqa: PYS405` on the line, in code that must keep running on Pydantic v1.
