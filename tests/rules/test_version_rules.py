@@ -148,3 +148,53 @@ def test_django_4_1_has_the_queryset_api_but_not_the_instance_one():
     assert by_line[11].fix is not None  # [obj async for obj in ...]
     for line in (9, 10):  # instance.save(): asave() came in 4.2
         assert by_line[line].fix is None and "Django 4.2" in by_line[line].message
+
+
+# -- PYS404 on models imported from the project, with Pydantic 2 known ----------------------
+
+ROUTER = """
+from fastapi import APIRouter
+
+from app.schemas import UserIn, UserOut
+from .models import Order
+from shop.models import Book
+
+router = APIRouter()
+
+
+@router.post("/users")
+def create(payload: dict, row: object) -> dict:
+    user = UserIn.model_validate(payload)
+    out = UserOut.from_orm(row)
+    order = Order.parse_obj(payload)
+    book = Book(title="x")
+    return {"user": user.dict(), "out": out, "order": order, "book": book.dict()}
+"""
+
+
+def test_pydantic_2_known_flags_v1_calls_on_models_imported_from_the_project():
+    findings = lint(ROUTER, "app/routers/users.py", "PYS404", "pydantic>=2.4\nfastapi\n")
+    assert [(f.line, f.message.split("`")[1]) for f in findings] == [
+        (14, ".from_orm()"), (15, ".parse_obj()"), (17, ".dict()")]
+    assert "UserOut.model_validate(row, from_attributes=True)" in fixed(
+        ROUTER, findings[0])
+
+
+@pytest.mark.parametrize("requirements", [None, "pydantic", "pydantic<2", "pydantic>=1.10"])
+def test_without_pydantic_2_known_imported_classes_are_not_models(requirements):
+    assert lint(ROUTER, "app/routers/users.py", "PYS404", requirements) == []
+
+
+def test_a_class_from_another_package_or_rebound_locally_is_not_the_project_s():
+    code = """
+    from other.schemas import User
+    from .schemas import Item
+
+
+    def load(data: dict):
+        Item = dict
+        return User.parse_obj(data), Item.parse_obj(data)
+    """
+    assert lint(code, "app/api.py", "PYS404", "pydantic==2.7.1") == []
+    src = "from shop.schemas import User\n\n\ndef load(data):\n    return User.parse_obj(data)\n"
+    assert [f.line for f in lint(src, "src/shop/api.py", "PYS404", "pydantic>=2")] == [5]
