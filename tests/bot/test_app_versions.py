@@ -88,3 +88,16 @@ async def test_a_dependency_file_github_cannot_serve_leaves_versions_unknown(
     run = only_run(fake_github)
     assert run.status == "completed" and run.conclusion == "failure"  # checked as current
     assert codes_commented(fake_github) == ["PYS404", "PYS405"]
+
+
+async def test_when_the_listing_fails_the_configuration_is_still_read(
+        bot, delivery, fake_github, no_sleep):
+    add_pr(fake_github, base_files={".github/pystd.toml": 'fail-on = "never"\n',
+                                    "requirements.txt": "pydantic<2\n"})
+    fake_github.fail_next("GET", r"/contents$", status=502, times=10)
+    await open_pr(bot, delivery, fake_github)
+    await settle(bot)
+    assert fake_github.injected, "the fault was not served"
+    run = only_run(fake_github)
+    # The base's configuration (never fail) still applies: findings, but success.
+    assert (run.conclusion, len(run.annotations)) == ("success", 1)

@@ -3,8 +3,13 @@ the project runs says nothing (or says less); unknown versions count as current.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
+from rules.engine import select_rules
+from rules.runner import FileInput, check_inputs
+from rules.versions import versions_from_texts
 from tests.rules.lint import fixed, lint
 
 PYDANTIC_V1 = """
@@ -198,3 +203,12 @@ def test_a_class_from_another_package_or_rebound_locally_is_not_the_project_s():
     assert lint(code, "app/api.py", "PYS404", "pydantic==2.7.1") == []
     src = "from shop.schemas import User\n\n\ndef load(data):\n    return User.parse_obj(data)\n"
     assert [f.line for f in lint(src, "src/shop/api.py", "PYS404", "pydantic>=2")] == [5]
+
+
+def test_versions_reach_the_worker_processes():
+    items = [FileInput(f"app/s{i}.py", SETTINGS_V1.encode()) for i in range(4)]
+    rules = select_rules(["PYS405"])
+    assert all(r.findings for r in check_inputs(items, rules, jobs=2))
+    old = replace(rules, versions=versions_from_texts({"poetry.lock": (
+        '[[package]]\nname = "pydantic"\nversion = "1.10.13"\n')}))
+    assert [r.findings for r in check_inputs(items, old, jobs=2)] == [()] * 4
