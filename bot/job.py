@@ -89,7 +89,7 @@ class JobEnv:
     heads: dict[tuple[str, str, int], str] = field(default_factory=dict)  # newest known head
     # Configuration and framework versions by (owner, repo, base sha): a commit never
     # changes, and most pull requests share their base, so this saves the listing and the
-    # file fetches (two to eight API calls) per review.
+    # file fetches (one to ten API calls) per review.
     configs: TTLCache[tuple[str, str, str], BaseFiles] = field(
         default_factory=lambda: TTLCache(maxsize=4096, ttl=3600))
     stats: dict[str, int] = field(default_factory=dict)

@@ -219,8 +219,8 @@ async def fetch_base_files(gh: GitHubAPI, owner: str, repo: str, ref: str) -> Ba
     try:
         root = await _folder(gh, owner, repo, "", ref)
     except _GITHUB_FAILURES as exc:
-        log.warning("cannot list the files of %s/%s at %s: %s", owner, repo, ref[:12],
-                    describe_error(exc))
+        log.warning("base commit not listed; configuration fetched file by file", extra={
+            "repository": f"{owner}/{repo}", "base_sha": ref, "error": describe_error(exc)})
         config, source, error = await fetch_config(gh, owner, repo, ref)
         return BaseFiles(config, source, error)
     present = dict(root)
@@ -285,7 +285,9 @@ async def _listed_or_nothing(gh: GitHubAPI, owner: str, repo: str, path: str, re
     try:
         return await _folder(gh, owner, repo, path, ref)
     except _GITHUB_FAILURES as exc:
-        log.warning("cannot list %s: %s", path, describe_error(exc))
+        log.warning("folder not listed; its dependency files are unknown", extra={
+            "repository": f"{owner}/{repo}", "base_sha": ref, "path": path,
+            "error": describe_error(exc)})
         return {}
 
 
@@ -296,7 +298,9 @@ async def _file_or_nothing(gh: GitHubAPI, owner: str, repo: str, path: str, ref:
     try:
         return await _file_at(gh, owner, repo, path, ref)
     except _GITHUB_FAILURES as exc:
-        log.warning("cannot read %s for versions: %s", path, describe_error(exc))
+        log.warning("dependency file not read; its versions are unknown", extra={
+            "repository": f"{owner}/{repo}", "base_sha": ref, "path": path,
+            "error": describe_error(exc)})
         return None
 
 
