@@ -101,3 +101,13 @@ async def test_when_the_listing_fails_the_configuration_is_still_read(
     run = only_run(fake_github)
     # The base's configuration (never fail) still applies: findings, but success.
     assert (run.conclusion, len(run.annotations)) == ("success", 1)
+
+
+async def test_a_lock_file_above_the_contents_api_limit_is_not_fetched(
+        bot, delivery, fake_github):
+    big_lock = '[[package]]\nname = "pydantic"\nversion = "2.7.1"\n' + "# padding\n" * 110_000
+    pydantic_pr(fake_github, {"requirements.txt": "pydantic<2\n", "poetry.lock": big_lock})
+    await open_pr(bot, delivery, fake_github)
+    await settle(bot)
+    assert fake_github.calls("GET", r"/contents/poetry\.lock") == []
+    assert fake_github.review_comments(OWNER, REPO, 1) == []  # requirements.txt: Pydantic 1
