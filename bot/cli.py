@@ -25,6 +25,7 @@ from rules.runner import (
     discover,
     is_checkable,
 )
+from rules.versions import VERSION_FILES, Versions, versions_from_texts
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -162,7 +163,7 @@ def run_check(args: argparse.Namespace) -> int:
     first = paths[0].resolve()
     config_root = _project_root(first if first.is_dir() else first.parent)
     config, _ = load_config(config_root, args.config)
-    rules = config.rule_set(args.select, args.ignore)
+    rules = config.rule_set(args.select, args.ignore, project_versions(config_root))
     plan = _plan_diff(args.diff, paths, cwd) if args.diff else _plan_all(paths, cwd)
     items = []
     for path, changed in plan.files:
@@ -252,6 +253,21 @@ def _validate_codes(option: str, codes: list[str]) -> None:
         if code.upper().startswith("PYS"):
             raise UsageError(messages.CLI_UNKNOWN_CODE.format(option=option, code=code.upper()))
         raise UsageError(messages.CLI_UNKNOWN_SELECTOR.format(option=option, problem=problem))
+
+
+def project_versions(root: Path) -> Versions:
+    """The framework versions pinned by the dependency files of the project at `root`
+    (those of VERSION_FILES it has); a file that cannot be read leaves its versions
+    unknown, as in the App."""
+    texts = {}
+    for name in VERSION_FILES:
+        path = root / name
+        try:
+            if path.is_file():
+                texts[name] = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+    return versions_from_texts(texts)
 
 
 def _project_root(start: Path) -> Path:

@@ -34,18 +34,20 @@ from bot.publish import (
 )
 from bot.reviews import ReviewResult, post_review
 from bot.snapshot import (
+    BaseFiles,
     BlobCache,
     PullRequestSnapshot,
     existing_folders,
+    fetch_base_files,
     fetch_blobs,
     fetch_compare_files,
-    fetch_config,
     fetch_files,
 )
 from rules.change import Change, ChangedPath, migration_folders_to_probe
 from rules.config import PystdConfig
 from rules.engine import RuleSet
 from rules.runner import FileInput, asking_for_facts
+from rules.versions import Versions
 
 log = logging.getLogger(__name__)
 
@@ -85,9 +87,10 @@ class JobEnv:
     blobs: BlobCache
     blob_concurrency: int
     heads: dict[tuple[str, str, int], str] = field(default_factory=dict)  # newest known head
-    # Configuration by (owner, repo, base sha): a commit never changes, and most pull
-    # requests share their base, so this saves up to two API calls per review.
-    configs: TTLCache[tuple[str, str, str], tuple[PystdConfig, str | None, str | None]] = field(
+    # Configuration and framework versions by (owner, repo, base sha): a commit never
+    # changes, and most pull requests share their base, so this saves the listing and the
+    # file fetches (one to ten API calls) per review.
+    configs: TTLCache[tuple[str, str, str], BaseFiles] = field(
         default_factory=lambda: TTLCache(maxsize=4096, ttl=3600))
     stats: dict[str, int] = field(default_factory=dict)
     runs: OpenRuns = field(default_factory=OpenRuns)  # check runs opened, not completed yet
@@ -162,11 +165,11 @@ async def _review(gh: InstallationClient, env: JobEnv, target: ReviewTarget, rep
                                       target.head_sha)
     else:
         listing = fetch_files(gh, target.owner, target.repo, target.number)
-    (files, truncated), (config, source, config_error) = await asyncio.gather(
-        listing, _config(gh, env, target))
+    (files, truncated), base = await asyncio.gather(listing, _config(gh, env, target))
+    config, source, config_error = base.config, base.source, base.error
     snapshot = PullRequestSnapshot(target.owner, target.repo, target.number, target.head_sha,
                                    target.base_sha, files, truncated)
-    analysis, sources = await analyse(gh, env, snapshot, config)
+    analysis, sources = await analyse(gh, env, snapshot, config, base.versions)
     analysis = Analysis(analysis.findings, analysis.skipped, config_error, source,
                         analysis.files_checked, truncated)
     report.findings, report.files = len(analysis.findings), len(files)
@@ -192,19 +195,22 @@ async def _review(gh: InstallationClient, env: JobEnv, target: ReviewTarget, rep
     return output.conclusion, steps
 
 
-async def _config(gh: GitHubAPI, env: JobEnv, target: ReviewTarget
-                  ) -> tuple[PystdConfig, str | None, str | None]:
+async def _config(gh: GitHubAPI, env: JobEnv, target: ReviewTarget) -> BaseFiles:
+    """The configuration and framework versions at the base commit, fetched once per
+    (repository, base sha)."""
     key = (target.owner.lower(), target.repo.lower(), target.base_sha)
     cached = env.configs.get(key)
     if cached is None:
-        cached = env.configs[key] = await fetch_config(gh, target.owner, target.repo,
-                                                       target.base_sha)
+        cached = env.configs[key] = await fetch_base_files(gh, target.owner, target.repo,
+                                                           target.base_sha)
     return cached
 
 
 async def analyse(gh: GitHubAPI, env: JobEnv, snapshot: PullRequestSnapshot,
-                  config: PystdConfig) -> tuple[Analysis, dict[str, str]]:
-    """Fetch the changed files and run the engine on them in the worker processes."""
+                  config: PystdConfig, versions: Versions | None = None
+                  ) -> tuple[Analysis, dict[str, str]]:
+    """Fetch the changed files and run the engine on them in the worker processes, with
+    the project's framework `versions` (None: unknown, all current)."""
     wanted = [f for f in snapshot.checkable if not config.excludes(f.path)]
     contents = await fetch_blobs(gh, snapshot.owner, snapshot.repo, wanted, env.blobs,
                                  env.blob_concurrency)
@@ -218,7 +224,7 @@ async def analyse(gh: GitHubAPI, env: JobEnv, snapshot: PullRequestSnapshot,
         if f.changes is None:
             skipped.append(Skipped(f.path, messages.SKIP_NO_PATCH))
         inputs.append(FileInput(f.path, data, f.changes.added if f.changes else None))
-    rules = config.rule_set()
+    rules = config.rule_set(versions=versions)
     change = _change(snapshot, inputs, config)
     inputs = asking_for_facts(inputs, change, rules)
     results, folders = await asyncio.gather(env.engine.check_files(inputs, rules),

@@ -1,6 +1,7 @@
 """Fetching what a review needs from GitHub: the pull request's files and patches, the
-contents of the changed files by blob sha, and the repository configuration from the
-BASE commit. Raw GitHub JSON stops here; the rest of the bot sees frozen dataclasses."""
+contents of the changed files by blob sha, and the repository configuration and the
+dependency files (for the framework versions) from the BASE commit. Raw GitHub JSON
+stops here; the rest of the bot sees frozen dataclasses."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import base64
 import binascii
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import gidgethub
 from cachetools import LRUCache
@@ -19,6 +20,7 @@ from bot.diff import DiffError, FileChanges, patch_changes
 from bot.github import GitHubError, describe_error
 from rules.config import CONFIG_FILES, ConfigError, PystdConfig, config_from_texts
 from rules.runner import is_checkable
+from rules.versions import VERSION_FILES, Versions, versions_from_texts
 
 log = logging.getLogger(__name__)
 
@@ -185,6 +187,121 @@ async def existing_folders(gh: GitHubAPI, owner: str, repo: str, ref: str,
     chosen = list(folders)[:MAX_FOLDER_PROBES]
     found = await asyncio.gather(*(exists(p) for p in chosen))
     return frozenset(p for p, yes in zip(chosen, found, strict=True) if yes)
+
+
+MAX_VERSION_FILES = 6  # dependency files read per base commit, at most
+# The contents API sends no content for a file above 1 MB: a lock file that large is skipped.
+MAX_VERSION_FILE_BYTES = 1_000_000
+_GITHUB_FAILURES = (gidgethub.GitHubException, GitHubError, TimeoutError)
+
+
+@dataclass(frozen=True)
+class BaseFiles:
+    """What a review reads at the pull request's BASE commit: the configuration, the file
+    it came from and why it could not be used, and the framework versions its dependency
+    files pin (empty: unknown, and every rule assumes the current release)."""
+
+    config: PystdConfig
+    source: str | None = None
+    error: str | None = None
+    versions: Versions = field(default_factory=Versions)
+
+
+async def fetch_base_files(gh: GitHubAPI, owner: str, repo: str, ref: str) -> BaseFiles:
+    """The configuration and the framework versions at `ref` (the base commit).
+
+    One listing of the root folder (and of `requirements/` when it exists) tells which of
+    CONFIG_FILES and VERSION_FILES are there; only those are fetched, `pyproject.toml` once
+    for both. A dependency file that cannot be fetched leaves its versions unknown; it
+    never fails the run. When the listing itself fails, the configuration is fetched as
+    `fetch_config` does and the versions stay unknown.
+    """
+    try:
+        root = await _folder(gh, owner, repo, "", ref)
+    except _GITHUB_FAILURES as exc:
+        log.warning("base commit not listed; configuration fetched file by file", extra={
+            "repository": f"{owner}/{repo}", "base_sha": ref, "error": describe_error(exc)})
+        config, source, error = await fetch_config(gh, owner, repo, ref)
+        return BaseFiles(config, source, error)
+    present = dict(root)
+    subfolders = sorted({p.rpartition("/")[0] for p in VERSION_FILES if "/" in p}
+                        & {p for p, size in root.items() if size is None})
+    for listing in await asyncio.gather(*(_listed_or_nothing(gh, owner, repo, folder, ref)
+                                          for folder in subfolders)):
+        present.update(listing)
+    config_names = [n for n in CONFIG_FILES if _exists(n, present)]
+    version_names = [n for n in VERSION_FILES if n not in CONFIG_FILES
+                     and _exists(n, present)][:MAX_VERSION_FILES]
+    config_texts, version_texts = await asyncio.gather(
+        asyncio.gather(*(_file_at(gh, owner, repo, n, ref) for n in config_names)),
+        asyncio.gather(*(_file_or_nothing(gh, owner, repo, n, ref) for n in version_names)))
+    texts = {n: t for n, t in zip(config_names, config_texts, strict=True) if t is not None}
+    dependencies = {n: t for n, t in zip(version_names, version_texts, strict=True)
+                    if t is not None}
+    dependencies.update((n, t) for n, t in texts.items() if n in VERSION_FILES)
+    versions = versions_from_texts(dependencies)
+    try:
+        config, source = config_from_texts(texts)
+    except ConfigError as exc:
+        return BaseFiles(PystdConfig(), None, str(exc), versions)
+    return BaseFiles(config, source, None, versions)
+
+
+def _exists(path: str, present: dict[str, int | None]) -> bool:
+    """Is `path` a file in the listings (a folder for its parent, when that was not
+    listed: `.github/pystd.toml` is worth a fetch when `.github` exists)?"""
+    if path in present:
+        size = present[path]
+        return size is not None and size <= MAX_VERSION_FILE_BYTES
+    parent = path.rpartition("/")[0]
+    return bool(parent) and present.get(parent, 0) is None and not any(
+        p.startswith(f"{parent}/") for p in present)
+
+
+async def _folder(gh: GitHubAPI, owner: str, repo: str, path: str, ref: str
+                  ) -> dict[str, int | None]:
+    """The entries of a folder at `ref`: path -> size for files, None for folders. A
+    missing folder (or an empty repository's root) is empty."""
+    try:
+        data = await gh.getitem(CONTENTS_URL, {"owner": owner, "repo": repo,
+                                              "path": path_segments(path), "ref": ref})
+    except gidgethub.BadRequest as exc:
+        if int(exc.status_code) == 404:
+            return {}
+        raise
+    if not isinstance(data, list):
+        return {}
+    out: dict[str, int | None] = {}
+    for entry in data:
+        if isinstance(entry, dict) and isinstance(entry.get("path"), str):
+            size = entry.get("size")
+            out[entry["path"]] = (int(size) if isinstance(size, int) else 0) if entry.get(
+                "type") == "file" else None
+    return out
+
+
+async def _listed_or_nothing(gh: GitHubAPI, owner: str, repo: str, path: str, ref: str
+                             ) -> dict[str, int | None]:
+    try:
+        return await _folder(gh, owner, repo, path, ref)
+    except _GITHUB_FAILURES as exc:
+        log.warning("folder not listed; its dependency files are unknown", extra={
+            "repository": f"{owner}/{repo}", "base_sha": ref, "path": path,
+            "error": describe_error(exc)})
+        return {}
+
+
+async def _file_or_nothing(gh: GitHubAPI, owner: str, repo: str, path: str, ref: str
+                           ) -> str | None:
+    """A dependency file's text; None when missing or GitHub does not answer (its
+    versions are then unknown)."""
+    try:
+        return await _file_at(gh, owner, repo, path, ref)
+    except _GITHUB_FAILURES as exc:
+        log.warning("dependency file not read; its versions are unknown", extra={
+            "repository": f"{owner}/{repo}", "base_sha": ref, "path": path,
+            "error": describe_error(exc)})
+        return None
 
 
 async def _file_at(gh: GitHubAPI, owner: str, repo: str, path: str, ref: str) -> str | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import tomllib
+from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from typing import Annotated, Any, Literal
 
@@ -20,6 +21,7 @@ from rules.engine import (
     select_rules,
     selector,
 )
+from rules.versions import Versions
 
 CONFIG_FILES = ("pyproject.toml", ".github/pystd.toml")
 
@@ -82,12 +84,14 @@ class PystdConfig(BaseModel):
                 raise ValueError(f"unknown rule code {code!r}")
         return values
 
-    def rule_set(self, select: list[str] | None = None, ignore: list[str] | None = None) -> RuleSet:
+    def rule_set(self, select: list[str] | None = None, ignore: list[str] | None = None,
+                 versions: Versions | None = None) -> RuleSet:
         """Rules chosen by this config and the command line: `select` given on the command
         line replaces the configuration's (so `--select ALL` opts in to every rule); the
-        `ignore` lists of both apply."""
-        return select_rules(self.select if select is None else select,
-                            [*self.ignore, *(ignore or [])], self.severity)
+        `ignore` lists of both apply. `versions`: the project's, from its dependency files."""
+        rules = select_rules(self.select if select is None else select,
+                             [*self.ignore, *(ignore or [])], self.severity)
+        return rules if versions is None else replace(rules, versions=versions)
 
     def excludes(self, path: str) -> bool:
         """Is the repository-relative `path` excluded by an `exclude` glob?"""

@@ -16,6 +16,7 @@ from pathlib import PurePosixPath
 import libcst as cst
 
 from rules.engine import Report
+from rules.versions import Versions
 
 _BUILTINS = frozenset(dir(builtins))
 
@@ -211,6 +212,9 @@ class FileContext:
         # Django models declared in the other files of the change being checked (module,
         # class, relation fields), when the engine was told about the change.
         self.change_models: tuple[tuple[str, str, frozenset[str]], ...] = ()
+        # The framework versions of the project (its dependency files): a rule whose
+        # advice needs a newer release than the project runs stays quiet or says less.
+        self.versions = Versions()
         if module is not None:
             self._collect_top_level_imports(module.body)
 

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, ClassVar
 
 import libcst as cst
 
+from rules.versions import Versions
+
 if TYPE_CHECKING:
     from rules.context import FileContext
 
@@ -311,10 +313,13 @@ def matches_rule(rule: type[Rule], patterns: Iterable[str]) -> bool:
 
 @dataclass(frozen=True)
 class RuleSet:
-    """The selected rules with their effective severities."""
+    """The selected rules with their effective severities, and the versions of the
+    frameworks the project runs (rules/versions.py; empty: every one current). The
+    versions ride along because a RuleSet already reaches every worker process."""
 
     rules: tuple[type[Rule], ...]
     severities: dict[str, Severity] = field(default_factory=dict)
+    versions: Versions = field(default_factory=Versions)
 
     def severity_of(self, rule: type[Rule], reported: Severity | None = None) -> Severity:
         """The repository's setting for the rule, else the finding's own, else the rule's."""

@@ -1,6 +1,7 @@
 """Check one file's text, or many files in worker processes.
 
-`check_source` is a pure function of (path, bytes, rules, changed lines): it is what the
+`check_source` is a pure function of (path, bytes, rules, changed lines; the project's
+framework versions come with the rules): it is what the
 CLI and the GitHub App both run, in a process pool, so the event loop never blocks.
 """
 
@@ -112,6 +113,7 @@ def check_source(path: str, data: bytes | str, rules: RuleSet,
             return FileResult(path, skipped=f"could not be parsed: {exc}", lines=line_count,
                               failed=True)
     ctx = FileContext(path, text, module)
+    ctx.versions = rules.versions
     if change is not None:
         ctx.change_models = change.models
     active = _active_rules(ctx, rules, python)

@@ -52,8 +52,17 @@ class Versions:
         spec = self.ranges.get(name)
         if spec is None or not str(spec):
             return False
-        candidates = (bound, Version(f"{bound.major}.{bound.minor + 1}"),
-                      Version(f"{bound.major + 1}"), _HUGE)
+        # Versions at or above `bound` the spec could allow: the bound, the next minor and
+        # major, and each version a clause names with its next micro (`==4.1.7`, `>4.1.0`).
+        candidates = [bound, Version(f"{bound.major}.{bound.minor + 1}"),
+                      Version(f"{bound.major + 1}"), _HUGE]
+        for clause in spec:
+            try:
+                named = Version(clause.version.removesuffix(".*"))
+            except InvalidVersion:
+                continue
+            if named >= bound:
+                candidates += [named, Version(f"{named.major}.{named.minor}.{named.micro + 1}")]
         return not any(spec.contains(v, prereleases=True) for v in candidates)
 
     def at_least(self, package: str, version: str) -> bool:

@@ -33,6 +33,12 @@ _SHORTCUT_NAMES = frozenset({"get_object_or_404", "aget_object_or_404"})
 _SHORTCUTS = frozenset("django.shortcuts." + name for name in _SHORTCUT_NAMES)
 _ITERATOR = frozenset({"iterator"})
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
+# The first Django releases with the async twins (release notes): queryset methods and
+# `async for` (4.1), model instance methods `asave`/`adelete`/`arefresh_from_db` (4.2).
+QUERYSET_ASYNC_SINCE = "4.1"
+INSTANCE_ASYNC_SINCE = "4.2"
+OLD_DJANGO_MESSAGE = ("`{call}` runs a synchronous ORM query in async code: wrap it in "
+                      "`sync_to_async(...)` (the async ORM API needs Django {since})")
 
 
 def _async_twin(methods: frozenset[str]) -> frozenset[str]:
@@ -199,6 +205,13 @@ async def publish(request, pk):
 becomes `async for x in qs:` (`qs.iterator()` becomes `qs.aiterator()` there). No fix is
 offered where an `await` would turn a generator expression asynchronous.
 
+## Versions
+The query still raises on any Django, so the finding stays whatever the version; only the
+advice follows it. On a project whose dependency files pin Django below 4.1 the message
+says to wrap the call in `sync_to_async(...)` and no fix is offered (no async query API
+there); below 4.2 the same holds for `save()`, `delete()` and `refresh_from_db()` on an
+instance. An unknown version counts as current.
+
 ## Suppress
 `# noqa: PYS205` on the line.
 """
@@ -317,7 +330,7 @@ offered where an `await` would turn a generator expression asynchronous.
         if method in RETURNS_INSTANCE and self._receiver_of_instance_call(node):
             return  # `X.objects.get(...).delete()`: reported once, as the outer call
         where = _Where(ctx)
-        if where.offloaded:
+        if where.offloaded or self._reported_for_old_django(node, chain_label(node)):
             return
         renamed = _renamed(node, "a" + method)
         if method == "iterator":
@@ -359,7 +372,8 @@ offered where an `await` would turn a generator expression asynchronous.
         if isinstance(ctx.parent, cst.Await):
             return
         where = _Where(ctx)
-        if where.offloaded:
+        if where.offloaded or self._reported_for_old_django(node, f"{label}.{method}()",
+                                                            INSTANCE_ASYNC_SINCE):
             return
         if where.class_body or not where.allows_await():
             self.report(node, message)
@@ -387,9 +401,9 @@ offered where an `await` would turn a generator expression asynchronous.
         if not iterable_queryset(queryset, ctx) or ctx.qualified_name(node.func) != "builtins.list":
             return
         where = _Where(ctx)
-        if where.offloaded:
-            return
         label = chain_label(queryset)
+        if where.offloaded or self._reported_for_old_django(node, f"list({label})"):
+            return
         message = self.message.format(call=f"list({label})", fix=f"[obj async for obj in {label}]")
         if where.comprehensions or where.class_body:
             self.report(node, message)
@@ -418,7 +432,8 @@ offered where an `await` would turn a generator expression asynchronous.
             self._instances[-1].add(node.target.value)
         if node.asynchronous is not None or not (over_queryset or iterator):
             return
-        if not ctx.in_async():
+        if not ctx.in_async() or self._reported_for_old_django(
+                iterable, f"for … in {chain_label(iterable)}"):
             return
         where = _Where(ctx)
         new_iter = iterable
@@ -439,7 +454,8 @@ offered where an `await` would turn a generator expression asynchronous.
         if not iterable_queryset(node.iter, ctx):
             return
         where = _Where(ctx)
-        if where.offloaded:
+        if where.offloaded or self._reported_for_old_django(
+                node.iter, f"for … in {chain_label(node.iter)}"):
             return
         message = self._loop_message(node.iter, node.iter)
         comprehension = ctx.inside(*_COMPREHENSIONS)
@@ -448,6 +464,15 @@ offered where an `await` would turn a generator expression asynchronous.
             return
         self.report(node.iter, message,
                     replace=(node, node.with_changes(asynchronous=cst.Asynchronous())))
+
+    def _reported_for_old_django(self, node: cst.CSTNode, call: str,
+                                 since: str = QUERYSET_ASYNC_SINCE) -> bool:
+        """On a project known to run Django older than `since`, the async twin does not
+        exist: report the call with `sync_to_async` advice and no fix (True: done)."""
+        if not self.ctx.versions.below("django", since):
+            return False
+        self.report(node, OLD_DJANGO_MESSAGE.format(call=call, since=since))
+        return True
 
     def _loop_message(self, iterable: cst.BaseExpression, new_iter: cst.BaseExpression) -> str:
         return self.message.format(call=f"for … in {chain_label(iterable)}",

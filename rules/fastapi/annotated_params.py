@@ -47,6 +47,10 @@ def valid_replacement(params: cst.Parameters, group: str, old: cst.Param,
     return True
 
 
+# The first FastAPI release that reads `Annotated[..., Depends(...)]` (its release notes).
+ANNOTATED_SINCE = "0.95"
+
+
 @register
 class DependsNotAnnotated(PathOperationRule):
     code = "PYS409"
@@ -99,6 +103,11 @@ def list_items(
     ...
 ```
 
+## Versions
+FastAPI reads `Annotated` parameters from 0.95 on: a project whose dependency files pin
+FastAPI below 0.95 (`fastapi<0.95`, `fastapi==0.88.0`, a lock file) gets no finding. An
+unknown version counts as current.
+
 ## Fix
 `db: Session = Depends(get_db)` becomes `db: Annotated[Session, Depends(get_db)]`, and
 `q: str = Query(None, max_length=50)` becomes `q: Annotated[str, Query(max_length=50)] = None`
@@ -135,6 +144,12 @@ fixing it makes the fix for `db` valid.
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)
         self._house_style: bool | None = None
+
+    @classmethod
+    def applies(cls, ctx: FileContext) -> bool:
+        # FastAPI reads `Annotated` parameters from 0.95 on: older releases cannot follow
+        # the advice.
+        return super().applies(ctx) and not ctx.versions.below("fastapi", ANNOTATED_SINCE)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if self.apps.path_operation(node) is None or not self._module_uses_annotated():

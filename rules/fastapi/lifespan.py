@@ -22,6 +22,8 @@ EVENTS = frozenset({"startup", "shutdown"})
 EVENT_ARGUMENTS = frozenset({"on_startup", "on_shutdown"})
 _APPLICATIONS = FASTAPI_APPS | STARLETTE_APPS
 _OWNERS = frozenset({APP, ROUTER, STARLETTE, IMPORTED})
+# The releases that added `lifespan=` and deprecated the events (their release notes).
+LIFESPAN_SINCE = {"fastapi": "0.93", "starlette": "0.26"}
 
 
 @register
@@ -82,6 +84,11 @@ async def lifespan(app: FastAPI):
 app = FastAPI(lifespan=lifespan)
 ```
 
+## Versions
+FastAPI took `lifespan=` in 0.93 and Starlette deprecated the events in 0.26: a project
+whose dependency files pin FastAPI below 0.93 or Starlette below 0.26 gets no finding. An
+unknown version counts as current.
+
 ## Suppress
 `# noqa: PYS410` on the line, while a library you depend on still needs the old events.
 """
@@ -105,7 +112,12 @@ app = FastAPI(lifespan=lifespan)
 
     @classmethod
     def applies(cls, ctx: FileContext) -> bool:
-        return ctx.imports_module("fastapi", "starlette")
+        # Before FastAPI 0.93 / Starlette 0.26 there was no `lifespan=` to move to, and
+        # `on_event` was not deprecated.
+        versions = ctx.versions
+        return ctx.imports_module("fastapi", "starlette") and not (
+            versions.below("fastapi", LIFESPAN_SINCE["fastapi"])
+            or versions.below("starlette", LIFESPAN_SINCE["starlette"]))
 
     def visit_Decorator(self, node: cst.Decorator) -> None:
         call = node.decorator

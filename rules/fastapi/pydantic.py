@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 
 import libcst as cst
 
@@ -17,6 +18,12 @@ from rules.engine import Category, Rule, Severity, register
 from rules.walker import find_nodes
 
 MIGRATION_GUIDE = "https://docs.pydantic.dev/latest/migration/"
+
+
+def pydantic_1(ctx: FileContext) -> bool:
+    """Is the project known to run Pydantic 1 (its dependency files say so)? Its v1 API
+    is then the right one, and the v2 names do not exist."""
+    return ctx.versions.below("pydantic", "2")
 
 # Bases whose subclasses are Pydantic models. `pydantic.v1.*` is deliberately absent: code
 # on the v1 compatibility layer is supposed to call the v1 API.
@@ -39,6 +46,10 @@ _FIELD_VALIDATOR = "pydantic.field_validator"
 CONSTRUCTORS = frozenset({"model_validate", "model_validate_json", "model_construct", "parse_obj",
                           "parse_raw", "from_orm", "construct"})
 V1_METHODS = frozenset({"dict", "json", "parse_obj", "parse_raw", "from_orm", "copy"})
+# Class methods only a Pydantic model has: calling one on a class is evidence it is a model.
+PYDANTIC_CONSTRUCTORS = frozenset({"model_validate", "model_validate_json", "parse_obj",
+                                   "parse_raw", "from_orm"})
+_V1_CONSTRUCTORS = frozenset({"parse_obj", "parse_raw", "from_orm"})
 _DUMP_KEYWORDS = frozenset({"include", "exclude", "by_alias", "exclude_unset", "exclude_defaults",
                             "exclude_none"})
 # v1 method -> (v2 method, keywords the v2 method takes alike, positional arguments allowed).
@@ -186,6 +197,11 @@ class PydanticNames(Rule):
                 return scope.names[name]
         return None
 
+    def imported_model(self, name: str) -> Model | None:
+        """A model class `name` imported from elsewhere, when a subclass can tell (None
+        here: an imported class is not known to be a model)."""
+        return None
+
     def model_class(self, name: str) -> Model | None:
         bound = self._lookup(name)
         return bound.model if bound is not None and not bound.instance else None
@@ -208,6 +224,8 @@ class PydanticNames(Rule):
         elif (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name)
               and func.attr.value in CONSTRUCTORS):
             model = self.model_class(func.value.value)
+            if model is None and func.attr.value in PYDANTIC_CONSTRUCTORS:
+                model = self.imported_model(func.value.value)
         return Bound(model, instance=True) if model is not None else None
 
     def annotation_of(self, node: cst.Annotation | None) -> Bound | None:
@@ -370,7 +388,8 @@ class PydanticV1Api(PydanticNames):
         "when the team upgrades. Opt-in."
     )
     message = "`{old}` is Pydantic v1 API: use `{new}`"
-    requires = ("pydantic",)
+    # With Pydantic 2 known, also modules that only use models imported from the project.
+    requires = ("pydantic", ".parse_obj(", ".parse_raw(", ".from_orm(", ".model_validate")
     docs = f"""
 ## What it does
 In modules importing pydantic, flags the Pydantic v1 API: `@validator`/`@root_validator`,
@@ -430,6 +449,18 @@ backreferences, which v2's Rust regex engine rejects). `.dict()` -> `.model_dump
 `from_attributes = True`. A `class Config:` made only of plain assignments of known keys
 becomes `model_config = ConfigDict(...)`.
 
+## Versions
+A project whose dependency files pin Pydantic below 2 (`pydantic<2`, `pydantic==1.10.13`,
+`pydantic = "^1.10"`, a lock file) gets no finding: there the v1 API is the only one. An
+unknown version counts as current.
+
+Where the files say Pydantic 2 or newer (a lower bound of 2, or a locked 2.x), a class
+imported from the project's own modules (a relative import, or the package the file lives
+in) counts as a model once the code calls a Pydantic-only class method on it: so
+`UserOut.from_orm(row)` and `User.parse_obj(data)` are flagged in a router that never
+imports pydantic, and so is `.dict()` on `u = User.model_validate(data)`. A class that is
+only constructed (`User(...)`) is not known to be a model, and is left alone.
+
 ## Suppress
 `# noqa: PYS404` on the line, e.g. for a method of your own that happens to be named `dict`.
 """
@@ -468,7 +499,21 @@ becomes `model_config = ConfigDict(...)`.
 
     @classmethod
     def applies(cls, ctx: FileContext) -> bool:
-        return ctx.imports_module("pydantic", "pydantic_settings")
+        # On Pydantic 1 the v1 API is the only API there is.
+        if pydantic_1(ctx):
+            return False
+        return ctx.imports_module("pydantic", "pydantic_settings") or (
+            ctx.versions.at_least("pydantic", "2")
+            and any(from_the_project(ctx, name) for name in ctx.imports))
+
+    def imported_model(self, name: str) -> Model | None:
+        """With Pydantic 2 known, a class imported from the project's own modules on which
+        the code calls a Pydantic-only class method (`User.parse_obj(...)`,
+        `User.model_validate(...)`) is a model: v2 is the only Pydantic there."""
+        if (not self.ctx.versions.at_least("pydantic", "2") or not from_the_project(self.ctx, name)
+                or self.ctx.rebinds(name)):
+            return None
+        return Model(name, settings=False, own=frozenset())
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         owner = self.enclosing_model()
@@ -617,6 +662,9 @@ becomes `model_config = ConfigDict(...)`.
         if method == "json" and isinstance(receiver, cst.Name) and _is_http_name(receiver.value):
             return
         bound = self.value_of(receiver)
+        if bound is None and method in _V1_CONSTRUCTORS and isinstance(receiver, cst.Name):
+            model = self.imported_model(receiver.value)
+            bound = Bound(model, instance=False) if model is not None else None
         if bound is None or method in bound.model.own:
             return
         new_method, keywords, positional = _METHOD_FIXES[method]
@@ -634,6 +682,20 @@ becomes `model_config = ConfigDict(...)`.
             args = [args[0].with_changes(comma=_COMMA), _kwarg("from_attributes", cst.Name("True"))]
         new_call = node.with_changes(func=func.with_changes(attr=cst.Name(new_method)), args=args)
         self.report(node, message, replace=(node, new_call))
+
+
+def from_the_project(ctx: FileContext, name: str) -> bool:
+    """Is `name` imported from the project's own modules: a relative import, or an
+    absolute one from the package the file lives in (`app/api.py` importing
+    `app.schemas`; `src/shop/api.py` importing `shop.models`)?"""
+    target = ctx.imports.get(name)
+    if target is None:
+        return False
+    if target.startswith("."):
+        return True
+    folders = PurePosixPath(ctx.path).parts[:-1]
+    package = folders[1:2] if folders[:1] == ("src",) else folders[:1]
+    return target.partition(".")[0] in package
 
 
 def _is_http_name(name: str) -> bool:
@@ -660,6 +722,11 @@ class PydanticBaseSettingsImport(Rule):
     message = ("`BaseSettings` moved to the `pydantic-settings` package in Pydantic v2: "
                "import it from `pydantic_settings`")
     requires = ("BaseSettings",)
+
+    @classmethod
+    def applies(cls, ctx: FileContext) -> bool:
+        return not pydantic_1(ctx)  # Pydantic 1 exports `BaseSettings` itself
+
     docs = f"""
 ## What it does
 Flags `from pydantic import BaseSettings` (also aliased, and inside a multi-name import)
@@ -689,6 +756,11 @@ The import is rewritten: a lone `from pydantic import BaseSettings` imports from
 `pydantic_settings`; in a multi-name import `BaseSettings` is split off into its own
 `from pydantic_settings import BaseSettings` line, keeping any `as` alias.
 `pydantic.BaseSettings` becomes `BaseSettings` plus that import.
+
+## Versions
+A project whose dependency files pin Pydantic below 2 gets no finding: Pydantic 1 exports
+`BaseSettings` itself, and `pydantic_settings` does not exist for it. An unknown version
+counts as current.
 
 ## Suppress
 `# noqa: PYS405` on the line, in code that must keep running on Pydantic v1.

@@ -55,8 +55,8 @@ missing or malformed body itself, `force=True` for clients that omit the header.
 spelling across the codebase makes that easy to review.
 
 This is a matter of style, not of behaviour: the property is `get_json()` with default
-arguments (Werkzeug's `Request.json`), so on Flask 2.1 and later (Werkzeug 2.1+) both
-spellings raise the same errors on the same requests. Code that reads `request.json`
+arguments (Werkzeug's `Request.json`), so on every Flask version both spellings give the
+same result and raise the same errors on the same requests. Code that reads `request.json`
 loses nothing by it; the rule is for teams that want one spelling.
 
 ## Example
@@ -76,6 +76,12 @@ def create_user():
 
 ## Fix
 `request.json` -> `request.get_json()` (same behaviour: the property calls it).
+
+## Versions
+The property has called `get_json()` with default arguments in every Flask release
+(Flask 1.x's `JSONMixin`, Werkzeug's `Request` since 2.0); what Flask 2.1 changed is how
+both react to a request that is not JSON (`None` before, an error since). No version makes
+the two spellings behave differently, so the rule reads no dependency pins.
 
 ## Suppress
 `# noqa: PYS303` on the line.

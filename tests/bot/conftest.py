@@ -10,6 +10,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from bot.app import create_app
+from bot.github import InstallationClient
 from bot.settings import Settings
 from tests.github_fake import APP_ID, FakeGitHub
 
@@ -25,3 +26,15 @@ def settings(fake_github: FakeGitHub, app_private_key_pem: str, webhook_secret: 
 async def bot(aiohttp_client: Callable[..., Any], settings: Settings) -> AsyncIterator[TestClient]:
     client = await aiohttp_client(create_app(settings, engine_in_process=True))
     yield client
+
+
+@pytest.fixture
+def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Backoff waits of the GitHub client, recorded instead of slept."""
+    waits: list[float] = []
+
+    async def sleep(self: InstallationClient, seconds: float) -> None:
+        waits.append(seconds)
+
+    monkeypatch.setattr(InstallationClient, "sleep", sleep)
+    return waits

@@ -13,7 +13,6 @@ from aiohttp.test_utils import TestClient
 
 from bot import messages
 from bot.app import create_app
-from bot.github import InstallationClient
 from bot.settings import Settings, SettingsError
 from bot.webhooks import SERVICES
 from tests.github_fake import FakeFile, FakeGitHub
@@ -216,17 +215,6 @@ async def test_binary_deleted_renamed_and_unparsable_files(bot, delivery, fake_g
 
 
 # -- GitHub misbehaving ----------------------------------------------------------------------------
-
-@pytest.fixture
-def no_sleep(monkeypatch):
-    waits: list[float] = []
-
-    async def sleep(self, seconds: float) -> None:
-        waits.append(seconds)
-
-    monkeypatch.setattr(InstallationClient, "sleep", sleep)
-    return waits
-
 
 async def test_github_500_then_200_is_retried(bot, delivery, fake_github, no_sleep):
     add_pr(fake_github)
@@ -473,7 +461,10 @@ async def test_config_is_fetched_once_per_base_commit(bot, delivery, fake_github
                fake_github.pull_request_overrides(OWNER, REPO, 1))
     await settle(bot)
     assert len(fake_github.check_runs(OWNER, REPO)) == 2
-    assert len(fake_github.calls("GET", r"/contents/")) == 2  # pyproject + .github, once
+    # One listing of the base commit's root, once: no configuration or dependency file
+    # there, so nothing else to fetch.
+    assert [c.path for c in fake_github.calls("GET", r"/contents")] == [
+        f"/repos/{OWNER}/{REPO}/contents"]
 
 
 MODELS = ("from django.db import models\n\n\nclass Order(models.Model):\n"

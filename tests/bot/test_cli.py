@@ -347,3 +347,51 @@ def test_diff_reads_max_handler_lines_from_the_configuration(repo, capsys):
     _, out, _ = run(capsys, "check", "--diff", "main", "--format", "json")
     assert [(i["code"], i["path"], i["line"]) for i in json.loads(out)] == [
         ("PYS110", "views.py", 4)]
+
+
+# -- versions -------------------------------------------------------------------------------
+
+PYDANTIC_V1 = ("from pydantic import BaseModel, BaseSettings\n\n\n"
+               "class Settings(BaseSettings):\n    debug: bool = False\n\n\n"
+               "class User(BaseModel):\n    name: str\n\n\n"
+               "def dump(user: User) -> dict:\n    return user.dict()\n")
+
+
+def pydantic_codes(capsys) -> list[str]:
+    code, out, _ = run(capsys, "check", "--jobs", "1", "--format", "json",
+                       "--select", "PYS404,PYS405")
+    found = [item["code"] for item in json.loads(out)]
+    assert code == (1 if "PYS405" in found else 0)
+    return found
+
+
+@pytest.mark.parametrize(("name", "text"), [
+    ("requirements.txt", "django>=4.2\npydantic==1.10.13  # pinned\n"),
+    ("pyproject.toml", '[project]\nname = "shop"\ndependencies = ["pydantic>=1.8,<2"]\n'),
+    ("pyproject.toml", '[tool.poetry.dependencies]\npython = "^3.11"\npydantic = "^1.10"\n'),
+    ("poetry.lock", '[[package]]\nname = "pydantic"\nversion = "1.10.13"\n'),
+])
+def test_check_reads_the_pins_of_the_project(project, capsys, name, text):
+    (project / "app").mkdir()
+    (project / "app" / "settings.py").write_text(PYDANTIC_V1)
+    assert sorted(pydantic_codes(capsys)) == ["PYS404", "PYS405"]
+    (project / name).write_text(text)
+    assert pydantic_codes(capsys) == []
+
+
+def test_check_reads_the_pins_at_the_project_root_from_a_subfolder(project, capsys,
+                                                                   monkeypatch):
+    (project / "pyproject.toml").write_text('[project]\nname = "shop"\n')
+    (project / "requirements").mkdir()
+    (project / "requirements" / "base.txt").write_text("pydantic<2\n")
+    (project / "app").mkdir()
+    (project / "app" / "settings.py").write_text(PYDANTIC_V1)
+    monkeypatch.chdir(project / "app")
+    code, out, _ = run(capsys, "check", "--jobs", "1", "--select", "PYS404,PYS405", ".")
+    assert code == 0 and "clean" in out
+
+
+def test_pydantic_2_pinned_keeps_the_findings(project, capsys):
+    (project / "app.py").write_text(PYDANTIC_V1)
+    (project / "requirements.txt").write_text("pydantic>=2.5\n")
+    assert sorted(pydantic_codes(capsys)) == ["PYS404", "PYS405"]

@@ -56,7 +56,7 @@ FAULTS = {
 CALLS = {
     "installation token": ("POST", r"/access_tokens$"),
     "check-run create": ("POST", r"/check-runs$"),
-    "config": ("GET", r"/contents/"),
+    "config": ("GET", r"/contents"),  # the listing of the base commit's root
     "files list": ("GET", r"/pulls/1/files$"),
     "blob": ("GET", r"/git/blobs/"),
     "review": ("POST", r"/pulls/1/reviews$"),

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import textwrap
+from dataclasses import replace
 
 import libcst as cst
 
 from rules.engine import Finding, select_rules
 from rules.fixes import apply_fix
 from rules.runner import check_source
+from rules.versions import versions_from_texts
 
 
-def lint(code: str, path: str = "app.py", select: str | None = None) -> list[Finding]:
-    """Findings for `code` as file `path`; `select` narrows to one code or prefix."""
+def lint(code: str, path: str = "app.py", select: str | None = None,
+         requirements: str | None = None) -> list[Finding]:
+    """Findings for `code` as file `path`; `select` narrows to one code or prefix;
+    `requirements` is the project's requirements.txt (None: versions unknown)."""
     rules = select_rules([select] if select else ["ALL"])
+    if requirements is not None:
+        rules = replace(rules, versions=versions_from_texts({"requirements.txt": requirements}))
     result = check_source(path, textwrap.dedent(code), rules)
     assert result.skipped is None, result.skipped
     return list(result.findings)

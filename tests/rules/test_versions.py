@@ -23,6 +23,12 @@ def test_a_range_that_allows_the_new_major_is_not_below_it(line):
     assert not versions_from_texts({"requirements.txt": line}).below("pydantic", "2")
 
 
+@pytest.mark.parametrize("line", ["django==4.1.7", "django~=4.1.2", "django>4.1.0,<4.1.3",
+                                  "django==4.1.*", "django>=4.0,<=4.1"])
+def test_a_pin_at_or_above_the_release_is_not_below_it(line):
+    assert not versions_from_texts({"requirements.txt": line}).below("django", "4.1")
+
+
 def test_nothing_known_means_current():
     versions = versions_from_texts({})
     assert not versions.below("fastapi", "0.95") and not versions.at_least("fastapi", "0.95")
