@@ -39,12 +39,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import aiohttp
-from aiohttp import web
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run from a checkout: the fake GitHub lives in tests/
     sys.path.insert(0, str(ROOT))
 
+from bench.pipeline import serve  # noqa: E402
 from bot.app import create_app  # noqa: E402
 from bot.github import InstallationClient  # noqa: E402
 from bot.settings import Settings  # noqa: E402
@@ -138,13 +138,6 @@ async def scaled_sleep(scale: float) -> AsyncIterator[None]:
         InstallationClient.sleep = real  # type: ignore[method-assign]
 
 
-async def serve(app: web.Application) -> tuple[web.AppRunner, str]:
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    return runner, f"http://{host}:{port}"
 
 
 def add_pull_request(gh: FakeGitHub, number: int) -> str:

@@ -36,13 +36,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aiohttp import ClientSession, web
+from aiohttp import ClientSession
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run from a checkout: the fake GitHub lives in tests/
     sys.path.insert(0, str(ROOT))
 
 from bench.diff_history import fetch, replace_tree, sh  # noqa: E402
+from bench.pipeline import serve  # noqa: E402
 from bot.app import create_app  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from rules.runner import is_checkable  # noqa: E402
@@ -138,13 +139,6 @@ def repo_of_releases(spec: str, into: Path) -> Path:
 
 # -- through the App ----------------------------------------------------------------------
 
-async def serve(app: web.Application) -> tuple[web.AppRunner, str]:
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    return runner, f"http://{host}:{port}"
 
 
 async def replay(changes: list[Change], repo_name: str, per_change: float

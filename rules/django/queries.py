@@ -18,7 +18,7 @@ from rules.django.querysets import (
     chain_methods,
     manager_of,
 )
-from rules.django.related import import_module_of, same_module
+from rules.django.related import import_module_of, same_module, with_inherited
 from rules.engine import Category, Rule, Severity, register
 
 # == PYS203 django-queryset-extra ======================================================
@@ -151,15 +151,7 @@ def model_relations(module: cst.Module, ctx: FileContext) -> dict[str, frozenset
             arg.value.value for arg in stmt.bases if isinstance(arg.value, cst.Name)
         ]
 
-    def inherited(name: str, seen: frozenset[str]) -> set[str]:
-        out = set(declared.get(name, ()))
-        for parent in parents.get(name, ()):
-            if parent in declared and parent not in seen:
-                out |= inherited(parent, seen | {parent})
-        return out
-
-    relations = {name: frozenset(inherited(name, frozenset({name}))) for name in declared}
-    return {name: fields for name, fields in relations.items() if fields}
+    return with_inherited(declared, parents)
 
 
 @dataclass

@@ -22,6 +22,22 @@ from rules.limits import parseable
 _RELATIONS = frozenset({"ForeignKey", "OneToOneField"})
 
 
+def with_inherited(declared: dict[str, set[str]], parents: dict[str, list[str]]
+                   ) -> dict[str, frozenset[str]]:
+    """Each class's relation fields with those of the classes of the same module it
+    derives from (a cycle of bases is followed once); classes with none are left out."""
+
+    def inherited(name: str, seen: frozenset[str]) -> set[str]:
+        out = set(declared.get(name, ()))
+        for parent in parents.get(name, ()):
+            if parent in declared and parent not in seen:
+                out |= inherited(parent, seen | {parent})
+        return out
+
+    relations = {name: frozenset(inherited(name, frozenset({name}))) for name in declared}
+    return {name: fields for name, fields in relations.items() if fields}
+
+
 def _callee(node: ast.expr) -> str | None:
     if isinstance(node, ast.Attribute):
         return node.attr
@@ -53,15 +69,7 @@ def declared_relations(text: str) -> dict[str, frozenset[str]]:
         declared[stmt.name] = fields
         parents[stmt.name] = [b.id for b in stmt.bases if isinstance(b, ast.Name)]
 
-    def inherited(name: str, seen: frozenset[str]) -> set[str]:
-        out = set(declared.get(name, ()))
-        for parent in parents.get(name, ()):
-            if parent in declared and parent not in seen:
-                out |= inherited(parent, seen | {parent})
-        return out
-
-    relations = {name: frozenset(inherited(name, frozenset({name}))) for name in declared}
-    return {name: fields for name, fields in relations.items() if fields}
+    return with_inherited(declared, parents)
 
 
 def dotted_module(path: str) -> str:
