@@ -65,18 +65,6 @@ CALLS = {
 
 
 @pytest.fixture
-def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Backoff and Retry-After waits, recorded instead of slept (gidgethub's `sleep` seam)."""
-    waits: list[float] = []
-
-    async def sleep(self: InstallationClient, seconds: float) -> None:
-        waits.append(seconds)
-
-    monkeypatch.setattr(InstallationClient, "sleep", sleep)
-    return waits
-
-
-@pytest.fixture
 def settings(fake_github: FakeGitHub, app_private_key_pem: str, webhook_secret: str) -> Settings:
     fake_github.slow_seconds = 0.6  # held past the bot's request timeout
     return Settings(app_id=APP_ID, private_key=app_private_key_pem, webhook_secret=webhook_secret,
@@ -86,7 +74,7 @@ def settings(fake_github: FakeGitHub, app_private_key_pem: str, webhook_secret: 
 
 @pytest.fixture
 async def bot(aiohttp_client: Callable[..., Any], settings: Settings,
-              sleeps: list[float]) -> AsyncIterator[TestClient]:
+              no_sleep: list[float]) -> AsyncIterator[TestClient]:
     yield await aiohttp_client(create_app(settings, engine_in_process=True))
 
 
@@ -142,11 +130,11 @@ async def test_annotation_patch_faults_never_duplicate_annotations(bot, delivery
 
 
 async def test_completion_failing_for_long_is_finished_in_the_background(
-        bot, delivery, fake_github, sleeps):
+        bot, delivery, fake_github, no_sleep):
     fake_github.fail_next("PATCH", r"/check-runs/\d+$", 502, times=12)
     await review_once(bot, delivery, fake_github)
     assert the_run(fake_github).conclusion == "failure"
-    assert sum(sleeps) > 60  # kept at it for minutes, not seconds
+    assert sum(no_sleep) > 60  # kept at it for minutes, not seconds
 
 
 async def test_retry_after_past_two_minutes_is_honoured_in_the_background(
@@ -174,10 +162,10 @@ async def test_retry_after_past_two_minutes_is_honoured_in_the_background(
 
 
 async def test_a_long_retry_after_on_creating_the_run_reviews_later(
-        bot, delivery, fake_github, sleeps):
+        bot, delivery, fake_github, no_sleep):
     fake_github.fail_next("POST", r"/check-runs$", 403, headers={"Retry-After": "600"})
     await review_once(bot, delivery, fake_github)
-    assert 600.0 in sleeps  # waited outside the job queue, then queued again
+    assert 600.0 in no_sleep  # waited outside the job queue, then queued again
     assert the_run(fake_github).conclusion == "failure"
     assert len(fake_github.reviews(OWNER, REPO, 1)) == 1
     assert bot.app[SERVICES].env.stats == {"deferred": 1, "failure": 1}
@@ -284,7 +272,7 @@ async def test_one_log_line_per_completed_review(bot, delivery, fake_github, cap
 # -- the transport and the URLs, against the fake ----------------------------------------------
 
 @pytest.fixture
-async def client(fake_github: FakeGitHub, app_private_key_pem: str, sleeps: list[float]
+async def client(fake_github: FakeGitHub, app_private_key_pem: str, no_sleep: list[float]
                  ) -> AsyncIterator[InstallationClient]:
     add_pr(fake_github)
     installation = fake_github.find_repository(OWNER, REPO).installation_id
@@ -306,7 +294,7 @@ async def test_a_post_answered_502_is_not_repeated_by_the_transport(client, fake
     assert len(fake_github.check_runs(OWNER, REPO)) == 1
 
 
-async def test_gets_and_rate_limited_writes_are_retried(client, fake_github, sleeps):
+async def test_gets_and_rate_limited_writes_are_retried(client, fake_github, no_sleep):
     fake_github.fail_next("GET", r"/pulls/1/files$", 502, kind="reset")
     fake_github.fail_next("POST", r"/check-runs$", 403, headers={"Retry-After": "3"})
     files = [f async for f in client.getiter("/repos/{owner}/{repo}/pulls/1/files",
@@ -315,11 +303,11 @@ async def test_gets_and_rate_limited_writes_are_retried(client, fake_github, sle
                       data=CHECK_RUN)
     assert len(files) == 1
     assert len(fake_github.check_runs(OWNER, REPO)) == 1
-    assert 3.0 in sleeps
+    assert 3.0 in no_sleep
     fake_github.take_violations()
 
 
-async def test_a_write_refused_before_sending_is_retried(app_private_key_pem, sleeps):
+async def test_a_write_refused_before_sending_is_retried(app_private_key_pem, no_sleep):
     """Nothing listens on port 1: the connection is refused before anything is sent, so
     repeating the POST is safe (and not an AmbiguousWrite)."""
     async with aiohttp.ClientSession() as session:
@@ -330,7 +318,7 @@ async def test_a_write_refused_before_sending_is_retried(app_private_key_pem, sl
             await gh.post("/repos/{owner}/{repo}/check-runs", {"owner": OWNER, "repo": REPO},
                           data=CHECK_RUN, oauth_token="test-token")
     assert not isinstance(raised.value, AmbiguousWrite)
-    assert access.calls["POST"] == 4 and len(sleeps) == 3
+    assert access.calls["POST"] == 4 and len(no_sleep) == 3
 
 
 @pytest.mark.parametrize("folder", ["odd ?name", "hash#tag", "per%cent", "sp ace"])
