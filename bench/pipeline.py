@@ -347,7 +347,7 @@ async def run(args: argparse.Namespace, sources: list[SourceFile]) -> dict[str, 
     gh.app.on_response_prepare.append(timing_hook(gh, attribute, watched, answered))
     gh.latency = args.latency
     settings = Settings(app_id=APP_ID, private_key=pem, webhook_secret=secret,
-                        github_api_url="http://127.0.0.1", host="127.0.0.1", redis_url=None,
+                        github_api_url="http://127.0.0.1", host="127.0.0.1",
                         _env_file=None)  # tuning (PYSTD_WORKERS, ...) still comes from env
     m = Measured()
     profiler = cProfile.Profile() if args.profile else None

@@ -31,7 +31,6 @@ class Settings(BaseSettings):
     github_api_url: str = "https://api.github.com"
     host: str = "0.0.0.0"  # noqa: S104 - a server in a container listens on every interface
     port: Annotated[int, Field(ge=1, le=65535)] = 8080
-    redis_url: str | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # Tuning; the defaults suit one small container.
     workers: Annotated[int, Field(ge=0)] = 0  # engine processes (0: one per CPU)
