@@ -62,7 +62,7 @@ SKIP_REMOVED = "removed"
 ANNOTATION_FIX = "Suggested fix:\n{replacement}"
 COMMENT_HEADER = "**[{code} {name}]({link})** ({severity}): {message}"
 COMMENT_IMPORTS = "This fix also needs, at the top of the file:\n```python\n{imports}\n```"
-COMMENT_FOOTER = "<sub>pystd · silence with `# noqa: {code}` · `/pystd recheck` to run again</sub>"
+COMMENT_FOOTER = "<sub>pystd · silence with `{noqa}` · `/pystd recheck` to run again</sub>"
 REVIEW_BODY = "pystd found {count} problem(s) on the lines this pull request changes."
 REVIEW_OVERFLOW = (
     "{count} more finding(s) are not shown inline (at most {limit} comments per push, "
@@ -105,3 +105,13 @@ SUMMARY_SWEPT = (
 
 # -- rule policy (categories, default selection) -----------------------------------------
 CLI_UNKNOWN_SELECTOR = "pystd: error: {option}: {problem}"
+
+# -- suggestions and threads -----------------------------------------------------------------
+NOQA_PYTHON = "# noqa: {code}"
+NOQA_TEMPLATE = "{{# noqa: {code} #}}"
+FIX_ELSEWHERE = "The fix changes line {line}, outside the lines of this comment."
+FIX_COLLAPSED = (
+    "<details><summary>Suggested fix (apply by hand: a one-click suggestion here would "
+    "not leave working code)</summary>\n\n```diff\n{diff}\n```\n\n</details>"
+)
+THREAD_FIXED_REPLY = "Fixed in {sha}: pystd no longer finds this. {marker}"
