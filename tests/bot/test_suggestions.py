@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from bench.replay import apply_suggestion, undefined_names
 from bot import messages
 from tests.bot.test_app import BASE, HEAD, HEAD2, OWNER, REPO, open_pr, send, settle
@@ -208,12 +210,14 @@ async def test_a_push_that_fixes_a_finding_resolves_its_thread_only(bot, deliver
     assert [c.id for c in comments(fake_github)] == [first.id, second.id, third.id]
 
 
-async def test_where_resolving_is_refused_pystd_replies_once(bot, delivery, fake_github):
+@pytest.mark.parametrize("refused", ["resolveReviewThread", "reviewThreads"])
+async def test_where_resolving_is_refused_pystd_replies_once(bot, delivery, fake_github,
+                                                            refused):
     pr(fake_github, [FakeFile("app/jobs.py", status="added", content=TWO_JOBS)])
     await open_pr(bot, delivery, fake_github)
     await settle(bot)
     first = comments(fake_github)[0]
-    fake_github.graphql_refused.add("resolveReviewThread")
+    fake_github.graphql_refused.add(refused)
     fixed = TWO_JOBS.replace("    time.sleep(1)\n\n\nasync def second",
                              "    await asyncio.sleep(1)\n\n\nasync def second")
     await push(bot, delivery, fake_github, HEAD2,
