@@ -39,7 +39,7 @@ async def reviewed(fake_github: FakeGitHub, session: aiohttp.ClientSession
         OWNER, REPO, 7, head_sha=HEAD, base_sha=BASE,
         files=[FakeFile("shop/views.py", "modified", NEW_VIEWS, base_content=OLD_VIEWS)])
     token = await installation_token(fake_github, session)
-    status, review, _ = await call(
+    status, _review, _ = await call(
         fake_github, session, "POST", f"/repos/{OWNER}/{REPO}/pulls/7/reviews", token,
         json={"commit_id": HEAD, "event": "COMMENT", "body": "b",
               "comments": [comment(5, body="one"), comment(26, body="two")]})
