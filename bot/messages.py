@@ -114,4 +114,9 @@ FIX_COLLAPSED = (
     "<details><summary>Suggested fix (apply by hand: a one-click suggestion here would "
     "not leave working code)</summary>\n\n```diff\n{diff}\n```\n\n</details>"
 )
+FIX_NOT_YET = (
+    "<details><summary>A fix that is not valid on its own yet (applied alone, this file "
+    "would not compile: it depends on another change, such as the order of parameters); "
+    "pystd suggests it once it is</summary>\n\n```diff\n{diff}\n```\n\n</details>"
+)
 THREAD_FIXED_REPLY = "Fixed in {sha}: pystd no longer finds this. {marker}"

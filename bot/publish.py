@@ -24,7 +24,8 @@ TITLE_LIMIT = 255
 MESSAGE_LIMIT = 60_000  # annotation message: "64 KB" in GitHub's docs, kept well under
 _LEVEL = {Severity.ERROR: "failure", Severity.WARNING: "warning", Severity.INFO: "notice"}
 # A comment's fingerprint and what it offered (older markers have no offer).
-_MARKER_RE = re.compile(r"<!-- pystd:fingerprint ([0-9a-f]{16})(?: (none|text|suggestion))? -->")
+_MARKER_RE = re.compile(
+    r"<!-- pystd:fingerprint ([0-9a-f]{16})(?: (none|pending|text|suggestion))? -->")
 REVIEW_MARKER = "<!-- pystd:review {sha} {nonce} -->"  # finds our review after a lost answer
 
 
@@ -300,6 +301,8 @@ def comment_body(finding: Finding, offer: Offer, fp: str) -> str:
         if offer.fix_line:
             parts.append(messages.FIX_ELSEWHERE.format(line=offer.fix_line))
         parts.append(messages.FIX_COLLAPSED.format(diff=offer.diff.rstrip("\n")))
+    elif offer.kind is OfferKind.PENDING:
+        parts.append(messages.FIX_NOT_YET.format(diff=offer.diff.rstrip("\n")))
     parts.append(messages.COMMENT_FOOTER.format(noqa=noqa_hint(finding.path, finding.code)))
     parts.append(marker(fp, offer.kind))
     return "\n\n".join(parts)
@@ -331,10 +334,10 @@ def build_review(findings: Sequence[Finding], changes: Mapping[str, FileChanges]
         offer = (plan_offer(finding, sources.get(finding.path, ""), file_changes)
                  if file_changes is not None else Offer(OfferKind.NONE, None, 0))
         before = offered.get(fp)
-        # Said before: again only when it had no fix to offer and now has one (a fix that
-        # became valid, e.g. once a parameter it must follow lost its default). A fix shown
-        # as text that could now be a suggestion is not worth a second comment.
-        if before is not None and (before > OfferKind.NONE or offer.kind is OfferKind.NONE):
+        # Said before: again only when it had no valid fix to offer and now has one (a fix
+        # that became valid, e.g. once a parameter it must follow lost its default). A fix
+        # shown as a diff that could now be a suggestion is not worth a second comment.
+        if before is not None and (before > OfferKind.PENDING or offer.kind < OfferKind.TEXT):
             already += 1
             continue
         if is_change_level(finding) and before is None:

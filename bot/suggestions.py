@@ -11,7 +11,8 @@ parses and names nothing new it lacks:
 - a fix on other lines than its finding (an `async def` made `def` for a blocking call) is
   commented on the finding, with a suggestion covering both when they are close and in one
   hunk, and described in words with the collapsed diff when not;
-- a fix that does not compile once applied is never a suggestion.
+- a fix that does not compile once applied is never a suggestion: it is shown as a diff
+  that is not valid yet, and offered again on a later push that makes it valid.
 Pure functions of the finding, the file's text and its diff.
 """
 
@@ -33,9 +34,10 @@ MAX_FIX_DISTANCE = 8  # lines between a finding and a fix on other lines (async 
 class OfferKind(enum.IntEnum):
     """How much a comment offers; a later push re-offers a finding whose offer grows."""
 
-    NONE = 0  # no fix, or none that applies: the message alone
-    TEXT = 1  # the fix as a collapsed diff, to apply by hand
-    SUGGESTION = 2  # a ```suggestion block, applied alone by GitHub's button
+    NONE = 0  # no fix: the message alone
+    PENDING = 1  # a fix that does not compile applied alone yet (shown as a diff, re-offered)
+    TEXT = 2  # the fix as a collapsed diff, to apply by hand
+    SUGGESTION = 3  # a ```suggestion block, applied alone by GitHub's button
 
     @property
     def label(self) -> str:
@@ -136,11 +138,15 @@ def plan_offer(finding: Finding, source: str, changes: FileChanges) -> Offer:
     if fix is None:
         return Offer(OfferKind.NONE, start, line)
     lines = split_lines(source)
-    fixed = apply_fix(lines, fix)
-    if fix.end_line > len(lines) or not parses(fixed, finding.path):
+    if fix.end_line > len(lines):
         return Offer(OfferKind.NONE, start, line)
+    fixed = apply_fix(lines, fix)
     diff = "".join(difflib.unified_diff(lines, fixed, f"a/{finding.path}",
                                         f"b/{finding.path}", n=1))
+    if not parses(fixed, finding.path):
+        # Valid only after another change (a parameter that may not lose its default while
+        # one before it keeps one): shown, never suggested, and offered again once valid.
+        return Offer(OfferKind.PENDING, start, line, diff=diff)
     span = _span(finding, fix)
     if span is not None and _touches(finding, fix, changes):
         first, last, limit = span

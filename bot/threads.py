@@ -20,10 +20,10 @@ import gidgethub
 
 from bot import messages
 from bot.github import GitHubError, InstallationClient, describe_error
+from bot.publish import offers_in
 
 log = logging.getLogger(__name__)
 
-_MARKER_RE = re.compile(r"<!-- pystd:fingerprint ([0-9a-f]{16})(?: \w+)? -->")
 _FIXED_RE = re.compile(r"<!-- pystd:fixed ([0-9a-f]{16}) -->")
 
 # GitHub's GraphQL API (docs.github.com/graphql: PullRequest.reviewThreads,
@@ -83,9 +83,7 @@ def our_comments(comments: Iterable[Mapping[str, Any]]) -> list[OurComment]:
     for c in items:
         if c.get("in_reply_to_id"):
             continue
-        match = _MARKER_RE.search(c.get("body") or "")
-        if match is not None:
-            fp = match.group(1)
+        for fp in offers_in([c.get("body") or ""]):
             out.append(OurComment(int(c["id"]), fp, str(c.get("path", "")),
                                   (c["id"], fp) in replied))
     return out
