@@ -111,8 +111,8 @@ NOQA_PYTHON = "# noqa: {code}"
 NOQA_TEMPLATE = "{{# noqa: {code} #}}"
 FIX_ELSEWHERE = "The fix changes line {line}, outside the lines of this comment."
 FIX_COLLAPSED = (
-    "<details><summary>Suggested fix (apply by hand: a one-click suggestion here would "
-    "not leave working code)</summary>\n\n```diff\n{diff}\n```\n\n</details>"
+    "<details><summary>Suggested fix, to apply by hand (one suggestion here cannot cover "
+    "every line it changes)</summary>\n\n```diff\n{diff}\n```\n\n</details>"
 )
 FIX_NOT_YET = (
     "<details><summary>A fix that is not valid on its own yet (applied alone, this file "

@@ -12,7 +12,7 @@ from typing import Any
 
 from bot import messages
 from bot.diff import FileChanges
-from bot.suggestions import Offer, OfferKind, plan_offer
+from bot.suggestions import Offer, OfferKind, place, plan_offer
 from rules.config import PystdConfig
 from rules.context import module_kind
 from rules.engine import Finding, Severity, all_rules
@@ -330,10 +330,19 @@ def build_review(findings: Sequence[Finding], changes: Mapping[str, FileChanges]
     order = sorted(zip(findings, prints, strict=True),
                    key=lambda c: (-c[0].severity.rank, c[0].path, c[0].line))
     for finding, fp in order:
-        file_changes = changes.get(finding.path)
-        offer = (plan_offer(finding, sources.get(finding.path, ""), file_changes)
-                 if file_changes is not None else Offer(OfferKind.NONE, None, 0))
         before = offered.get(fp)
+        if before is not None and before > OfferKind.PENDING:
+            already += 1
+            continue
+        file_changes = changes.get(finding.path)
+        if file_changes is None:
+            offer = Offer(OfferKind.NONE, None, 0)
+        elif len(candidates) >= max_comments and before is None:
+            # Over the cap: only listed, so only its place is worked out (an offer compiles
+            # the file once more).
+            offer = place(finding, file_changes)
+        else:
+            offer = plan_offer(finding, sources.get(finding.path, ""), file_changes)
         # Said before: again only when it had no valid fix to offer and now has one (a fix
         # that became valid, e.g. once a parameter it must follow lost its default). A fix
         # shown as a diff that could now be a suggestion is not worth a second comment.

@@ -19,7 +19,6 @@ Pure functions of the finding, the file's text and its diff.
 from __future__ import annotations
 
 import ast
-import difflib
 import enum
 import re
 from dataclasses import dataclass
@@ -77,6 +76,38 @@ def apply_fix(lines: list[str], fix: Fix, with_imports: bool = True) -> list[str
     return out
 
 
+def fix_diff(lines: list[str], fix: Fix, path: str) -> str:
+    """The fix (imports included) as a unified diff with one line of context, built from
+    the edits themselves (no whole-file diff: files may be long and findings many)."""
+    edits = [(fix.line - 1, fix.end_line, split_lines(fix.replacement))]
+    if fix.imports:
+        edits.insert(0, (fix.import_line - 1, fix.import_line - 1,
+                         [f"{imp}\n" for imp in fix.imports]))
+    groups: list[list[tuple[int, int, list[str]]]] = []
+    for edit in edits:
+        if groups and edit[0] - groups[-1][-1][1] <= 2:  # contexts touch: one hunk
+            groups[-1].append(edit)
+        else:
+            groups.append([edit])
+    out = [f"--- a/{path}\n", f"+++ b/{path}\n"]
+    shift = 0
+    for group in groups:
+        first, last = max(group[0][0] - 1, 0), min(group[-1][1] + 1, len(lines))
+        body: list[str] = []
+        at = first
+        for start, end, new in group:
+            body += [f" {text}" for text in lines[at:start]]
+            body += [f"-{text}" for text in lines[start:end]] + [f"+{text}" for text in new]
+            at = end
+        body += [f" {text}" for text in lines[at:last]]
+        old_length = last - first
+        new_length = old_length + sum(len(new) - (end - start) for start, end, new in group)
+        out.append(f"@@ -{first + 1},{old_length} +{first + 1 + shift},{new_length} @@\n")
+        out += [text if text.endswith("\n") else text + "\n" for text in body]
+        shift += new_length - old_length
+    return "".join(out)
+
+
 def parses(lines: list[str], path: str) -> bool:
     """Does the text compile (Python files only; templates are not checked)?"""
     if not path.endswith((".py", ".pyi")):
@@ -106,6 +137,12 @@ def _own_place(finding: Finding, changes: FileChanges) -> tuple[int | None, int]
         if n in changes.added:
             return None, n
     return None, 0
+
+
+def place(finding: Finding, changes: FileChanges) -> Offer:
+    """The finding's own place, offering nothing (cheap: no fix applied)."""
+    start, line = _own_place(finding, changes)
+    return Offer(OfferKind.NONE, start, line)
 
 
 def _touches(finding: Finding, fix: Fix, changes: FileChanges) -> bool:
@@ -141,8 +178,7 @@ def plan_offer(finding: Finding, source: str, changes: FileChanges) -> Offer:
     if fix.end_line > len(lines):
         return Offer(OfferKind.NONE, start, line)
     fixed = apply_fix(lines, fix)
-    diff = "".join(difflib.unified_diff(lines, fixed, f"a/{finding.path}",
-                                        f"b/{finding.path}", n=1))
+    diff = fix_diff(lines, fix, finding.path)
     if not parses(fixed, finding.path):
         # Valid only after another change (a parameter that may not lose its default while
         # one before it keeps one): shown, never suggested, and offered again once valid.
