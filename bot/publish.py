@@ -231,7 +231,7 @@ def fingerprints(findings: Sequence[Finding], sources: Mapping[str, str]) -> lis
     among the lines of that block with the same text (and, for several findings of one rule
     on one line, their rank by column). A finding that merely moved keeps its fingerprint;
     one whose identical twin above it in the same block went away takes the twin's."""
-    split: dict[str, list[str]] = {}
+    split: dict[str, tuple[list[str], dict[str, list[int]]]] = {}
     ranks: dict[tuple[str, int], int] = {}
     same_line: Counter[tuple[str, str, int]] = Counter()
     order = sorted(range(len(findings)), key=lambda i: (findings[i].path, findings[i].line,
@@ -239,7 +239,13 @@ def fingerprints(findings: Sequence[Finding], sources: Mapping[str, str]) -> lis
     prints: dict[int, str] = {}
     for i in order:
         f = findings[i]
-        lines = split.setdefault(f.path, sources.get(f.path, "").splitlines())
+        if f.path not in split:
+            lines = sources.get(f.path, "").splitlines()
+            where: dict[str, list[int]] = {}
+            for n, text in enumerate(lines):
+                where.setdefault(" ".join(text.split()), []).append(n)
+            split[f.path] = (lines, where)
+        lines, where = split[f.path]
         if not 0 < f.line <= len(lines):
             prints[i] = fingerprint(f, "", f"line {f.line}")
             continue
@@ -248,7 +254,7 @@ def fingerprints(findings: Sequence[Finding], sources: Mapping[str, str]) -> lis
         scope = _scope(lines, f.line - 1) if python else ""
         key = (f.path, f.line)
         if key not in ranks:
-            ranks[key] = sum(1 for n in range(f.line - 1) if " ".join(lines[n].split()) == text
+            ranks[key] = sum(1 for n in where[text] if n < f.line - 1
                              and (not python or _scope(lines, n) == scope))
         column_rank = same_line[(f.code, f.path, f.line)]
         same_line[(f.code, f.path, f.line)] += 1
