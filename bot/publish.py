@@ -208,9 +208,12 @@ def fingerprint(finding: Finding, line_text: str, context: str = "") -> str:
     return digest.hexdigest()[:16]
 
 
+_HEADER_RE = re.compile(r"(?:async\s+)?def\s+(\w+)|class\s+(\w+)")
+
+
 def _scope(lines: Sequence[str], index: int) -> str:
-    """The header (`def`/`class` line, whitespace folded) of the block holding line
-    `index` (0-based), read from indentation alone; "" at module level."""
+    """The name of the `def`/`class` holding line `index` (0-based), read from indentation
+    alone ("" at module level): a signature edited elsewhere keeps its body's fingerprints."""
     def indent(text: str) -> int:
         return len(text) - len(text.lstrip())
 
@@ -219,15 +222,16 @@ def _scope(lines: Sequence[str], index: int) -> str:
         stripped = text.strip()
         if not stripped or stripped.startswith("#") or indent(text) >= threshold:
             continue
-        if stripped.startswith(("def ", "async def ", "class ")):
-            return " ".join(stripped.split())
+        header = _HEADER_RE.match(stripped)
+        if header is not None:
+            return header.group(1) or header.group(2)
         threshold = indent(text)
     return ""
 
 
 def fingerprints(findings: Sequence[Finding], sources: Mapping[str, str]) -> list[str]:
     """One fingerprint per finding (same order). Two identical lines in one file are two
-    fingerprints: the context is the enclosing `def`/`class` header and the line's rank
+    fingerprints: the context is the enclosing `def`/`class` name and the line's rank
     among the lines of that block with the same text (and, for several findings of one rule
     on one line, their rank by column). A finding that merely moved keeps its fingerprint;
     one whose identical twin above it in the same block went away takes the twin's."""
@@ -337,6 +341,9 @@ def build_review(findings: Sequence[Finding], changes: Mapping[str, FileChanges]
                    key=lambda c: (-c[0].severity.rank, c[0].path, c[0].line))
     for finding, fp in order:
         before = offered.get(fp)
+        # Said before: again only when it had no valid fix to offer and now has one (a fix
+        # that became valid, e.g. once a parameter it must follow lost its default). A fix
+        # shown as a diff that could now be a suggestion is not worth a second comment.
         if before is not None and before > OfferKind.PENDING:
             already += 1
             continue
@@ -349,10 +356,7 @@ def build_review(findings: Sequence[Finding], changes: Mapping[str, FileChanges]
             offer = place(finding, file_changes)
         else:
             offer = plan_offer(finding, sources.get(finding.path, ""), file_changes)
-        # Said before: again only when it had no valid fix to offer and now has one (a fix
-        # that became valid, e.g. once a parameter it must follow lost its default). A fix
-        # shown as a diff that could now be a suggestion is not worth a second comment.
-        if before is not None and (before > OfferKind.PENDING or offer.kind < OfferKind.TEXT):
+        if before is not None and offer.kind < OfferKind.TEXT:
             already += 1
             continue
         if is_change_level(finding) and before is None:

@@ -211,3 +211,10 @@ def test_fingerprints_tell_identical_lines_apart_and_survive_moves():
 def test_template_findings_suggest_a_template_noqa():
     assert noqa_hint("shop/templates/shop/a.html", "PYS208") == "{# noqa: PYS208 #}"
     assert noqa_hint("shop/views.py", "PYS208") == "# noqa: PYS208"
+
+
+def test_an_edited_signature_keeps_its_body_findings_fingerprints():
+    source = "async def a(x):\n    time.sleep(1)\n"
+    edited = "async def a(x, y=2):\n    time.sleep(1)\n"
+    assert fingerprints([finding(2)], {"app.py": source}) == fingerprints(
+        [finding(2)], {"app.py": edited})
