@@ -313,13 +313,18 @@ async def _follow_fixed(gh: InstallationClient, target: ReviewTarget,
                         snapshot: PullRequestSnapshot, analysis: Analysis,
                         sources: dict[str, str], config: PystdConfig,
                         earlier: list[dict[str, Any]]) -> None:
-    """Resolve (or answer once) the threads of pystd's comments this push fixed."""
+    """Resolve (or answer once) the threads of pystd's comments this push fixed. Nothing
+    is judged fixed on a run that used the default configuration for want of a valid one
+    (its rules differ), and past GitHub's 3000-file listing a file's absence means nothing."""
+    if analysis.config_error:
+        return
     failed = {s.path for s in analysis.skipped if s.failed}
     checked = {f.path for f in snapshot.checkable
                if not config.excludes(f.path) and f.path not in failed}
+    listed = {f.path for f in snapshot.files}
     fixed = fixed_comments(our_comments(earlier),
                            set(fingerprints(analysis.findings, sources)), checked,
-                           {f.path for f in snapshot.files})
+                           listed, complete=not snapshot.truncated)
     resolved, replied = await follow_fixed(gh, target.owner, target.repo, target.number,
                                            target.head_sha, fixed)
     if resolved or replied:

@@ -90,12 +90,12 @@ def our_comments(comments: Iterable[Mapping[str, Any]]) -> list[OurComment]:
 
 
 def fixed_comments(ours: Sequence[OurComment], current: set[str], checked: set[str],
-                   pr_paths: set[str]) -> list[OurComment]:
+                   pr_paths: set[str], complete: bool = True) -> list[OurComment]:
     """The comments whose finding this push no longer has: its file was checked and the
-    fingerprint is gone, or the file left the pull request. A file that could not be
-    checked (or is excluded) says nothing either way."""
+    fingerprint is gone, or the file left the pull request (known only from a `complete`
+    file listing). A file that could not be checked (or is excluded) says nothing."""
     return [c for c in ours if c.fingerprint not in current
-            and (c.path in checked or c.path not in pr_paths)]
+            and (c.path in checked or (complete and c.path not in pr_paths))]
 
 
 def graphql_endpoint(base_url: str) -> str:
