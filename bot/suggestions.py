@@ -79,7 +79,12 @@ def apply_fix(lines: list[str], fix: Fix, with_imports: bool = True) -> list[str
 def fix_diff(lines: list[str], fix: Fix, path: str) -> str:
     """The fix (imports included) as a unified diff with one line of context, built from
     the edits themselves (no whole-file diff: files may be long and findings many)."""
-    edits = [(fix.line - 1, fix.end_line, split_lines(fix.replacement))]
+    start, end, new = fix.line - 1, fix.end_line, split_lines(fix.replacement)
+    while start < end and new and lines[start] == new[0]:  # lines the fix leaves alone
+        start, new = start + 1, new[1:]
+    while start < end and new and lines[end - 1] == new[-1]:
+        end, new = end - 1, new[:-1]
+    edits = [(start, end, new)]
     if fix.imports:
         edits.insert(0, (fix.import_line - 1, fix.import_line - 1,
                          [f"{imp}\n" for imp in fix.imports]))

@@ -20,7 +20,7 @@ from bot.publish import (
     noqa_hint,
     offers_in,
 )
-from bot.suggestions import OfferKind
+from bot.suggestions import OfferKind, fix_diff, split_lines
 from rules.config import PystdConfig
 from rules.engine import Finding, Fix, Severity
 
@@ -218,3 +218,12 @@ def test_an_edited_signature_keeps_its_body_findings_fingerprints():
     edited = "async def a(x, y=2):\n    time.sleep(1)\n"
     assert fingerprints([finding(2)], {"app.py": source}) == fingerprints(
         [finding(2)], {"app.py": edited})
+
+
+def test_a_fix_shown_as_a_diff_shows_only_what_changes_with_its_import():
+    lines = split_lines("from x import y\n\n\n@api.get('/b')\ndef f():\n    pass\n")
+    fix = Fix(4, 4, "@api.get('/b')\n@paginate\n", ("from n import paginate",), 2)
+    assert fix_diff(lines, fix, "a.py") == (
+        "--- a/a.py\n+++ b/a.py\n"
+        "@@ -1,2 +1,3 @@\n from x import y\n+from n import paginate\n \n"
+        "@@ -4,2 +5,3 @@\n @api.get('/b')\n+@paginate\n def f():\n")
