@@ -184,9 +184,11 @@ def plan_offer(finding: Finding, source: str, changes: FileChanges) -> Offer:
         return Offer(OfferKind.NONE, start, line)
     fixed = apply_fix(lines, fix)
     diff = fix_diff(lines, fix, finding.path)
-    if not parses(fixed, finding.path):
+    if not parses(fixed, finding.path) and parses(lines, finding.path):
         # Valid only after another change (a parameter that may not lose its default while
         # one before it keeps one): shown, never suggested, and offered again once valid.
+        # (A file this Python cannot compile, newer syntax, cannot be judged: the rule's
+        # fix, which libcst validated, is trusted as before.)
         return Offer(OfferKind.PENDING, start, line, diff=diff)
     span = _span(finding, fix)
     if span is not None and _touches(finding, fix, changes):

@@ -227,3 +227,11 @@ def test_a_fix_shown_as_a_diff_shows_only_what_changes_with_its_import():
         "--- a/a.py\n+++ b/a.py\n"
         "@@ -1,2 +1,3 @@\n from x import y\n+from n import paginate\n \n"
         "@@ -4,2 +5,3 @@\n @api.get('/b')\n+@paginate\n def f():\n")
+
+
+def test_a_file_in_syntax_this_python_cannot_compile_keeps_its_suggestions():
+    source = "type Pair = tuple[int, int]\na = 1\n"  # Python 3.12 syntax
+    changes = {"app.py": patch_changes("app.py", "@@ -0,0 +1,2 @@\n+type Pair = tuple[int, int]\n+a = 1\n")}
+    found = finding(2, fix=Fix(2, 2, "a = 2\n"))
+    (comment,) = build_review([found], changes, {"app.py": source}, set(), 30).comments
+    assert "```suggestion\na = 2\n```" in comment.body
