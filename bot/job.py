@@ -279,15 +279,20 @@ async def publish_review(gh: InstallationClient, env: JobEnv, target: ReviewTarg
     review with the new findings (None: nothing new to say)."""
     changes = {f.path: f.changes for f in snapshot.files if f.changes is not None}
     url_vars = {"owner": target.owner, "repo": target.repo, "number": target.number}
+    change_level = [f for f in analysis.findings if is_change_level(f)]
+    to_say = bool(change_level) or any(f.path in changes for f in analysis.findings)
     try:
         earlier = [] if target.fresh else [c async for c in gh.getiter(
             "/repos/{owner}/{repo}/pulls/{number}/comments?per_page=100", url_vars)]
     except (GitHubError, gidgethub.HTTPException) as exc:
+        if not to_say:  # only the follow-up of earlier comments is lost: the next push's
+            log.warning("earlier comments not listed: %s %s", describe_error(exc),
+                        target.log_context())
+            return None
         return ReviewResult(False, problem=describe_error(exc))
     if earlier:
         await _follow_fixed(gh, target, snapshot, analysis, sources, config, earlier)
-    change_level = [f for f in analysis.findings if is_change_level(f)]
-    if not change_level and not any(f.path in changes for f in analysis.findings):
+    if not to_say:
         return None
     bodies = [c.get("body", "") for c in earlier]
     if change_level and not target.fresh:

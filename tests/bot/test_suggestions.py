@@ -245,3 +245,17 @@ async def test_a_change_level_finding_outside_the_diff_reaches_the_review_body(
     await push(bot, delivery, fake_github, HEAD2,
                [FakeFile("shop/views.py", content=changed + "\n", base_content=view)])
     assert len(fake_github.reviews(OWNER, REPO, 1)) == 1  # said once
+
+
+async def test_a_clean_push_whose_comments_cannot_be_listed_still_passes_quietly(
+        bot, delivery, fake_github):
+    pr(fake_github, [FakeFile("app/jobs.py", status="added", content=TWO_JOBS)])
+    await open_pr(bot, delivery, fake_github)
+    await settle(bot)
+    fake_github.fail_next("GET", r"/pulls/1/comments", 404, times=10)
+    clean = TWO_JOBS.replace("time.sleep(1)", "await asyncio.sleep(1)")
+    await push(bot, delivery, fake_github, HEAD2,
+               [FakeFile("app/jobs.py", status="added", content=clean)])
+    run = next(r for r in fake_github.check_runs(OWNER, REPO) if r.head_sha == HEAD2)
+    assert run.conclusion == "success"
+    assert messages.SUMMARY_REVIEW_NOT_POSTED.split("(")[0] not in run.summary
