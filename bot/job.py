@@ -30,7 +30,9 @@ from bot.publish import (
     annotation_batches,
     build_review,
     check_output,
-    fingerprints_in,
+    fingerprints,
+    is_change_level,
+    offers_in,
 )
 from bot.reviews import ReviewResult, post_review
 from bot.snapshot import (
@@ -43,6 +45,7 @@ from bot.snapshot import (
     fetch_compare_files,
     fetch_files,
 )
+from bot.threads import fixed_comments, follow_fixed, our_comments
 from rules.change import Change, ChangedPath, migration_folders_to_probe
 from rules.config import PystdConfig
 from rules.engine import RuleSet
@@ -278,17 +281,34 @@ async def _migration_folders(gh: GitHubAPI, snapshot: PullRequestSnapshot, chang
 async def publish_review(gh: InstallationClient, env: JobEnv, target: ReviewTarget,
                          snapshot: PullRequestSnapshot, analysis: Analysis,
                          sources: dict[str, str], config: PystdConfig) -> ReviewResult | None:
-    """Post one COMMENT review with the new findings (None: nothing new to say)."""
+    """Follow up on earlier comments whose finding this push fixed, then post one COMMENT
+    review with the new findings (None: nothing new to say)."""
     changes = {f.path: f.changes for f in snapshot.files if f.changes is not None}
-    if not any(f.path in changes for f in analysis.findings):
-        return None
     url_vars = {"owner": target.owner, "repo": target.repo, "number": target.number}
+    change_level = [f for f in analysis.findings if is_change_level(f)]
+    to_say = bool(change_level) or any(f.path in changes for f in analysis.findings)
     try:
-        bodies = [] if target.fresh else [c.get("body", "") async for c in gh.getiter(
+        earlier = [] if target.fresh else [c async for c in gh.getiter(
             "/repos/{owner}/{repo}/pulls/{number}/comments?per_page=100", url_vars)]
     except (GitHubError, gidgethub.HTTPException) as exc:
+        if not to_say:  # only the follow-up of earlier comments is lost: the next push's
+            log.warning("earlier comments not listed: %s %s", describe_error(exc),
+                        target.log_context())
+            return None
         return ReviewResult(False, problem=describe_error(exc))
-    plan = build_review(analysis.findings, changes, sources, fingerprints_in(bodies),
+    if earlier:
+        await _follow_fixed(gh, target, snapshot, analysis, sources, config, earlier)
+    if not to_say:
+        return None
+    bodies = [c.get("body", "") for c in earlier]
+    if change_level and not target.fresh:
+        # Change-level findings may have been said only in a review body.
+        try:
+            bodies += [r.get("body") or "" async for r in gh.getiter(
+                "/repos/{owner}/{repo}/pulls/{number}/reviews?per_page=100", url_vars)]
+        except (GitHubError, gidgethub.HTTPException) as exc:
+            return ReviewResult(False, problem=describe_error(exc))
+    plan = build_review(analysis.findings, changes, sources, offers_in(bodies),
                         config.max_comments)
     if not plan.worth_posting:
         return None
@@ -298,3 +318,28 @@ async def publish_review(gh: InstallationClient, env: JobEnv, target: ReviewTarg
     if not result.posted:
         log.error("review not posted: %s %s", result.problem, target.log_context())
     return result
+
+
+async def _follow_fixed(gh: InstallationClient, target: ReviewTarget,
+                        snapshot: PullRequestSnapshot, analysis: Analysis,
+                        sources: dict[str, str], config: PystdConfig,
+                        earlier: list[dict[str, Any]]) -> None:
+    """Resolve (or answer once) the threads of pystd's comments this push fixed. Nothing
+    is judged fixed on a run that used the default configuration for want of a valid one
+    (its rules differ), and past GitHub's 3000-file listing a file's absence means nothing."""
+    if analysis.config_error:
+        return
+    failed = {s.path for s in analysis.skipped if s.failed}
+    checked = {f.path for f in snapshot.checkable
+               if not config.excludes(f.path) and f.path not in failed}
+    listed = {f.path for f in snapshot.files}
+    fixed = fixed_comments(our_comments(earlier),
+                           set(fingerprints(analysis.findings, sources)), checked,
+                           listed, complete=not snapshot.truncated)
+    resolved, replied = await follow_fixed(gh, target.owner, target.repo, target.number,
+                                           target.head_sha, fixed)
+    if resolved or replied:
+        log.info("fixed findings followed up", extra={
+            "delivery_id": target.delivery_id, "repository": f"{target.owner}/{target.repo}",
+            "pr": target.number, "head_sha": target.head_sha, "resolved": resolved,
+            "replied": replied})

@@ -63,7 +63,7 @@ SKIP_REMOVED = "removed"
 ANNOTATION_FIX = "Suggested fix:\n{replacement}"
 COMMENT_HEADER = "**[{code} {name}]({link})** ({severity}): {message}"
 COMMENT_IMPORTS = "This fix also needs, at the top of the file:\n```python\n{imports}\n```"
-COMMENT_FOOTER = "<sub>pystd · silence with `# noqa: {code}` · `/pystd recheck` to run again</sub>"
+COMMENT_FOOTER = "<sub>pystd · silence with `{noqa}` · `/pystd recheck` to run again</sub>"
 REVIEW_BODY = "pystd found {count} problem(s) on the lines this pull request changes."
 REVIEW_OVERFLOW = (
     "{count} more finding(s) are not shown inline (at most {limit} comments per push, "
@@ -119,3 +119,18 @@ FILE_ENGINE_ERROR = "the analysis failed on this file ({error}); please report i
 FILE_DROPPED_AFTER_TIMEOUTS = (
     "not analysed: {count} other files of this change ran out of time, so the rest was dropped"
 )
+
+# -- suggestions and threads -----------------------------------------------------------------
+NOQA_PYTHON = "# noqa: {code}"
+NOQA_TEMPLATE = "{{# noqa: {code} #}}"
+FIX_ELSEWHERE = "The fix changes line {line}, outside the lines of this comment."
+FIX_COLLAPSED = (
+    "<details><summary>Suggested fix, to apply by hand (one suggestion here cannot cover "
+    "every line it changes)</summary>\n\n```diff\n{diff}\n```\n\n</details>"
+)
+FIX_NOT_YET = (
+    "<details><summary>A fix that is not valid on its own yet (applied alone, this file "
+    "would not compile: it depends on another change, such as the order of parameters); "
+    "pystd suggests it once it is</summary>\n\n```diff\n{diff}\n```\n\n</details>"
+)
+THREAD_FIXED_REPLY = "Fixed in {sha}: pystd no longer finds this. {marker}"

@@ -12,8 +12,10 @@ from typing import Any
 
 from bot import messages
 from bot.diff import FileChanges
+from bot.suggestions import Offer, OfferKind, place, plan_offer
 from rules.config import PystdConfig
-from rules.engine import Finding, Severity
+from rules.context import module_kind
+from rules.engine import Finding, Severity, all_rules
 
 CHECK_NAME = "pystd"
 ANNOTATIONS_PER_REQUEST = 50  # GitHub's limit per check-run create/update (limits.json)
@@ -21,7 +23,9 @@ SUMMARY_LIMIT = 65535  # characters, output.summary and output.text (limits.json
 TITLE_LIMIT = 255
 MESSAGE_LIMIT = 60_000  # annotation message: "64 KB" in GitHub's docs, kept well under
 _LEVEL = {Severity.ERROR: "failure", Severity.WARNING: "warning", Severity.INFO: "notice"}
-_MARKER_RE = re.compile(r"<!-- pystd:fingerprint ([0-9a-f]{16}) -->")
+# A comment's fingerprint and what it offered (older markers have no offer).
+_MARKER_RE = re.compile(
+    r"<!-- pystd:fingerprint ([0-9a-f]{16})(?: (none|pending|text|suggestion))? -->")
 REVIEW_MARKER = "<!-- pystd:review {sha} {nonce} -->"  # finds our review after a lost answer
 
 
@@ -90,10 +94,11 @@ class ReviewPlan:
     not_commented: int = 0  # findings over max-comments, counted in the body
     already_commented: int = 0
     new_findings: tuple[Finding, ...] = field(default=())
+    said: int = 0  # change-level findings said in the body (maybe nowhere else)
 
     @property
     def worth_posting(self) -> bool:
-        return bool(self.comments) or self.not_commented > 0
+        return bool(self.comments) or self.not_commented > 0 or self.said > 0
 
 
 # -- check run ----------------------------------------------------------------------------
@@ -194,108 +199,193 @@ def annotation_batches(annotations: Sequence[dict[str, Any]]) -> list[list[dict[
 
 # -- review ---------------------------------------------------------------------------------
 
-def fingerprint(finding: Finding, line_text: str) -> str:
-    """Stable across pushes: rule, path and the flagged line's text with whitespace
-    folded — not the line number, which moves when code above it changes."""
+def fingerprint(finding: Finding, line_text: str, context: str = "") -> str:
+    """Stable across pushes: rule, path, the flagged line's text with whitespace folded and
+    `context` (see `fingerprints`) — not the line number, which moves when code above it
+    changes."""
     normalised = " ".join(line_text.split())
-    digest = hashlib.sha256(f"{finding.code}\0{finding.path}\0{normalised}".encode())
+    digest = hashlib.sha256(f"{finding.code}\0{finding.path}\0{normalised}\0{context}".encode())
     return digest.hexdigest()[:16]
 
 
-def marker(fp: str) -> str:
-    return f"<!-- pystd:fingerprint {fp} -->"
+_HEADER_RE = re.compile(r"(?:async\s+)?def\s+(\w+)|class\s+(\w+)")
+
+
+def _scope(lines: Sequence[str], index: int) -> str:
+    """The name of the `def`/`class` holding line `index` (0-based), read from indentation
+    alone ("" at module level): a signature edited elsewhere keeps its body's fingerprints."""
+    def indent(text: str) -> int:
+        return len(text) - len(text.lstrip())
+
+    threshold = indent(lines[index])
+    for text in reversed(lines[:index]):
+        stripped = text.strip()
+        if not stripped or stripped.startswith("#") or indent(text) >= threshold:
+            continue
+        header = _HEADER_RE.match(stripped)
+        if header is not None:
+            return header.group(1) or header.group(2)
+        threshold = indent(text)
+    return ""
+
+
+def fingerprints(findings: Sequence[Finding], sources: Mapping[str, str]) -> list[str]:
+    """One fingerprint per finding (same order). Two identical lines in one file are two
+    fingerprints: the context is the enclosing `def`/`class` name and the line's rank
+    among the lines of that block with the same text (and, for several findings of one rule
+    on one line, their rank by column). A finding that merely moved keeps its fingerprint;
+    one whose identical twin above it in the same block went away takes the twin's."""
+    split: dict[str, tuple[list[str], dict[str, list[int]]]] = {}
+    ranks: dict[tuple[str, int], int] = {}
+    same_line: Counter[tuple[str, str, int]] = Counter()
+    order = sorted(range(len(findings)), key=lambda i: (findings[i].path, findings[i].line,
+                                                        findings[i].column))
+    prints: dict[int, str] = {}
+    for i in order:
+        f = findings[i]
+        if f.path not in split:
+            lines = sources.get(f.path, "").splitlines()
+            where: dict[str, list[int]] = {}
+            for n, text in enumerate(lines):
+                where.setdefault(" ".join(text.split()), []).append(n)
+            split[f.path] = (lines, where)
+        lines, where = split[f.path]
+        if not 0 < f.line <= len(lines):
+            prints[i] = fingerprint(f, "", f"line {f.line}")
+            continue
+        text = " ".join(lines[f.line - 1].split())
+        python = f.path.endswith((".py", ".pyi"))
+        scope = _scope(lines, f.line - 1) if python else ""
+        key = (f.path, f.line)
+        if key not in ranks:
+            ranks[key] = sum(1 for n in where[text] if n < f.line - 1
+                             and (not python or _scope(lines, n) == scope))
+        column_rank = same_line[(f.code, f.path, f.line)]
+        same_line[(f.code, f.path, f.line)] += 1
+        context = f"{scope}\0{ranks[key]}" + (f"\0{column_rank}" if column_rank else "")
+        prints[i] = fingerprint(f, text, context)
+    return [prints[i] for i in range(len(findings))]
+
+
+def marker(fp: str, kind: OfferKind = OfferKind.SUGGESTION) -> str:
+    return f"<!-- pystd:fingerprint {fp} {kind.label} -->"
+
+
+def offers_in(bodies: Iterable[str]) -> dict[str, OfferKind]:
+    """What pystd's earlier comments (and review bodies) offered, by fingerprint (the most
+    any of them offered), read from their hidden markers."""
+    found: dict[str, OfferKind] = {}
+    for body in bodies:
+        for fp, label in _MARKER_RE.findall(body or ""):
+            kind = OfferKind.from_label(label or None)
+            found[fp] = max(kind, found.get(fp, OfferKind.NONE))
+    return found
 
 
 def fingerprints_in(bodies: Iterable[str]) -> set[str]:
     """Fingerprints of pystd's earlier comments (from their hidden markers)."""
-    found: set[str] = set()
-    for body in bodies:
-        found.update(_MARKER_RE.findall(body or ""))
-    return found
+    return set(offers_in(bodies))
 
 
-def _placement(finding: Finding, changes: FileChanges) -> tuple[int | None, int, bool]:
-    """(start_line, line, with_suggestion) for a comment GitHub will accept, or line 0.
-
-    A suggestion replaces exactly the commented lines, so a fix is suggested only when its
-    whole line range lies inside one hunk; otherwise the comment sits on the finding's
-    lines that are in the diff."""
-    ok = changes.commentable
-    fix = finding.fix
-    if fix is not None and all(n in ok for n in range(fix.line, fix.end_line + 1)):
-        touches = any(n in changes.added for n in range(fix.line, fix.end_line + 1)) or any(
-            n in changes.added for n in range(finding.line, finding.end_line + 1))
-        if touches:
-            start = fix.line if fix.end_line > fix.line else None
-            return start, fix.end_line, True
-    span = range(finding.line, finding.end_line + 1)
-    if all(n in ok for n in span) and finding.end_line > finding.line:
-        return finding.line, finding.end_line, False
-    for n in span:
-        if n in changes.added:
-            return None, n, False
-    return None, 0, False
+def is_change_level(finding: Finding) -> bool:
+    """Does the finding speak for the whole change (its rule's `file_kind` says so)?"""
+    rule = all_rules().get(finding.code)
+    return rule is not None and rule.file_kind == "change"
 
 
-def comment_body(finding: Finding, with_suggestion: bool, fp: str) -> str:
+def noqa_hint(path: str, code: str) -> str:
+    """The suppression comment that works in this file."""
+    if module_kind(path).is_template:
+        return messages.NOQA_TEMPLATE.format(code=code)
+    return messages.NOQA_PYTHON.format(code=code)
+
+
+def comment_body(finding: Finding, offer: Offer, fp: str) -> str:
     link = messages.rule_docs_url(finding.code, finding.name)
     parts = [messages.COMMENT_HEADER.format(code=finding.code, name=finding.name, link=link,
                                             severity=finding.severity.value,
                                             message=finding.message)]
-    fix = finding.fix
-    if with_suggestion and fix is not None:
-        replacement = fix.replacement[:-1] if fix.replacement.endswith("\n") else fix.replacement
-        parts.append(f"```suggestion\n{replacement}\n```")
-        if fix.imports:
-            imports = "\n".join(fix.imports)
-            parts.append(messages.COMMENT_IMPORTS.format(imports=imports))
-    parts.append(messages.COMMENT_FOOTER.format(code=finding.code))
-    parts.append(marker(fp))
+    if offer.kind is OfferKind.SUGGESTION:
+        parts.append(f"```suggestion\n{offer.suggestion}\n```")
+    elif offer.kind is OfferKind.TEXT:
+        if offer.fix_line:
+            parts.append(messages.FIX_ELSEWHERE.format(line=offer.fix_line))
+        parts.append(messages.FIX_COLLAPSED.format(diff=offer.diff.rstrip("\n")))
+    elif offer.kind is OfferKind.PENDING:
+        parts.append(messages.FIX_NOT_YET.format(diff=offer.diff.rstrip("\n")))
+    parts.append(messages.COMMENT_FOOTER.format(noqa=noqa_hint(finding.path, finding.code)))
+    parts.append(marker(fp, offer.kind))
     return "\n\n".join(parts)
 
 
+def _as_text(offer: Offer) -> Offer:
+    """The offer without a suggestion (GitHub refused the multi-line placement)."""
+    if offer.kind is not OfferKind.SUGGESTION:
+        return offer
+    return Offer(OfferKind.TEXT, None, offer.line, diff=offer.diff)
+
+
 def build_review(findings: Sequence[Finding], changes: Mapping[str, FileChanges],
-                 sources: Mapping[str, str], seen: set[str], max_comments: int) -> ReviewPlan:
+                 sources: Mapping[str, str], seen: set[str] | Mapping[str, OfferKind],
+                 max_comments: int) -> ReviewPlan:
     """Inline comments for findings on changed lines not already commented on earlier
-    pushes, at most `max_comments` (errors first); the rest are counted in the body."""
-    candidates: list[tuple[Finding, int | None, int, bool, str]] = []
+    pushes (or commented without a fix that is now valid), at most
+    `max_comments` (errors first); the rest are counted in the body. Change-level findings
+    are always said in the body, placed inline too when their line is in the diff."""
+    offered = seen if isinstance(seen, Mapping) else dict.fromkeys(seen, OfferKind.SUGGESTION)
+    candidates: list[tuple[Finding, Offer, str]] = []
+    said: list[tuple[Finding, str]] = []  # change-level findings for the body
     already = 0
-    order = sorted(findings, key=lambda f: (-f.severity.rank, f.path, f.line))
-    for finding in order:
-        file_changes = changes.get(finding.path)
-        if file_changes is None:
-            continue
-        lines = sources.get(finding.path, "").splitlines()
-        text = lines[finding.line - 1] if 0 < finding.line <= len(lines) else ""
-        fp = fingerprint(finding, text)
-        if fp in seen:
+    prints = fingerprints(findings, sources)
+    order = sorted(zip(findings, prints, strict=True),
+                   key=lambda c: (-c[0].severity.rank, c[0].path, c[0].line))
+    for finding, fp in order:
+        before = offered.get(fp)
+        # Said before: again only when it had no valid fix to offer and now has one (a fix
+        # that became valid, e.g. once a parameter it must follow lost its default). A fix
+        # shown as a diff that could now be a suggestion is not worth a second comment.
+        if before is not None and before > OfferKind.PENDING:
             already += 1
             continue
-        start, line, suggest = _placement(finding, file_changes)
-        if line == 0:
+        file_changes = changes.get(finding.path)
+        if file_changes is None:
+            offer = Offer(OfferKind.NONE, None, 0)
+        elif len(candidates) >= max_comments and before is None:
+            # Over the cap: only listed, so only its place is worked out (an offer compiles
+            # the file once more).
+            offer = place(finding, file_changes)
+        else:
+            offer = plan_offer(finding, sources.get(finding.path, ""), file_changes)
+        if before is not None and offer.kind < OfferKind.TEXT:
+            already += 1
             continue
-        candidates.append((finding, start, line, suggest, fp))
+        if is_change_level(finding) and before is None:
+            said.append((finding, fp))
+        if offer.line == 0:
+            continue
+        candidates.append((finding, offer, fp))
     chosen = candidates[:max_comments]
     overflow = candidates[max_comments:]
     comments = tuple(
-        ReviewComment(f.path, line, comment_body(f, suggest, fp), start,
-                      comment_body(f, False, fp), listing_line(f, line))
-        for f, start, line, suggest, fp in sorted(chosen, key=lambda c: (c[0].path, c[2]))
+        ReviewComment(f.path, o.line, comment_body(f, o, fp), o.start_line,
+                      comment_body(f, _as_text(o), fp), listing_line(f, o.line))
+        for f, o, fp in sorted(chosen, key=lambda c: (c[0].path, c[1].line))
     )
     body_lines = [messages.REVIEW_BODY.format(count=len(comments))]
-    # Change-level findings (PYS9xx) speak for the whole pull request: say them up front.
-    for f, *_rest in candidates:
-        if f.code.startswith("PYS9"):
-            body_lines.append(f"- **{f.code} {f.name}**: {f.message}")
+    # Change-level findings speak for the whole pull request: say them up front, even when
+    # their anchor line is not in the diff (then this is the only place they are said).
+    for f, fp in said:
+        body_lines.append(f"- **{f.code} {f.name}**: {f.message} {marker(fp, OfferKind.NONE)}")
     if overflow:
         body_lines.append("")
         body_lines.append(messages.REVIEW_OVERFLOW.format(count=len(overflow),
                                                           limit=max_comments))
-        for f, _s, line, _g, _fp in overflow[:50]:
-            body_lines.append(listing_line(f, line))
+        for f, o, _fp in overflow[:50]:
+            body_lines.append(listing_line(f, o.line))
     return ReviewPlan(
         body="\n".join(body_lines), comments=comments, not_commented=len(overflow),
         already_commented=already, new_findings=tuple(c[0] for c in candidates),
+        said=len(said),
     )
 
 

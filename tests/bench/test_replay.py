@@ -37,8 +37,9 @@ def test_a_change_is_replayed_and_its_suggestion_judged_alone(tmp_path):
     assert record["conclusion"] == "failure"
     (comment,) = record["comments"]
     assert (comment["path"], comment["line"]) == ("views.py", 5)
-    # The fix needs `import asyncio`, which a one-click suggestion on line 5 cannot add.
-    assert comment["suggestion"] == "new undefined name: ['Undefined name `asyncio`']"
+    # The fix needs `import asyncio`: the one suggestion covers lines 2-5, import included,
+    # and applied alone it leaves a module that parses with no new undefined name.
+    assert (comment["start_line"], comment["suggestion"]) == (2, "clean")
     judging = (out / "judging.md").read_text()
     assert "### `views.py:5`" in judging and "5 >     time.sleep(1)" in judging
 

@@ -72,8 +72,12 @@ async def test_opened_pr_gets_a_review_on_changed_lines_and_a_failing_check(
     comments = fake_github.review_comments(OWNER, REPO, 1)
     # Line 5 has the same problem but did not change: no comment there.
     assert [(c.path, c.line) for c in comments] == [("app/views.py", 9)]
-    assert "```suggestion\n    await asyncio.sleep(2)\n```" in comments[0].body
-    assert "import asyncio" in comments[0].body
+    # The fix needs `import asyncio` on line 2, outside the diff's hunk: a suggestion on
+    # line 9 alone would leave `asyncio` undefined, so the whole fix is shown collapsed.
+    assert "```suggestion" not in comments[0].body
+    assert "<details>" in comments[0].body
+    assert "+import asyncio\n" in comments[0].body
+    assert "+    await asyncio.sleep(2)\n" in comments[0].body
     assert "<!-- pystd:fingerprint " in comments[0].body
     # A just-opened pull request holds no earlier pystd comments: not listed.
     assert fake_github.calls("GET", r"/pulls/1/comments$") == []

@@ -15,8 +15,12 @@ from bot.publish import (
     build_review,
     check_output,
     fingerprint,
+    fingerprints,
     fingerprints_in,
+    noqa_hint,
+    offers_in,
 )
+from bot.suggestions import OfferKind, fix_diff, split_lines
 from rules.config import PystdConfig
 from rules.engine import Finding, Fix, Severity
 
@@ -167,3 +171,67 @@ def test_files_with_nothing_to_check_do_not_hold_back_a_pass():
     binary = Skipped("logo.py", "binary file")
     assert check_output(Analysis((), (binary,), files_checked=2),
                         PystdConfig()).conclusion == "success"
+
+
+# -- offers that never break code, and fingerprints that do not collide ---------------------
+
+PARAMS_PATCH = "@@ -0,0 +1,5 @@\n+def f(\n+    a=1,\n+    b=2,\n+):\n+    return a + b\n"
+
+
+def params_review(source: str, seen: dict[str, OfferKind] | None = None):
+    changes = {"app.py": patch_changes("app.py", PARAMS_PATCH)}
+    fix = Fix(3, 3, "    b,\n")  # b loses its default: valid only once a has none
+    found = Finding("PYS409", "fastapi-depends-not-annotated", Severity.INFO, "app.py", 3, 5,
+                    3, 8, "b", fix)
+    return build_review([found], changes, {"app.py": source}, seen or {}, 30)
+
+
+def test_a_fix_not_valid_alone_is_shown_then_suggested_once_it_is():
+    source = "def f(\n    a=1,\n    b=2,\n):\n    return a + b\n"
+    (first,) = params_review(source).comments
+    assert "```suggestion" not in first.body and "```diff" in first.body
+    offered = offers_in([first.body])
+    assert set(offered.values()) == {OfferKind.PENDING}
+    assert params_review(source, offered).comments == ()  # still not valid: not repeated
+    now_valid = source.replace("a=1", "a")
+    (again,) = params_review(now_valid, offered).comments
+    assert "```suggestion\n    b,\n```" in again.body
+    assert params_review(now_valid, offers_in([first.body, again.body])).comments == ()
+
+
+def test_fingerprints_tell_identical_lines_apart_and_survive_moves():
+    source = ("async def a():\n    time.sleep(1)\n    time.sleep(1)\n\n\n"
+              "async def b():\n    time.sleep(1)\n")
+    prints = fingerprints([finding(2), finding(3), finding(7)], {"app.py": source})
+    assert len(set(prints)) == 3
+    moved = "import time\n\n" + source
+    assert fingerprints([finding(4), finding(5), finding(9)], {"app.py": moved}) == prints
+
+
+def test_template_findings_suggest_a_template_noqa():
+    assert noqa_hint("shop/templates/shop/a.html", "PYS208") == "{# noqa: PYS208 #}"
+    assert noqa_hint("shop/views.py", "PYS208") == "# noqa: PYS208"
+
+
+def test_an_edited_signature_keeps_its_body_findings_fingerprints():
+    source = "async def a(x):\n    time.sleep(1)\n"
+    edited = "async def a(x, y=2):\n    time.sleep(1)\n"
+    assert fingerprints([finding(2)], {"app.py": source}) == fingerprints(
+        [finding(2)], {"app.py": edited})
+
+
+def test_a_fix_shown_as_a_diff_shows_only_what_changes_with_its_import():
+    lines = split_lines("from x import y\n\n\n@api.get('/b')\ndef f():\n    pass\n")
+    fix = Fix(4, 4, "@api.get('/b')\n@paginate\n", ("from n import paginate",), 2)
+    assert fix_diff(lines, fix, "a.py") == (
+        "--- a/a.py\n+++ b/a.py\n"
+        "@@ -1,2 +1,3 @@\n from x import y\n+from n import paginate\n \n"
+        "@@ -4,2 +5,3 @@\n @api.get('/b')\n+@paginate\n def f():\n")
+
+
+def test_a_file_in_syntax_this_python_cannot_compile_keeps_its_suggestions():
+    source = "type Pair = tuple[int, int]\na = 1\n"  # Python 3.12 syntax
+    changes = {"app.py": patch_changes("app.py", "@@ -0,0 +1,2 @@\n+type Pair = tuple[int, int]\n+a = 1\n")}
+    found = finding(2, fix=Fix(2, 2, "a = 2\n"))
+    (comment,) = build_review([found], changes, {"app.py": source}, set(), 30).comments
+    assert "```suggestion\na = 2\n```" in comment.body

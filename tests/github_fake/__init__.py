@@ -1,7 +1,9 @@
 """The two GitHub fakes of the test suite (STYLE.md convention 10), defined once here.
 
 - `FakeGitHub`: a real aiohttp server behaving like api.github.com as GitHub documents it
-  (shared/github/**); started by the `fake_github` fixture for end-to-end tests.
+  (shared/github/**); started by the `fake_github` fixture for end-to-end tests. Its
+  POST /graphql (graphql.py: review threads and resolveReviewThread only) follows GitHub's
+  GraphQL docs, as shared/github holds no GraphQL schema.
 - `RecordingGitHubAPI`: a gidgethub `GitHubAPI` with canned answers for handler tests.
 - `delivery(...)`: signed webhook deliveries from GitHub's real payload examples.
 """

@@ -238,6 +238,41 @@ async def create_review(gh: FakeGitHub, call: Call) -> Answer:
     return Answer(200, objects.review_json(repo, pr, review, gh.bot_user(call.api), call.api))
 
 
+async def create_reply(gh: FakeGitHub, call: Call) -> Answer:
+    """POST /repos/{owner}/{repo}/pulls/{pull_number}/comments/{comment_id}/replies (not in
+    shared/github/openapi; from GitHub's REST docs "Create a reply for a review comment"):
+    `body` required; replies to replies are not supported; 201 with the new
+    pull-request-review-comment, in a review of its own as GitHub makes one."""
+    repo = repository(gh, call)
+    pr = pull(repo, call)
+    parent = reply_parent(pr, int(call.params["comment_id"]))
+    text = call.body.get("body") if isinstance(call.body, dict) else None
+    if not isinstance(text, str) or not text or set(call.body) - {"body"}:
+        raise GitHubError(422, {"message": "Invalid request.\n\n\"body\" wasn't supplied.",
+                                "documentation_url": DOCS})
+    if parent.in_reply_to_id is not None:
+        raise GitHubError(422, {"message": "Validation Failed", "errors": [
+            "Replies to replies are not supported"], "documentation_url": DOCS})
+    now = objects.iso(gh.now())
+    review = ReviewState(gh.next_id(), pr.head_sha, "", "COMMENT", "COMMENTED", now)
+    reply = ReviewCommentState(gh.next_id(), review.id, parent.path, text, pr.head_sha,
+                               parent.line, parent.side, parent.start_line, parent.start_side,
+                               parent.position, parent.diff_hunk, now, parent.id)
+    review.comments = [reply]
+    pr.reviews.append(review)
+    return Answer(201, objects.review_comment_json(repo, pr, reply, gh.bot_user(call.api),
+                                                   call.api))
+
+
+def reply_parent(pr: PullState, comment_id: int) -> ReviewCommentState:
+    """The comment a reply answers; GitHub answers 404 for one not in the pull request."""
+    for review in pr.reviews:
+        for comment in review.comments:
+            if comment.id == comment_id:
+                return comment
+    raise not_found()
+
+
 # -- contents -----------------------------------------------------------------------------
 
 def _wants_raw(call: Call) -> bool:
@@ -453,6 +488,8 @@ ROUTES: tuple[Route, ...] = (
     _route("GET", r"{REPO}/pulls/(?P<number>\d+)/reviews", list_reviews),
     _route("POST", r"{REPO}/pulls/(?P<number>\d+)/reviews", create_review,
            operation="pulls/create-review", write=True),
+    _route("POST", r"{REPO}/pulls/(?P<number>\d+)/comments/(?P<comment_id>\d+)/replies",
+           create_reply, write=True),
     _route("GET", r"{REPO}/git/blobs/(?P<sha>[^/]+)", get_blob),
     _route("GET", r"{REPO}/contents(?:/(?P<path>.*))?", get_content),
     _route("POST", r"{REPO}/check-runs", create_check_run, operation="checks/create",

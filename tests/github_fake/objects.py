@@ -302,6 +302,7 @@ def review_comment_json(repo: RepoState, pr: PullState, comment: ReviewCommentSt
         "start_line": comment.start_line, "original_start_line": comment.start_line,
         "start_side": comment.start_side, "line": comment.line, "original_line": comment.line,
         "side": comment.side, "subject_type": "line",
+        **({"in_reply_to_id": comment.in_reply_to_id} if comment.in_reply_to_id else {}),
     }
 
 

@@ -40,6 +40,7 @@ from aiohttp import web
 from . import objects
 from .auth import app_private_key_pem, public_key_of, unauthorized, verify_app_jwt
 from .endpoints import ROUTES, Answer, Call, Route
+from .graphql import GRAPHQL_ROUTE
 from .openapi import github_problems, operation, request_body_required, request_validator
 from .rules import DOCS, GitHubError, invalid_request, not_found
 from .state import (
@@ -147,6 +148,10 @@ class FakeGitHub:
         self.writes_per_minute, self.writes_per_hour = 80, 500
         self.requests: list[RecordedRequest] = []
         self.violations: list[Violation] = []
+        # GraphQL fields answered "Resource not accessible by integration" (FORBIDDEN), and
+        # every mutation asked for, as (field, thread id).
+        self.graphql_refused: set[str] = set()
+        self.graphql_mutations: list[tuple[str, Any]] = []
         self.installations: dict[int, Installation] = {}
         self.tokens: dict[str, Token] = {}
         self._repos: dict[str, RepoState] = {}
@@ -459,7 +464,7 @@ class FakeGitHub:
 
     @staticmethod
     def _match(method: str, path: str) -> tuple[Route | None, dict[str, str]]:
-        for route in ROUTES:
+        for route in (*ROUTES, GRAPHQL_ROUTE):
             match = route.pattern.match(path)
             if match and route.method == method:
                 return route, match.groupdict()

@@ -123,6 +123,7 @@ class ReviewCommentState:
     position: int
     diff_hunk: str
     created_at: str
+    in_reply_to_id: int | None = None  # a reply in the thread this comment opened
 
 
 @dataclass
@@ -170,6 +171,7 @@ class PullState:
     entries: list[DiffEntry]
     head_history: list[str]  # every head sha the pull request has had, oldest first
     reviews: list[ReviewState] = field(default_factory=list)
+    resolved_threads: set[int] = field(default_factory=set)  # by their first comment's id
 
     def entry(self, path: str) -> DiffEntry | None:
         return next((entry for entry in self.entries if entry.filename == path), None)
