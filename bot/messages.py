@@ -62,7 +62,6 @@ SKIP_NO_PATCH = "GitHub sent no diff for this file (binary or very large): check
 SKIP_REMOVED = "removed"
 ANNOTATION_FIX = "Suggested fix:\n{replacement}"
 COMMENT_HEADER = "**[{code} {name}]({link})** ({severity}): {message}"
-COMMENT_IMPORTS = "This fix also needs, at the top of the file:\n```python\n{imports}\n```"
 COMMENT_FOOTER = "<sub>pystd · silence with `{noqa}` · `/pystd recheck` to run again</sub>"
 REVIEW_BODY = "pystd found {count} problem(s) on the lines this pull request changes."
 REVIEW_OVERFLOW = (
