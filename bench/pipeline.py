@@ -55,7 +55,7 @@ if str(ROOT) not in sys.path:  # run from a checkout: the fake GitHub lives in t
 
 from bot.app import create_app  # noqa: E402
 from bot.settings import Settings  # noqa: E402
-from rules.engine import select_rules  # noqa: E402
+from rules.catalogue import select_rules  # noqa: E402
 from rules.runner import FileInput, check_inputs  # noqa: E402
 from tests.github_fake import (  # noqa: E402
     APP_ID,

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from rules import limits
-from rules.engine import select_rules
+from rules.catalogue import select_rules
 from rules.runner import check_source
 
 

@@ -14,9 +14,10 @@ from pathlib import Path
 
 from bot import messages
 from bot.diff import DiffError, FileChanges, git_diff_changes
+from rules.catalogue import all_rules
 from rules.change import Change, ChangedPath, check_change
 from rules.config import ConfigError, PystdConfig, load_config, selector_problem
-from rules.engine import RuleSet, all_rules
+from rules.engine import RuleSet
 from rules.runner import (
     FileInput,
     FileResult,

@@ -13,9 +13,10 @@ from typing import Any
 from bot import messages
 from bot.diff import FileChanges
 from bot.suggestions import Offer, OfferKind, place, plan_offer
+from rules.catalogue import all_rules
 from rules.config import PystdConfig
 from rules.context import module_kind
-from rules.engine import Finding, Severity, all_rules
+from rules.engine import Finding, Severity
 
 CHECK_NAME = "pystd"
 ANNOTATIONS_PER_REQUEST = 50  # GitHub's limit per check-run create/update (limits.json)

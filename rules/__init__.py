@@ -1,4 +1,6 @@
-"""pystd's analysis core: rules over parsed Python, pure functions of source text."""
+"""pystd's analysis core: rules over parsed Python, pure functions of source text.
+
+The rule API is re-exported here; the rules themselves are found by rules/catalogue.py."""
 
 from rules.engine import (
     Category,
@@ -9,9 +11,7 @@ from rules.engine import (
     Rule,
     RuleSet,
     Severity,
-    all_rules,
     register,
-    select_rules,
 )
 
-__all__ = ["Category", "Example", "Finding", "Fix", "LineRule", "Rule", "RuleSet", "Severity", "all_rules", "register", "select_rules"]
+__all__ = ["Category", "Example", "Finding", "Fix", "LineRule", "Rule", "RuleSet", "Severity", "register"]

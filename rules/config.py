@@ -10,17 +10,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from rules.engine import (
-    ALL,
-    DEFAULT,
-    Category,
-    RuleSet,
-    Severity,
-    all_rules,
-    matches_code,
-    select_rules,
-    selector,
-)
+from rules.catalogue import all_rules, select_rules
+from rules.engine import ALL, DEFAULT, Category, RuleSet, Severity, matches_code, selector
 from rules.versions import Versions
 
 CONFIG_FILES = ("pyproject.toml", ".github/pystd.toml")

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 
-from rules.engine import Category, Rule, all_rules
+from rules.catalogue import all_rules
+from rules.engine import Category, Rule
 from rules.suppress import EQUIVALENTS
 
 HEADER = """# pystd rules

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
@@ -254,22 +254,9 @@ def register(cls: type[Rule]) -> type[Rule]:
     return cls
 
 
-def all_rules() -> dict[str, type[Rule]]:
-    """Every registered rule by code, in code order (imports the rule modules once)."""
-    _load_rule_modules()
-    return dict(sorted(_REGISTRY.items()))
-
-
-def _load_rule_modules() -> None:
-    import rules.change
-    import rules.django
-    import rules.fastapi
-    import rules.flask
-    import rules.general
-    import rules.ninja
-    import rules.starlette
-    import rules.syntax
-    import rules.templates  # noqa: F401
+def registered() -> dict[str, type[Rule]]:
+    """The rules registered so far by code (rules/catalogue.py imports them all)."""
+    return dict(_REGISTRY)
 
 
 ALL = "ALL"
@@ -327,24 +314,3 @@ class RuleSet:
 
     def __iter__(self) -> Iterator[type[Rule]]:
         return iter(self.rules)
-
-
-def select_rules(
-    select: Iterable[str] = (ALL,),
-    ignore: Iterable[str] = (),
-    severities: dict[str, Severity] | None = None,
-    *,
-    predicate: Callable[[type[Rule]], bool] | None = None,
-) -> RuleSet:
-    """The rules `select` picks and `ignore` does not (entries as `selector` reads them;
-    ones that name nothing are ignored here: configuration checks them first)."""
-    chosen_by = [c for c in (selector(p) for p in select) if c is not None]
-    ignored_by = [c for c in (selector(p) for p in ignore) if c is not None]
-    chosen = tuple(
-        cls
-        for cls in all_rules().values()
-        if matches_rule(cls, chosen_by)
-        and not matches_rule(cls, ignored_by)
-        and (predicate is None or predicate(cls))
-    )
-    return RuleSet(chosen, dict(severities or {}))

@@ -19,9 +19,9 @@ from bot import messages
 from bot.app import create_app
 from bot.engine_pool import MAX_TIMEOUTS_PER_CHANGE, Engine, EngineCrashed
 from bot.webhooks import SERVICES
+from rules.catalogue import select_rules
 from rules.change import Change, ChangedPath
 from rules.config import PystdConfig
-from rules.engine import select_rules
 from rules.limits import TOO_DEEP
 from rules.runner import CRASHED, FileInput, check_inputs
 from tests.bot import crashers

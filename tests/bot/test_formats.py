@@ -19,7 +19,8 @@ from bot.formats import (
     tool_version,
 )
 from bot.messages import PROJECT_URL, rule_docs_url
-from rules.engine import RuleSet, Severity, select_rules
+from rules.catalogue import select_rules
+from rules.engine import RuleSet, Severity
 from rules.fixes import apply_fix
 from rules.runner import FileResult, check_source
 

@@ -7,7 +7,8 @@ from dataclasses import replace
 
 import libcst as cst
 
-from rules.engine import Finding, select_rules
+from rules.catalogue import select_rules
+from rules.engine import Finding
 from rules.fixes import apply_fix
 from rules.runner import check_source
 from rules.versions import versions_from_texts

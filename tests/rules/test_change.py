@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from rules.catalogue import select_rules
 from rules.change import Change, ChangedPath, check_change, migration_folders_to_probe
-from rules.engine import select_rules
 
 VIEW = (
     "from django.shortcuts import render\n\n\n"

@@ -416,8 +416,8 @@ VIEWS = textwrap.dedent("""\
 def change_findings(*files: tuple[str, str]) -> list[tuple[str, int, str]]:
     """PYS209 over a change of `files` (path, new text), the way the App and
     `pystd check --diff` run the engine: `asking_for_facts`, then the workers."""
+    from rules.catalogue import select_rules
     from rules.change import Change, ChangedPath
-    from rules.engine import select_rules
     from rules.runner import FileInput, asking_for_facts, check_inputs
 
     rules = select_rules(["PYS209"])
@@ -449,8 +449,8 @@ def test_n_plus_one_over_a_model_of_another_module_of_the_change(
 
 
 def test_n_plus_one_fix_over_a_model_of_another_module_parses_and_is_clean() -> None:
+    from rules.catalogue import select_rules
     from rules.change import Change, ChangedPath
-    from rules.engine import select_rules
     from rules.fixes import apply_fix
     from rules.runner import FileInput, asking_for_facts, check_inputs
 

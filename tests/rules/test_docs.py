@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.messages import DOCS_URL, rule_docs_url
+from rules.catalogue import all_rules
 from rules.docs import rules_markdown
-from rules.engine import all_rules
 
 DOCS = Path(__file__).parents[2] / "docs" / "rules.md"
 

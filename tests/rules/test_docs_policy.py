@@ -3,8 +3,9 @@ on by default, why) and the other tools' suppressions, all generated from the co
 
 from __future__ import annotations
 
+from rules.catalogue import all_rules
 from rules.docs import rules_markdown
-from rules.engine import Category, all_rules
+from rules.engine import Category
 from rules.suppress import EQUIVALENTS
 
 

@@ -9,9 +9,10 @@ from pathlib import Path
 import libcst as cst
 import pytest
 
+from rules.catalogue import all_rules, select_rules
 from rules.config import ConfigError, PystdConfig, config_from_texts, load_config
 from rules.context import FileContext, module_kind
-from rules.engine import Fix, Rule, RuleSet, Severity, all_rules, select_rules
+from rules.engine import Fix, Rule, RuleSet, Severity
 from rules.fixes import apply_fix, import_insert_line
 from rules.runner import FileInput, check_inputs, check_source
 from rules.walker import walk

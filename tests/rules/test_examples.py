@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from rules.engine import FLAG_MARKER, Example, Rule, all_rules, example_of, select_rules
+from rules.catalogue import all_rules, select_rules
+from rules.engine import FLAG_MARKER, Example, Rule, example_of
 from rules.fixes import apply_fix
 from rules.runner import check_source
 

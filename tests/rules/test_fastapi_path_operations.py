@@ -9,8 +9,8 @@ import libcst as cst
 import pytest
 
 import rules.fastapi
+from rules.catalogue import all_rules
 from rules.context import FileContext
-from rules.engine import all_rules
 from rules.fastapi.path_operations import APP, IMPORTED, ROUTER, STARLETTE, AppObjects, app_objects
 from rules.walker import find_nodes
 

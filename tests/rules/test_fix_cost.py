@@ -8,8 +8,9 @@ import dataclasses
 import libcst as cst
 import pytest
 
+from rules.catalogue import all_rules, select_rules
 from rules.context import FileContext
-from rules.engine import LineRule, all_rules, example_of, select_rules
+from rules.engine import LineRule, example_of
 from rules.fixes import FixCache, build_fix, resolve_positions
 from rules.runner import _active_rules
 from rules.walker import walk

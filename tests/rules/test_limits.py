@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from rules.engine import select_rules
+from rules.catalogue import select_rules
 from rules.limits import MAX_BRACKETS, TOO_DEEP, too_deep
 from rules.runner import check_source
 

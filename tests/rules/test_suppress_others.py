@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from rules.engine import Category, all_rules, select_rules
+from rules.catalogue import all_rules, select_rules
+from rules.engine import Category
 from rules.runner import check_source
 from rules.suppress import EQUIVALENTS, comment_codes, equivalent
 
@@ -112,7 +113,7 @@ def test_every_listed_equivalent_names_a_real_rule_and_maps_back(code, others):
     assert code in all_rules()
     for other in others:
         assert equivalent(other) == code
-        if other[:1].isupper() and other[-1].isdigit():  # a code, as in `# noqa: S608`
+        if other[:1].isupper() and other[-1].isdigit():  # a code, as `noqa` comments name them (S608)
             assert code in comment_codes(f"# noqa: {other}")
         elif "_" in other:  # a bandit test name, as in `# nosec hardcoded_sql_expressions`
             assert comment_codes(f"# nosec {other}") == {code}

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from rules.engine import Finding, select_rules
+from rules.catalogue import select_rules
+from rules.engine import Finding
 from rules.runner import check_source
 from tests.rules.lint import lint
 

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from rules.engine import select_rules
+from rules.catalogue import select_rules
 from rules.runner import FileInput, check_inputs
 from rules.versions import versions_from_texts
 from tests.rules.lint import fixed, lint
