@@ -97,6 +97,26 @@ async def test_engine_runs_in_worker_processes(aiohttp_client, settings, deliver
     assert only_run(fake_github).conclusion == "failure"
 
 
+SQL_VIEWS = ('from django.db import connection\n\n\ndef rows(request):\n'
+             '    table = request.GET["table"]\n'
+             '    with connection.cursor() as cursor:\n'
+             '        cursor.execute("""SELECT * FROM users\n'
+             '            WHERE id = 1""")\n'
+             '        return cursor.fetchall()\n')
+
+
+async def test_a_string_made_an_f_string_on_its_opening_line_is_reviewed(
+        bot, delivery, fake_github):
+    # Only line 7 changes, and only inside a string that runs on to line 8.
+    new = SQL_VIEWS.replace('execute("""SELECT * FROM users', 'execute(f"""SELECT * FROM {table}')
+    add_pr(fake_github, [FakeFile("app/views.py", content=new, base_content=SQL_VIEWS)])
+    await open_pr(bot, delivery, fake_github)
+    await settle(bot)
+    assert "PYS105" in only_run(fake_github).summary
+    comments = fake_github.review_comments(OWNER, REPO, 1)
+    assert [(c.path, c.start_line, c.line) for c in comments] == [("app/views.py", 7, 8)]
+
+
 # -- intake ----------------------------------------------------------------------------------
 
 async def test_redelivery_is_not_run_twice(bot, delivery, fake_github):
