@@ -569,3 +569,19 @@ async def test_n_plus_one_over_a_model_the_same_pull_request_declares(
     run = only_run(fake_github)
     assert [(a["path"], a["start_line"]) for a in run.annotations
             if a["title"].startswith("PYS209")] == [("shop/views.py", 9)]
+
+
+async def test_a_recheck_while_the_push_review_runs_posts_one_review(bot, delivery, fake_github):
+    # Two jobs of one pull request never run at once: a recheck sent while the review of
+    # the push is running must not list the comments before that review posts its own.
+    add_pr(fake_github)
+    await send(bot, delivery, fake_github, "pull_request", "synchronize.payload.json",
+               fake_github.pull_request_overrides(OWNER, REPO, 1))
+    comment_id = fake_github.add_issue_comment(OWNER, REPO, 1, "/pystd recheck", user="octocat")
+    await send(bot, delivery, fake_github, "issue_comment", "created.payload.json",
+               fake_github.issue_comment_overrides(OWNER, REPO, comment_id))
+    await settle(bot)
+    assert len(fake_github.reviews(OWNER, REPO, 1)) == 1
+    assert len(fake_github.review_comments(OWNER, REPO, 1)) == 1
+    assert [r.conclusion for r in fake_github.check_runs(OWNER, REPO)] == ["failure", "failure"]
+    assert len(bot.app[SERVICES].reviewing) == 0  # no lock kept per pull request ever seen
