@@ -119,3 +119,9 @@ FILE_ENGINE_ERROR = "the analysis failed on this file ({error}); please report i
 FILE_DROPPED_AFTER_TIMEOUTS = (
     "not analysed: {count} other files of this change ran out of time, so the rest was dropped"
 )
+
+# -- review fixes --
+HEALTH_GITHUB_DECLINED = (
+    "GitHub did not answer the check of the App's key (answered {status}, a rate limit); "
+    "retrying"
+)
