@@ -311,7 +311,10 @@ async def sweep_runs(runs: OpenRuns, client: Callable[[int], InstallationClient]
                     runs.closed(run)
                     continue
                 run.run_id = int(found["id"])
-            await RunUpdates(gh, run, [completion("neutral", title, summary)]).send(attempts=3)
+            # Unsure: a completion whose answer was lost may have landed (a failure, say),
+            # so the run is read first and a completed one is left as it is.
+            await RunUpdates(gh, run, [completion("neutral", title, summary)],
+                             unsure=True).send(attempts=3)
         except (GitHubError, gidgethub.HTTPException) as exc:
             log.error("sweep: cannot complete check run %s: %s", run.run_id,
                       describe_error(exc))

@@ -191,6 +191,29 @@ async def test_sweep_closes_a_run_left_open_as_neutral_with_the_reason(
     assert len(services.env.runs.runs) == 0
 
 
+async def test_the_sweep_never_overwrites_a_completion_that_landed_unconfirmed(
+        bot, delivery, fake_github, settings):
+    # The completing PATCH was processed but answered 502, and GitHub could not be read
+    # until the background gave up: the sweep must look before completing the run
+    # neutral, or a failing pull request would end as a pass.
+    services = bot.app[SERVICES]
+    clock = [0.0]
+    services.env.runs.clock = lambda: clock[0]
+    services.env.completion_budget = 30.0
+    fake_github.fail_next("PATCH", r"/check-runs/\d+$", 502, kind="after")
+    fake_github.fail_next("GET", r"/check-runs/\d+$", 502, times=200)
+    fake_github.fail_next("PATCH", r"/check-runs/\d+$", 502, times=200)
+    await review_once(bot, delivery, fake_github)
+    assert (the_run(fake_github).conclusion, len(services.env.runs.runs)) == ("failure", 1)
+    fake_github.clear_faults()
+    clock[0] = settings.job_timeout + settings.sweep_margin + 1
+    await services.sweep()
+    run = the_run(fake_github)
+    assert (run.conclusion, run.title) != ("neutral", messages.CHECK_TITLE_SWEPT)
+    assert run.conclusion == "failure"
+    assert len(services.env.runs.runs) == 0
+
+
 async def test_a_run_created_but_never_confirmed_is_found_and_closed_by_the_sweep(
         bot, delivery, fake_github, settings):
     services = bot.app[SERVICES]
