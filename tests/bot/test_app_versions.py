@@ -117,7 +117,8 @@ async def test_a_lock_file_above_the_contents_api_limit_is_not_fetched(
     'project = "app"\n',
     "[tool]\npoetry = 2\n",
     "[tool.poetry]\ndependencies = ['django']\n",
-], ids=["project-string", "poetry-number", "poetry-dependencies-list"])
+    "tool = 1\n",
+], ids=["project-string", "poetry-number", "poetry-dependencies-list", "tool-number"])
 async def test_a_pyproject_of_an_odd_shape_leaves_the_versions_unknown(
         bot, delivery, fake_github, pyproject):
     # Valid TOML, not the shape packaging tools document: the review runs as if nothing
