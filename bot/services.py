@@ -4,7 +4,6 @@ a check. Each is a small async job on the queue; handlers only parse and call th
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,17 +70,16 @@ class Services:
 
     async def run_review(self, target: ReviewTarget) -> str:
         gh = self.access.client(target.installation_id)
-        return await self._review_in_turn(gh, target,
-                                          lambda wait: self._review_later(target, wait))
+        return await self._review_in_turn(gh, target)
 
-    async def _review_in_turn(self, gh: GitHubAPI, target: ReviewTarget,
-                              retry_later: Callable[[float], None] | None = None) -> str:
+    async def _review_in_turn(self, gh: GitHubAPI, target: ReviewTarget) -> str:
         """`review_pull_request`, once no other review of the same pull request (or merge
-        group head) is running."""
+        group head) is running; a push, a recheck and a re-run alike come back later when
+        GitHub asks to wait too long before creating the check run."""
         key = target.head_sha if target.is_merge_group else target.key
         async with self.reviewing.hold(key):
             return await review_pull_request(gh, self.env, target, self.settings.job_timeout,
-                                             retry_later)
+                                             lambda wait: self._review_later(target, wait))
 
     def _review_later(self, target: ReviewTarget, wait: float) -> None:
         """Queue the review again once GitHub's Retry-After has passed (unless a newer push

@@ -171,6 +171,20 @@ async def test_a_long_retry_after_on_creating_the_run_reviews_later(
     assert bot.app[SERVICES].env.stats == {"deferred": 1, "failure": 1}
 
 
+async def test_a_long_retry_after_on_a_recheck_reviews_later(bot, delivery, fake_github, no_sleep):
+    add_pr(fake_github)
+    fake_github.fail_next("POST", r"/check-runs$", 403, headers={"Retry-After": "600"})
+    comment_id = fake_github.add_issue_comment(OWNER, REPO, 1, "/pystd recheck", user="octocat")
+    headers, body = delivery("issue_comment", "created.payload.json",
+                             overrides=fake_github.issue_comment_overrides(OWNER, REPO, comment_id))
+    assert (await bot.post("/webhook", data=body, headers=headers)).status == 202
+    await settle(bot)
+    fake_github.take_violations()
+    assert 600.0 in no_sleep  # waited outside the job queue, then queued again
+    assert the_run(fake_github).conclusion == "failure"
+    assert bot.app[SERVICES].env.stats == {"deferred": 1, "failure": 1}
+
+
 async def test_sweep_closes_a_run_left_open_as_neutral_with_the_reason(
         bot, delivery, fake_github, settings):
     services = bot.app[SERVICES]
