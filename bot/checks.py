@@ -50,7 +50,10 @@ class OpenRun:
     external_id: str
     opened_at: float
     run_id: int | None = None
-    busy: bool = False  # a background completion is working on it
+    # The job that opened it, or a background completion, is working on it: the sweep
+    # leaves it alone (a review may outlast the sweep's age limit when creating the run
+    # waited out rate limits; completing it neutral then would pass a required check).
+    busy: bool = True
 
     @property
     def url_vars(self) -> dict[str, Any]:
@@ -67,6 +70,7 @@ class OpenRuns:
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     def opening(self, installation_id: int, owner: str, repo: str, head_sha: str) -> OpenRun:
+        """A run about to be created, held by the calling job until `finish` or `released`."""
         run = OpenRun(installation_id, owner, repo, head_sha,
                       f"pystd-{secrets.token_hex(8)}", self.clock())
         self.runs[run.external_id] = run
@@ -74,6 +78,10 @@ class OpenRuns:
 
     def closed(self, run: OpenRun) -> None:
         self.runs.pop(run.external_id, None)
+
+    def released(self, run: OpenRun) -> None:
+        """Nobody works on `run` any more: the sweep completes it once overdue."""
+        run.busy = False
 
     def overdue(self, age: float) -> list[OpenRun]:
         """Runs open longer than `age` seconds that no background task is completing."""
@@ -168,6 +176,8 @@ async def open_run(gh: InstallationClient, runs: OpenRuns, owner: str, repo: str
 def _forget_unless_unsure(runs: OpenRuns, run: OpenRun, unsure: bool) -> None:
     if not unsure:
         runs.closed(run)
+    else:
+        runs.released(run)
 
 
 def completion(conclusion: str, title: str, summary: str,
@@ -265,6 +275,7 @@ async def finish(runs: OpenRuns, updates: RunUpdates, attempts: int, budget: flo
     except gidgethub.HTTPException as exc:
         log.error("check run %s refused its completion: %s", updates.run.run_id,
                   describe_error(exc))
+        runs.released(updates.run)
         return False
     except GitHubError as exc:
         log.warning("check run %s not completed yet (%s); retrying in the background",
@@ -300,7 +311,10 @@ async def sweep_runs(runs: OpenRuns, client: Callable[[int], InstallationClient]
                     runs.closed(run)
                     continue
                 run.run_id = int(found["id"])
-            await RunUpdates(gh, run, [completion("neutral", title, summary)]).send(attempts=3)
+            # Unsure: a completion whose answer was lost may have landed (a failure, say),
+            # so the run is read first and a completed one is left as it is.
+            await RunUpdates(gh, run, [completion("neutral", title, summary)],
+                             unsure=True).send(attempts=3)
         except (GitHubError, gidgethub.HTTPException) as exc:
             log.error("sweep: cannot complete check run %s: %s", run.run_id,
                       describe_error(exc))

@@ -70,12 +70,17 @@ def _code_of(line: str, python: bool) -> str:
     if not python:
         return " ".join(line.split())
     tokens: list[str] = []
+    read_to = 0  # column after the last token read
     try:
         for tok in tokenize.generate_tokens(io.StringIO(line).readline):
             if tok.type not in _LAYOUT:
                 tokens.append(tok.string)
+            if tok.end[0] == 1:
+                read_to = tok.end[1]
     except (tokenize.TokenError, SyntaxError):
-        pass  # a line of a longer statement: the tokens read so far are its code
+        # A line of a longer statement: the tokens read so far, and whatever the tokenizer
+        # could not read (a string that runs on, `f"""SELECT {table}`) are its code.
+        tokens.extend(line[read_to:].split())
     return " ".join(tokens)
 
 

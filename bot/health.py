@@ -25,6 +25,9 @@ log = logging.getLogger(__name__)
 
 GOOD_FOR = 300.0  # seconds a working key is taken as still working
 BAD_FOR = 30.0  # seconds before a failed or unanswered check is tried again
+# GitHub's answers to a JWT it does not accept: 401 (a key of another App, a bad App id),
+# 404 (the App was deleted). Anything else (a rate limit's 403 or 429) is not the key's.
+KEY_REFUSED = frozenset({401, 404})
 
 
 @dataclass(frozen=True)
@@ -61,8 +64,11 @@ class AppKeyCheck:
         try:
             async with asyncio.timeout(self._timeout):
                 app = await self._gh.getitem("/app", jwt=self._tokens.app_jwt())
-        except gidgethub.BadRequest as exc:  # 401: the key or the App id is wrong
+        except gidgethub.BadRequest as exc:
             status = int(exc.status_code)
+            if status not in KEY_REFUSED:  # a rate limit (403, 429): says nothing of the key
+                log.warning("GitHub did not answer the App's key check", extra={"status": status})
+                return KeyStatus(True, messages.HEALTH_GITHUB_DECLINED.format(status=status))
             log.error("GitHub refused the App's key", extra={"status": status})
             return KeyStatus(False, messages.HEALTH_KEY_REFUSED.format(status=status))
         except (gidgethub.GitHubException, aiohttp.ClientError, TimeoutError) as exc:

@@ -133,3 +133,9 @@ FIX_NOT_YET = (
     "pystd suggests it once it is</summary>\n\n```diff\n{diff}\n```\n\n</details>"
 )
 THREAD_FIXED_REPLY = "Fixed in {sha}: pystd no longer finds this. {marker}"
+
+# -- review fixes --
+HEALTH_GITHUB_DECLINED = (
+    "GitHub did not answer the check of the App's key (answered {status}, a rate limit); "
+    "retrying"
+)

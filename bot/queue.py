@@ -9,7 +9,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 log = logging.getLogger(__name__)
@@ -94,3 +94,26 @@ class JobQueue:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._workers = []
+
+
+class KeyedLocks:
+    """One asyncio.Lock per key (a pull request), forgotten once nobody holds or awaits
+    it: the jobs of one key run one at a time whatever queue keys they came under."""
+
+    def __init__(self) -> None:
+        self._locks: dict[object, tuple[asyncio.Lock, list[int]]] = {}
+
+    def __len__(self) -> int:
+        return len(self._locks)
+
+    @contextlib.asynccontextmanager
+    async def hold(self, key: object) -> AsyncIterator[None]:
+        lock, users = self._locks.setdefault(key, (asyncio.Lock(), [0]))
+        users[0] += 1
+        try:
+            async with lock:
+                yield
+        finally:
+            users[0] -= 1
+            if not users[0]:
+                del self._locks[key]

@@ -15,7 +15,7 @@ from bot import messages
 from bot.checks import sweep_runs
 from bot.github import GitHubAccess, describe_error
 from bot.job import JobEnv, ReviewTarget, review_pull_request
-from bot.queue import JobQueue
+from bot.queue import JobQueue, KeyedLocks
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -54,6 +54,10 @@ class Services:
         default_factory=lambda: TTLCache(maxsize=10_000, ttl=COMMAND_INTERVAL))
     permissions: TTLCache[tuple[str, str, str], bool] = field(
         default_factory=lambda: TTLCache(maxsize=10_000, ttl=PERMISSION_TTL))
+    # A push, a recheck and a re-run of one pull request come as different queue jobs:
+    # their reviews take turns, or two of them would each list the comments before the
+    # other posts and the same review would be posted twice.
+    reviewing: KeyedLocks = field(default_factory=KeyedLocks)
 
     # -- reviews -----------------------------------------------------------------------
 
@@ -66,8 +70,16 @@ class Services:
 
     async def run_review(self, target: ReviewTarget) -> str:
         gh = self.access.client(target.installation_id)
-        return await review_pull_request(gh, self.env, target, self.settings.job_timeout,
-                                         lambda wait: self._review_later(target, wait))
+        return await self._review_in_turn(gh, target)
+
+    async def _review_in_turn(self, gh: GitHubAPI, target: ReviewTarget) -> str:
+        """`review_pull_request`, once no other review of the same pull request (or merge
+        group head) is running; a push, a recheck and a re-run alike come back later when
+        GitHub asks to wait too long before creating the check run."""
+        key = target.head_sha if target.is_merge_group else target.key
+        async with self.reviewing.hold(key):
+            return await review_pull_request(gh, self.env, target, self.settings.job_timeout,
+                                             lambda wait: self._review_later(target, wait))
 
     def _review_later(self, target: ReviewTarget, wait: float) -> None:
         """Queue the review again once GitHub's Retry-After has passed (unless a newer push
@@ -135,7 +147,7 @@ class Services:
                               request.number, pr["head"]["sha"], pr["base"]["sha"],
                               request.delivery_id)
         self.env.heads[target.key] = target.head_sha
-        await review_pull_request(gh, self.env, target, self.settings.job_timeout)
+        await self._review_in_turn(gh, target)
         return True
 
     async def _pull(self, gh: GitHubAPI, repo_vars: dict[str, Any], number: int
@@ -181,7 +193,7 @@ class Services:
             for target in await self.rerun_targets(gh, installation_id, owner, repo,
                                                    head_sha, pulls, delivery_id):
                 self.env.heads[target.key] = target.head_sha
-                await review_pull_request(gh, self.env, target, self.settings.job_timeout)
+                await self._review_in_turn(gh, target)
 
         self.queue.put(("rerun", owner.lower(), repo.lower(), head_sha), job,
                        f"rerun {owner}/{repo}@{head_sha[:12]}")

@@ -162,7 +162,7 @@ def _decode(body: bytes, content_type: str, charset: str | None) -> dict[str, An
         text = body.decode(name)
     except LookupError:
         raise _malformed(f"unknown charset {name!r}") from None
-    except UnicodeDecodeError:
+    except UnicodeError:  # UnicodeDecodeError, or the plain UnicodeError of idna/punycode
         raise _malformed(f"body is not valid {name}") from None
     if content_type == "application/x-www-form-urlencoded":
         try:

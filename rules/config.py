@@ -129,7 +129,8 @@ def config_from_texts(texts: dict[str, str]) -> tuple[PystdConfig, str | None]:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{name}: invalid TOML: {exc}") from None
-        table = data.get("tool", {}).get("pystd")
+        tool = data.get("tool")
+        table = tool.get("pystd") if isinstance(tool, dict) else None
         if table is None and name != "pyproject.toml":
             table = data
         if table is None:

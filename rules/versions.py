@@ -136,10 +136,11 @@ def _pyproject(text: str) -> Iterable[tuple[str, SpecifierSet]]:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError:
         return
-    for line in data.get("project", {}).get("dependencies", []) or []:
+    dependencies = _table(data, "project").get("dependencies")
+    for line in dependencies if isinstance(dependencies, list) else ():
         if isinstance(line, str) and (parsed := _parse(line)) is not None:
             yield parsed
-    poetry = data.get("tool", {}).get("poetry", {}).get("dependencies", {}) or {}
+    poetry = _table(_table(_table(data, "tool"), "poetry"), "dependencies")
     for package, value in poetry.items():
         constraint = value.get("version") if isinstance(value, dict) else value
         if package.lower() == "python" or not isinstance(constraint, str):
@@ -147,6 +148,13 @@ def _pyproject(text: str) -> Iterable[tuple[str, SpecifierSet]]:
         spec = _poetry_constraint(constraint)
         if spec is not None:
             yield canonicalize_name(package), spec
+
+
+def _table(data: Mapping[str, object], key: str) -> Mapping[str, object]:
+    """`data[key]` when it is a TOML table; empty when missing or of another type (valid
+    TOML is not always the shape the packaging tools document)."""
+    value = data.get(key)
+    return value if isinstance(value, dict) else {}
 
 
 _CARET = re.compile(r"^\^(\d+)(?:\.(\d+))?(?:\.(\d+))?$")

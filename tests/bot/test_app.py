@@ -101,6 +101,26 @@ async def test_engine_runs_in_worker_processes(aiohttp_client, settings, deliver
     assert only_run(fake_github).conclusion == "failure"
 
 
+SQL_VIEWS = ('from django.db import connection\n\n\ndef rows(request):\n'
+             '    table = request.GET["table"]\n'
+             '    with connection.cursor() as cursor:\n'
+             '        cursor.execute("""SELECT * FROM users\n'
+             '            WHERE id = 1""")\n'
+             '        return cursor.fetchall()\n')
+
+
+async def test_a_string_made_an_f_string_on_its_opening_line_is_reviewed(
+        bot, delivery, fake_github):
+    # Only line 7 changes, and only inside a string that runs on to line 8.
+    new = SQL_VIEWS.replace('execute("""SELECT * FROM users', 'execute(f"""SELECT * FROM {table}')
+    add_pr(fake_github, [FakeFile("app/views.py", content=new, base_content=SQL_VIEWS)])
+    await open_pr(bot, delivery, fake_github)
+    await settle(bot)
+    assert "PYS105" in only_run(fake_github).summary
+    comments = fake_github.review_comments(OWNER, REPO, 1)
+    assert [(c.path, c.start_line, c.line) for c in comments] == [("app/views.py", 7, 8)]
+
+
 # -- intake ----------------------------------------------------------------------------------
 
 async def test_redelivery_is_not_run_twice(bot, delivery, fake_github):
@@ -553,3 +573,19 @@ async def test_n_plus_one_over_a_model_the_same_pull_request_declares(
     run = only_run(fake_github)
     assert [(a["path"], a["start_line"]) for a in run.annotations
             if a["title"].startswith("PYS209")] == [("shop/views.py", 9)]
+
+
+async def test_a_recheck_while_the_push_review_runs_posts_one_review(bot, delivery, fake_github):
+    # Two jobs of one pull request never run at once: a recheck sent while the review of
+    # the push is running must not list the comments before that review posts its own.
+    add_pr(fake_github)
+    await send(bot, delivery, fake_github, "pull_request", "synchronize.payload.json",
+               fake_github.pull_request_overrides(OWNER, REPO, 1))
+    comment_id = fake_github.add_issue_comment(OWNER, REPO, 1, "/pystd recheck", user="octocat")
+    await send(bot, delivery, fake_github, "issue_comment", "created.payload.json",
+               fake_github.issue_comment_overrides(OWNER, REPO, comment_id))
+    await settle(bot)
+    assert len(fake_github.reviews(OWNER, REPO, 1)) == 1
+    assert len(fake_github.review_comments(OWNER, REPO, 1)) == 1
+    assert [r.conclusion for r in fake_github.check_runs(OWNER, REPO)] == ["failure", "failure"]
+    assert len(bot.app[SERVICES].reviewing) == 0  # no lock kept per pull request ever seen

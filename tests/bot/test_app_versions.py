@@ -111,3 +111,20 @@ async def test_a_lock_file_above_the_contents_api_limit_is_not_fetched(
     await settle(bot)
     assert fake_github.calls("GET", r"/contents/poetry\.lock") == []
     assert fake_github.review_comments(OWNER, REPO, 1) == []  # requirements.txt: Pydantic 1
+
+
+@pytest.mark.parametrize("pyproject", [
+    'project = "app"\n',
+    "[tool]\npoetry = 2\n",
+    "[tool.poetry]\ndependencies = ['django']\n",
+    "tool = 1\n",
+], ids=["project-string", "poetry-number", "poetry-dependencies-list", "tool-number"])
+async def test_a_pyproject_of_an_odd_shape_leaves_the_versions_unknown(
+        bot, delivery, fake_github, pyproject):
+    # Valid TOML, not the shape packaging tools document: the review runs as if nothing
+    # were pinned, instead of failing (neutral, which passes a required check).
+    pydantic_pr(fake_github, {"pyproject.toml": pyproject})
+    await open_pr(bot, delivery, fake_github)
+    await settle(bot)
+    assert only_run(fake_github).conclusion == "failure"
+    assert codes_commented(fake_github) == ["PYS404", "PYS405"]

@@ -89,6 +89,17 @@ def test_a_moved_comment_does_not_hide_a_real_change_of_the_same_line():
     assert patch_changes("app.py", patch).added == {2}
 
 
+def test_a_changed_opening_line_of_a_multi_line_string_is_a_changed_line():
+    # The line alone does not tokenize (the string runs on): what follows the last token
+    # read is code too, or `"""users` -> `f"""{table}` would pass for a cosmetic change.
+    patch = ("@@ -1,3 +1,3 @@\n"
+             " def rows(cursor, table):\n"
+             '-    cursor.execute("""SELECT * FROM users\n'
+             '+    cursor.execute(f"""SELECT * FROM {table}\n'
+             '     WHERE id = 1""")\n')
+    assert patch_changes("app.py", patch).added == {2}
+
+
 def test_templates_fold_whitespace_only():
     patch = "@@ -1,2 +1,2 @@\n-<p>{{ x|safe }}</p>\n-{# a #}\n+    <p>{{ x|safe }}</p>\n+{# b #}\n"
     assert patch_changes("templates/a.html", patch).added == {2}

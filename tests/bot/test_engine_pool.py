@@ -254,6 +254,32 @@ async def test_sigterm_to_a_worker_does_not_stop_the_server(served, delivery, fa
     assert fake_github.check_runs(OWNER, REPO)[-1].conclusion == "failure"
 
 
+async def test_the_sweep_leaves_alone_a_run_whose_review_is_still_running(
+        served, delivery, fake_github, fifo, settings):
+    # A review may still be running past job_timeout + sweep_margin after its run was
+    # opened (creating the run waited out rate limits): the sweep must not complete that
+    # run neutral (a pass for a required check) under the review's feet.
+    services = served.app[SERVICES]
+    clock = [0.0]
+    services.env.runs.clock = lambda: clock[0]
+    add_pr(fake_github, [
+        FakeFile("app/views.py", content=NEW_VIEWS, base_content=OLD_VIEWS),
+        FakeFile("app/slow.py", status="added",
+                 content=crashers.report(str(fifo)).decode() + "x = 1\n"),
+    ])
+    await open_pr(served, delivery, fake_github)
+    pid = await pid_from(fifo)  # the review is inside the engine now
+    clock[0] = settings.job_timeout + settings.sweep_margin + 1
+    assert await services.sweep() == 0
+    assert fake_github.check_runs(OWNER, REPO)[-1].status == "in_progress"
+    os.kill(pid, signal.SIGKILL)
+    await settle(served)
+    (run,) = fake_github.check_runs(OWNER, REPO)
+    assert (run.status, run.conclusion) == ("completed", "failure")
+    assert run.title != messages.CHECK_TITLE_SWEPT
+    assert services.env.runs.runs == {}
+
+
 # -- the CLI's workers ---------------------------------------------------------------------------
 
 def test_a_crash_in_pystd_check_costs_that_file_only():

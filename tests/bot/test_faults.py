@@ -171,6 +171,20 @@ async def test_a_long_retry_after_on_creating_the_run_reviews_later(
     assert bot.app[SERVICES].env.stats == {"deferred": 1, "failure": 1}
 
 
+async def test_a_long_retry_after_on_a_recheck_reviews_later(bot, delivery, fake_github, no_sleep):
+    add_pr(fake_github)
+    fake_github.fail_next("POST", r"/check-runs$", 403, headers={"Retry-After": "600"})
+    comment_id = fake_github.add_issue_comment(OWNER, REPO, 1, "/pystd recheck", user="octocat")
+    headers, body = delivery("issue_comment", "created.payload.json",
+                             overrides=fake_github.issue_comment_overrides(OWNER, REPO, comment_id))
+    assert (await bot.post("/webhook", data=body, headers=headers)).status == 202
+    await settle(bot)
+    fake_github.take_violations()
+    assert 600.0 in no_sleep  # waited outside the job queue, then queued again
+    assert the_run(fake_github).conclusion == "failure"
+    assert bot.app[SERVICES].env.stats == {"deferred": 1, "failure": 1}
+
+
 async def test_sweep_closes_a_run_left_open_as_neutral_with_the_reason(
         bot, delivery, fake_github, settings):
     services = bot.app[SERVICES]
@@ -188,6 +202,29 @@ async def test_sweep_closes_a_run_left_open_as_neutral_with_the_reason(
     run = the_run(fake_github)
     assert (run.conclusion, run.title) == ("neutral", messages.CHECK_TITLE_SWEPT)
     assert "/pystd recheck" in run.summary
+    assert len(services.env.runs.runs) == 0
+
+
+async def test_the_sweep_never_overwrites_a_completion_that_landed_unconfirmed(
+        bot, delivery, fake_github, settings):
+    # The completing PATCH was processed but answered 502, and GitHub could not be read
+    # until the background gave up: the sweep must look before completing the run
+    # neutral, or a failing pull request would end as a pass.
+    services = bot.app[SERVICES]
+    clock = [0.0]
+    services.env.runs.clock = lambda: clock[0]
+    services.env.completion_budget = 30.0
+    fake_github.fail_next("PATCH", r"/check-runs/\d+$", 502, kind="after")
+    fake_github.fail_next("GET", r"/check-runs/\d+$", 502, times=200)
+    fake_github.fail_next("PATCH", r"/check-runs/\d+$", 502, times=200)
+    await review_once(bot, delivery, fake_github)
+    assert (the_run(fake_github).conclusion, len(services.env.runs.runs)) == ("failure", 1)
+    fake_github.clear_faults()
+    clock[0] = settings.job_timeout + settings.sweep_margin + 1
+    await services.sweep()
+    run = the_run(fake_github)
+    assert (run.conclusion, run.title) != ("neutral", messages.CHECK_TITLE_SWEPT)
+    assert run.conclusion == "failure"
     assert len(services.env.runs.runs) == 0
 
 

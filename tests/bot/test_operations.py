@@ -7,6 +7,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import SecretStr
 
+from bot import messages
 from bot.app import create_app
 from tests.bot.test_app import add_pr, open_pr, settle
 
@@ -52,3 +53,12 @@ async def test_metrics_has_the_review_latency_and_process_metrics(bot, delivery,
     assert 'pystd_review_seconds_bucket{le="+Inf"} 1.0' in text
     assert "process_resident_memory_bytes" in text
     assert "python_gc_collections_total" in text
+
+
+async def test_healthz_stays_up_when_github_rate_limits_the_question(bot, fake_github):
+    # A rate limit says nothing about the key: an orchestrator must not restart the
+    # server for it.
+    fake_github.fail_next("GET", r"^/app$", 403, headers={"Retry-After": "60"})
+    response = await bot.get("/healthz")
+    assert response.status == 200
+    assert (await response.json())["github"] == messages.HEALTH_GITHUB_DECLINED.format(status=403)

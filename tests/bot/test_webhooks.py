@@ -184,13 +184,14 @@ DEEP = b'{"action": "opened", "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
     (OPENED, set_path("installation", None), None, "installation:"),
     (OPENED, set_path("action", ["opened"]), None, "action"),
     (OPENED, None, "application/json; charset=klingon", "unknown charset 'klingon'"),
+    (OPENED, None, "application/json; charset=punycode", "not valid punycode"),
     (OPENED, b'{"action": "opened", "x": "\xff"}', None, "not valid utf-8"),
     (OPENED, DEEP, None, "nested too deeply"),
     (OPENED, b"[1, 2]", None, "not a JSON object"),
     (OPENED, b'"opened"', None, "not a JSON object"),
     (OPENED, b'{"action": "opened", ', None, "not JSON"),
 ], ids=["issue-string", "user-null", "body-number", "id-string", "app-null", "no-head-sha",
-        "installation-null", "action-list", "charset", "bad-utf8", "deep", "array", "string",
+        "installation-null", "action-list", "charset", "charset-punycode", "bad-utf8", "deep", "array", "string",
         "truncated"])
 async def test_signed_malformed_payload_is_400_with_the_reason(
         bot, delivery, fake_github, webhook_secret, source, change, content_type, reason):
