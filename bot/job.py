@@ -22,7 +22,7 @@ from gidgethub.abc import GitHubAPI
 
 from bot import messages
 from bot.checks import OpenRuns, RunUpdates, completion, finish, open_run
-from bot.engine_pool import Engine
+from bot.engine_pool import Engine, EngineCrashed
 from bot.github import GitHubError, InstallationClient, RateLimited, describe_error
 from bot.publish import (
     Analysis,
@@ -232,9 +232,19 @@ async def analyse(gh: GitHubAPI, env: JobEnv, snapshot: PullRequestSnapshot,
     inputs = asking_for_facts(inputs, change, rules)
     results, folders = await asyncio.gather(env.engine.check_files(inputs, rules),
                                             _migration_folders(gh, snapshot, change, rules))
-    change = replace(change, existing_dirs=folders,
-                     facts={r.path: r.facts for r in results if r.facts is not None})
-    findings = list(await env.engine.check_change(change, rules))
+    # A file whose own analysis failed is not handed to the change rules either: they
+    # would parse it again and fail the same way, taking every finding with them.
+    failed = {r.path for r in results if r.failed}
+    change = replace(
+        change, existing_dirs=folders,
+        facts={r.path: r.facts for r in results if r.facts is not None},
+        files=tuple(replace(c, text=None, old_text=None) if c.path in failed else c
+                    for c in change.files))
+    try:
+        findings = list(await env.engine.check_change(change, rules))
+    except EngineCrashed as exc:  # the file findings still stand; the run is not a pass
+        findings = []
+        skipped.append(Skipped(messages.CHANGE_RULES_NOT_RUN, str(exc), failed=True))
     checked = 0
     for result in results:
         if result.skipped:

@@ -152,9 +152,14 @@ def annotation(finding: Finding) -> dict[str, Any]:
 def check_output(analysis: Analysis, config: PystdConfig) -> CheckOutput:
     analysed = analysis.files_checked > 0 or not analysis.skipped
     failed = sum(1 for s in analysis.skipped if s.failed)
-    conclusion = conclusion_for(analysis.findings, config, analysed, failed > 0)
+    # Files past GitHub's 3000 were never seen: like a file that could not be checked,
+    # that is never a pass.
+    conclusion = conclusion_for(analysis.findings, config, analysed,
+                                failed > 0 or analysis.truncated)
     if failed and not analysis.findings:
         title = messages.CHECK_TITLE_NOT_CHECKED.format(count=failed)
+    elif analysis.truncated and not analysis.findings:
+        title = messages.CHECK_TITLE_TRUNCATED
     else:
         title = title_for(analysis.findings) if analysed else messages.CHECK_TITLE_NOTHING
     return CheckOutput(

@@ -290,3 +290,29 @@ def test_a_crash_in_pystd_check_costs_that_file_only():
         True, CRASHED.format(how="SIGSEGV"))
     assert [f.code for f in results["a.py"].findings] == ["PYS101"]
     assert [f.code for f in results["z.py"].findings] == ["PYS101"]
+
+
+async def test_a_file_that_crashes_keeps_the_other_files_findings_and_the_change_rules(
+        aiohttp_client, settings, delivery, fake_github):
+    # The change rules would parse the crashing file again and crash too, taking every
+    # finding with them (a neutral check: the gate bypassed): they are not given it.
+    client = await aiohttp_client(create_app(settings.model_copy(update={"workers": 2})))
+    env = client.app[SERVICES].env
+    env.engine = Engine(2, file_check=crashers.check_or_crash,
+                        change_check=crashers.change_or_crash)
+    try:
+        add_pr(fake_github, [
+            FakeFile("app/views.py", content=NEW_VIEWS, base_content=OLD_VIEWS),
+            FakeFile("app/crash.py", status="added",
+                     content=crashers.SEGFAULT.decode() + "\nx = 1\n"),
+            FakeFile(".env", status="added", content="SECRET_KEY=abc\n"),
+        ])
+        await open_pr(client, delivery, fake_github)
+        await settle(client)
+    finally:
+        await asyncio.to_thread(env.engine.close)
+    run = fake_github.check_runs(OWNER, REPO)[-1]
+    assert (run.status, run.conclusion) == ("completed", "failure")
+    assert f"`app/crash.py`: {messages.FILE_CRASHED.format(how='SIGSEGV')}" in run.summary
+    codes = {a["title"].split()[0] for a in run.annotations}
+    assert {"PYS101", "PYS902"} <= codes  # a file rule's finding and a change rule's

@@ -235,3 +235,11 @@ def test_a_file_in_syntax_this_python_cannot_compile_keeps_its_suggestions():
     found = finding(2, fix=Fix(2, 2, "a = 2\n"))
     (comment,) = build_review([found], changes, {"app.py": source}, set(), 30).comments
     assert "```suggestion\na = 2\n```" in comment.body
+
+
+def test_a_pull_request_past_githubs_3000_files_is_never_a_pass():
+    clean = check_output(Analysis((), (), files_checked=3000, truncated=True), PystdConfig())
+    assert (clean.conclusion, clean.title) == ("neutral", messages.CHECK_TITLE_TRUNCATED)
+    failing = check_output(Analysis((finding(4),), (), files_checked=3000, truncated=True),
+                           PystdConfig())
+    assert failing.conclusion == "failure"
