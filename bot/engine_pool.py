@@ -31,7 +31,7 @@ from pebble.pool.process import WORKERS_NAME
 from bot import messages
 from rules.change import Change, check_change
 from rules.engine import Finding, RuleSet
-from rules.runner import FileInput, FileResult, check_item
+from rules.runner import FileInput, FileResult, check_item, how_it_ended
 
 log = logging.getLogger(__name__)
 
@@ -81,12 +81,7 @@ def _describe(error: BaseException, file_timeout: float | None) -> str:
     if isinstance(error, TimeoutError):
         return messages.FILE_TIMED_OUT.format(seconds=file_timeout)
     if isinstance(error, ProcessExpired):
-        code = error.exitcode
-        try:
-            how = signal.Signals(-code).name if code < 0 else f"exit code {code}"
-        except ValueError:
-            how = f"signal {-code}"
-        return messages.FILE_CRASHED.format(how=how)
+        return messages.FILE_CRASHED.format(how=how_it_ended(error.exitcode))
     return messages.ENGINE_CRASHED
 
 

@@ -89,7 +89,10 @@ class JobEnv:
     engine: Engine  # runs the engine off the event loop
     blobs: BlobCache
     blob_concurrency: int
-    heads: dict[tuple[str, str, int], str] = field(default_factory=dict)  # newest known head
+    # The newest known head of each pull request, for a week (bounded: a long-running
+    # server sees an unbounded number of pull requests).
+    heads: TTLCache[tuple[str, str, int], str] = field(
+        default_factory=lambda: TTLCache(maxsize=100_000, ttl=7 * 24 * 3600))
     # Configuration and framework versions by (owner, repo, base sha): a commit never
     # changes, and most pull requests share their base, so this saves the listing and the
     # file fetches (one to ten API calls) per review.

@@ -203,7 +203,9 @@ class Services:
                             delivery_id: str) -> list[ReviewTarget]:
         """The pull requests whose head is `head_sha`. GitHub leaves `pull_requests` empty
         for branches from forks, so then the open pull requests are searched."""
-        found = [p for p in pulls if p.get("head", {}).get("sha") == head_sha] or pulls
+        # Only pull requests whose head is this commit: another one's review would mark
+        # this sha as its newest head and make its own running review look stale.
+        found = [p for p in pulls if p.get("head", {}).get("sha") == head_sha]
         if not found:
             found = [p async for p in gh.getiter(
                 "/repos/{owner}/{repo}/pulls?state=open&per_page=100",

@@ -286,18 +286,19 @@ def check_inputs(items: Sequence[FileInput], rules: RuleSet, jobs: int | None = 
             try:
                 results.append(future.result())
             except ProcessExpired as exc:
-                results.append(FileResult(item.path, skipped=_crash_reason(exc.exitcode),
-                                          failed=True))
+                reason = CRASHED.format(how=how_it_ended(exc.exitcode))
+                results.append(FileResult(item.path, skipped=reason, failed=True))
     return results
 
 
-def _crash_reason(exitcode: int | None) -> str:
+def how_it_ended(exitcode: int | None) -> str:
+    """How a worker process ended, for the "not checked" list: the signal's name (a
+    negative exit code, as multiprocessing reports it) or the exit code."""
     code = exitcode or 0
     try:
-        how = signal.Signals(-code).name if code < 0 else f"exit code {code}"
+        return signal.Signals(-code).name if code < 0 else f"exit code {code}"
     except ValueError:
-        how = f"signal {-code}"
-    return CRASHED.format(how=how)
+        return f"signal {-code}"
 
 
 def discover(paths: Iterable[Path], root: Path) -> list[Path]:

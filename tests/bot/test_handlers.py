@@ -206,6 +206,13 @@ async def test_rerun_from_a_fork_searches_open_pull_requests(services):
     assert [(t.number, t.base_sha) for t in targets] == [(5, "c" * 40)]
 
 
+async def test_a_rerun_never_reviews_a_pull_request_whose_head_is_another_commit(services):
+    older = [{"number": 4, "head": {"sha": "o" * 40}, "base": {"sha": "c" * 40}}]
+    gh = RecordingGitHubAPI({("GET", "/repos/o/r/pulls?state=open&per_page=100"):
+                             (200, JSON, json.dumps(older).encode())})
+    assert await services.rerun_targets(gh, 7, "o", "r", "h" * 40, older, "d-1") == []
+
+
 async def test_compare_files_for_a_merge_group():
     files = [{"filename": "a.py", "status": "modified", "sha": "1" * 40,
               "patch": "@@ -1 +1,2 @@\n x\n+y\n"},
