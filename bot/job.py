@@ -10,6 +10,7 @@ when the review could not be posted.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -53,6 +54,7 @@ from rules.runner import FileInput, asking_for_facts
 from rules.versions import Versions
 
 log = logging.getLogger(__name__)
+SHUTDOWN_COMPLETION_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -145,6 +147,18 @@ async def review_pull_request(gh: InstallationClient, env: JobEnv, target: Revie
         conclusion = "neutral"
         steps = [completion("neutral", messages.CHECK_TITLE_FAILED,
                             messages.SUMMARY_FAILED.format(reason=reason))]
+    except asyncio.CancelledError:
+        # The server is stopping and its drain time ran out: the run must not stay
+        # in_progress. Completing it gets a few seconds (its retries go on in the
+        # background, which shutdown drains too), then the cancellation goes on.
+        log.warning("review stopped by shutdown %s", target.log_context())
+        steps = [completion("neutral", messages.CHECK_TITLE_FAILED,
+                            messages.SUMMARY_FAILED.format(reason=messages.REASON_SHUTDOWN))]
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(SHUTDOWN_COMPLETION_SECONDS):
+                await finish(env.runs, RunUpdates(gh, run, steps), env.write_attempts,
+                             env.completion_budget)
+        raise
     await finish(env.runs, RunUpdates(gh, run, steps), env.write_attempts, env.completion_budget)
     _count(env, conclusion)
     log.info("review completed", extra={

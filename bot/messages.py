@@ -58,6 +58,7 @@ SUMMARY_FAILED = (
     "pystd could not finish this run, so nothing was judged.\n\n**Reason:** {reason}\n\n"
     "Comment `/pystd recheck` on the pull request to try again."
 )
+REASON_SHUTDOWN = "pystd was stopped (restart or deploy) while it was checking this commit"
 SUMMARY_STALE = "A newer commit ({sha}) was pushed while this run was working; it is checked instead."
 SKIP_NO_PATCH = "GitHub sent no diff for this file (binary or very large): checked whole, annotations only"
 SKIP_REMOVED = "removed"

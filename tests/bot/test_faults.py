@@ -39,6 +39,7 @@ from tests.github_fake import (
     START_SAME_HUNK,
     FakeFile,
     FakeGitHub,
+    Fault,
 )
 
 # 52 blocking calls in async functions: 52 findings, so two annotation PATCHes.
@@ -391,3 +392,25 @@ async def test_twenty_pull_requests_under_random_faults_end_right():
     assert sum(figures.faults.values()) > 10
     assert figures.failures == 0, report(figures)
     assert figures.reference.startswith("failure")
+
+
+async def test_a_review_cut_short_by_shutdown_leaves_no_run_in_progress(
+        bot, delivery, fake_github):
+    add_pr(fake_github)
+    # The file fetch answers only after the client's timeout: the review is still
+    # running when the server stops and its drain time is over.
+    fetching = asyncio.Event()
+
+    def slow_blob(method: str, path: str) -> Fault | None:
+        if method == "GET" and "/git/blobs/" in path:
+            fetching.set()
+            return Fault("slow")
+        return None
+
+    fake_github.chaos = slow_blob
+    await open_pr(bot, delivery, fake_github)
+    await fetching.wait()
+    await bot.app[SERVICES].queue.close(drain_timeout=0.05)
+    (run,) = fake_github.check_runs(OWNER, REPO)
+    assert (run.status, run.conclusion) == ("completed", "neutral")
+    assert messages.REASON_SHUTDOWN in run.summary
