@@ -45,6 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Review Python backend code against the pystd standard "
         "(Django, Flask, FastAPI, Starlette, Django Ninja).",
     )
+    parser.add_argument("--version", action="version",
+                        version=f"pystd {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     check = sub.add_parser("check", help="check files or the lines changed since a git ref")
     check.add_argument("paths", nargs="*", type=Path, help="files or folders (default: .)")
@@ -59,8 +61,14 @@ def build_parser() -> argparse.ArgumentParser:
                        help="comma-separated categories, codes or prefixes to skip")
     check.add_argument("--config", type=Path, metavar="FILE",
                        help="a pyproject.toml or pystd.toml to read instead of the project's")
-    check.add_argument("--jobs", type=int, default=None, metavar="N",
-                       help="worker processes (default: number of CPUs)")
+    check.add_argument("--jobs", type=_positive, default=None, metavar="N",
+                       help="worker processes, 1 or more (default: number of CPUs)")
+    check.add_argument("--exit-zero", action="store_true",
+                       help="exit 0 even when findings reach the fail-on gate")
+    check.add_argument("--output-file", type=Path, metavar="FILE",
+                       help="write the report to FILE instead of standard output")
+    check.add_argument("--statistics", action="store_true",
+                       help="print a count of findings per rule instead of the findings")
     check.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     rule = sub.add_parser("rule", help="list the rules, or show one rule's documentation")
     rule.add_argument("code", nargs="?", help="a rule code such as PYS205")
@@ -70,8 +78,37 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(messages.CLI_BAD_JOBS.format(value=text))
+    return value
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("pystd")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    try:
+        return _run(args)
+    except BrokenPipeError:
+        # `pystd check | head`: the reader has gone; say nothing more, as cat does.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_CLEAN
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         if args.command == "check":
             return run_check(args)
@@ -195,10 +232,33 @@ def run_check(args: argparse.Namespace) -> int:
         results = _with_change_findings(results, change, rules)
     color = args.color == "always" or (args.color == "auto" and sys.stdout.isatty()
                                        and "NO_COLOR" not in os.environ)
-    output = render(results, args.format, rules=rules, read_source=_reader(cwd), color=color)
-    if output:
+    if args.statistics:
+        output = statistics(results, rules)
+    else:
+        output = render(results, args.format, rules=rules, read_source=_reader(cwd),
+                        color=color and args.output_file is None)
+    if args.output_file is not None:
+        try:
+            args.output_file.write_text(output + "\n" if output else "", encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(messages.CLI_BAD_OUTPUT_FILE.format(
+                path=args.output_file, reason=exc.strerror)) from None
+    elif output:
         print(output)
-    return exit_code(results, config, rules)
+    return EXIT_CLEAN if args.exit_zero else exit_code(results, config, rules)
+
+
+def statistics(results: Sequence[FileResult], rules: RuleSet) -> str:
+    """One line per rule with findings: count, code, name, severity; most first."""
+    counts: dict[str, int] = {}
+    severities: dict[str, str] = {}
+    names: dict[str, str] = {}
+    for result in results:
+        for finding in result.findings:
+            counts[finding.code] = counts.get(finding.code, 0) + 1
+            severities[finding.code], names[finding.code] = finding.severity.value, finding.name
+    rows = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return "\n".join(f"{n:5}  {code}  {names[code]:<36} {severities[code]}" for code, n in rows)
 
 
 def _change(items: list[FileInput], plan: Plan, cwd: Path, max_handler_lines: int) -> Change:

@@ -20,6 +20,8 @@ CLI_UNKNOWN_CODE = "pystd: error: {option}: unknown rule code {code!r}"
 CLI_UNKNOWN_RULE = "pystd: error: no rule {code!r}; `pystd rule` lists them"
 CLI_CONFIG_ERROR = "pystd: error: {message}"
 CLI_WORKER_CRASHED = "pystd: error: a worker process crashed; run with --jobs 1 to find the file"
+CLI_BAD_JOBS = "--jobs takes a whole number of worker processes, 1 or more, not {value!r}"
+CLI_BAD_OUTPUT_FILE = "pystd: error: --output-file {path}: {reason}"
 CLI_NOT_CHECKED = "pystd: could not check {path}: {reason}"
 CLI_GIT_MISSING = "pystd: error: --diff needs git on PATH"
 
