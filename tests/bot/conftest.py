@@ -4,6 +4,7 @@ real aiohttp application built from them."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -38,3 +39,10 @@ def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 
     monkeypatch.setattr(InstallationClient, "sleep", sleep)
     return waits
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty folder that is the working directory: a project for `pystd check`."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
