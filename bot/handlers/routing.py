@@ -47,6 +47,10 @@ class Router:
 
         return decorate
 
+    def events(self) -> frozenset[str]:
+        """The names of the events some handler takes (what the App subscribes to)."""
+        return frozenset(event for event, _action in self._routes)
+
     def lookup(self, event: str, action: str | None) -> Route | None:
         """The route of a delivery, or None when pystd has nothing to do with it."""
         return self._routes.get((event, action or ""))
