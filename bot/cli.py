@@ -230,6 +230,10 @@ def run_check(args: argparse.Namespace) -> int:
     if change is not None:
         change = replace(change, facts={r.path: r.facts for r in results if r.facts is not None})
         results = _with_change_findings(results, change, rules)
+    if config.per_file_ignores:
+        results = [replace(r, findings=tuple(
+            f for f in r.findings if config.reports(f, _relative(cwd / f.path, config_root))))
+            for r in results]
     color = args.color == "always" or (args.color == "auto" and sys.stdout.isatty()
                                        and "NO_COLOR" not in os.environ)
     if args.statistics:

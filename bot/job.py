@@ -269,6 +269,7 @@ async def analyse(gh: GitHubAPI, env: JobEnv, snapshot: PullRequestSnapshot,
             continue
         checked += 1
         findings.extend(result.findings)
+    findings = [f for f in findings if config.reports(f, f.path)]  # per-file-ignores
     flagged = {f.path for f in findings}
     sources = {c.path: c.text for c in change.files if c.path in flagged and c.text is not None}
     return Analysis(tuple(findings), tuple(skipped), files_checked=checked), sources

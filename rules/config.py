@@ -11,7 +11,17 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from rules.catalogue import all_rules, select_rules
-from rules.engine import ALL, DEFAULT, Category, RuleSet, Severity, matches_code, selector
+from rules.engine import (
+    ALL,
+    DEFAULT,
+    Category,
+    Finding,
+    RuleSet,
+    Severity,
+    matches_code,
+    matches_rule,
+    selector,
+)
 from rules.versions import Versions
 
 CONFIG_FILES = ("pyproject.toml", ".github/pystd.toml")
@@ -60,11 +70,22 @@ class PystdConfig(BaseModel):
     fail_on: Literal["error", "warning", "info", "never"] = Field("error", alias="fail-on")
     max_comments: Annotated[int, Field(ge=0, le=1000)] = Field(30, alias="max-comments")
     max_handler_lines: Annotated[int, Field(ge=1)] = Field(40, alias="max-handler-lines")
+    # Path glob -> rules not reported in the files it matches (ruff's per-file-ignores):
+    # `{ "*/migrations/*" = ["PYS105"], "scripts/*" = ["style"] }`.
+    per_file_ignores: dict[str, list[str]] = Field(default_factory=dict,
+                                                   alias="per-file-ignores")
 
     @field_validator("select", "ignore")
     @classmethod
     def _codes(cls, values: list[str]) -> list[str]:
         return _check_codes(values)
+
+    @field_validator("per_file_ignores")
+    @classmethod
+    def _per_file_codes(cls, values: dict[str, list[str]]) -> dict[str, list[str]]:
+        for codes in values.values():
+            _check_codes(codes)
+        return values
 
     @field_validator("severity")
     @classmethod
@@ -86,19 +107,32 @@ class PystdConfig(BaseModel):
 
     def excludes(self, path: str) -> bool:
         """Is the repository-relative `path` excluded by an `exclude` glob?"""
-        posix = PurePosixPath(path)
-        for pattern in self.exclude:
-            pat = pattern.rstrip("/")
-            if fnmatch.fnmatch(str(posix), pat) or fnmatch.fnmatch(str(posix), f"{pat}/*"):
-                return True
-            if any(fnmatch.fnmatch(part, pat) for part in posix.parts):
-                return True
-        return False
+        return any(path_matches(path, pattern) for pattern in self.exclude)
+
+    def reports(self, finding: Finding, path: str) -> bool:
+        """Is `finding` reported in the file at `path` (relative to the configuration's
+        folder), or does a `per-file-ignores` entry leave it out?"""
+        rule = all_rules().get(finding.code)
+        for pattern, ignored in self.per_file_ignores.items():
+            if rule is not None and path_matches(path, pattern) and matches_rule(
+                    rule, [c for c in map(selector, ignored) if c is not None]):
+                return False
+        return True
 
     @property
     def gate(self) -> Severity | None:
         """The lowest severity that fails the check (None: never fail)."""
         return None if self.fail_on == "never" else Severity(self.fail_on)
+
+
+def path_matches(path: str, pattern: str) -> bool:
+    """Does a glob of the configuration match the relative `path`: the path itself, a
+    folder above it, or one of its parts (`legacy`, `*/migrations/*`, `*_pb2.py`)?"""
+    posix = PurePosixPath(path)
+    pat = pattern.rstrip("/")
+    if fnmatch.fnmatch(str(posix), pat) or fnmatch.fnmatch(str(posix), f"{pat}/*"):
+        return True
+    return any(fnmatch.fnmatch(part, pat) for part in posix.parts)
 
 
 def parse_config(data: dict[str, Any], source: str = "configuration") -> PystdConfig:

@@ -589,3 +589,13 @@ async def test_a_recheck_while_the_push_review_runs_posts_one_review(bot, delive
     assert len(fake_github.review_comments(OWNER, REPO, 1)) == 1
     assert [r.conclusion for r in fake_github.check_runs(OWNER, REPO)] == ["failure", "failure"]
     assert len(bot.app[SERVICES].reviewing) == 0  # no lock kept per pull request ever seen
+
+
+async def test_per_file_ignores_from_the_base_commit_leave_out_their_rules(
+        bot, delivery, fake_github):
+    add_pr(fake_github, base_files={"pyproject.toml": (
+        '[tool.pystd]\nper-file-ignores = { "app/*" = ["PYS101"] }\n')})
+    await open_pr(bot, delivery, fake_github)
+    await settle(bot)
+    run = only_run(fake_github)
+    assert (run.conclusion, run.annotations) == ("success", [])

@@ -70,3 +70,23 @@ def test_a_closed_pipe_ends_quietly(project):
                           env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
     assert done.stdout.count("\n") == 1
     assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr
+
+
+def test_per_file_ignores_leave_out_the_rules_they_name_in_the_files_they_match(project, capsys):
+    (project / "pyproject.toml").write_text(
+        '[tool.pystd]\nper-file-ignores = { "legacy/*" = ["PYS101"], "*_tool.py" = ["performance"] }\n')
+    (project / "legacy").mkdir()
+    for name in ("app.py", "legacy/old.py", "admin_tool.py"):
+        (project / name).write_text(BLOCKING)
+    code, out, _ = run(capsys, "check", "--format", "json")
+    assert code == 1
+    assert [f["path"] for f in json.loads(out)] == ["app.py"]
+
+
+def test_per_file_ignores_with_an_unknown_code_is_one_line(project, capsys):
+    (project / "pyproject.toml").write_text(
+        '[tool.pystd]\nper-file-ignores = { "legacy/*" = ["PYS999"] }\n')
+    (project / "app.py").write_text(BLOCKING)
+    code, _, err = run(capsys, "check")
+    assert code == 2
+    assert err.count("\n") == 1 and "per-file-ignores" in err and "PYS999" in err
