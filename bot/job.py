@@ -26,6 +26,7 @@ from bot.checks import OpenRuns, RunUpdates, completion, finish, open_run
 from bot.engine_pool import Engine, EngineCrashed
 from bot.github import GitHubError, InstallationClient, RateLimited, describe_error
 from bot.publish import (
+    SUMMARY_LIMIT,
     Analysis,
     Skipped,
     annotation_batches,
@@ -204,8 +205,8 @@ async def _review(gh: InstallationClient, env: JobEnv, target: ReviewTarget, rep
     summary = output.summary
     if review is not None and not review.posted:
         # The verdict stands: it comes from the analysis, not from the review's fate.
-        summary = f"{messages.SUMMARY_REVIEW_NOT_POSTED.format(reason=review.problem)}" \
-                  f"\n\n{summary}"
+        note = messages.SUMMARY_REVIEW_NOT_POSTED.format(reason=review.problem)
+        summary = f"{note}\n\n{summary}"[:SUMMARY_LIMIT]  # GitHub's limit still holds
     batches = annotation_batches(output.annotations)
     text = {"title": output.title, "summary": summary}
     # GitHub appends annotations on every update: all batches but the last go first.
