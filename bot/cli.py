@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tomllib
 from collections.abc import Callable, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
@@ -336,13 +337,34 @@ def project_versions(root: Path) -> Versions:
 
 
 def _project_root(start: Path) -> Path:
-    """The nearest folder at or above `start` with a pyproject.toml or .github/pystd.toml."""
+    """The folder whose configuration applies to `start`: the nearest at or above it whose
+    pyproject.toml has a `[tool.pystd]` table, or that has .github/pystd.toml (like ruff,
+    a pyproject.toml without the table does not hide a parent's). The search stops at the
+    repository's root; without any configuration, the nearest folder with a
+    pyproject.toml (its dependency files give the versions), else the repository's root."""
+    fallback: Path | None = None
     for folder in (start, *start.parents):
-        if (folder / "pyproject.toml").is_file() or (folder / ".github/pystd.toml").is_file():
+        if _configures_pystd(folder):
             return folder
+        if fallback is None and (folder / "pyproject.toml").is_file():
+            fallback = folder
         if (folder / ".git").exists():
-            return folder
-    return start
+            return fallback or folder
+    return fallback or start
+
+
+def _configures_pystd(folder: Path) -> bool:
+    if (folder / ".github/pystd.toml").is_file():
+        return True
+    pyproject = folder / "pyproject.toml"
+    if not pyproject.is_file():
+        return False
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8", errors="replace"))
+    except tomllib.TOMLDecodeError:
+        return True  # broken: let the configuration say so, here
+    tool = data.get("tool")
+    return isinstance(tool, dict) and "pystd" in tool
 
 
 def _plan_all(paths: list[Path], cwd: Path) -> Plan:

@@ -183,7 +183,10 @@ def load_config(root: Path, explicit: Path | None = None) -> tuple[PystdConfig, 
         except OSError as exc:
             raise ConfigError(f"cannot read config file {explicit}: {exc.strerror}") from None
         key = "pyproject.toml" if explicit.name == "pyproject.toml" else ".github/pystd.toml"
-        config, _ = config_from_texts({key: text})
+        try:
+            config, _ = config_from_texts({key: text})
+        except ConfigError as exc:  # name the file the user gave, not the key it was read as
+            raise ConfigError(str(exc).replace(key, str(explicit), 1)) from None
         return config, str(explicit)
     texts = {}
     for name in CONFIG_FILES:

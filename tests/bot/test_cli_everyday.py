@@ -90,3 +90,21 @@ def test_per_file_ignores_with_an_unknown_code_is_one_line(project, capsys):
     code, _, err = run(capsys, "check")
     assert code == 2
     assert err.count("\n") == 1 and "per-file-ignores" in err and "PYS999" in err
+
+
+def test_a_nested_pyproject_without_a_pystd_table_keeps_the_parents_settings(project, capsys):
+    (project / ".git").mkdir()
+    (project / "pyproject.toml").write_text('[tool.pystd]\nignore = ["PYS101"]\n')
+    (project / "service").mkdir()
+    (project / "service" / "pyproject.toml").write_text('[project]\nname = "service"\n')
+    (project / "service" / "app.py").write_text(BLOCKING)
+    code, out, _ = run(capsys, "check", "service", "--format", "json")
+    assert (code, json.loads(out)) == (0, [])
+
+
+def test_errors_of_an_explicit_config_file_name_that_file(project, capsys):
+    (project / "strict.toml").write_text('select = ["PYS999"]\n')
+    (project / "app.py").write_text(BLOCKING)
+    code, _, err = run(capsys, "check", "--config", "strict.toml")
+    assert code == 2
+    assert "strict.toml" in err and ".github/pystd.toml" not in err
