@@ -9,8 +9,9 @@ import asyncio
 import base64
 import binascii
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import gidgethub
 from cachetools import LRUCache
@@ -23,6 +24,7 @@ from rules.runner import is_checkable
 from rules.versions import VERSION_FILES, Versions, versions_from_texts
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 MAX_FILES = 3000  # GitHub lists at most 3000 files of a pull request (limits.json)
 CHECKED_STATUSES = frozenset({"added", "modified", "renamed", "changed", "copied"})
@@ -145,6 +147,11 @@ async def fetch_config(gh: GitHubAPI, owner: str, repo: str, ref: str
     # [tool.pystd] table (config_from_texts picks the right one).
     found = await asyncio.gather(*(_file_at(gh, owner, repo, name, ref) for name in CONFIG_FILES))
     texts = {name: text for name, text in zip(CONFIG_FILES, found, strict=True) if text is not None}
+    return _config_of(texts)
+
+
+def _config_of(texts: dict[str, str]) -> tuple[PystdConfig, str | None, str | None]:
+    """(config, its file, the error for the summary): the defaults when it is broken."""
     try:
         config, source = config_from_texts(texts)
     except ConfigError as exc:
@@ -226,25 +233,22 @@ async def fetch_base_files(gh: GitHubAPI, owner: str, repo: str, ref: str) -> Ba
     present = dict(root)
     subfolders = sorted({p.rpartition("/")[0] for p in VERSION_FILES if "/" in p}
                         & {p for p, size in root.items() if size is None})
-    for listing in await asyncio.gather(*(_listed_or_nothing(gh, owner, repo, folder, ref)
-                                          for folder in subfolders)):
+    listings = [_or_nothing(_folder(gh, owner, repo, folder, ref), {}, "dependency folder",
+                            owner, repo, folder, ref) for folder in subfolders]
+    for listing in await asyncio.gather(*listings):
         present.update(listing)
     config_names = [n for n in CONFIG_FILES if _exists(n, present)]
     version_names = [n for n in VERSION_FILES if n not in CONFIG_FILES
                      and _exists(n, present)][:MAX_VERSION_FILES]
     config_texts, version_texts = await asyncio.gather(
         asyncio.gather(*(_file_at(gh, owner, repo, n, ref) for n in config_names)),
-        asyncio.gather(*(_file_or_nothing(gh, owner, repo, n, ref) for n in version_names)))
+        asyncio.gather(*(_or_nothing(_file_at(gh, owner, repo, n, ref), None, "dependency file",
+                                     owner, repo, n, ref) for n in version_names)))
     texts = {n: t for n, t in zip(config_names, config_texts, strict=True) if t is not None}
     dependencies = {n: t for n, t in zip(version_names, version_texts, strict=True)
                     if t is not None}
     dependencies.update((n, t) for n, t in texts.items() if n in VERSION_FILES)
-    versions = versions_from_texts(dependencies)
-    try:
-        config, source = config_from_texts(texts)
-    except ConfigError as exc:
-        return BaseFiles(PystdConfig(), None, str(exc), versions)
-    return BaseFiles(config, source, None, versions)
+    return BaseFiles(*_config_of(texts), versions_from_texts(dependencies))
 
 
 def _exists(path: str, present: dict[str, int | None]) -> bool:
@@ -280,28 +284,17 @@ async def _folder(gh: GitHubAPI, owner: str, repo: str, path: str, ref: str
     return out
 
 
-async def _listed_or_nothing(gh: GitHubAPI, owner: str, repo: str, path: str, ref: str
-                             ) -> dict[str, int | None]:
+async def _or_nothing(fetch: Awaitable[_T], nothing: _T, what: str, owner: str, repo: str,
+                      path: str, ref: str) -> _T:
+    """`fetch`'s answer, or `nothing` when GitHub does not give one: a dependency file or
+    folder it cannot serve leaves those versions unknown, never fails the run."""
     try:
-        return await _folder(gh, owner, repo, path, ref)
+        return await fetch
     except _GITHUB_FAILURES as exc:
-        log.warning("folder not listed; its dependency files are unknown", extra={
+        log.warning("%s not read; its versions are unknown", what, extra={
             "repository": f"{owner}/{repo}", "base_sha": ref, "path": path,
             "error": describe_error(exc)})
-        return {}
-
-
-async def _file_or_nothing(gh: GitHubAPI, owner: str, repo: str, path: str, ref: str
-                           ) -> str | None:
-    """A dependency file's text; None when missing or GitHub does not answer (its
-    versions are then unknown)."""
-    try:
-        return await _file_at(gh, owner, repo, path, ref)
-    except _GITHUB_FAILURES as exc:
-        log.warning("dependency file not read; its versions are unknown", extra={
-            "repository": f"{owner}/{repo}", "base_sha": ref, "path": path,
-            "error": describe_error(exc)})
-        return None
+        return nothing
 
 
 async def _file_at(gh: GitHubAPI, owner: str, repo: str, path: str, ref: str) -> str | None:
