@@ -112,6 +112,8 @@ class PystdConfig(BaseModel):
     def reports(self, finding: Finding, path: str) -> bool:
         """Is `finding` reported in the file at `path` (relative to the configuration's
         folder), or does a `per-file-ignores` entry leave it out?"""
+        if not self.per_file_ignores:
+            return True
         rule = all_rules().get(finding.code)
         for pattern, ignored in self.per_file_ignores.items():
             if rule is not None and path_matches(path, pattern) and matches_rule(
