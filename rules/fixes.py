@@ -20,7 +20,8 @@ log = logging.getLogger(__name__)
 
 
 def resolve_positions(module: cst.Module, reports: Iterable[Report],
-                      changed: frozenset[int] | None = None) -> None:
+                      changed: frozenset[int] | None = None,
+                      layout: Layout | None = None) -> None:
     """Fill in 1-based line/column ranges of reports that point at CST nodes.
 
     libcst's PositionProvider lays out the whole module and costs about twice the parse.
@@ -34,22 +35,20 @@ def resolve_positions(module: cst.Module, reports: Iterable[Report],
     pending = [r for r in reports if r.node is not None]
     if not pending:
         return
+    layout = layout or Layout(module)
     by_top: dict[int, list[Report]] = {}
-    body_index = {id(stmt): i for i, stmt in enumerate(module.body)}
     rest: list[Report] = []
     for report in pending:
-        i = body_index.get(id(report.top)) if report.top is not None else None
+        i = layout.index.get(id(report.top)) if report.top is not None else None
         (by_top.setdefault(i, []) if i is not None else rest).append(report)
     if by_top:
-        offsets = line_offsets(module, max(by_top))
         for i, group in by_top.items():
             stmt = module.body[i]
-            counts: dict[int, list[int]] = {}
             cuts: dict[tuple[int, bool], _Cut] = {}
             laid_out: dict[int, Mapping[cst.CSTNode, CodeRange]] = {}
             for report in group:
-                cut = _narrowed(module, stmt, report.path, counts, cuts)
-                start = offsets[i] + cut.skipped
+                cut = _narrowed(module, stmt, report.path, layout.counts, cuts)
+                start = layout.offset_at(i) + cut.skipped
                 if changed is not None and changed.isdisjoint(
                         range(start + cut.first, start + cut.last + 1)):
                     continue  # no changed line reaches it: left at line 0
@@ -140,53 +139,50 @@ def _narrowed(module: cst.Module, top: cst.BaseStatement, path: tuple[cst.CSTNod
     return cut
 
 
-def line_offsets(module: cst.Module, last: int) -> list[int]:
-    """Lines before each top-level statement (up to `last`): header, then each statement's
-    own code, leading blank and comment lines included."""
-    offsets = []
-    lines = sum(1 for _ in module.header)
-    for stmt in module.body[: last + 1]:
-        offsets.append(lines)
-        lines += module.code_for_node(stmt).count("\n")
-    return offsets
-
-
 def _place(report: Report, rng: object, line_offset: int) -> None:
     start, end = rng.start, rng.end  # type: ignore[attr-defined]
     report.line, report.column = start.line + line_offset, start.column + 1
     report.end_line, report.end_column = end.line + line_offset, max(end.column, 1)
 
 
-class FixCache:
-    """What every fix of one file shares: the lines before each top-level statement and
-    the cut-down statements of `_narrowed`, so that each fix regenerates only the class
-    member or statement it edits (linear in the file, not fixes x file)."""
+class Layout:
+    """Where one parsed file's top-level statements start, worked out as far as asked and
+    once: what its report positions, its fixes and the change rules' line numbers share,
+    so that each lays out only the statement or member it needs (linear in the file, not
+    reports x file). Also the cut-down statements' line counts of `_narrowed` and what the
+    module's imports bind."""
 
     def __init__(self, module: cst.Module) -> None:
         self.module = module
-        self._offsets: list[int] | None = None
-        self._index = {id(stmt): i for i, stmt in enumerate(module.body)}
+        self.index = {id(stmt): i for i, stmt in enumerate(module.body)}
         self.counts: dict[int, list[int]] = {}
+        self._offsets: list[int] = [sum(1 for _ in module.header)]
         self._imported: frozenset[tuple[str, str]] | None = None
 
     @property
     def imported(self) -> frozenset[tuple[str, str]]:
-        """What the module's top-level imports bind, worked out once per file."""
+        """What the module's top-level imports bind."""
         if self._imported is None:
             self._imported = _imported(self.module)
         return self._imported
 
+    def offset_at(self, i: int) -> int:
+        """Lines before top-level statement `i`: the header, then each statement's own
+        code, leading blank and comment lines included."""
+        offsets, body = self._offsets, self.module.body
+        while len(offsets) <= i:
+            offsets.append(offsets[-1] + self.module.code_for_node(body[len(offsets) - 1])
+                           .count("\n"))
+        return offsets[i]
+
     def offset(self, top: cst.CSTNode) -> int | None:
-        i = self._index.get(id(top))
-        if i is None:
-            return None
-        if self._offsets is None:
-            self._offsets = line_offsets(self.module, len(self.module.body) - 1)
-        return self._offsets[i]
+        """Lines before the top-level statement `top` (None: not one of the module's)."""
+        i = self.index.get(id(top))
+        return None if i is None else self.offset_at(i)
 
 
 def build_fix(module: cst.Module, source_lines: list[str], report: Report,
-              cache: FixCache | None = None) -> Fix | None:
+              layout: Layout | None = None) -> Fix | None:
     """The smallest run of whole lines that changes when the replacement is applied.
 
     Only the class member or statement holding the replaced node is regenerated (see
@@ -194,8 +190,8 @@ def build_fix(module: cst.Module, source_lines: list[str], report: Report,
     if report.replacement is None:
         return None
     old, new = report.replacement
-    cache = cache or FixCache(module)
-    span = _local_change(module, source_lines, report, cache)
+    layout = layout or Layout(module)
+    span = _local_change(module, source_lines, report, layout)
     if span is None:
         try:
             new_code = module.deep_replace(old, new)
@@ -208,7 +204,7 @@ def build_fix(module: cst.Module, source_lines: list[str], report: Report,
         return None
     start, end_old, replacement = span
     missing = tuple(i for i in dict.fromkeys(report.imports)
-                    if not _has_import(module, i, cache))
+                    if not _has_import(module, i, layout))
     return Fix(
         line=start + 1,
         end_line=max(end_old, start + 1),
@@ -219,23 +215,23 @@ def build_fix(module: cst.Module, source_lines: list[str], report: Report,
 
 
 def _local_change(module: cst.Module, source_lines: list[str], report: Report,
-                  cache: FixCache) -> tuple[int, int, str] | None:
+                  layout: Layout) -> tuple[int, int, str] | None:
     """The fix worked out on the member or statement holding the replaced node, laid out
     alone at its real indentation (None: do it on the whole module)."""
     assert report.replacement is not None
     old, new = report.replacement
     if old is module:
-        return _module_change(module, source_lines, new, cache)
+        return _module_change(module, source_lines, new, layout)
     path = report.path
     if report.top is None or not path or path[0] is not report.top:
         return None
     held = next((k for k, node in enumerate(path) if node is old), None)
     if held is None:
         return None
-    offset = cache.offset(report.top)
+    offset = layout.offset(report.top)
     if offset is None:
         return None
-    cut = _narrowed(module, report.top, path[: held + 1], cache.counts, {})  # type: ignore[arg-type]
+    cut = _narrowed(module, report.top, path[: held + 1], layout.counts, {})  # type: ignore[arg-type]
     mini = module.with_changes(body=[cut.mini], header=(), footer=())
     try:
         fixed = mini.deep_replace(old, new)
@@ -258,7 +254,7 @@ def _local_change(module: cst.Module, source_lines: list[str], report: Report,
 
 
 def _module_change(module: cst.Module, source_lines: list[str], new: object,
-                   cache: FixCache) -> tuple[int, int, str] | None:
+                   layout: Layout) -> tuple[int, int, str] | None:
     """A replacement of the whole module that keeps most of its statements (an import
     split in two): only the statements between the kept prefix and suffix are
     regenerated (None: not that shape, do it on the whole module)."""
@@ -278,7 +274,7 @@ def _module_change(module: cst.Module, source_lines: list[str], new: object,
         if first == 0:
             return None
         first -= 1
-    offset = cache.offset(old_body[first])
+    offset = layout.offset(old_body[first])
     assert offset is not None
     before = "".join(module.code_for_node(s) for s in old_body[first:end_old])
     after = "".join(module.code_for_node(s) for s in new_body[first:end_new])
@@ -307,13 +303,13 @@ def _changed_span(old: list[str], new: list[str], base: int
     return base + start, base + max(end_old, start + 1), "".join(new[start:end_new])
 
 
-def _has_import(module: cst.Module, statement: str, cache: FixCache | None = None) -> bool:
+def _has_import(module: cst.Module, statement: str, layout: Layout | None = None) -> bool:
     """Does the module already bind what `statement` (e.g. `import asyncio`) binds?"""
     parsed = cst.parse_statement(statement)
     assert isinstance(parsed, cst.SimpleStatementLine)
     wanted = parsed.body[0]
     assert isinstance(wanted, (cst.Import, cst.ImportFrom))
-    return _bound(wanted) <= (cache or FixCache(module)).imported
+    return _bound(wanted) <= (layout or Layout(module)).imported
 
 
 def _imported(module: cst.Module) -> frozenset[tuple[str, str]]:

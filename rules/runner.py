@@ -20,7 +20,7 @@ from rules.change.base import Change, FileChange, change_facts, wants_facts
 from rules.context import FileContext, module_kind
 from rules.django.related import change_models
 from rules.engine import Finding, LineRule, Report, Rule, RuleSet
-from rules.fixes import FixCache, build_fix, resolve_positions
+from rules.fixes import Layout, build_fix, resolve_positions
 from rules.limits import MAX_FILE_BYTES, TOO_DEEP, too_deep
 from rules.suppress import ignores_file, is_suppressed, noqa_lines
 from rules.walker import walk
@@ -157,13 +157,13 @@ def _finalise(ctx: FileContext, module: cst.Module | None, text: str, rules: Rul
     reports = ctx.reports
     if not reports:
         return ()
+    layout = Layout(module) if module is not None else None
     if module is not None:
-        resolve_positions(module, reports, changed)
+        resolve_positions(module, reports, changed, layout)
     noqa = noqa_lines(text, python=module is not None)
     source_lines = text.splitlines(keepends=True)
     seen: set[tuple[str, int, int]] = set()
     out: list[Finding] = []
-    fixes = FixCache(module) if module is not None else None
     for report in sorted(reports, key=lambda r: (r.line, r.column, r.rule.code)):
         rule = type(report.rule)
         key = (rule.code, report.line, report.column)
@@ -174,7 +174,7 @@ def _finalise(ctx: FileContext, module: cst.Module | None, text: str, rules: Rul
             continue
         if is_suppressed(rule.code, (report.line, report.end_line), noqa):
             continue
-        fix = build_fix(module, source_lines, report, fixes) if module is not None else None
+        fix = build_fix(module, source_lines, report, layout) if module is not None else None
         out.append(_finding(ctx.path, report, rules, fix))
     return tuple(out)
 

@@ -21,7 +21,7 @@ from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from rules.context import FileContext, module_kind
 from rules.engine import Finding, Rule, RuleSet
-from rules.fixes import line_offsets
+from rules.fixes import Layout
 from rules.limits import parseable
 from rules.suppress import ignores_file, is_suppressed, noqa_lines
 
@@ -207,24 +207,19 @@ class Parsed:
     def __init__(self, path: str, text: str, module: cst.Module) -> None:
         self.module = module
         self.ctx = FileContext(path, text, module)
-        self._index = {id(stmt): i for i, stmt in enumerate(module.body)}
-        self._offsets: list[int] | None = None
+        self._layout = Layout(module)
         self._positions: dict[int, Mapping[cst.CSTNode, CodeRange]] = {}
 
-    def _offset(self, i: int) -> int:
-        if self._offsets is None:
-            self._offsets = line_offsets(self.module, len(self.module.body) - 1)
-        return self._offsets[i]
-
     def _range(self, node: cst.CSTNode, top: cst.CSTNode) -> tuple[int, int]:
-        i = self._index[id(top)]
+        i = self._layout.index[id(top)]
         positions = self._positions.get(i)
         if positions is None:
             mini = self.module.with_changes(body=[top], header=(), footer=())
             positions = MetadataWrapper(mini, unsafe_skip_copy=True).resolve(PositionProvider)
             self._positions[i] = positions
         rng = positions[node]
-        return rng.start.line + self._offset(i), rng.end.line + self._offset(i)
+        offset = self._layout.offset_at(i)
+        return rng.start.line + offset, rng.end.line + offset
 
     def start(self, node: cst.CSTNode, top: cst.CSTNode) -> int:
         """First line of `node`, which lies in the top-level statement `top`."""
@@ -237,9 +232,8 @@ class Parsed:
     def rough_span(self, top: cst.CSTNode) -> range:
         """The lines of a top-level statement with the blank and comment lines before it:
         a cheap superset of its span, to skip statements no changed line reaches."""
-        i = self._index[id(top)]
-        first = self._offset(i) + 1
-        return range(first, first + self.module.code_for_node(top).count("\n"))
+        i = self._layout.index[id(top)]
+        return range(self._layout.offset_at(i) + 1, self._layout.offset_at(i + 1) + 1)
 
 
 def parse(path: str, text: str) -> Parsed | None:

@@ -11,7 +11,7 @@ import pytest
 from rules.catalogue import all_rules, select_rules
 from rules.context import FileContext
 from rules.engine import LineRule, example_of
-from rules.fixes import FixCache, build_fix, resolve_positions
+from rules.fixes import Layout, build_fix, resolve_positions
 from rules.runner import _active_rules
 from rules.walker import walk
 
@@ -34,9 +34,9 @@ def test_local_fix_equals_the_whole_module_fix(case):
     rule, ex = case
     module, reports = reports_of(ex.path, ex.code, rule.code)
     lines = ex.code.splitlines(keepends=True)
-    cache = FixCache(module)
+    layout = Layout(module)
     for report in reports:
-        local = build_fix(module, lines, report, cache)
+        local = build_fix(module, lines, report, layout)
         whole = build_fix(module, lines, dataclasses.replace(report, top=None))
         assert local == whole
 
@@ -55,7 +55,7 @@ def test_a_fix_deep_in_a_long_class_regenerates_only_its_method(monkeypatch):
         return code
 
     monkeypatch.setattr(cst.Module, "code", property(counting))
-    fix = build_fix(module, text.splitlines(keepends=True), report, FixCache(module))
+    fix = build_fix(module, text.splitlines(keepends=True), report, Layout(module))
     assert fix is not None and fix.replacement == "        await asyncio.sleep(1)\n"
     assert fix.line == text.count("\n")  # the last line
     assert generated and max(generated) < 10  # the method alone, never the 600-line class
