@@ -7,8 +7,12 @@ PROJECT_URL = "https://github.com/pystd-dev/pystd"
 DOCS_URL = f"{PROJECT_URL}/blob/main/docs/rules.md"
 
 
-def rule_docs_url(code: str, name: str) -> str:
-    """Link to a rule's section in docs/rules.md (GitHub's heading anchors)."""
+def rule_docs_url(code: str, name: str, public_url: str | None = None) -> str:
+    """Link to a rule's page: the App's own `/rules/PYSxxx` when the server has a public URL
+    (`PYSTD_PUBLIC_URL`), else the rule's section in docs/rules.md (GitHub's heading anchors).
+    Every comment, annotation, SARIF `helpUri` and text-output link goes through here."""
+    if public_url:
+        return f"{public_url.rstrip('/')}/rules/{code}"
     return f"{DOCS_URL}#{code.lower()}-{name}"
 
 
