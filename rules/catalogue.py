@@ -14,7 +14,7 @@ import pkgutil
 from collections.abc import Callable, Iterable
 
 import rules
-from rules.engine import ALL, Rule, RuleSet, Severity, matches_rule, registered, selector
+from rules.engine import ALL, DEFAULT, Rule, RuleSet, Severity, matches_rule, registered, selector
 
 _loaded = False
 
@@ -53,4 +53,6 @@ def select_rules(
         and not matches_rule(cls, ignored_by)
         and (predicate is None or predicate(cls))
     )
-    return RuleSet(chosen, dict(severities or {}))
+    by_name = [c for c in chosen_by if c != DEFAULT]
+    named = frozenset(cls.code for cls in chosen if matches_rule(cls, by_name))
+    return RuleSet(chosen, dict(severities or {}), named=named)

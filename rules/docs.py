@@ -33,6 +33,11 @@ uninstalled. So:
 - **On by default** are only the rules whose findings a maintainer nearly always thanks us
   for. Rules whose value depends on house style or the team's taste are off until a
   repository opts in.
+- **Evidence, or quiet.** A rule that is on by default reports, by default, only what the
+  code shows: SQL built from request data or a handler's parameter, not from a helper's
+  parameter whose caller the file does not show. Choose the rule by code, category or `ALL`
+  (`select = ["DEFAULT", "PYS105"]`) and it also reports the findings it cannot prove, for
+  a team that wants every one reviewed.
 
 Select rules in `[tool.pystd]` (or `.github/pystd.toml`) or with `--select`/`--ignore` on the
 command line. An entry is `DEFAULT` (the rules marked on below; the default `select`), `ALL`

@@ -132,6 +132,9 @@ class Report:
     imports: tuple[str, ...] = ()
     # This finding's own severity, when the rule chose one (else the rule's).
     severity: Severity | None = None
+    # Does the code show the evidence (untrusted data reaching the sink, say)? A finding
+    # without it is reported only where the rule was chosen by name (RuleSet.named).
+    evidence: bool = True
     # The top-level statement being walked when the rule reported, and the nodes from it
     # down to the one being visited (hints that let the engine lay out only the class
     # member or function holding the report; checked, never trusted).
@@ -183,6 +186,7 @@ class Rule:
         replace: tuple[cst.CSTNode, cst.CSTNode | cst.RemovalSentinel] | None = None,
         imports: Iterable[str] = (),
         severity: Severity | None = None,
+        evidence: bool = True,
     ) -> None:
         """Flag `node`. `replace=(old, new)` offers a fix replacing `old` by `new`.
 
@@ -190,6 +194,9 @@ class Rule:
         the engine keeps only those the module does not have yet. `severity` sets this
         finding's severity when it differs from the rule's (an `error` only where the
         code shows the evidence); a repository's `severity` setting still wins.
+        `evidence=False`: the code does not show that this is a problem (a value whose
+        origin is unknown); such a finding is reported only where the repository chose
+        the rule by code, category or `ALL`, not through `DEFAULT`.
         """
         self.ctx.reports.append(
             Report(
@@ -199,6 +206,7 @@ class Rule:
                 replacement=replace,
                 imports=tuple(imports),
                 severity=severity,
+                evidence=evidence,
                 top=self.ctx.ancestors[1] if len(self.ctx.ancestors) > 1 else None,
                 path=tuple(self.ctx.ancestors[1:]),
             )
@@ -215,7 +223,7 @@ class LineRule(Rule):
 
     def report_at(
         self, line: int, column: int, end_column: int, message: str | None = None,
-        *, severity: Severity | None = None,
+        *, severity: Severity | None = None, evidence: bool = True,
     ) -> None:
         """Flag line `line` (1-based) from `column` to `end_column` (1-based, inclusive)."""
         self.ctx.reports.append(
@@ -228,6 +236,7 @@ class LineRule(Rule):
                 end_line=line,
                 end_column=end_column,
                 severity=severity,
+                evidence=evidence,
             )
         )
 
@@ -307,6 +316,13 @@ class RuleSet:
     rules: tuple[type[Rule], ...]
     severities: dict[str, Severity] = field(default_factory=dict)
     versions: Versions = field(default_factory=Versions)
+    # The codes chosen by name (a code or prefix, a category, `ALL`) rather than only
+    # through `DEFAULT`: these rules also report findings without evidence
+    # (`Rule.report(evidence=False)`). None: every rule in the set was.
+    named: frozenset[str] | None = None
+
+    def reports_without_evidence(self, code: str) -> bool:
+        return self.named is None or code in self.named
 
     def severity_of(self, rule: type[Rule], reported: Severity | None = None) -> Severity:
         """The repository's setting for the rule, else the finding's own, else the rule's."""

@@ -174,6 +174,8 @@ def _finalise(ctx: FileContext, module: cst.Module | None, text: str, rules: Rul
             continue
         if is_suppressed(rule.code, (report.line, report.end_line), noqa):
             continue
+        if not report.evidence and not rules.reports_without_evidence(rule.code):
+            continue
         fix = build_fix(module, source_lines, report, layout) if module is not None else None
         out.append(_finding(ctx.path, report, rules, fix))
     return tuple(out)

@@ -343,7 +343,7 @@ def test_pys105_never_flags_fragments_of_the_database_object_the_sql_runs_on() -
 @pytest.mark.parametrize("sql", [
     "f\"SELECT * FROM t WHERE name = '{name}' AND at < {db.timestamp_now}\"",  # a value too
     "f\"SELECT * FROM t WHERE at < {other_db.timestamp_now}\"",  # another object's
-    "f\"SELECT * FROM t WHERE name = {db.quote(name)}\"",  # a call with a value
+    "f\"SELECT * FROM t WHERE name = {db.lookup(name)}\"",  # a call with a value
     "f\"SELECT * FROM t WHERE at < {tsph}\"",  # a local from another object
     "\"SELECT * FROM t WHERE at < {}\".format(db.timestamp_now) + name",
 ])
@@ -805,3 +805,100 @@ def test_pys105_reads_the_text_of_a_module_constant_template() -> None:
         """
     [finding] = only(code, "PYS105")
     assert finding.line == 7 and "goes into the SQL as a value" in finding.message
+
+
+# -- what the default selection reports: only values the code shows are untrusted ----------
+
+def default_lines(code: str, path: str = "app.py") -> list[int]:
+    """PYS105's lines when the repository sets nothing (`select = ["DEFAULT"]`)."""
+    return [f.line for f in lint(code, path, select="DEFAULT") if f.code == "PYS105"]
+
+
+def test_pys105_by_default_stays_quiet_on_a_helpers_parameter() -> None:
+    # ckan's datastore backend: `timeout` comes from the caller, which the file cannot show.
+    code = """\
+        def run(connection, timeout):
+            connection.execute(f"SET LOCAL statement_timeout TO {timeout}")
+            connection.execute(f"SELECT * FROM t WHERE owner = '{timeout}'")
+        """
+    assert default_lines(code) == []
+    assert lines_of(code, "PYS105") == [2, 3]  # chosen by code, the rule says all it sees
+
+
+def test_pys105_by_default_flags_request_data_and_handler_parameters() -> None:
+    code = """\
+        from django.db import connection
+        from flask import Flask, request
+
+        app = Flask(__name__)
+
+
+        @app.route("/users/<name>")
+        def user(name):
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT * FROM users WHERE name = '{name}'")
+                cursor.execute("SELECT * FROM t WHERE q = '%s'" % request.args["q"])
+        """
+    assert default_lines(code) == [10, 11]
+    finding = next(f for f in lint(code, select="DEFAULT") if f.line == 10)
+    assert "from the request" in finding.message and "`user`" in finding.message
+
+
+def test_pys105_by_default_skips_dependencies_and_numbers_of_handlers() -> None:
+    code = """\
+        from fastapi import Depends, FastAPI
+        from sqlalchemy import text
+
+        app = FastAPI()
+
+
+        @app.get("/items/{item_id}")
+        def item(item_id: int, table=Depends(current_table)):
+            return db.execute(text(f"SELECT * FROM {table} WHERE id = {item_id}"))
+        """
+    assert default_lines(code) == []
+
+
+@pytest.mark.parametrize("value", [
+    "identifier(name)",  # ckan's own quoting helpers
+    "literal_string(name)",
+    "quote_table(name)",
+    "escape_like(name)",
+    "sa.column(name)",
+    "str(sa.column(name))",
+])
+def test_pys105_trusts_what_a_quoting_helper_returns(value: str) -> None:
+    code = f"""\
+        import sqlalchemy as sa
+
+
+        def drop(connection, name):
+            connection.execute(sa.text(f"DROP INDEX {{{value}}}; SELECT '{{{value}}}'"))
+        """
+    assert lines_of(code, "PYS105") == []
+
+
+def test_pys105_literal_column_is_not_quoting() -> None:
+    code = """\
+        import sqlalchemy as sa
+
+
+        def drop(connection, name):
+            connection.execute(sa.text(f"SELECT * FROM t WHERE a = {sa.literal_column(name)}"))
+        """
+    assert lines_of(code, "PYS105") == [5]
+
+
+def test_pys105_names_in_a_migration_folder_are_the_projects_own() -> None:
+    # ckan keeps its Alembic scripts in `ckan/migration/versions/`.
+    code = """\
+        from alembic import op
+        from sqlalchemy import text
+
+
+        def upgrade():
+            for table in tables():
+                op.get_bind().execute(text(f"ALTER TABLE {table} DROP CONSTRAINT {table}_pk"))
+        """
+    assert lines_of(code, "PYS105", "ckan/migration/versions/021_upgrade.py") == []
+    assert lines_of(code, "PYS105", "ckan/lib/maintenance.py") == [7]

@@ -80,9 +80,19 @@ Alembic `env.py`/`versions/`). So these are not flagged:
 to a literal are constants), `f"SELECT * FROM {table} WHERE at > %s"` with its parameters,
 `"... LIMIT %d" % n` and `{n:d}` (numbers only), `set search_path to "{schema}"` in an
 Alembic environment, `cursor.mogrify(...)` output, a value escaped for a quoted literal
-(`.replace("'", "''")`), and a value the function makes from the
-module's own names (`cutoff = datetime.now().isoformat()`). The message names the value,
-where it comes from and where it lands.
+(`.replace("'", "''")`) or by a function named for quoting (`identifier(name)`,
+`literal_string(value)`, `quote_table(t)`, SQLAlchemy's `column(name)`), and a value the
+function makes from the module's own names (`cutoff = datetime.now().isoformat()`). The
+message names the value, where it comes from and where it lands.
+
+**By default** (`select = ["DEFAULT"]`) only values the code shows come from the client are
+reported: request data (`request.args[...]`, `request.GET`), command-line input, and the
+parameters of a request handler (a route's path or query values; not a `Depends(...)`
+dependency, not one annotated as a number). A helper's parameter may be anything its
+callers pass, which the file does not show: on ckan, pulpcore and archivebox, 43 such
+findings were all judged noise or wrong by their maintainers' standard (`timeout` from the
+server's own configuration, identifiers quoted by the project's helpers). Select PYS105 by
+code (`select = ["DEFAULT", "PYS105"]`) to have those reported too.
 
 ## Why is this bad?
 Interpolating a value into SQL text is SQL injection (OWASP Top 10 A03: Injection; OWASP
@@ -115,6 +125,10 @@ conversion or stands where only an identifier can.
 `# noqa: PYS105` on the line, when every interpolated piece is a trusted identifier.
 """
     bad = (
+        "from django.db import connection\n\n\ndef search(request):\n"
+        "    with connection.cursor() as cursor:\n"
+        "        cursor.execute(f\"SELECT * FROM users WHERE email = '{request.GET['q']}'\")"
+        "  # flagged\n",
         "def find(cursor, email):\n"
         "    cursor.execute(f\"SELECT * FROM users WHERE email = '{email}'\")  # flagged\n",
         "def find(cursor, uid):\n"
@@ -176,9 +190,10 @@ conversion or stands where only an identifier can.
         built = self._built(sql)
         if built is None:
             return
-        why = self._verdict(sql, call_binds=False)
-        if why is not None:
-            self.report(sql, self._message(sql, built, sink, why))
+        verdict = self._verdict(sql, call_binds=False)
+        if verdict is not None:
+            self.report(sql, self._message(sql, built, sink, verdict.why),
+                        evidence=verdict.evidence)
 
     def _message(self, sql: cst.BaseExpression, built: Built, sink: str, why: str) -> str:
         how = f"{built.how} (in `{sql.value}`)" if isinstance(sql, cst.Name) else built.how
@@ -219,16 +234,14 @@ conversion or stands where only an identifier can.
         receiver = dotted_name(func.value)
         if db_receiver and receiver and self._fragments_of(receiver, sql):
             return
-        why = self._verdict(sql, call_binds=passes_parameters(node))
-        if why is None:
+        verdict = self._verdict(sql, call_binds=passes_parameters(node))
+        if verdict is None:
             return
         sink = f"`{receiver}.{func.attr.value}`" if receiver else f"`.{func.attr.value}`"
-        message = self._message(sql, built, sink, why)
+        message = self._message(sql, built, sink, verdict.why)
         new = parameterized(self.ctx, node, func) if func.attr.value == "execute" else None
-        if new is None:
-            self.report(sql, message)
-        else:
-            self.report(sql, message, replace=(node, new))
+        self.report(sql, message, replace=None if new is None else (node, new),
+                    evidence=verdict.evidence)
 
     def _fragments_of(self, receiver: str, sql: cst.BaseExpression) -> bool:
         """Is every value in the SQL a constant or a fragment of the database object the

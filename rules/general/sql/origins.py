@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cached_property
 
 import libcst as cst
@@ -39,6 +40,16 @@ _AS_VALUE = "`{code}` ({origin}) goes into the SQL as a value; pass it as a quer
 _AS_TEXT = ("`{code}` ({origin}) goes into the SQL text; check it against the names you "
             "allow, or quote it as an identifier")
 _BUILTIN_NAMES = frozenset(dir(builtins))
+_HANDLER_PREFIX = "from the request: the parameter"
+_NUMERIC_TYPES = frozenset({"int", "float", "bool", "UUID", "Decimal"})
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """Why SQL is worth a finding, and whether the code shows the value is untrusted."""
+
+    why: str
+    evidence: bool
 
 
 class SqlOrigins(SqlValues):
@@ -100,8 +111,10 @@ class SqlOrigins(SqlValues):
             out.extend(segments)
         return tuple(out)
 
-    def _verdict(self, sql: cst.BaseExpression, call_binds: bool) -> str | None:
-        """Why this SQL is worth a finding ("" when its text cannot be read), or None.
+    def _verdict(self, sql: cst.BaseExpression, call_binds: bool) -> Verdict | None:
+        """Why this SQL is worth a finding ("" when its text cannot be read), or None;
+        with evidence when the value comes from the client (request data, a handler's
+        parameter) or the command line, not only from somewhere unknown.
         A value from outside the function (a parameter, request data, anything not
         traced to constants) is flagged where the driver could bind it: inside quotes,
         after `=`, `LIKE`, `IN`, `VALUES`, `LIMIT`... In other places (a table, a column, a clause) it is an identifier,
@@ -109,10 +122,11 @@ class SqlOrigins(SqlValues):
         (outside migration code), or when it is request data."""
         segments = self._segments(sql)
         if segments is None:
-            return ""
+            return Verdict("", evidence=False)
         text = "".join(s for s in segments if isinstance(s, str))
         bound = call_binds or binds_values(text)
         before = ""
+        found: list[Verdict] = []
         for segment in segments:
             if isinstance(segment, str):
                 before += segment
@@ -124,18 +138,21 @@ class SqlOrigins(SqlValues):
             if origin is None:
                 continue
             code = _code(segment.expr)
+            evidence = origin in (_REQUEST, _INPUT) or origin.startswith(_HANDLER_PREFIX)
             if is_value_position(before[:-1]):
-                return _AS_VALUE.format(code=code, origin=origin)
-            if origin == _REQUEST or (not bound and not self._migration):
-                return _AS_TEXT.format(code=code, origin=origin)
-        return None
+                found.append(Verdict(_AS_VALUE.format(code=code, origin=origin), evidence))
+            elif evidence or (not bound and not self._migration):
+                found.append(Verdict(_AS_TEXT.format(code=code, origin=origin), evidence))
+        # The first value with evidence speaks for the finding, else the first value.
+        return next((v for v in found if v.evidence), found[0] if found else None)
 
     @cached_property
     def _migration(self) -> bool:
         """Migration code (Django `migrations/`, Alembic's `env.py` and `versions/`): the
         schemas and tables it names are the project's own."""
-        parts = self.ctx.kind.path.split("/")
-        return self.ctx.kind.is_migration or "alembic" in parts[:-1]
+        parts = self.ctx.kind.path.split("/")[:-1]
+        return self.ctx.kind.is_migration or any(
+            part in ("alembic", "migration", "migrations") for part in parts)
 
     def _origin(self, expr: cst.BaseExpression) -> str | None:
         """Where a value comes from, said for the message; None when it is built only from
@@ -191,8 +208,28 @@ class SqlOrigins(SqlValues):
     def _parameter_origin(self, name: str) -> str | None:
         for scope in reversed(self.ctx.scopes):
             if isinstance(scope, cst.FunctionDef) and name in _parameters(scope):
+                if self._client_parameter(scope, name):
+                    return f"{_HANDLER_PREFIX} `{name}` of the handler `{scope.name.value}`"
                 return f"from the parameter `{name}` of `{scope.name.value}`"
         return None
+
+    def _client_parameter(self, func: cst.FunctionDef, name: str) -> bool:
+        """Is `name` a parameter the client fills in: a request handler's path or query
+        parameter (not `self`, not a dependency, not one typed as a number)?"""
+        if name in ("self", "cls") or self.ctx.handler_framework(func) is None:
+            return False
+        params = func.params
+        for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+            if param.name.value != name:
+                continue
+            default = param.default
+            if isinstance(default, cst.Call) and (_code(default.func).split(".")[-1]
+                                                  in ("Depends", "Security")):
+                return False  # `db: Session = Depends(get_db)` is the server's own
+            annotation = param.annotation.annotation if param.annotation else None
+            return not (isinstance(annotation, cst.Name)
+                        and annotation.value in _NUMERIC_TYPES)
+        return False
 
     @cached_property
     def _resolving(self) -> set[tuple[int, str]]:

@@ -32,6 +32,20 @@ _SAFE_CALLS = frozenset({"builtins.int", "builtins.float", "builtins.len", "buil
 # `cursor.mogrify(sql, params)` returns the SQL with the values escaped by the driver.
 _QUOTING_METHODS = frozenset({"quote_name", "quote_ident", "Identifier", "Literal",
                               "mogrify"})
+# A function the project named for quoting or escaping says what it does: ckan's
+# `identifier(name)` and `literal_string(value)`, `quote_table(t)`, `escape_like(q)`.
+_QUOTING_NAME = re.compile(
+    r"(?i)(?:^|_)(?:identifiers?|ident|quoted?|quotes|escaped?|escapes|literal|sanitized?)"
+    r"(?:_|$)")
+# ... except SQLAlchemy's, which put their argument into the SQL text as it is.
+_RAW_TEXT_CALLS = frozenset({"sqlalchemy.literal_column", "sqlalchemy.sql.literal_column",
+                             "sqlalchemy.sql.expression.literal_column", "sqlalchemy.text",
+                             "sqlalchemy.sql.text", "sqlalchemy.sql.expression.text"})
+# SQLAlchemy column and table objects render as quoted identifiers.
+_IDENTIFIER_CALLS = frozenset({"sqlalchemy.column", "sqlalchemy.sql.column",
+                               "sqlalchemy.table", "sqlalchemy.sql.table",
+                               "sqlalchemy.sql.expression.column",
+                               "sqlalchemy.sql.quoted_name"})
 _DUNDER = re.compile(r"__\w+__")
 MAX_DEPTH = 50  # nesting the value analysis follows; beyond it, assume a constant
 CHANGED = "a list that a call may have changed"
@@ -396,8 +410,13 @@ class SqlValues(Rule):
                 if isinstance(items, (cst.GeneratorExp, cst.ListComp, cst.SetComp)):
                     return self._constant(items.elt, depth)
                 return self._constant(items, depth)
-            return False
-        return self.ctx.qualified_name(func) in _SAFE_CALLS
+            return _quoting_helper(func.attr.value, self.ctx.qualified_name(func))
+        qualified = self.ctx.qualified_name(func)
+        if qualified in _SAFE_CALLS:
+            return True
+        if qualified == "builtins.str" and len(call.args) == 1:  # str(sa.column(name))
+            return self._constant(call.args[0].value, depth)
+        return isinstance(func, cst.Name) and _quoting_helper(func.value, qualified)
 
     def _template(self, expr: cst.BaseExpression) -> bool:
         """A string that `%` or `.format` fills in: a literal or a constant name."""
@@ -502,6 +521,13 @@ def _bound_names(node: cst.CSTNode) -> list[str]:
         return [item.name.value for item in node.names]
     return []
 
+
+
+def _quoting_helper(name: str, qualified: str | None) -> bool:
+    """A call that quotes or escapes what it is given, by its name or its library."""
+    if qualified in _IDENTIFIER_CALLS:
+        return True
+    return qualified not in _RAW_TEXT_CALLS and _QUOTING_NAME.search(name) is not None
 
 
 def _doubles_quotes(call: cst.Call) -> bool:
