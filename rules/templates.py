@@ -34,6 +34,15 @@ ESCAPING_FILTERS = frozenset(
         "json_script", "bleach", "bleach_clean", "sanitize", "sanitize_html", "clean_html",
     }
 )
+# A project's own filter named for escaping says what it does (calibre-web's
+# `escapedlink`, `sanitize_markdown`, `clean_body`).
+_ESCAPING_NAME = re.compile(r"(?i)escape|saniti[sz]|bleach|clean")
+
+
+def is_escaping(name: str) -> bool:
+    return name in ESCAPING_FILTERS or _ESCAPING_NAME.search(name) is not None
+
+
 # Filters whose output is a number or a date, whatever the value: `|safe` after them marks
 # digits and punctuation safe (`{{ total|floatformat:2|safe }}`, `{{ items|length|safe }}`).
 NUMERIC_FILTERS = frozenset(
@@ -195,7 +204,7 @@ def _unsafe_operand(tokens: list[Token], pipe: int) -> int | None:
             callee = tokens[opening - 1]
             inside = tokens[opening + 1 : k]
             if callee.kind == "name" and opening >= 2 and tokens[opening - 2].is_op("|"):
-                if callee.text in ESCAPING_FILTERS:  # Jinja `|filter(args)`
+                if is_escaping(callee.text):  # Jinja `|filter(args)`
                     return None
                 if callee.text in NUMERIC_FILTERS and literal:  # `|round(2)|safe`
                     return None
@@ -208,7 +217,7 @@ def _unsafe_operand(tokens: list[Token], pipe: int) -> int | None:
             return None if literal and translated else _start_of_value(tokens, opening - 1)
         if k >= 3 and tokens[k - 1].is_op(":") and tokens[k - 2].kind == "name" \
                 and tokens[k - 3].is_op("|"):  # Django `|filter:arg`
-            if tokens[k - 2].text in ESCAPING_FILTERS:
+            if is_escaping(tokens[k - 2].text):
                 return None
             if tokens[k - 2].text in NUMERIC_FILTERS and literal:  # `|floatformat:2`
                 return None
@@ -216,7 +225,7 @@ def _unsafe_operand(tokens: list[Token], pipe: int) -> int | None:
             pipe = k - 3
             continue
         if tok.kind == "name" and k >= 1 and tokens[k - 1].is_op("|"):  # `|filter`
-            if tok.text in ESCAPING_FILTERS or (tok.text in NUMERIC_FILTERS and literal):
+            if is_escaping(tok.text) or (tok.text in NUMERIC_FILTERS and literal):
                 return None
             pipe = k - 1
             continue
@@ -253,7 +262,8 @@ In template files (`*.html`, `*.txt`, `*.jinja` under a `templates/` folder) fla
 whitespace control) and the `|safe`/`|safeseq` filter applied to a variable, in `{{ … }}`
 and in tags (`{% with html=body|safe %}`). `{% autoescape on %}`, `|safe` on a string
 literal (`{{ "<br>"|safe }}`), values that went through an escaping or sanitising filter
-first (`|escape`, `|force_escape`, `|escapejs`, `|tojson`, `|bleach` …), comments and
+first (`|escape`, `|force_escape`, `|escapejs`, `|tojson`, `|bleach` …, or a project's own
+filter named for it: `|escapedlink`, `|sanitize_markdown`, `|clean_html`), comments and
 `{% verbatim %}`/`{% raw %}` sections are not flagged. Nor are plain-text e-mail
 templates (a `.txt` file in an `email/`, `emails/`, `mail/` or `notifications/` folder, or
 named `*_subject.txt`/`*_message.txt`/`*_body.txt`): they render a text/plain body or a

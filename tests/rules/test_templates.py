@@ -135,6 +135,9 @@ def test_ignores_safe_on_a_literal(block: str) -> None:
         "{{ body|force_escape|linebreaks|safe }}",
         "{{ data|tojson|safe }}",
         "{{ html|bleach|safe }}",
+        "{{ entry.series|escapedlink|safe }}",  # a project's own escaping filter
+        "{{ post.body|sanitize_markdown|safe }}",
+        "{{ comment|clean_html(tags)|safe }}",
         "{{ items|safe_join:', ' }}",
         "{{ safe }}",
         "{{ page.safe_url }}",
