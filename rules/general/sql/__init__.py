@@ -23,7 +23,7 @@ from rules.general.sql.calls import (
     sql_argument,
 )
 from rules.general.sql.fix import parameterized
-from rules.general.sql.origins import SqlOrigins
+from rules.general.sql.origins import SqlOrigins, Verdict
 from rules.general.sql.values import Built, Constant, Fragment
 from rules.general.strings import added_operands, string_pieces
 
@@ -31,6 +31,11 @@ __all__ = ["DB_MODULES", "DB_RECEIVER_WORDS", "RAW_SQL", "TEXT_FUNCTIONS", "SqlS
 
 # The finding says which value and why: a value is bound, an identifier is checked.
 _WHY = "SQL built with {how} is passed to {sink}: {why}"
+
+
+def _severity(verdict: Verdict) -> Severity | None:
+    """`error` (fails the merge gate) only for request data in a value position."""
+    return Severity.ERROR if verdict.certain else None
 
 
 @register
@@ -86,7 +91,9 @@ function makes from the module's own names (`cutoff = datetime.now().isoformat()
 message names the value, where it comes from and where it lands.
 
 **By default** (`select = ["DEFAULT"]`) only values the code shows come from the client are
-reported: request data (`request.args[...]`, `request.GET`), command-line input, and the
+reported: request data (`request.args[...]`, `request.GET`; an `error` when it lands in a
+value position, the one case that is an injection hole for certain), command-line input,
+and the
 parameters of a request handler (a route's path or query values; not a `Depends(...)`
 dependency, not one annotated as a number). A helper's parameter may be anything its
 callers pass, which the file does not show: on ckan, pulpcore and archivebox, 43 such
@@ -193,7 +200,7 @@ conversion or stands where only an identifier can.
         verdict = self._verdict(sql, call_binds=False)
         if verdict is not None:
             self.report(sql, self._message(sql, built, sink, verdict.why),
-                        evidence=verdict.evidence)
+                        evidence=verdict.evidence, severity=_severity(verdict))
 
     def _message(self, sql: cst.BaseExpression, built: Built, sink: str, why: str) -> str:
         how = f"{built.how} (in `{sql.value}`)" if isinstance(sql, cst.Name) else built.how
@@ -241,7 +248,7 @@ conversion or stands where only an identifier can.
         message = self._message(sql, built, sink, verdict.why)
         new = parameterized(self.ctx, node, func) if func.attr.value == "execute" else None
         self.report(sql, message, replace=None if new is None else (node, new),
-                    evidence=verdict.evidence)
+                    evidence=verdict.evidence, severity=_severity(verdict))
 
     def _fragments_of(self, receiver: str, sql: cst.BaseExpression) -> bool:
         """Is every value in the SQL a constant or a fragment of the database object the

@@ -50,6 +50,8 @@ class Verdict:
 
     why: str
     evidence: bool
+    # Request data written into a value position: an injection hole, near-certain.
+    certain: bool = False
 
 
 class SqlOrigins(SqlValues):
@@ -140,11 +142,14 @@ class SqlOrigins(SqlValues):
             code = _code(segment.expr)
             evidence = origin in (_REQUEST, _INPUT) or origin.startswith(_HANDLER_PREFIX)
             if is_value_position(before[:-1]):
-                found.append(Verdict(_AS_VALUE.format(code=code, origin=origin), evidence))
+                found.append(Verdict(_AS_VALUE.format(code=code, origin=origin), evidence,
+                                     certain=origin == _REQUEST))
             elif evidence or (not bound and not self._migration):
                 found.append(Verdict(_AS_TEXT.format(code=code, origin=origin), evidence))
-        # The first value with evidence speaks for the finding, else the first value.
-        return next((v for v in found if v.evidence), found[0] if found else None)
+        # The surest value speaks for the finding: request data in a value position, then
+        # any value with evidence, else the first value.
+        return next((v for v in found if v.certain),
+                    next((v for v in found if v.evidence), found[0] if found else None))
 
     @cached_property
     def _migration(self) -> bool:
