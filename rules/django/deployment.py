@@ -7,6 +7,7 @@ module: an assignment under a module-level `if`/`try` depends on the environment
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import PurePosixPath
 
@@ -43,13 +44,6 @@ def production_settings(ctx: FileContext) -> bool:
     return ctx.kind.is_settings and not is_non_production_settings(ctx.kind)
 
 
-def top_level_statements(module: cst.Module) -> Iterator[cst.BaseSmallStatement]:
-    """The small statements directly in the module body (not under `if`/`try`/`def`)."""
-    for stmt in module.body:
-        if isinstance(stmt, cst.SimpleStatementLine):
-            yield from stmt.body
-
-
 def assigned_value(stmt: cst.BaseSmallStatement, name: str) -> cst.BaseExpression | None:
     """The value of `name = value` or `name: T = value`, else None."""
     if isinstance(stmt, cst.Assign):
@@ -62,6 +56,32 @@ def assigned_value(stmt: cst.BaseSmallStatement, name: str) -> cst.BaseExpressio
     ):
         return stmt.value
     return None
+
+
+_LOADERS = re.compile(r"\b(?:\w*Dynaconf|exec|include|load_settings)\(")
+
+
+def last_override(module: cst.Module) -> int:
+    """Index of the last top-level statement that loads other settings over this module's
+    values: `from .local_settings import *` (in a `try` too), dynaconf's
+    `DjangoDynaconf(__name__)` (pulpcore), `exec(...)` of an operator's file,
+    django-split-settings' `include(...)`. A value set before it is a default a deployment
+    replaces, so a finding on it is reported only where the rule is chosen by code. -1: none."""
+    last = -1
+    for index, stmt in enumerate(module.body):
+        code = cst.Module([]).code_for_node(stmt)
+        if _LOADERS.search(code) or re.search(r"^\s*from\s+\S+\s+import\s+\*", code, re.M):
+            last = index
+    return last
+
+
+def top_level_indexed(module: cst.Module) -> Iterator[tuple[int, cst.BaseSmallStatement]]:
+    """The small statements directly in the module body (not under `if`/`try`/`def`), with
+    the index of the module statement holding each."""
+    for index, stmt in enumerate(module.body):
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                yield index, small
 
 
 # == PYS201 django-debug-true ==========================================================
@@ -90,7 +110,10 @@ Flags `DEBUG = True` (also `DEBUG: bool = True`) at the top level of a Django se
 module — `settings.py`, a module in a `settings/` package, or any module that sets
 `INSTALLED_APPS` — unless the module is named for development or tests: its file name or
 a folder of its settings package contains `dev`, `local` or `test` (`settings/dev.py`,
-`local_settings.py`, `settings/local/base.py`).
+`local_settings.py`, `settings/local/base.py`). By default, a value the module replaces
+later is not reported (settings loaded over it: `from .local_settings import *`, dynaconf's
+`DjangoDynaconf(__name__)`, `exec(...)`, `include(...)`): it is a default each deployment
+sets. Select PYS201 by code to have those reported too.
 
 Only the literal `True` is flagged. Values read from the environment
 (`DEBUG = env.bool("DEBUG")`, `DEBUG = os.environ.get("DEBUG") == "1"`) and assignments
@@ -150,15 +173,19 @@ and set `DJANGO_DEBUG=1` only on development machines, or keep `DEBUG = True` in
         return production_settings(ctx)
 
     def visit_Module(self, node: cst.Module) -> None:
-        for stmt in top_level_statements(node):
+        override = last_override(node)
+        for index, stmt in top_level_indexed(node):
+            evidence = index > override
             value = assigned_value(stmt, "DEBUG")
             if not (isinstance(value, cst.Name) and value.value == "True"):
                 continue
             if isinstance(stmt, cst.Assign) and len(stmt.targets) > 1:
-                self.report(stmt)  # `DEBUG = OTHER = True`: rewriting would change OTHER too
+                # `DEBUG = OTHER = True`: rewriting would change OTHER too
+                self.report(stmt, evidence=evidence)
                 continue
             new = cst.parse_expression(DEBUG_FROM_ENV)
-            self.report(stmt, replace=(value, new), imports=("import os",))
+            self.report(stmt, replace=(value, new), imports=("import os",),
+                        evidence=evidence)
 
 
 # == PYS202 django-allowed-hosts-wildcard ==============================================
@@ -237,6 +264,11 @@ except those named `*dev*`/`*local*`/`*test*`):
 - `ALLOWED_HOSTS += ["*"]`;
 - `ALLOWED_HOSTS.append("*")`, `.insert(i, "*")`, `.extend([..., "*"])`.
 
+By default, a value that the module itself replaces later is not reported: settings loaded
+over it at the end (`from .local_settings import *`, dynaconf's `DjangoDynaconf(__name__)`
+as pulpcore does, `exec(...)`, django-split-settings' `include(...)`) make it a default
+that each deployment sets. Select PYS202 by code to have those reported too.
+
 Hosts read from the environment and assignments under a module-level `if`/`try` (such as
 `if DEBUG:`) are left alone. A leading-dot subdomain pattern (`".example.com"`) is fine.
 
@@ -293,7 +325,8 @@ or list the domains: `ALLOWED_HOSTS = ["example.com", ".example.com"]`.
         return production_settings(ctx)
 
     def visit_Module(self, node: cst.Module) -> None:
-        for stmt in top_level_statements(node):
+        override = last_override(node)
+        for index, stmt in top_level_indexed(node):
             wildcard = _allowed_hosts_wildcard(stmt)
             if wildcard is not None:
-                self.report(wildcard)
+                self.report(wildcard, evidence=index > override)

@@ -250,3 +250,30 @@ def test_allowed_hosts_wildcard_ignored_outside_settings_modules() -> None:
 
 def test_allowed_hosts_has_no_fix() -> None:
     assert one('ALLOWED_HOSTS = ["*"]\n', "PYS202").fix is None
+
+
+# -- defaults that the settings module replaces later ---------------------------------------
+
+def default_codes(code: str, path: str = SETTINGS) -> list[tuple[str, int]]:
+    return [(f.code, f.line) for f in lint(code, path, select="DEFAULT")
+            if f.code in ("PYS201", "PYS202")]
+
+
+@pytest.mark.parametrize("loader", [
+    "from dynaconf import DjangoDynaconf\n\nsettings = DjangoDynaconf(__name__)\n",  # pulpcore
+    "try:\n    from .local_settings import *\nexcept ImportError:\n    pass\n",
+    "exec(open('/etc/mysite/settings.py').read())\n",
+    "from split_settings.tools import include\n\ninclude('components/*.py')\n",
+])
+def test_values_loaded_over_later_are_defaults(loader: str) -> None:
+    code = f'DEBUG = True\nALLOWED_HOSTS = ["*"]\n\n{loader}'
+    assert default_codes(code) == []
+    # chosen by code, each rule still says what it sees
+    assert [f.line for f in only(code, "PYS201")] == [1]
+    assert [f.line for f in only(code, "PYS202")] == [2]
+
+
+def test_values_set_after_the_loaded_settings_are_this_modules_own() -> None:
+    code = 'from .base import *\n\nDEBUG = True\nALLOWED_HOSTS = ["*"]\n'
+    assert default_codes(code, "mysite/settings/production.py") == [("PYS201", 3),
+                                                                     ("PYS202", 4)]
