@@ -31,7 +31,7 @@ _CREDENTIAL_CALLS = frozenset({"hmac.compare_digest", "secrets.compare_digest", 
 # A call or decorator whose name says it checks a credential: `verify_signature(request)`,
 # `check_api_key(request)`, `@token_required`, `validate_webhook(...)`.
 _CHECK_WORDS = frozenset({"verify", "verified", "validate", "check", "authenticate",
-                          "required", "valid", "signed"})
+                          "required", "requires", "require", "valid", "signed"})
 _CREDENTIAL_WORDS = frozenset({"signature", "token", "key", "apikey", "secret", "hmac",
                                "webhook", "auth", "header", "headers", "sign"})
 _WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")

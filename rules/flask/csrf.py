@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+from functools import cached_property
 
 import libcst as cst
 
-from rules.context import FileContext, dotted_name
+from rules.context import ROUTE_METHODS, FileContext, dotted_name
+from rules.django.csrf import authenticates_by_header, server_to_server_name
 from rules.engine import Category, Example, Rule, Severity, register
 from rules.flask.application import Shadowing, is_false, is_true, string_value
+from rules.walker import find_nodes
 
 KEY = "WTF_CSRF_ENABLED"
 CSRF_CLASSES = frozenset({"flask_wtf.CSRFProtect", "flask_wtf.csrf.CSRFProtect",
@@ -19,6 +22,8 @@ CSRF_NAME = "csrf"
 TEST_WORDS = frozenset({"test", "tests", "testing"})
 _CONFIG_METHODS = frozenset({"update", "from_mapping"})
 _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
+# A URL variable that carries a credential: `/kobo/<auth_token>/v1/...`, `/<api_key>/feed`.
+_URL_CREDENTIAL = re.compile(r"<[^>]*(?:token|key|secret|signature)[^>]*>", re.IGNORECASE)
 
 
 def words(name: str) -> frozenset[str]:
@@ -56,6 +61,15 @@ Flags Flask-WTF's CSRF protection switched off outside test configuration:
 - `@csrf.exempt` on a view and `csrf.exempt(view_or_blueprint)`, where `csrf` is a
   `flask_wtf.csrf.CSRFProtect` bound at module level, or a name `csrf` in a module that
   imports Flask or Flask-WTF.
+
+A `@csrf.exempt` view that authenticates its caller by something no other site can make a
+browser send is not flagged: it reads a credential header (`Authorization`, `X-Api-Key`,
+a signature), checks a signature or token (`hmac.compare_digest`, `verify_signature(...)`),
+carries a decorator that does (`@requires_kobo_auth`, `@token_required`), or takes the
+credential in its URL (`/kobo/<auth_token>/...`, on the route or its blueprint's
+`url_prefix`, as calibre-web's Kobo sync API does). A webhook or callback another server
+calls (by the view's name or its path: `/watch/callback`, `/stripe/webhook`) that reads no
+session is reported only where PYS305 is chosen by code.
 
 Test configuration is never flagged: test files are skipped by every rule, and so are
 classes, functions and modules named with the word test/testing (`TestingConfig`,
@@ -216,9 +230,63 @@ and send the token from JavaScript in the `X-CSRFToken` header.
         decorator = node.decorator
         if isinstance(decorator, cst.Attribute) and self._is_exempt(decorator):
             view = self.ctx.parent
+            evidence = True
+            if isinstance(view, cst.FunctionDef):
+                if self._authenticates(view):
+                    return  # a token, key or signature no other site can make a browser send
+                # A webhook or callback that another server calls, by its name or path.
+                evidence = not (self._server_to_server(view) and not _uses_session(view))
             on = f" on `{view.name.value}`" if isinstance(view, (cst.FunctionDef, cst.ClassDef)) else ""
             what = f"`@{dotted_name(decorator)}`{on}"
-            self.report(node, self.message.format(what=what))
+            self.report(node, self.message.format(what=what), evidence=evidence)
+
+    def _authenticates(self, view: cst.FunctionDef) -> bool:
+        """Does the view check a credential (a header, a signature, `@requires_kobo_auth`),
+        or take one in its URL (`/kobo/<auth_token>/...`, on the route or its blueprint)?"""
+        module = self.ctx.module
+        helpers = {stmt.name.value: stmt for stmt in (module.body if module else ())
+                   if isinstance(stmt, cst.FunctionDef)}
+        if authenticates_by_header(view, self.ctx, helpers):
+            return True
+        return any(_URL_CREDENTIAL.search(path) for path in self._route_paths(view))
+
+    def _server_to_server(self, view: cst.FunctionDef) -> bool:
+        return server_to_server_name(view.name.value) or any(
+            server_to_server_name(part) for path in self._route_paths(view)
+            for part in path.split("/"))
+
+    def _route_paths(self, view: cst.FunctionDef) -> list[str]:
+        """The URL paths of the view's route decorators, each with its blueprint's
+        `url_prefix` in front."""
+        paths = []
+        for dec in view.decorators:
+            call = dec.decorator
+            if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)
+                    and call.func.attr.value in ROUTE_METHODS and call.args):
+                continue
+            path = string_value(call.args[0].value) or ""
+            owner = call.func.value
+            prefix = self._prefixes.get(owner.value, "") if isinstance(owner, cst.Name) else ""
+            paths.append(prefix + path)
+        return paths
+
+    @cached_property
+    def _prefixes(self) -> dict[str, str]:
+        """Module-level blueprints' `url_prefix` by name (`kobo = Blueprint(..., url_prefix=
+        "/kobo/<auth_token>")`)."""
+        out: dict[str, str] = {}
+        for stmt in self.ctx.module.body if self.ctx.module is not None else ():
+            if not isinstance(stmt, cst.SimpleStatementLine):
+                continue
+            for small in stmt.body:
+                if not (isinstance(small, cst.Assign) and isinstance(small.value, cst.Call)
+                        and len(small.targets) == 1
+                        and isinstance(small.targets[0].target, cst.Name)):
+                    continue
+                for arg in small.value.args:
+                    if arg.keyword is not None and arg.keyword.value == "url_prefix":
+                        out[small.targets[0].target.value] = string_value(arg.value) or ""
+        return out
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
@@ -281,6 +349,13 @@ def _marks_testing(node: cst.CSTNode, child: cst.CSTNode) -> bool:
 
 
 _NEGATING = (cst.NotEqual, cst.IsNot, cst.NotIn)
+# What only a cookie-session view reads in Flask (Flask-Login's `current_user`).
+_SESSION_NAMES = frozenset({"session", "current_user", "login_user"})
+
+
+def _uses_session(view: cst.FunctionDef) -> bool:
+    return any(isinstance(node, cst.Name) and node.value in _SESSION_NAMES
+               for node in find_nodes(view.body, (cst.Name,), into_functions=True))
 
 
 def _mentions_testing(test: cst.BaseExpression) -> bool:

@@ -332,3 +332,50 @@ def test_ignores_a_local_variable_named_csrf() -> None:
 def test_ignores_exempt_in_a_test_config_module() -> None:
     code = WTF + "\n\n@csrf.exempt\ndef hook():\n    return ''\n"
     assert findings(code, "web/testing.py") == []
+
+
+# -- exempt views that authenticate their caller another way ---------------------------------
+
+KOBO = """\
+    from flask import Blueprint, request
+    from flask_wtf.csrf import CSRFProtect
+
+    csrf = CSRFProtect()
+    kobo = Blueprint("kobo", __name__, url_prefix="/kobo/<auth_token>")
+    shelf = Blueprint("shelf", __name__, url_prefix="/shelf")
+
+"""
+
+
+@pytest.mark.parametrize("view", [
+    # a decorator that checks a credential
+    '@csrf.exempt\n@shelf.route("/tags", methods=["POST"])\n@requires_kobo_auth\n'
+    'def create():\n    return ""\n',
+    # the credential in the blueprint's URL prefix
+    '@csrf.exempt\n@kobo.route("/v1/user/profile", methods=["GET", "POST"])\n'
+    'def profile():\n    return ""\n',
+    # the credential in the route's own URL
+    '@csrf.exempt\n@shelf.route("/feed/<api_key>", methods=["POST"])\n'
+    'def feed(api_key):\n    return ""\n',
+    # a credential header
+    '@csrf.exempt\n@shelf.route("/sync", methods=["POST"])\n'
+    'def sync():\n    token = request.headers["Authorization"]\n    return token\n',
+])
+def test_never_flags_exempt_views_that_authenticate_their_caller(view: str) -> None:
+    assert lines(textwrap.dedent(KOBO) + view) == []
+
+
+def test_a_webhook_by_path_is_reported_only_when_the_rule_is_chosen() -> None:
+    code = textwrap.dedent(KOBO) + (
+        '@csrf.exempt\n@shelf.route("/watch/callback", methods=["POST"])\n'
+        'def on_change():\n    return ""\n')
+    assert lines(code) == [8]  # chosen by code
+    assert [f for f in lint(code, select="DEFAULT") if f.code == "PYS305"] == []
+
+
+def test_still_flags_an_exempt_view_that_reads_the_session() -> None:
+    code = textwrap.dedent(KOBO) + (
+        "from flask import session\n\n\n"
+        '@csrf.exempt\n@shelf.route("/webhook", methods=["POST"])\n'
+        'def hook():\n    return session["user"]\n')
+    assert [f.line for f in lint(code, select="DEFAULT") if f.code == "PYS305"] == [11]
