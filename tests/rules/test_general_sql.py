@@ -905,3 +905,41 @@ def test_pys105_names_in_a_migration_folder_are_the_projects_own() -> None:
         """
     assert lines_of(code, "PYS105", "ckan/migration/versions/021_upgrade.py") == []
     assert lines_of(code, "PYS105", "ckan/lib/maintenance.py") == [7]
+
+
+def test_pys105_trusts_values_checked_against_literals() -> None:
+    # calibre-web's book list: both values are checked against allowed words first.
+    code = """\
+        from flask import request
+        from sqlalchemy import text
+
+
+        def list_books(session):
+            sort = request.args.get("sort", "id")
+            order = request.args.get("order", "").lower()
+            if not order in ["asc", "desc", ""]:
+                order = "asc"
+            if sort == "state":
+                pass
+            elif order and sort in ["sort", "title", "authors_sort"]:
+                return session.execute(text("SELECT * FROM books ORDER BY " + sort + " " + order))
+            return session.execute(text("SELECT * FROM books ORDER BY " + sort))
+        """
+    assert lines_of(code, "PYS105") == [14]
+
+
+def test_pys105_a_check_that_does_not_stop_is_not_a_guard() -> None:
+    code = """\
+        from flask import request
+        from sqlalchemy import text
+
+
+        def search(session):
+            order = request.args["order"]
+            if order not in ("asc", "desc"):
+                log.warning("odd order %s", order)
+            if order != "asc" or sort:
+                pass
+            return session.execute(text("SELECT * FROM books ORDER BY id " + order))
+        """
+    assert lines_of(code, "PYS105") == [11]

@@ -86,7 +86,9 @@ to a literal are constants), `f"SELECT * FROM {table} WHERE at > %s"` with its p
 `"... LIMIT %d" % n` and `{n:d}` (numbers only), `set search_path to "{schema}"` in an
 Alembic environment, `cursor.mogrify(...)` output, a value escaped for a quoted literal
 (`.replace("'", "''")`) or by a function named for quoting (`identifier(name)`,
-`literal_string(value)`, `quote_table(t)`, SQLAlchemy's `column(name)`), and a value the
+`literal_string(value)`, `quote_table(t)`, SQLAlchemy's `column(name)`), a value checked
+against literals where the SQL is made (inside `if sort in ("title", "author"):`, or after
+`if order not in ["asc", "desc"]:` that returns, raises or resets it), and a value the
 function makes from the module's own names (`cutoff = datetime.now().isoformat()`). The
 message names the value, where it comes from and where it lands.
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -136,6 +137,8 @@ class SqlOrigins(SqlValues):
             before += "0"
             if segment.numeric or self._constant(segment.expr):
                 continue
+            if self._allow_listed(segment.expr):
+                continue  # `elif sort in ["title", "author"]:` — the remedy we would ask for
             origin = self._origin(segment.expr)
             if origin is None:
                 continue
@@ -150,6 +153,27 @@ class SqlOrigins(SqlValues):
         # any value with evidence, else the first value.
         return next((v for v in found if v.certain),
                     next((v for v in found if v.evidence), found[0] if found else None))
+
+    def _allow_listed(self, expr: cst.BaseExpression) -> bool:
+        """Is the name checked against literals where the SQL is made: inside `if name in
+        ("asc", "desc"):` (or `== "asc"`, one `and` part of the test), or after `if name not
+        in [...]:` that returns, raises or sets it to a literal (calibre-web's sorting)?"""
+        if not isinstance(expr, cst.Name):
+            return False
+        name = expr.value
+        ancestors = self.ctx.ancestors
+        for node, child in itertools.pairwise(ancestors):
+            if isinstance(node, cst.If) and child is node.body and any(
+                    _member_of_literals(part, name, negated=False)
+                    for part in _parts(node.test, cst.And)):
+                return True
+            if isinstance(node, (cst.IndentedBlock, cst.Module)):
+                for stmt in node.body:
+                    if stmt is child:
+                        break
+                    if isinstance(stmt, cst.If) and _guards(stmt, name):
+                        return True
+        return False
 
     @cached_property
     def _migration(self) -> bool:
@@ -247,6 +271,55 @@ class SqlOrigins(SqlValues):
         module = self.ctx.module
         return frozenset(stmt.name.value for stmt in (module.body if module else ())
                          if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)))
+
+
+def _parts(test: cst.BaseExpression, operator: type) -> list[cst.BaseExpression]:
+    """The operands of a chain of `and` (or `or`): `a and b and c` -> [a, b, c]."""
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, operator):
+        return [*_parts(test.left, operator), *_parts(test.right, operator)]
+    return [test]
+
+
+def _literals(expr: cst.BaseExpression) -> bool:
+    if isinstance(expr, (cst.SimpleString, cst.Integer)):
+        return True
+    return isinstance(expr, (cst.List, cst.Tuple, cst.Set)) and bool(expr.elements) and all(
+        isinstance(el, cst.Element) and isinstance(el.value, (cst.SimpleString, cst.Integer))
+        for el in expr.elements)
+
+
+def _member_of_literals(test: cst.BaseExpression, name: str, negated: bool) -> bool:
+    """`name in ("a", "b")` / `name == "a"` (negated: `name not in ...`, `name != "a"`,
+    `not name in ...`)."""
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        return _member_of_literals(test.expression, name, not negated)
+    if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1
+            and isinstance(test.left, cst.Name) and test.left.value == name):
+        return False
+    target = test.comparisons[0]
+    positive, negative = (cst.In, cst.Equal), (cst.NotIn, cst.NotEqual)
+    wanted = negative if negated else positive
+    return isinstance(target.operator, wanted) and _literals(target.comparator)
+
+
+def _guards(stmt: cst.If, name: str) -> bool:
+    """`if name not in ALLOWED: return/raise/abort()/name = "asc"` (one `or` part of the
+    test is enough, the rest only adds reasons to leave)."""
+    if stmt.orelse is not None or not any(_member_of_literals(part, name, negated=True)
+                                          for part in _parts(stmt.test, cst.Or)):
+        return False
+    for line in stmt.body.body if isinstance(stmt.body, cst.IndentedBlock) else ():
+        for small in line.body if isinstance(line, cst.SimpleStatementLine) else ():
+            if isinstance(small, (cst.Return, cst.Raise)):
+                return True
+            if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call) and \
+                    (_code(small.value.func).split(".")[-1] in ("abort", "exit")):
+                return True
+            if (isinstance(small, cst.Assign) and len(small.targets) == 1
+                    and isinstance(small.targets[0].target, cst.Name)
+                    and small.targets[0].target.value == name and _literals(small.value)):
+                return True
+    return False
 
 
 def _parameters(func: cst.FunctionDef) -> frozenset[str]:
