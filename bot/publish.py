@@ -149,7 +149,9 @@ def annotation(finding: Finding) -> dict[str, Any]:
     return data
 
 
-def check_output(analysis: Analysis, config: PystdConfig) -> CheckOutput:
+def check_output(analysis: Analysis, config: PystdConfig,
+                 public_url: str | None = None) -> CheckOutput:
+    """The check run's output; rule links go to `public_url`'s /rules pages when given."""
     analysed = analysis.files_checked > 0 or not analysis.skipped
     failed = sum(1 for s in analysis.skipped if s.failed)
     # Files past GitHub's 3000 were never seen: like a file that could not be checked,
@@ -165,12 +167,12 @@ def check_output(analysis: Analysis, config: PystdConfig) -> CheckOutput:
     return CheckOutput(
         conclusion=conclusion,
         title=title,
-        summary=summary(analysis, config),
+        summary=summary(analysis, config, public_url),
         annotations=tuple(annotation(f) for f in analysis.findings),
     )
 
 
-def summary(analysis: Analysis, config: PystdConfig) -> str:
+def summary(analysis: Analysis, config: PystdConfig, public_url: str | None = None) -> str:
     """Markdown: a table per rule with a link to its docs, then what was skipped and why."""
     lines: list[str] = []
     if analysis.config_error:
@@ -179,7 +181,7 @@ def summary(analysis: Analysis, config: PystdConfig) -> str:
         by_rule = Counter((f.code, f.name, f.severity) for f in analysis.findings)
         lines += ["| rule | severity | findings |", "|---|---|---|"]
         for (code, name, severity), count in sorted(by_rule.items()):
-            link = messages.rule_docs_url(code, name)
+            link = messages.rule_docs_url(code, name, public_url)
             lines.append(f"| [{code} {name}]({link}) | {severity.value} | {count} |")
         lines.append("")
         gate = config.fail_on
@@ -306,8 +308,8 @@ def noqa_hint(path: str, code: str) -> str:
     return messages.NOQA_PYTHON.format(code=code)
 
 
-def comment_body(finding: Finding, offer: Offer, fp: str) -> str:
-    link = messages.rule_docs_url(finding.code, finding.name)
+def comment_body(finding: Finding, offer: Offer, fp: str, public_url: str | None = None) -> str:
+    link = messages.rule_docs_url(finding.code, finding.name, public_url)
     parts = [messages.COMMENT_HEADER.format(code=finding.code, name=finding.name, link=link,
                                             severity=finding.severity.value,
                                             message=finding.message)]
@@ -333,7 +335,7 @@ def _as_text(offer: Offer) -> Offer:
 
 def build_review(findings: Sequence[Finding], changes: Mapping[str, FileChanges],
                  sources: Mapping[str, str], seen: set[str] | Mapping[str, OfferKind],
-                 max_comments: int) -> ReviewPlan:
+                 max_comments: int, *, public_url: str | None = None) -> ReviewPlan:
     """Inline comments for findings on changed lines not already commented on earlier
     pushes (or commented without a fix that is now valid), at most
     `max_comments` (errors first); the rest are counted in the body. Change-level findings
@@ -373,8 +375,8 @@ def build_review(findings: Sequence[Finding], changes: Mapping[str, FileChanges]
     chosen = candidates[:max_comments]
     overflow = candidates[max_comments:]
     comments = tuple(
-        ReviewComment(f.path, o.line, comment_body(f, o, fp), o.start_line,
-                      comment_body(f, _as_text(o), fp), listing_line(f, o.line))
+        ReviewComment(f.path, o.line, comment_body(f, o, fp, public_url), o.start_line,
+                      comment_body(f, _as_text(o), fp, public_url), listing_line(f, o.line))
         for f, o, fp in sorted(chosen, key=lambda c: (c[0].path, c[1].line))
     )
     body_lines = [messages.REVIEW_BODY.format(count=len(comments))]
