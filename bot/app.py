@@ -73,12 +73,13 @@ LINGERING_SECONDS = 2.0  # after refusing an unread body, discard what follows t
 
 async def healthz(request: web.Request) -> web.Response:
     """200 when the server can serve: started, and GitHub accepts the App's key (asked
-    every few minutes; GitHub being unreachable is reported but is not our failure)."""
+    every few minutes; GitHub being unreachable is reported but is not our failure).
+    Without credentials yet, 200 "not configured": it is alive and serving /setup, which
+    is no reason for an orchestrator to restart it."""
     runtime = request.app[RUNTIME]
     services = runtime.services
     if services is None or runtime.key_check is None:
-        if not request.app[SETTINGS].configured and request.app[STARTED]:
-            # Alive and serving /setup: not a reason for an orchestrator to restart it.
+        if not request.app[SETTINGS].configured:
             return web.json_response({"status": "not configured",
                                       "detail": messages.HEALTH_NOT_CONFIGURED})
         return web.json_response({"status": "starting"}, status=503)
@@ -142,9 +143,6 @@ async def webhook(request: web.Request) -> web.Response:
     return await handle_delivery(request, services)
 
 
-STARTED = web.AppKey("started", bool)
-
-
 def create_app(settings: Settings, *, engine_in_process: bool = False) -> web.Application:
     """The App's web application. `engine_in_process` runs the engine without a process
     pool (tests that count on deterministic single-process runs). Credentials /setup
@@ -164,7 +162,6 @@ def create_app(settings: Settings, *, engine_in_process: bool = False) -> web.Ap
     })
     app[SETTINGS] = settings
     app[RUNTIME] = Runtime()
-    app[STARTED] = True
     app[SEEN_DELIVERIES] = TTLCache(maxsize=50_000, ttl=24 * 3600)
     app[DELIVERY_COUNTS] = {}
     app[REGISTRY] = _registry(app)

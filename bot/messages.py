@@ -222,3 +222,4 @@ SETUP_LOG_OPEN = "pystd is not registered with GitHub yet: open the setup page t
 SETUP_STORED_UNREADABLE = "pystd serve: cannot start: cannot read the stored App credentials {path}: {reason}"
 HEALTH_NOT_CONFIGURED = "no GitHub App credentials yet: register the App at /setup"
 WEBHOOK_NOT_CONFIGURED = "pystd has no GitHub App credentials yet; register it at /setup"
+ANNOTATION_RULE_PAGE = "About this rule: {link}"

@@ -34,7 +34,7 @@ FRAMEWORKS = (
 )
 # Pages are static text: no script, no frame, no outside resource. /setup's form posts to
 # GitHub, so its page adds GitHub's web URL to form-action.
-CSP = ("default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; "
+CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
        "frame-ancestors 'none'; form-action {forms}")
 STYLE = """
 body { font: 16px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0;
@@ -73,6 +73,7 @@ def html_page(title: str, body: str, *, status: int = 200, form_action: str = "'
     """A whole HTML page: `body` is HTML the caller escaped; the title is escaped here."""
     text = (f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f'<link rel="icon" href="data:,">'
             f"<title>{html.escape(title)}</title><style>{STYLE}{_pygments_css()}</style>"
             f'</head><body><header><a href="{_home()}">pystd</a></header>'
             f"<main>{body}</main></body></html>\n")

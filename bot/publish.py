@@ -130,8 +130,9 @@ def title_for(findings: Sequence[Finding]) -> str:
     return ", ".join(parts)
 
 
-def annotation(finding: Finding) -> dict[str, Any]:
-    """One check-run annotation; columns only on single-line findings (GitHub's rule)."""
+def annotation(finding: Finding, public_url: str | None = None) -> dict[str, Any]:
+    """One check-run annotation; columns only on single-line findings (GitHub's rule).
+    With a public URL its raw details end with the rule page's address."""
     data: dict[str, Any] = {
         "path": finding.path,
         "start_line": finding.line,
@@ -143,9 +144,15 @@ def annotation(finding: Finding) -> dict[str, Any]:
     if finding.line == finding.end_line and finding.end_column >= finding.column:
         data["start_column"] = finding.column
         data["end_column"] = finding.end_column
+    details = []
     if finding.fix is not None:
-        data["raw_details"] = messages.ANNOTATION_FIX.format(
-            replacement=finding.fix.replacement.rstrip("\n"))[:MESSAGE_LIMIT]
+        details.append(messages.ANNOTATION_FIX.format(
+            replacement=finding.fix.replacement.rstrip("\n")))
+    if public_url:
+        details.append(messages.ANNOTATION_RULE_PAGE.format(
+            link=messages.rule_docs_url(finding.code, finding.name, public_url)))
+    if details:
+        data["raw_details"] = "\n\n".join(details)[:MESSAGE_LIMIT]
     return data
 
 
@@ -168,7 +175,7 @@ def check_output(analysis: Analysis, config: PystdConfig,
         conclusion=conclusion,
         title=title,
         summary=summary(analysis, config, public_url),
-        annotations=tuple(annotation(f) for f in analysis.findings),
+        annotations=tuple(annotation(f, public_url) for f in analysis.findings),
     )
 
 

@@ -68,7 +68,9 @@ async def test_comments_and_the_check_run_link_to_the_public_rule_pages(
     await settle(bot)
     link = f"{PUBLIC}/rules/PYS101"
     assert link == messages.rule_docs_url("PYS101", "blocking-call-in-async", PUBLIC)
-    assert f"[PYS101 blocking-call-in-async]({link})" in only_run(fake_github).summary
+    run = only_run(fake_github)
+    assert f"[PYS101 blocking-call-in-async]({link})" in run.summary
+    assert all(a["raw_details"].endswith(f"About this rule: {link}") for a in run.annotations)
     (comment,) = fake_github.review_comments(OWNER, REPO, 1)
     assert f"({link})" in comment.body
     assert messages.DOCS_URL not in comment.body
@@ -80,3 +82,4 @@ async def test_without_a_public_url_links_go_to_the_repository_docs(bot, deliver
     await settle(bot)
     (comment,) = fake_github.review_comments(OWNER, REPO, 1)
     assert messages.rule_docs_url("PYS101", "blocking-call-in-async") in comment.body
+    assert "About this rule" not in str(only_run(fake_github).annotations)

@@ -127,7 +127,8 @@ def _pem() -> str:
 
 
 def _page(title: str, body: str, status: int = 200) -> web.Response:
-    return web.Response(text=f"<!doctype html><title>{escape(title)}</title><h1>"
+    return web.Response(text=f'<!doctype html><link rel="icon" href="data:,">'
+                             f"<title>{escape(title)}</title><h1>"
                              f"{escape(title)}</h1>{body}", status=status,
                         content_type="text/html")
 
