@@ -268,3 +268,16 @@ def test_serve_names_unreadable_stored_credentials_in_one_line(tmp_path, monkeyp
     assert main(["serve"]) == EXIT_ERROR
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "github-app.json" in err
+
+
+async def test_on_github_enterprise_the_form_posts_to_the_enterprise_host(
+        aiohttp_client, tmp_path, no_credentials):
+    settings = Settings(public_url="https://pystd.example.org", data_dir=tmp_path,
+                        github_api_url="https://ghe.example.com/api/v3", _env_file=None)
+    bot = await aiohttp_client(create_app(settings, engine_in_process=True))
+    page = await bot.get("/setup", params={"key": bot.app[SETUP].key, "org": "platform"})
+    action, manifest = form_of(await page.text())
+    assert action.startswith(
+        "https://ghe.example.com/organizations/platform/settings/apps/new?state=")
+    assert manifest["hook_attributes"]["url"] == "https://pystd.example.org/webhook"
+    assert "form-action 'self' https://ghe.example.com" in page.headers["Content-Security-Policy"]
