@@ -13,15 +13,22 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
 COPY README.md LICENSE ./
 COPY bot ./bot
 COPY rules ./rules
+# /setup posts app.yml to GitHub: shipped inside the package (package data).
+COPY app.yml ./bot/app.yml
 RUN /opt/pystd/bin/pip install --no-cache-dir --no-deps .
 
 FROM ${PYTHON_IMAGE}
-RUN useradd --create-home --uid 10001 pystd
+# The data folder holds what /setup registers (the App's key and webhook secret, 0600):
+# mount a volume there so it survives the container.
+RUN useradd --create-home --uid 10001 pystd \
+ && mkdir -p /var/lib/pystd && chown 10001 /var/lib/pystd && chmod 700 /var/lib/pystd
 COPY --from=build /opt/pystd /opt/pystd
 ENV PATH=/opt/pystd/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYSTD_HOST=0.0.0.0 \
-    PYSTD_PORT=8080
+    PYSTD_PORT=8080 \
+    PYSTD_DATA_DIR=/var/lib/pystd
+VOLUME /var/lib/pystd
 USER 10001
 WORKDIR /home/pystd
 EXPOSE 8080

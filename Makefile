@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint install bench docs clean
+.PHONY: run test lint install bench docs clean browser-deps
 
 $(BIN)/pystd: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,8 +25,21 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/pystd check bot rules bench
 
-test: lint
+test: lint browser-deps
 	$(BIN)/python -m pytest
+
+# Headless Chromium for the browser test of /setup (Debian packages; installed as root when
+# missing, else the test is skipped with a message saying so).
+BROWSER_PACKAGES := chromium chromium-driver fonts-dejavu-core
+browser-deps:
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	      apt-get install -y -qq --no-install-recommends $(BROWSER_PACKAGES) >/dev/null; \
+	  else \
+	    echo "make: no chromium/chromedriver: the browser test will be skipped (apt-get install $(BROWSER_PACKAGES))"; \
+	  fi; \
+	fi
 
 bench: install
 	bash bench/corpus.sh

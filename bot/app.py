@@ -2,7 +2,9 @@
 
 `cleanup_ctx` owns every resource in one place: the HTTP client session, the engine's
 process pool and the job queue, opened at start-up and closed (the queue drained first)
-at shutdown.
+at shutdown. A server without App credentials starts too, when it has a public URL: it
+serves /setup, the rule pages and /healthz, answers webhooks 503, and opens the same
+resources once /setup has registered the App (bot/setup.py) — no restart.
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
 
 import aiohttp
 from aiohttp import web
@@ -26,6 +29,7 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from bot import messages, pages
 from bot.engine_pool import Engine
 from bot.github import GitHubAccess, TokenStore, WritePacer
 from bot.health import AppKeyCheck
@@ -33,13 +37,15 @@ from bot.job import JobEnv
 from bot.queue import JobQueue
 from bot.services import Services
 from bot.settings import Settings
+from bot.setup import SetupFlow
+from bot.setup import add_routes as add_setup_routes
 from bot.snapshot import BlobCache
 from bot.webhooks import (
     DELIVERY_COUNTS,
     MAX_DELIVERY_BYTES,
     SEEN_DELIVERIES,
     SERVICES,
-    webhook,
+    handle_delivery,
 )
 
 log = logging.getLogger(__name__)
@@ -48,17 +54,36 @@ SETTINGS = web.AppKey("settings", Settings)
 REGISTRY = web.AppKey("registry", CollectorRegistry)
 REVIEW_SECONDS = web.AppKey("review_seconds", Histogram)
 KEY_CHECK = web.AppKey("key_check", AppKeyCheck)
+
+
+@dataclass
+class Runtime:
+    """What serving webhooks needs, once the App has credentials: set at start-up, or
+    later by /setup (the application's own state is frozen by then)."""
+
+    services: Services | None = None
+    key_check: AppKeyCheck | None = None
+    close: Callable[[], Awaitable[None]] | None = None
+
+
+RUNTIME = web.AppKey("runtime", Runtime)
 LATENCY_BUCKETS = (0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600)
 LINGERING_SECONDS = 2.0  # after refusing an unread body, discard what follows this long
 
 
 async def healthz(request: web.Request) -> web.Response:
     """200 when the server can serve: started, and GitHub accepts the App's key (asked
-    every few minutes; GitHub being unreachable is reported but is not our failure)."""
-    services = request.app.get(SERVICES)
-    if services is None:
+    every few minutes; GitHub being unreachable is reported but is not our failure).
+    Without credentials yet, 200 "not configured": it is alive and serving /setup, which
+    is no reason for an orchestrator to restart it."""
+    runtime = request.app[RUNTIME]
+    services = runtime.services
+    if services is None or runtime.key_check is None:
+        if not request.app[SETTINGS].configured:
+            return web.json_response({"status": "not configured",
+                                      "detail": messages.HEALTH_NOT_CONFIGURED})
         return web.json_response({"status": "starting"}, status=503)
-    key = await request.app[KEY_CHECK].status()
+    key = await runtime.key_check.status()
     body = {"status": "ok" if key.ok else "unhealthy", "github": key.detail,
             "queue": services.queue.depth}
     return web.json_response(body, status=200 if key.ok else 503)
@@ -74,7 +99,7 @@ class _AppMetrics(Collector):
         for outcome, n in sorted(self._app[DELIVERY_COUNTS].items()):
             deliveries.add_metric([outcome], n)
         yield deliveries
-        services = self._app.get(SERVICES)
+        services = self._app[RUNTIME].services
         if services is None:
             return
         reviews = CounterMetricFamily("pystd_reviews", "Reviews by check-run conclusion",
@@ -109,9 +134,20 @@ async def metrics(request: web.Request) -> web.Response:
                         headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"})
 
 
+async def webhook(request: web.Request) -> web.Response:
+    """POST /webhook: bot/webhooks.py, or 503 while the App has no credentials (GitHub
+    cannot be sending real deliveries yet; a redelivery after /setup will work)."""
+    services = request.app[RUNTIME].services
+    if services is None:
+        return web.json_response({"error": messages.WEBHOOK_NOT_CONFIGURED}, status=503)
+    return await handle_delivery(request, services)
+
+
 def create_app(settings: Settings, *, engine_in_process: bool = False) -> web.Application:
     """The App's web application. `engine_in_process` runs the engine without a process
-    pool (tests that count on deterministic single-process runs)."""
+    pool (tests that count on deterministic single-process runs). Credentials /setup
+    stored in the data folder fill in those the environment leaves unset."""
+    settings = settings.with_stored_credentials()
     settings.check()
     app = web.Application(client_max_size=MAX_DELIVERY_BYTES, handler_args={
         # Never inflate a body while buffering it: an unauthenticated gzip bomb would cost
@@ -125,57 +161,84 @@ def create_app(settings: Settings, *, engine_in_process: bool = False) -> web.Ap
         "lingering_time": LINGERING_SECONDS,
     })
     app[SETTINGS] = settings
+    app[RUNTIME] = Runtime()
     app[SEEN_DELIVERIES] = TTLCache(maxsize=50_000, ttl=24 * 3600)
     app[DELIVERY_COUNTS] = {}
     app[REGISTRY] = _registry(app)
-    app.cleanup_ctx.append(_resources(settings, engine_in_process))
+    flow = SetupFlow(settings, activate=lambda new: _start(app, new, engine_in_process))
+    app.cleanup_ctx.append(_resources(settings, flow, engine_in_process))
     app.router.add_post("/webhook", webhook)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
+    pages.add_routes(app)
+    add_setup_routes(app, flow)
     return app
 
 
-def _resources(settings: Settings, engine_in_process: bool):
+def _resources(settings: Settings, flow: SetupFlow, engine_in_process: bool):
     async def ctx(app: web.Application) -> AsyncIterator[None]:
-        timeout = aiohttp.ClientTimeout(total=settings.request_timeout)
-        session = aiohttp.ClientSession(timeout=timeout)
-        queue = JobQueue(settings.concurrent_jobs, on_finished=app[REVIEW_SECONDS].observe)
-        tokens = TokenStore(settings.app_id or 0, settings.private_key_pem())
-        app[KEY_CHECK] = AppKeyCheck(session, settings.app_id or 0, tokens,
-                                     settings.github_api_url, settings.request_timeout)
-        access = GitHubAccess(
-            session=session,
-            tokens=tokens,
-            pacer=WritePacer(settings.writes_per_minute),
-            base_url=settings.github_api_url,
-            timeout=settings.request_timeout,
-            app_id=settings.app_id or 0,
-            base_backoff=settings.retry_base_delay,
-            max_backoff=settings.retry_max_delay,
-        )
-        engine = Engine(None if engine_in_process else settings.engine_workers,
-                        file_timeout=settings.file_timeout,
-                        memory_mb=settings.worker_memory_mb)
-        env = JobEnv(engine=engine, blobs=BlobCache(settings.blob_cache_bytes),
-                     blob_concurrency=settings.blob_concurrency,
-                     completion_budget=settings.completion_retry_seconds)
-        services = app[SERVICES] = Services(settings, access, env, queue)
-        queue.start()
-        sweeper = asyncio.create_task(_sweep_forever(services), name="pystd-sweep")
-        log.info("pystd ready: %d engine worker(s), %d concurrent job(s)",
-                 settings.engine_workers, settings.concurrent_jobs)
+        runtime = app[RUNTIME]
+        if settings.configured:
+            await _start(app, settings, engine_in_process)
+            # Still allowed during start-up; tests and benchmarks reach the services here.
+            assert runtime.services is not None and runtime.key_check is not None
+            app[SERVICES], app[KEY_CHECK] = runtime.services, runtime.key_check
+        else:
+            log.warning(messages.SETUP_LOG_OPEN, extra={"setup_url": flow.setup_url})
         try:
             yield
         finally:
-            await queue.close()
-            sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
-            await env.runs.close(grace=10.0)
-            await asyncio.to_thread(engine.close)  # bounded (10 s), off the event loop
-            await session.close()
+            if runtime.close is not None:
+                await runtime.close()
 
     return ctx
+
+
+async def _start(app: web.Application, settings: Settings, engine_in_process: bool) -> None:
+    """Open the resources that serve webhooks for this App (at start-up, or when /setup
+    registers it) into the app's Runtime; its `close` undoes it at shutdown."""
+    runtime = app[RUNTIME]
+    if runtime.services is not None:
+        return
+    timeout = aiohttp.ClientTimeout(total=settings.request_timeout)
+    session = aiohttp.ClientSession(timeout=timeout)
+    queue = JobQueue(settings.concurrent_jobs, on_finished=app[REVIEW_SECONDS].observe)
+    tokens = TokenStore(settings.app_id or 0, settings.private_key_pem())
+    key_check = AppKeyCheck(session, settings.app_id or 0, tokens,
+                            settings.github_api_url, settings.request_timeout)
+    access = GitHubAccess(
+        session=session,
+        tokens=tokens,
+        pacer=WritePacer(settings.writes_per_minute),
+        base_url=settings.github_api_url,
+        timeout=settings.request_timeout,
+        app_id=settings.app_id or 0,
+        base_backoff=settings.retry_base_delay,
+        max_backoff=settings.retry_max_delay,
+    )
+    engine = Engine(None if engine_in_process else settings.engine_workers,
+                    file_timeout=settings.file_timeout,
+                    memory_mb=settings.worker_memory_mb)
+    env = JobEnv(engine=engine, blobs=BlobCache(settings.blob_cache_bytes),
+                 blob_concurrency=settings.blob_concurrency,
+                 completion_budget=settings.completion_retry_seconds,
+                 public_url=settings.public_url)
+    services = Services(settings, access, env, queue)
+    queue.start()
+    sweeper = asyncio.create_task(_sweep_forever(services), name="pystd-sweep")
+
+    async def close() -> None:
+        await queue.close()
+        sweeper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sweeper
+        await env.runs.close(grace=10.0)
+        await asyncio.to_thread(engine.close)  # bounded (10 s), off the event loop
+        await session.close()
+
+    runtime.services, runtime.key_check, runtime.close = services, key_check, close
+    log.info("pystd ready: %d engine worker(s), %d concurrent job(s)",
+             settings.engine_workers, settings.concurrent_jobs)
 
 
 async def _sweep_forever(services: Services) -> None:

@@ -138,7 +138,7 @@ def run_serve() -> int:
     from bot.settings import Settings, SettingsError
 
     try:
-        settings = Settings()
+        settings = Settings().with_stored_credentials()  # what /setup stored, if any
         settings.check()
     except ValidationError as exc:
         err = exc.errors()[0]

@@ -105,6 +105,7 @@ class JobEnv:
     runs: OpenRuns = field(default_factory=OpenRuns)  # check runs opened, not completed yet
     write_attempts: int = 3  # tries of one GitHub write before giving up or backgrounding
     completion_budget: float = 900.0  # seconds a run's completion is retried in background
+    public_url: str | None = None  # PYSTD_PUBLIC_URL: rule links go to its /rules pages
 
     def is_stale(self, target: ReviewTarget) -> bool:
         newest = self.heads.get(target.key)
@@ -201,7 +202,7 @@ async def _review(gh: InstallationClient, env: JobEnv, target: ReviewTarget, rep
     review = None
     if not target.is_merge_group:  # a merge group has no pull request to review
         review = await publish_review(gh, env, target, snapshot, analysis, sources, config)
-    output = check_output(analysis, config)
+    output = check_output(analysis, config, env.public_url)
     summary = output.summary
     if review is not None and not review.posted:
         # The verdict stands: it comes from the analysis, not from the review's fate.
@@ -338,7 +339,7 @@ async def publish_review(gh: InstallationClient, env: JobEnv, target: ReviewTarg
         except (GitHubError, gidgethub.HTTPException) as exc:
             return ReviewResult(False, problem=describe_error(exc))
     plan = build_review(analysis.findings, changes, sources, offers_in(bodies),
-                        config.max_comments)
+                        config.max_comments, public_url=env.public_url)
     if not plan.worth_posting:
         return None
     added = {path: c.added for path, c in changes.items()}

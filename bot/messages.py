@@ -30,7 +30,7 @@ CLI_NOT_CHECKED = "pystd: could not check {path}: {reason}"
 CLI_GIT_MISSING = "pystd: error: --diff needs git on PATH"
 
 # -- pystd serve ---------------------------------------------------------------------------
-SERVE_MISSING_SETTINGS = "pystd serve: cannot start: missing {names} (set them in the environment or .env)"
+SERVE_MISSING_SETTINGS = "pystd serve: cannot start: missing {names} (set them in the environment or .env, or set PYSTD_PUBLIC_URL to register the App from the server's /setup page)"
 SERVE_BAD_KEY_FILE = "pystd serve: cannot start: cannot read PYSTD_PRIVATE_KEY_PATH {path}: {reason}"
 SERVE_KEY_NOT_PEM = "pystd serve: cannot start: {name} is not a PEM private key (-----BEGIN ... PRIVATE KEY-----); a public key will not do"
 SERVE_BAD_SETTING = "pystd serve: cannot start: {name}: {reason}"
@@ -148,3 +148,78 @@ HEALTH_GITHUB_DECLINED = (
     "GitHub did not answer the check of the App's key (answered {status}, a rate limit); "
     "retrying"
 )
+
+# -- operator setup and rule pages (issue 13) --
+PAGE_RULES_TITLE = "pystd rules"
+PAGE_RULES_INTRO = (
+    "Every rule pystd ships, with what it flags, why, an example and its fix. Rules marked "
+    "off run only when a repository selects them in <code>[tool.pystd]</code>."
+)
+PAGE_BY_CATEGORY = "By category"
+PAGE_BY_FRAMEWORK = "By framework"
+PAGE_RULE_COLUMNS = ("code", "name", "severity", "default", "what it flags")
+PAGE_ALL_RULES = "← all rules"
+PAGE_ON_BY_DEFAULT = "on by default"
+PAGE_OFF_BY_DEFAULT = "off by default"
+PAGE_NO_SUCH_RULE_TITLE = "No such rule"
+PAGE_NO_SUCH_RULE = '<h1>No rule {code}</h1><p><a href="../rules">See every rule</a>.</p>'
+SETUP_TITLE = "Set up pystd"
+SETUP_INTRO = (
+    "pystd is not registered with GitHub yet. One click creates its GitHub App from "
+    "<code>app.yml</code>, with this server's address for webhooks; GitHub then sends the "
+    "App's key and webhook secret back here, and pystd starts serving at once."
+)
+SETUP_FOR_YOU = "The App will belong to your personal GitHub account."
+SETUP_FOR_ORG = "The App will belong to the organisation <strong>{org}</strong>."
+SETUP_BUTTON = "Register pystd on GitHub"
+SETUP_ORG_PROMPT = "For an organisation instead, give its name:"
+SETUP_ORG_BUTTON = "Use this organisation"
+SETUP_WHAT_IS_SENT = (
+    "The manifest sent to {github} asks for the permissions and events of "
+    "<code>app.yml</code> and names {url}/webhook as the webhook address."
+)
+SETUP_NEEDS_KEY = (
+    "To register pystd, open the <code>/setup?key=…</code> link that <code>pystd serve</code> "
+    "wrote to its log when it started (<code>docker logs</code>). Whoever registers the App "
+    "owns it, so the page needs that one-time key."
+)
+SETUP_BAD_ORG = "{org} is not a GitHub organisation name (letters, digits and hyphens)."
+SETUP_BAD_STATE = (
+    "This registration was not started from this browser on this server, or it was already "
+    "used or is over an hour old. Start again from the link in the server's log."
+)
+SETUP_BAD_CODE = "GitHub's answer had no valid code. Start again from the link in the server's log."
+SETUP_CODE_REFUSED = (
+    "GitHub refused the registration code (answered {status}): a code works once, within "
+    "an hour. Start again from the link in the server's log."
+)
+SETUP_GITHUB_UNREACHABLE = "GitHub could not be reached to complete the registration ({reason}); reload this page to try again."
+SETUP_NO_WEBHOOK_SECRET = "GitHub created the App without a webhook secret; pystd cannot verify its deliveries."  # noqa: S105 - a message
+SETUP_BAD_ANSWER = "GitHub's answer to the registration lacked the App's id, key or webhook secret."
+SETUP_CANNOT_STORE = (
+    "The App {app_id} was created on GitHub, but its credentials could not be written to "
+    "the data folder {path} ({reason}). Make PYSTD_DATA_DIR writable, delete the App in "
+    "GitHub's settings and register again."
+)
+SETUP_DONE = (
+    "pystd is registered on GitHub as <strong>{name}</strong> (App ID {app_id}, owned by "
+    "{owner}), and this server now serves its webhooks. Its key and webhook secret are "
+    "stored in the data folder."
+)
+SETUP_INSTALL_BUTTON = "Install it on your repositories"
+SETUP_CONFIGURED_STORED = (
+    "pystd is set up: it serves the GitHub App <strong>{name}</strong> (App ID {app_id}, "
+    "owned by {owner}). <a href=\"{install}\">Install it on more repositories</a>."
+)
+SETUP_CONFIGURED_ENV = (
+    "pystd is set up: it serves the GitHub App {app_id}, with credentials from its "
+    "environment. Nothing here changes them."
+)
+SETUP_ALREADY = "pystd already has its GitHub App; this registration changed nothing."
+SETUP_INSTALLED = '<p class="box ok">pystd is installed.</p>'
+SETUP_NEXT = "Open a pull request that changes Python code: pystd reviews it within seconds."
+SETUP_LOG_OPEN = "pystd is not registered with GitHub yet: open the setup page to register it"
+SETUP_STORED_UNREADABLE = "pystd serve: cannot start: cannot read the stored App credentials {path}: {reason}"
+HEALTH_NOT_CONFIGURED = "no GitHub App credentials yet: register the App at /setup"
+WEBHOOK_NOT_CONFIGURED = "pystd has no GitHub App credentials yet; register it at /setup"
+ANNOTATION_RULE_PAGE = "About this rule: {link}"

@@ -130,8 +130,9 @@ def title_for(findings: Sequence[Finding]) -> str:
     return ", ".join(parts)
 
 
-def annotation(finding: Finding) -> dict[str, Any]:
-    """One check-run annotation; columns only on single-line findings (GitHub's rule)."""
+def annotation(finding: Finding, public_url: str | None = None) -> dict[str, Any]:
+    """One check-run annotation; columns only on single-line findings (GitHub's rule).
+    With a public URL its raw details end with the rule page's address."""
     data: dict[str, Any] = {
         "path": finding.path,
         "start_line": finding.line,
@@ -143,13 +144,21 @@ def annotation(finding: Finding) -> dict[str, Any]:
     if finding.line == finding.end_line and finding.end_column >= finding.column:
         data["start_column"] = finding.column
         data["end_column"] = finding.end_column
+    details = []
     if finding.fix is not None:
-        data["raw_details"] = messages.ANNOTATION_FIX.format(
-            replacement=finding.fix.replacement.rstrip("\n"))[:MESSAGE_LIMIT]
+        details.append(messages.ANNOTATION_FIX.format(
+            replacement=finding.fix.replacement.rstrip("\n")))
+    if public_url:
+        details.append(messages.ANNOTATION_RULE_PAGE.format(
+            link=messages.rule_docs_url(finding.code, finding.name, public_url)))
+    if details:
+        data["raw_details"] = "\n\n".join(details)[:MESSAGE_LIMIT]
     return data
 
 
-def check_output(analysis: Analysis, config: PystdConfig) -> CheckOutput:
+def check_output(analysis: Analysis, config: PystdConfig,
+                 public_url: str | None = None) -> CheckOutput:
+    """The check run's output; rule links go to `public_url`'s /rules pages when given."""
     analysed = analysis.files_checked > 0 or not analysis.skipped
     failed = sum(1 for s in analysis.skipped if s.failed)
     # Files past GitHub's 3000 were never seen: like a file that could not be checked,
@@ -165,12 +174,12 @@ def check_output(analysis: Analysis, config: PystdConfig) -> CheckOutput:
     return CheckOutput(
         conclusion=conclusion,
         title=title,
-        summary=summary(analysis, config),
-        annotations=tuple(annotation(f) for f in analysis.findings),
+        summary=summary(analysis, config, public_url),
+        annotations=tuple(annotation(f, public_url) for f in analysis.findings),
     )
 
 
-def summary(analysis: Analysis, config: PystdConfig) -> str:
+def summary(analysis: Analysis, config: PystdConfig, public_url: str | None = None) -> str:
     """Markdown: a table per rule with a link to its docs, then what was skipped and why."""
     lines: list[str] = []
     if analysis.config_error:
@@ -179,7 +188,7 @@ def summary(analysis: Analysis, config: PystdConfig) -> str:
         by_rule = Counter((f.code, f.name, f.severity) for f in analysis.findings)
         lines += ["| rule | severity | findings |", "|---|---|---|"]
         for (code, name, severity), count in sorted(by_rule.items()):
-            link = messages.rule_docs_url(code, name)
+            link = messages.rule_docs_url(code, name, public_url)
             lines.append(f"| [{code} {name}]({link}) | {severity.value} | {count} |")
         lines.append("")
         gate = config.fail_on
@@ -306,8 +315,8 @@ def noqa_hint(path: str, code: str) -> str:
     return messages.NOQA_PYTHON.format(code=code)
 
 
-def comment_body(finding: Finding, offer: Offer, fp: str) -> str:
-    link = messages.rule_docs_url(finding.code, finding.name)
+def comment_body(finding: Finding, offer: Offer, fp: str, public_url: str | None = None) -> str:
+    link = messages.rule_docs_url(finding.code, finding.name, public_url)
     parts = [messages.COMMENT_HEADER.format(code=finding.code, name=finding.name, link=link,
                                             severity=finding.severity.value,
                                             message=finding.message)]
@@ -333,7 +342,7 @@ def _as_text(offer: Offer) -> Offer:
 
 def build_review(findings: Sequence[Finding], changes: Mapping[str, FileChanges],
                  sources: Mapping[str, str], seen: set[str] | Mapping[str, OfferKind],
-                 max_comments: int) -> ReviewPlan:
+                 max_comments: int, *, public_url: str | None = None) -> ReviewPlan:
     """Inline comments for findings on changed lines not already commented on earlier
     pushes (or commented without a fix that is now valid), at most
     `max_comments` (errors first); the rest are counted in the body. Change-level findings
@@ -373,8 +382,8 @@ def build_review(findings: Sequence[Finding], changes: Mapping[str, FileChanges]
     chosen = candidates[:max_comments]
     overflow = candidates[max_comments:]
     comments = tuple(
-        ReviewComment(f.path, o.line, comment_body(f, o, fp), o.start_line,
-                      comment_body(f, _as_text(o), fp), listing_line(f, o.line))
+        ReviewComment(f.path, o.line, comment_body(f, o, fp, public_url), o.start_line,
+                      comment_body(f, _as_text(o), fp, public_url), listing_line(f, o.line))
         for f, o, fp in sorted(chosen, key=lambda c: (c[0].path, c[1].line))
     )
     body_lines = [messages.REVIEW_BODY.format(count=len(comments))]

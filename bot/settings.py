@@ -29,6 +29,15 @@ class Settings(BaseSettings):
     private_key_path: Path | None = None
     webhook_secret: SecretStr | None = None
     github_api_url: str = "https://api.github.com"
+    # GitHub's web address, where the App is registered and installed (/setup). Unset: the
+    # one of github_api_url (https://github.com, or https://HOST for GHES's /api/v3).
+    github_url: str | None = None
+    # Where this server is reached from the internet (https://pystd.example.com): the
+    # webhook and setup addresses of the App registered from /setup, and the rule links in
+    # comments (/rules/PYSxxx). Without it, /setup cannot register the App.
+    public_url: str | None = None
+    # The App's credentials registered from /setup (github-app.json, mode 0600).
+    data_dir: Path = Path(".pystd")
     host: str = "0.0.0.0"  # noqa: S104 - a server in a container listens on every interface
     port: Annotated[int, Field(ge=1, le=65535)] = 8080
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -61,6 +70,16 @@ class Settings(BaseSettings):
     # the largest file pystd reads (1 MB) needs a few hundred.
     worker_memory_mb: Annotated[int, Field(ge=0)] = 1024
 
+    @field_validator("public_url", "github_url")
+    @classmethod
+    def _web_address(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip().rstrip("/")
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("must start with https:// (or http://)")
+        return value
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_level(cls, value: Any) -> Any:
@@ -77,12 +96,48 @@ class Settings(BaseSettings):
             absent.append("PYSTD_WEBHOOK_SECRET")
         return absent
 
+    @property
+    def configured(self) -> bool:
+        """Are the App's credentials all there (else the server waits for /setup)?"""
+        return not self.missing()
+
     def check(self) -> None:
-        """Raise SettingsError naming what is missing or unreadable."""
+        """Raise SettingsError naming what is missing or unreadable. Without credentials
+        the server may still start when it has a public URL: /setup registers the App."""
         absent = self.missing()
-        if absent:
+        if absent and self.public_url is None:
             raise SettingsError(messages.SERVE_MISSING_SETTINGS.format(names=", ".join(absent)))
-        self._check_key(self.private_key_pem())
+        if not absent:
+            self._check_key(self.private_key_pem())
+
+    def with_stored_credentials(self) -> Settings:
+        """These settings, with the credentials /setup stored in `data_dir` filling in any
+        the environment leaves unset (an environment variable always wins)."""
+        from bot.credentials import StoredCredentialsError, load_app
+
+        try:
+            stored = load_app(self.data_dir)
+        except StoredCredentialsError as exc:
+            raise SettingsError(str(exc)) from None
+        if stored is None:
+            return self
+        update: dict[str, Any] = {}
+        if self.app_id is None:
+            update["app_id"] = stored.app_id
+        if self.private_key is None and self.private_key_path is None:
+            update["private_key"] = SecretStr(stored.pem)
+        if self.webhook_secret is None or not self.webhook_secret.get_secret_value():
+            update["webhook_secret"] = SecretStr(stored.webhook_secret)
+        return self.model_copy(update=update)
+
+    def github_web_url(self) -> str:
+        """github.com or the GHES host: where Apps are registered and installed."""
+        if self.github_url:
+            return self.github_url
+        api = self.github_api_url.rstrip("/")
+        if api == "https://api.github.com":
+            return "https://github.com"
+        return api.removesuffix("/api/v3")
 
     def _check_key(self, pem: str) -> None:
         """The key must load as an RSA private key (GitHub signs App JWTs with RS256): a

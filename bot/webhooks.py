@@ -80,7 +80,12 @@ def _answer(request: web.Request, delivery: Delivery, status: int, outcome: str,
 
 
 async def webhook(request: web.Request) -> web.Response:
-    services = request.app[SERVICES]
+    return await handle_delivery(request, request.app[SERVICES])
+
+
+async def handle_delivery(request: web.Request, services: Services) -> web.Response:
+    """One delivery, for the App `services` serve (bot/app.py passes the services started
+    after /setup registered the App)."""
     delivery = Delivery(
         delivery_id=request.headers.get("X-GitHub-Delivery", "")[:MAX_HEADER_ECHO],
         event=request.headers.get("X-GitHub-Event", "")[:MAX_HEADER_ECHO])

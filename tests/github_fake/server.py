@@ -37,7 +37,7 @@ from typing import Any, Literal, NamedTuple
 
 from aiohttp import web
 
-from . import objects
+from . import manifests, objects
 from .auth import app_private_key_pem, public_key_of, unauthorized, verify_app_jwt
 from .endpoints import ROUTES, Answer, Call, Route
 from .graphql import GRAPHQL_ROUTE
@@ -164,7 +164,9 @@ class FakeGitHub:
         self._usage: dict[str, tuple[float, int]] = {}
         self._ids = itertools.count(1001)
         self._clock_offset = 0.0
+        self.manifest_flow = manifests.ManifestFlow()  # the App-manifest flow's web side
         self.app = web.Application()
+        manifests.add_routes(self)  # before the API's catch-all
         self.app.router.add_route("*", "/{tail:.*}", self._serve)
         self.app.on_shutdown.append(self._release)
 

@@ -20,6 +20,9 @@ LEVEL = {"read": 1, "write": 2}
 # prefix) -> the repository permission it needs; None: authenticated as the App (JWT).
 CALLS: dict[tuple[str, str], tuple[str, str] | None] = {
     ("GET", "/app"): None,
+    # /setup's exchange of the manifest flow's code: no authentication, the code is the
+    # credential (docs "Registering a GitHub App from a manifest").
+    ("POST", "/app-manifests"): None,
     ("POST", "/app/installations/{id}/access_tokens"): None,
     ("POST", "/repos/{owner}/{repo}/check-runs"): ("checks", "write"),
     ("PATCH", "/repos/{owner}/{repo}/check-runs/{id}"): ("checks", "write"),
