@@ -7,6 +7,8 @@ from __future__ import annotations
 import ast
 import json
 
+import pytest
+
 from bot import messages
 from tests.bot.test_cli import BLOCKING, run
 
@@ -72,3 +74,52 @@ def test_fix_with_diff_is_refused(project, capsys):
     (project / "app.py").write_text(BLOCKING)
     code, _, err = run(capsys, "check", "--fix", "--diff", "main")
     assert code == 2 and err.strip() == messages.CLI_FIX_WITH_DIFF
+
+
+# -- every rule's bad examples as a project: fix them all ---------------------------------------
+
+def example_project(root) -> int:
+    """Every documented bad example of every rule, each in its own folder; returns how many."""
+    from rules.catalogue import all_rules
+    from rules.engine import example_of
+
+    count = 0
+    for rule in all_rules().values():
+        for i, bad in enumerate(rule.bad):
+            example = example_of(bad)
+            path = root / f"{rule.code.lower()}_{i}" / example.path
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(example.code)
+            count += 1
+    return count
+
+
+def parses(path) -> bool:
+    try:
+        ast.parse(path.read_text(), str(path))
+    except SyntaxError:
+        return False
+    return True
+
+
+def applicable(out: str, unsafe: bool) -> list[tuple[str, str]]:
+    return [(f["path"], f["code"]) for f in json.loads(out)
+            if f["fix"] is not None and (unsafe or f["fix"]["safe"])]
+
+
+@pytest.mark.parametrize("unsafe", [False, True], ids=["safe", "unsafe"])
+def test_fixing_every_bad_example_leaves_parsable_files_and_no_fix_to_apply(project, capsys,
+                                                                            unsafe):
+    assert example_project(project) > 50
+    parsable = [p for p in project.rglob("*.py") if parses(p)]  # PYS000's example does not
+    flags = ["--select", "ALL", "--jobs", "1", "--format", "json", "--no-cache"]
+    _, before, _ = run(capsys, "check", *flags)
+    wanted = applicable(before, unsafe)
+    assert len(wanted) > (20 if unsafe else 4)
+    _, _, err = run(capsys, "check", *flags, "--fix", *(["--unsafe-fixes"] if unsafe else []))
+    assert messages.CLI_FIX_NOT_APPLIED.split("{")[0] not in err
+    assert [p for p in parsable if not parses(p)] == []  # every file still parses
+    _, after, _ = run(capsys, "check", *flags)
+    assert applicable(after, unsafe) == []  # what could be fixed was
+    left = {(f["path"], f["code"]) for f in json.loads(after)}
+    assert len(left & set(wanted)) < len(wanted) // 4  # and most fixed findings are gone
