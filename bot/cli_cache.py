@@ -19,7 +19,7 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -192,13 +192,14 @@ def _decode(path: str, data: dict[str, Any]) -> FileResult:
 
 
 def check_with_cache(items: Sequence[FileInput], cache: ResultCache | None,
-                     check: Any) -> list[FileResult]:
+                     check: Callable[[list[FileInput]], list[FileResult]]
+                     ) -> list[FileResult]:
     """`check(items)` for the items the cache does not know, the cached results for the
     rest, in the order of `items`; the cache learns the new results."""
     if cache is None:
-        return list(check(list(items)))
+        return check(list(items))
     todo, known = cache.split(items)
-    fresh = list(check(todo)) if todo else []
+    fresh = check(todo) if todo else []
     cache.update(todo, fresh)
     cache.save()
     new = iter(fresh)
