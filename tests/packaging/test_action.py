@@ -135,6 +135,7 @@ def test_the_pre_commit_hook_checks_the_staged_python_and_template_files(tmp_pat
     (repo / "shop" / "views.py").write_text(BLOCKING.format(n=1))
     (repo / "shop" / "templates" / "page.html").write_text("<p>{{ bio|safe }}</p>\n")
     (repo / "notes.txt").write_text("not Python\n")
+    (repo / "pyproject.toml").write_text('[tool.pystd]\nselect = ["DEFAULT", "PYS208"]\n')
     git(repo, "add", ".")
     done = subprocess.run(
         [PRE_COMMIT, "try-repo", str(ROOT), "pystd", "--all-files", "--verbose"],
@@ -143,4 +144,5 @@ def test_the_pre_commit_hook_checks_the_staged_python_and_template_files(tmp_pat
              "PIP_NO_COMPILE": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1"})
     assert done.returncode == 1, done.stdout + done.stderr
     assert "shop/views.py:5:5: PYS101" in done.stdout
+    assert "shop/templates/page.html:1:" in done.stdout  # PYS208: the template was checked
     assert "notes.txt" not in done.stdout.split("hook id: pystd")[-1]
