@@ -9,12 +9,15 @@ import subprocess
 import sys
 import tomllib
 from collections.abc import Callable, Sequence
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bot import messages
+from bot.cli_cache import ResultCache, cache_dir, check_with_cache, fingerprint
+from bot.cli_paths import PathNames
 from bot.diff import DiffError, FileChanges, git_diff_changes
+from bot.fixing import fix_files
+from bot.progress import Progress
 from rules.catalogue import all_rules
 from rules.change import Change, ChangedPath, check_change
 from rules.config import ConfigError, PystdConfig, load_config, selector_problem
@@ -71,6 +74,17 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--statistics", action="store_true",
                        help="print a count of findings per rule instead of the findings")
     check.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    check.add_argument("--fix", action="store_true",
+                       help="apply the safe fixes in place, then report what is left")
+    check.add_argument("--unsafe-fixes", action="store_true",
+                       help="with --fix, also apply the fixes that may change behaviour")
+    check.add_argument("--show-source", action="store_true",
+                       help="show the flagged lines of code under each finding")
+    check.add_argument("--no-cache", action="store_true",
+                       help="check every file again, neither reading nor writing the cache")
+    check.add_argument("--cache-dir", type=Path, metavar="DIR",
+                       help="where to keep the result cache (default: .pystd_cache in the "
+                       "project root, or $PYSTD_CACHE_DIR)")
     rule = sub.add_parser("rule", help="list the rules, or show one rule's documentation")
     rule.add_argument("code", nargs="?", help="a rule code such as PYS205")
     rule.add_argument("--markdown", action="store_true",
@@ -195,6 +209,8 @@ def run_check(args: argparse.Namespace) -> int:
     cwd = Path.cwd()
     for option, codes in (("--select", args.select or []), ("--ignore", args.ignore)):
         _validate_codes(option, codes)
+    if args.fix and args.diff:
+        raise UsageError(messages.CLI_FIX_WITH_DIFF)
     paths = args.paths or [Path(".")]
     for path in paths:
         if not path.exists():
@@ -204,44 +220,65 @@ def run_check(args: argparse.Namespace) -> int:
     config, _ = load_config(config_root, args.config)
     rules = config.rule_set(args.select, args.ignore, project_versions(config_root))
     plan = _plan_diff(args.diff, paths, cwd) if args.diff else _plan_all(paths, cwd)
+    names = PathNames(config_root, cwd)  # the engine judges project-relative paths
     items = []
     for path, changed in plan.files:
-        rel = _relative(path, cwd)
-        if config.excludes(_relative(path, config_root)):
+        rel = names.engine(path)
+        if config.excludes(rel):
             continue
         try:
             data = path.read_bytes()
         except OSError as exc:
             items.append(FileInput(rel, b"", changed))
-            print(f"pystd: cannot read {rel}: {exc.strerror}", file=sys.stderr)
+            print(f"pystd: cannot read {names.shown(rel)}: {exc.strerror}", file=sys.stderr)
             continue
         items.append(FileInput(rel, data, changed))
     change = None
     if plan.changed is not None:
-        change = _change(items, plan, cwd, config.max_handler_lines)
+        change = _change(items, plan, names.engine, config.max_handler_lines)
         items = asking_for_facts(items, change, rules)
-    try:
-        results = check_inputs(items, rules, args.jobs)
-    except BrokenProcessPool:
-        raise UsageError(messages.CLI_WORKER_CRASHED) from None
+    cache = None
+    if not args.no_cache and plan.changed is None:
+        cache = ResultCache.load(cache_dir(args.cache_dir, config_root),
+                                 fingerprint(rules, config))
+    with Progress(len(items)) as progress:
+        def engine(todo: list[FileInput]) -> list[FileResult]:
+            progress.advance(len(items) - len(todo))  # the cached ones are done
+            try:
+                return check_inputs(todo, rules, args.jobs,
+                                    on_result=lambda result: progress.advance())
+            except Exception as exc:
+                # Imported here: concurrent.futures costs 20 ms at every start otherwise.
+                from concurrent.futures.process import BrokenProcessPool
+
+                if isinstance(exc, BrokenProcessPool):
+                    raise UsageError(messages.CLI_WORKER_CRASHED) from None
+                raise
+
+        results = check_with_cache(items, cache, engine)
     for result in results:
         if result.failed:  # the analysis itself failed: the file was not judged
-            print(messages.CLI_NOT_CHECKED.format(path=result.path, reason=result.skipped),
-                  file=sys.stderr)
+            print(messages.CLI_NOT_CHECKED.format(path=names.shown(result.path),
+                                                  reason=result.skipped), file=sys.stderr)
     if change is not None:
         change = replace(change, facts={r.path: r.facts for r in results if r.facts is not None})
         results = _with_change_findings(results, change, rules)
     if config.per_file_ignores:  # (cheap to skip: most projects set none)
-        results = [replace(r, findings=tuple(
-            f for f in r.findings if config.reports(f, _relative(cwd / f.path, config_root))))
-            for r in results]
+        results = [replace(r, findings=tuple(f for f in r.findings if config.reports(f, f.path)))
+                   for r in results]
+    if args.fix:
+        results = fix_files(results, lambda name: cwd / names.shown(name), rules,
+                            unsafe=args.unsafe_fixes,
+                            keep=lambda f: config.reports(f, f.path))
+    results = names.for_report(results)
     color = args.color == "always" or (args.color == "auto" and sys.stdout.isatty()
                                        and "NO_COLOR" not in os.environ)
     if args.statistics:
         output = statistics(results, rules)
     else:
         output = render(results, args.format, rules=rules, read_source=_reader(cwd),
-                        color=color and args.output_file is None)
+                        color=color and args.output_file is None,
+                        show_source=args.show_source)
     if args.output_file is not None:
         try:
             args.output_file.write_text(output + "\n" if output else "", encoding="utf-8")
@@ -266,14 +303,16 @@ def statistics(results: Sequence[FileResult], rules: RuleSet) -> str:
     return "\n".join(f"{n:5}  {code}  {names[code]:<36} {severities[code]}" for code, n in rows)
 
 
-def _change(items: list[FileInput], plan: Plan, cwd: Path, max_handler_lines: int) -> Change:
-    """The whole diff for the change-level rules: every changed path, the text before the
-    change rebuilt from the hunks, and the apps' `migrations/` folders that exist."""
+def _change(items: list[FileInput], plan: Plan, name: Callable[[Path], str],
+            max_handler_lines: int) -> Change:
+    """The whole diff for the change-level rules: every changed path (by its engine `name`,
+    relative to the project root), the text before the change rebuilt from the hunks, and
+    the apps' `migrations/` folders that exist."""
     inputs = {i.path: i for i in items}
     paths = []
     dirs: set[str] = set()
     for path, status, previous, hunks in plan.changed or []:
-        rel = _relative(path, cwd)
+        rel = name(path)
         item = inputs.get(rel)
         text = item.data.decode("utf-8-sig", errors="replace") if item is not None else None
         old = hunks.old_text(text) if hunks is not None and text is not None else None
@@ -281,7 +320,7 @@ def _change(items: list[FileInput], plan: Plan, cwd: Path, max_handler_lines: in
                                  old if status != "added" else None))
         for folder in (path.parent, path.parent.parent):  # app/models.py, app/models/x.py
             if (folder / "migrations").is_dir():
-                dirs.add(_relative(folder / "migrations", cwd))
+                dirs.add(name(folder / "migrations"))
     return Change(tuple(paths), frozenset(dirs), max_handler_lines)
 
 
@@ -428,17 +467,12 @@ def _plan_diff(ref: str, paths: list[Path], cwd: Path) -> Plan:
     return Plan(chosen, [item for item in everything if inside(item[0])])
 
 
-def _relative(path: Path, base: Path) -> str:
-    try:
-        return path.resolve().relative_to(base.resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
-
-
 def _reader(cwd: Path) -> Callable[[str], str | None]:
     def read(path: str) -> str | None:
+        # Bytes decoded as the engine decodes them: line endings kept (read_text would
+        # turn CRLF into LF, and SARIF offsets counted on that text corrupt a CRLF file).
         try:
-            return (cwd / path).read_text(encoding="utf-8-sig")
+            return (cwd / path).read_bytes().decode("utf-8-sig")
         except (OSError, UnicodeDecodeError):
             return None
 

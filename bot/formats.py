@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import importlib.metadata
 import json
+import os
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -18,6 +19,7 @@ from typing import Any
 from urllib.parse import quote
 
 from bot.messages import PROJECT_URL, rule_docs_url
+from bot.source_view import docs_url, hyperlink, source_block
 from rules.engine import Finding, Fix, Rule, RuleSet, Severity
 from rules.runner import FileResult
 
@@ -66,16 +68,18 @@ def render(
     rules: RuleSet,
     read_source: SourceReader,
     color: bool = False,
+    show_source: bool = False,
 ) -> str:
     """`results` in format `fmt` (one of FORMATS), without a trailing newline.
 
     `read_source(path)` gives a file's text, or None; it is called at most once per file
     and only for files with fixes (to show the old lines of a fix, and to place SARIF
-    replacements precisely). `color` adds ANSI colours to the text format only.
+    replacements precisely). `color` adds ANSI colours to the text format only, and
+    `show_source` the flagged code and the rule's link under each finding.
     """
     read = functools.cache(read_source)
     if fmt == "text":
-        return render_text(results, read_source=read, color=color)
+        return render_text(results, read_source=read, color=color, show_source=show_source)
     if fmt == "json":
         return render_json(results)
     if fmt == "github":
@@ -102,15 +106,21 @@ def source_lines(text: str) -> list[str]:
 
 
 def render_text(results: Sequence[FileResult], *, read_source: SourceReader,
-                color: bool = False) -> str:
-    """One `path:line:col: CODE [severity] message` line per finding, each fix as a small
-    diff under it, skipped files, then a one-line summary."""
+                color: bool = False, show_source: bool = False) -> str:
+    """One `path:line:col: CODE [severity] message` line per finding (in colour, the code
+    links to the rule's page), with `show_source` the code and the rule's link under it,
+    each fix as a small diff, skipped files, then a one-line summary."""
     findings = sorted_findings(results)
     out: list[str] = []
     for f in findings:
         code = _paint(f.code, "bold", color)
+        if color:
+            code = hyperlink(code, docs_url(f))
         severity = _paint(f"[{f.severity.value}]", _SEVERITY_COLOR[f.severity], color)
         out.append(f"{f.path}:{f.line}:{f.column}: {code} {severity} {f.message}")
+        if show_source:
+            text = read_source(f.path)
+            out.extend(source_block(f, source_lines(text) if text is not None else None))
         if f.fix is not None:
             out.extend(_fix_diff(f.fix, read_source(f.path), color))
     # Empty files (a package's `__init__.py`) are skipped too, but listing each is noise.
@@ -179,7 +189,8 @@ def render_json(results: Sequence[FileResult]) -> str:
     `{"code","name","severity","path","line","end_line","column","end_column","message",
     "fix": null | {"line","end_line","replacement"}}`.
 
-    Additive extension: `fix` also carries `"imports"` (a list of import statements the
+    Additive extensions: `fix` carries `"safe"` (pystd check --fix applies it unasked: it
+    keeps what the code does), and `"imports"` (a list of import statements the
     fixed code needs, e.g. `["import asyncio"]`) and `"import_line"` (the 1-based line
     they go before) when, and only when, there are any.
     """
@@ -194,6 +205,7 @@ def json_item(finding: Finding) -> dict[str, Any]:
             "line": finding.fix.line,
             "end_line": finding.fix.end_line,
             "replacement": finding.fix.replacement,
+            "safe": finding.fix.safe,
         }
         if finding.fix.imports:
             fix["imports"] = list(finding.fix.imports)
@@ -267,7 +279,7 @@ def sarif_log(results: Sequence[FileResult], *, rules: RuleSet,
         if finding.code not in index:  # a finding of a rule outside the selection
             index[finding.code] = len(descriptors)
             descriptors.append({"id": finding.code, "name": finding.name,
-                                "helpUri": rule_docs_url(finding.code, finding.name)})
+                                "helpUri": docs_url(finding)})
         sarif_results.append(_sarif_result(finding, index[finding.code], read_source))
     invocation: dict[str, Any] = {"executionSuccessful": True}
     notifications = [
@@ -318,7 +330,7 @@ def _sarif_rule(cls: type[Rule], severity: Severity) -> dict[str, Any]:
         "shortDescription": {"text": short},
         "fullDescription": {"text": _first_paragraph(docs) or short},
         "help": {"text": docs or short, "markdown": docs or short},
-        "helpUri": rule_docs_url(cls.code, cls.name),
+        "helpUri": rule_docs_url(cls.code, cls.name, os.environ.get("PYSTD_PUBLIC_URL")),
         "defaultConfiguration": {"level": _SARIF_LEVEL[severity]},
     }
 
@@ -376,7 +388,9 @@ def _sarif_fix(finding: Finding, fix: Fix, source: str | None) -> dict[str, Any]
     lines = source_lines(source) if source is not None else None
     if lines is not None and fix.end_line > len(lines):
         lines = None  # the file changed since it was checked: fall back to line ranges
-    block = "".join(f"{stmt}\n" for stmt in fix.imports)
+    # The file's own line ending (a CRLF file's fix comes with CRLF), for the imports too.
+    newline = "\r\n" if fix.replacement.endswith("\r\n") else "\n"
+    block = "".join(f"{stmt}{newline}" for stmt in fix.imports)
     # Where rules.fixes.apply_fix puts the imports: after the edit only when their line
     # follows it, otherwise no lower than the edit's first line.
     at = fix.import_line if fix.import_line > fix.end_line else min(fix.import_line, fix.line)

@@ -223,3 +223,12 @@ SETUP_STORED_UNREADABLE = "pystd serve: cannot start: cannot read the stored App
 HEALTH_NOT_CONFIGURED = "no GitHub App credentials yet: register the App at /setup"
 WEBHOOK_NOT_CONFIGURED = "pystd has no GitHub App credentials yet; register it at /setup"
 ANNOTATION_RULE_PAGE = "About this rule: {link}"
+# -- pystd check: cache, progress, fixes, source (issue 12) --
+CLI_CACHE_UNWRITABLE = "pystd: warning: cannot write the cache in {path} ({reason}); use --cache-dir or --no-cache"
+CLI_PROGRESS = "pystd: [{bar}] {done}/{total} files"
+CLI_FIXED = "pystd: fixed {fixed} of {found} findings in {files} (passes: {passes})"
+CLI_FIX_NOT_APPLIED = "pystd: not fixed in {path}: applying the fixes would leave it unparsable"
+CLI_FIX_WRITE_FAILED = "pystd: cannot write {path}: {reason}"
+CLI_FIX_UNSAFE_HINT = "pystd: {count} more fixes are unsafe (they may change behaviour): --unsafe-fixes applies them"
+CLI_FIX_WITH_DIFF = "pystd: error: --fix rewrites whole files, so it cannot be used with --diff"
+TEXT_RULE_LINK = "= help: {url}"

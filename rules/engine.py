@@ -69,6 +69,8 @@ class Fix:
     `replacement` is the full new text of those lines, newline-terminated. `imports` are
     import statements the new code needs that the file lacks; they go in before
     `import_line` (1-based; the line after the module's last top-level import).
+    `safe`: the fix keeps what the code does (`pystd check --fix` applies it); an unsafe
+    one may change behaviour and is applied only with `--unsafe-fixes` (as in ruff).
     """
 
     line: int
@@ -76,6 +78,7 @@ class Fix:
     replacement: str
     imports: tuple[str, ...] = ()
     import_line: int = 1
+    safe: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +172,9 @@ class Rule:
     run_on_tests: ClassVar[bool] = False
     # Which kinds of file the rule reads: "python" (CST rules) or "template" (LineRule).
     file_kind: ClassVar[str] = "python"
+    # Whether the rule's fixes keep what the code does, so `pystd check --fix` may apply
+    # them unasked; unsafe (the default) fixes need `--unsafe-fixes`.
+    fix_safe: ClassVar[bool] = False
 
     def __init__(self, ctx: FileContext) -> None:
         self.ctx = ctx

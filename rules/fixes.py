@@ -211,6 +211,7 @@ def build_fix(module: cst.Module, source_lines: list[str], report: Report,
         replacement=replacement,
         imports=missing,
         import_line=import_insert_line(module) if missing else 1,
+        safe=type(report.rule).fix_safe,
     )
 
 
@@ -370,7 +371,8 @@ def apply_fix(source: str, fix: Fix) -> str:
     lines = source.splitlines(keepends=True)
     if lines and not lines[-1].endswith(("\n", "\r")):
         lines[-1] += "\n"
-    block = "".join(f"{i}\n" for i in fix.imports)
+    newline = "\r\n" if fix.replacement.endswith("\r\n") else "\n"  # a CRLF file stays CRLF
+    block = "".join(f"{i}{newline}" for i in fix.imports)
     at = fix.import_line - 1
     if block and at >= fix.end_line:  # the insertion lies below the edit: do it first
         lines[at:at] = [block]

@@ -270,14 +270,21 @@ def asking_for_facts(items: Sequence[FileInput], change: Change, rules: RuleSet
 
 def check_inputs(items: Sequence[FileInput], rules: RuleSet, jobs: int | None = None, *,
                  file_check: Callable[[FileInput, RuleSet], FileResult] = check_item,
+                 on_result: Callable[[FileResult], None] | None = None,
                  ) -> list[FileResult]:
     """Check many files, in `jobs` worker processes (default: one per CPU), one task per
     file: a file that crashes its worker (a native crash in the parser) comes back as a
     failed result and the others are checked as usual. `file_check` is what a worker runs
-    per file (tests pass one that crashes on purpose)."""
+    per file (tests pass one that crashes on purpose). `on_result` hears of each result
+    as it comes (the CLI's progress bar)."""
     jobs = jobs or os.cpu_count() or 1
+    done = on_result or (lambda result: None)
     if jobs <= 1 or len(items) < 2:
-        return [file_check(i, rules) for i in items]
+        serial = []
+        for i in items:
+            serial.append(file_check(i, rules))
+            done(serial[-1])
+        return serial
     from pebble import ProcessExpired, ProcessPool  # only when there are workers to run
 
     results = []
@@ -290,6 +297,7 @@ def check_inputs(items: Sequence[FileInput], rules: RuleSet, jobs: int | None = 
             except ProcessExpired as exc:
                 reason = CRASHED.format(how=how_it_ended(exc.exitcode))
                 results.append(FileResult(item.path, skipped=reason, failed=True))
+            done(results[-1])
     return results
 
 

@@ -54,6 +54,8 @@ ANNOTATED_SINCE = "0.95"
 @register
 class DependsNotAnnotated(PathOperationRule):
     code = "PYS409"
+    # FastAPI reads both spellings alike: the fix keeps what the code does.
+    fix_safe = True
     name = "fastapi-depends-not-annotated"
     severity = Severity.INFO
     category = Category.STYLE

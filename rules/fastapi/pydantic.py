@@ -711,6 +711,8 @@ _V1_SETTINGS = frozenset(f"{module}.BaseSettings" for module in _V1_SETTINGS_MOD
 @register
 class PydanticBaseSettingsImport(Rule):
     code = "PYS405"
+    # The class moved package in Pydantic 2: the fix keeps what the code does.
+    fix_safe = True
     name = "pydantic-basesettings-import"
     severity = Severity.ERROR
     category = Category.CORRECTNESS

@@ -80,6 +80,7 @@ def test_json_items_have_exactly_the_contract_shape() -> None:
                 "line": 4,
                 "end_line": 4,
                 "replacement": "    await asyncio.sleep(1)\n",
+                "safe": False,
                 "imports": ["import asyncio"],
                 "import_line": 2,
             },
@@ -98,7 +99,7 @@ def test_json_fix_is_null_without_a_fix_and_has_no_imports_key_without_imports()
     assert [i["path"] for i in items] == ["a.py", "b.py"]
     assert items[0]["fix"] is None
     assert items[1]["fix"] == {"line": 5, "end_line": 5,
-                               "replacement": "    await asyncio.sleep(1)\n"}
+                               "replacement": "    await asyncio.sleep(1)\n", "safe": False}
 
 
 def test_json_round_trips_into_an_applicable_fix() -> None:
@@ -306,7 +307,7 @@ def test_sarif_fix_applied_by_a_consumer_gives_the_fixed_file(sarif_validator,
     (change,) = fix["artifactChanges"]
     assert change["artifactLocation"] == {"uri": "app.py", "uriBaseId": "%SRCROOT%"}
     texts = [r["insertedContent"]["text"] for r in change["replacements"]]
-    assert texts == ["import asyncio\n", f"    await asyncio.sleep(1){newline}"]
+    assert texts == [f"import asyncio{newline}", f"    await asyncio.sleep(1){newline}"]
     fixed = apply_replacements(source, change["replacements"])
     assert fixed == apply_fix(source, result.findings[0].fix)
     assert fixed.replace(newline, "\n").replace("\r", "") == FIXED
