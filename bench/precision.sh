@@ -2,6 +2,7 @@
 # Precision survey: run `pystd check` over real projects from PyPI and count findings per rule.
 #
 #   bench/precision.sh bench/precision/django-flask.txt   # one `name==version` per line
+#   SELECT=ALL bench/precision.sh LIST                     # every rule, not the defaults
 #
 # Each project's source distribution (its wheel when PyPI has no sdist) is downloaded into
 # .bench/precision/dl and unpacked into .bench/precision/src/<name>; the findings go to
@@ -44,7 +45,10 @@ while read -r spec _; do
         mv "$unpack" "$dest"
     fi
     # Exit 1 means "findings", which is what we are here for.
-    (cd "$OUT/src" && "$PYSTD" check "$name" --format json >"$OUT/$name.json") || [[ $? -eq 1 ]]
+    # --select: what a repository without pystd configuration gets (SELECT=ALL for every
+    # rule); without it, pystd's own pyproject.toml above .bench/ would choose the rules.
+    (cd "$OUT/src" && "$PYSTD" check "$name" --select "${SELECT:-DEFAULT}" --no-cache \
+        --format json >"$OUT/$name.json") || [[ $? -eq 1 ]]
     "$PYTHON" - "$OUT/$name.json" "$spec" <<'EOF'
 import collections, json, sys
 findings = json.load(open(sys.argv[1]))

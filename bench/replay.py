@@ -127,6 +127,7 @@ def repo_of_releases(spec: str, into: Path) -> Path:
     sh("git", "init", "-q", "-b", "main", cwd=building)
     for version in versions.split(","):
         replace_tree(building, fetch(name, version, into / "dl"))
+        pins_from_metadata(building)
         sh("git", "add", "-A", cwd=building)
         sh("git", "-c", "user.name=replay", "-c", "user.email=replay@localhost", "commit",
            "-q", "--allow-empty", "-m", f"{name} {version}", cwd=building)
@@ -135,6 +136,22 @@ def repo_of_releases(spec: str, into: Path) -> Path:
     shutil.rmtree(repo, ignore_errors=True)
     building.rename(repo)
     return repo
+
+
+def pins_from_metadata(tree: Path) -> None:
+    """A release taken from a wheel has no pyproject.toml; its project's repository does,
+    with the same pins as the wheel's `Requires-Dist`. Write those into requirements.txt so
+    the App reads the project's versions as it would from the repository (Pydantic 1 in
+    lnbits, say). Optional extras' dependencies are left out, as they are not installed."""
+    if (tree / "pyproject.toml").exists() or (tree / "requirements.txt").exists():
+        return
+    pins = []
+    for metadata in sorted(tree.glob("*.dist-info/METADATA")):
+        for line in metadata.read_text(encoding="utf-8", errors="replace").splitlines():
+            if line.startswith("Requires-Dist:") and "extra ==" not in line:
+                pins.append(line.removeprefix("Requires-Dist:").strip())
+    if pins:
+        (tree / "requirements.txt").write_text("\n".join(pins) + "\n")
 
 
 # -- through the App ----------------------------------------------------------------------
