@@ -247,6 +247,13 @@ strings), never fixtures like `"secret"` or `"test-token"`; the same holds in ex
 demo code (an `example/`, `examples/`, `demo/` or `demos/` folder), whose logins are
 published stand-ins. Keys that their vendor documents as public are not secrets either:
 PostHog project keys (`phc_…`) and Stripe publishable keys (`pk_live_…`, `pk_test_…`).
+Rows of sample data (dicts with the same keys in a list or tuple display, such as pretix's
+sample orders for previews) are data, not a credential written once.
+
+By default a value made only of lower-case words (`"reallyhardtoguess"`,
+`"build-time-secret-key"`, `"super secret key"`) is not reported: projects ship such
+stand-ins in default and build configurations for the operator to replace (flaskbb,
+pretix). Select PYS102 by code to have them reported too.
 
 ## Why is this bad?
 A secret in the source is in every clone, fork, CI log and backup of the repository, and
@@ -348,6 +355,8 @@ never keeps the secret as its default. The finding message never repeats the val
             return  # reverse("order", kwargs={"secret": "6zzj..."}): parts of a URL
         if _is_message_catalog(node):
             return  # {"Password": "Cyfrinair", "No results found": "..."}: translations
+        if _is_sample_row(node, self.ctx):
+            return  # [{"code": "F8VVL", "secret": "6zzj..."}, {...}]: rows of sample data
         for element in node.elements:
             if isinstance(element, cst.DictElement):
                 key = _key_name(element.key)
@@ -401,9 +410,10 @@ never keeps the secret as its default. The finding message never repeats the val
             read = (f'os.environ["{_env_name(name)}"]' if self._required
                     else f'os.environ.get("{_env_name(name)}")')
             env = cst.parse_expression(read)
-            self.report(value, message, replace=(value, env), imports=("import os",))
+            self.report(value, message, replace=(value, env), imports=("import os",),
+                        evidence=not _words_only(text))
         else:
-            self.report(value, message)
+            self.report(value, message, evidence=not _words_only(text))
 
     # -- URLs -------------------------------------------------------------------------
 
@@ -447,6 +457,33 @@ never keeps the secret as its default. The finding message never repeats the val
                 continue
             self.report(node, self.url_message)
             return
+
+_WORDS_ONLY = re.compile(r"[a-z]+(?:[\s_-]+[a-z]+)*")
+
+
+def _words_only(value: str) -> bool:
+    """`"reallyhardtoguess"`, `"build-time-secret-key"`, `"super secret key"`: lower-case
+    words, no digits or capitals — a stand-in a project ships for the operator to replace
+    (flaskbb's default config, pretix's build settings), not a generated credential. Such a
+    value is reported only where PYS102 is chosen by code."""
+    return _WORDS_ONLY.fullmatch(value.strip()) is not None
+
+
+def _is_sample_row(node: cst.Dict, ctx: FileContext) -> bool:
+    """Is the dict one of several rows of a list or tuple display, each with the same
+    keys (pretix's sample orders for previews)? A credential is written once; a value that
+    varies from row to row is data."""
+    parent = ctx.parent
+    holder = ctx.ancestors[-3] if len(ctx.ancestors) >= 3 else None
+    if not (isinstance(parent, cst.Element) and isinstance(holder, (cst.List, cst.Tuple))):
+        return False
+    rows = [el.value for el in holder.elements if isinstance(el.value, cst.Dict)]
+    return len(rows) >= 2 and len({_keys(row) for row in rows}) == 1
+
+
+def _keys(node: cst.Dict) -> frozenset[str | None]:
+    return frozenset(_key_name(el.key) for el in node.elements if isinstance(el, cst.DictElement))
+
 
 def _fixtures_only(ctx: FileContext) -> bool:
     """Test files and example or demo code: only real-looking credentials are flagged."""

@@ -680,3 +680,34 @@ def test_pys102_never_flags_descriptions_or_configuration_keys(code: str) -> Non
 )
 def test_pys102_still_flags_secrets_that_look_like_those(code: str) -> None:
     assert lines_of(code, "PYS102") == [1]
+
+
+# -- what the default selection leaves out ----------------------------------------------------
+
+def default_lines(code: str, path: str = "app.py") -> list[int]:
+    return [f.line for f in lint(code, path, select="DEFAULT") if f.code == "PYS102"]
+
+
+def test_pys102_rows_of_sample_data_are_not_credentials() -> None:
+    # pretix's placeholder previews: one "secret" per sample order.
+    code = """\
+        SAMPLES = [
+            {"code": "F8VVL", "secret": "6zzjnumtsx136ddy", "hash": "abcdefghi"},
+            {"code": "HIDHK", "secret": "98kusd8ofsj8dnkd", "hash": "jklmnopqr"},
+        ]
+        ONE = [{"code": "F8VVL", "secret": "6zzjnumtsx136ddy"}]
+        """
+    assert lines_of(code, "PYS102") == [5]
+
+
+@pytest.mark.parametrize("value", ["reallyhardtoguess", "build-time-secret-key",
+                                   "super secret key"])
+def test_pys102_a_phrase_is_reported_only_when_the_rule_is_chosen(value: str) -> None:
+    code = f'WTF_CSRF_SECRET_KEY = "{value}"\n'
+    assert default_lines(code, "configs/default.py") == []
+    assert lines_of(code, "PYS102", "configs/default.py") == [1]
+
+
+def test_pys102_a_generated_value_is_reported_by_default() -> None:
+    code = 'SECRET_KEY = "k9#2mQx!v7Lr0pZ8e4Tn"\n'
+    assert default_lines(code, "mysite/settings.py") == [1]
