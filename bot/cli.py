@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import shutil
 import subprocess
 import sys
 import tomllib
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -16,17 +17,10 @@ from pathlib import Path
 from bot import messages
 from bot.diff import DiffError, FileChanges, git_diff_changes
 from rules.catalogue import all_rules
-from rules.change import Change, ChangedPath, check_change
 from rules.config import ConfigError, PystdConfig, load_config, selector_problem
 from rules.engine import RuleSet
-from rules.runner import (
-    FileInput,
-    FileResult,
-    asking_for_facts,
-    check_inputs,
-    discover,
-    is_checkable,
-)
+from rules.pipeline import ChangeScope, ProcessPoolRunner, analyse
+from rules.runner import FileInput, FileResult, discover, is_checkable
 from rules.versions import VERSION_FILES, Versions, versions_from_texts
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -218,19 +212,18 @@ def run_check(args: argparse.Namespace) -> int:
         items.append(FileInput(rel, data, changed))
     change = None
     if plan.changed is not None:
-        change = _change(items, plan, cwd, config.max_handler_lines)
-        items = asking_for_facts(items, change, rules)
+        items = _in_change(items, plan, cwd)
+        change = ChangeScope(config.max_handler_lines)
     try:
-        results = check_inputs(items, rules, args.jobs)
+        outcome = asyncio.run(analyse(items, change, rules, run=ProcessPoolRunner(args.jobs),
+                                      folders=_local_folders(cwd)))
     except BrokenProcessPool:
         raise UsageError(messages.CLI_WORKER_CRASHED) from None
-    for result in results:
+    for result in outcome.files:
         if result.failed:  # the analysis itself failed: the file was not judged
             print(messages.CLI_NOT_CHECKED.format(path=result.path, reason=result.skipped),
                   file=sys.stderr)
-    if change is not None:
-        change = replace(change, facts={r.path: r.facts for r in results if r.facts is not None})
-        results = _with_change_findings(results, change, rules)
+    results = outcome.merged()
     if config.per_file_ignores:  # (cheap to skip: most projects set none)
         results = [replace(r, findings=tuple(
             f for f in r.findings if config.reports(f, _relative(cwd / f.path, config_root))))
@@ -266,37 +259,27 @@ def statistics(results: Sequence[FileResult], rules: RuleSet) -> str:
     return "\n".join(f"{n:5}  {code}  {names[code]:<36} {severities[code]}" for code, n in rows)
 
 
-def _change(items: list[FileInput], plan: Plan, cwd: Path, max_handler_lines: int) -> Change:
-    """The whole diff for the change-level rules: every changed path, the text before the
-    change rebuilt from the hunks, and the apps' `migrations/` folders that exist."""
+def _in_change(items: list[FileInput], plan: Plan, cwd: Path) -> list[FileInput]:
+    """Every changed path of the diff for the pipeline, those read with their bytes and
+    changed lines, each with its status and its text before the change (rebuilt from the
+    hunks)."""
     inputs = {i.path: i for i in items}
-    paths = []
-    dirs: set[str] = set()
+    out = []
     for path, status, previous, hunks in plan.changed or []:
-        rel = _relative(path, cwd)
-        item = inputs.get(rel)
-        text = item.data.decode("utf-8-sig", errors="replace") if item is not None else None
-        old = hunks.old_text(text) if hunks is not None and text is not None else None
-        paths.append(ChangedPath(rel, status, text, item.changed if item else None, previous,
-                                 old if status != "added" else None))
-        for folder in (path.parent, path.parent.parent):  # app/models.py, app/models/x.py
-            if (folder / "migrations").is_dir():
-                dirs.add(_relative(folder / "migrations", cwd))
-    return Change(tuple(paths), frozenset(dirs), max_handler_lines)
+        item = inputs.pop(_relative(path, cwd), None) or FileInput(_relative(path, cwd), None)
+        old = None
+        if hunks is not None and item.data is not None and status != "added":
+            old = hunks.old_text(item.data.decode("utf-8-sig", errors="replace"))
+        out.append(replace(item, status=status, previous_path=previous, old_text=old))
+    return [*out, *inputs.values()]
 
 
-def _with_change_findings(results: list[FileResult], change: Change, rules: RuleSet
-                          ) -> list[FileResult]:
-    """Run the change-level rules over the whole diff and merge their findings."""
-    found = check_change(change, rules)
-    if not found:
-        return results
-    by_path = {r.path: r for r in results}
-    for finding in found:
-        old = by_path.get(finding.path, FileResult(finding.path))
-        by_path[finding.path] = FileResult(old.path, (*old.findings, finding), old.skipped,
-                                           old.lines)
-    return sorted(by_path.values(), key=lambda r: r.path)
+def _local_folders(cwd: Path) -> Callable[[tuple[str, ...]], Awaitable[frozenset[str]]]:
+    """Which of the folders a change rule asks about exist in the working tree."""
+    async def folders(paths: tuple[str, ...]) -> frozenset[str]:
+        return frozenset(p for p in paths if (cwd / p).is_dir())
+
+    return folders
 
 
 def exit_code(results: Sequence[FileResult], config: PystdConfig, rules: RuleSet) -> int:

@@ -13,8 +13,8 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import gidgethub
@@ -23,7 +23,7 @@ from gidgethub.abc import GitHubAPI
 
 from bot import messages
 from bot.checks import OpenRuns, RunUpdates, completion, finish, open_run
-from bot.engine_pool import Engine, EngineCrashed
+from bot.engine_pool import Engine
 from bot.github import GitHubError, InstallationClient, RateLimited, describe_error
 from bot.publish import (
     SUMMARY_LIMIT,
@@ -33,13 +33,13 @@ from bot.publish import (
     build_review,
     check_output,
     fingerprints,
-    is_change_level,
     offers_in,
 )
 from bot.reviews import ReviewResult, post_review
 from bot.snapshot import (
     BaseFiles,
     BlobCache,
+    ChangedFile,
     PullRequestSnapshot,
     existing_folders,
     fetch_base_files,
@@ -48,10 +48,10 @@ from bot.snapshot import (
     fetch_files,
 )
 from bot.threads import fixed_comments, follow_fixed, our_comments
-from rules.change import Change, ChangedPath, migration_folders_to_probe
 from rules.config import PystdConfig
-from rules.engine import RuleSet
-from rules.runner import FileInput, asking_for_facts
+from rules.pipeline import ChangeScope
+from rules.pipeline import analyse as analyse_files
+from rules.runner import FileInput
 from rules.versions import Versions
 
 log = logging.getLogger(__name__)
@@ -230,13 +230,14 @@ async def _config(gh: GitHubAPI, env: JobEnv, target: ReviewTarget) -> BaseFiles
 async def analyse(gh: GitHubAPI, env: JobEnv, snapshot: PullRequestSnapshot,
                   config: PystdConfig, versions: Versions | None = None
                   ) -> tuple[Analysis, dict[str, str]]:
-    """Fetch the changed files and run the engine on them in the worker processes, with
-    the project's framework `versions` (None: unknown, all current)."""
+    """Fetch the changed files and run the analysis pipeline on them in the engine's
+    worker processes, with the project's framework `versions` (None: unknown, all
+    current); the folders a change rule asks about are asked of GitHub meanwhile."""
     wanted = [f for f in snapshot.checkable if not config.excludes(f.path)]
     contents = await fetch_blobs(gh, snapshot.owner, snapshot.repo, wanted, env.blobs,
                                  env.blob_concurrency)
     skipped: list[Skipped] = []
-    inputs: list[FileInput] = []
+    read: dict[str, bytes] = {}
     for f in wanted:
         data = contents.get(f.path)
         if isinstance(data, str) or data is None:
@@ -244,27 +245,23 @@ async def analyse(gh: GitHubAPI, env: JobEnv, snapshot: PullRequestSnapshot,
             continue
         if f.changes is None:
             skipped.append(Skipped(f.path, messages.SKIP_NO_PATCH))
-        inputs.append(FileInput(f.path, data, f.changes.added if f.changes else None))
-    rules = config.rule_set(versions=versions)
-    change = _change(snapshot, inputs, config)
-    inputs = asking_for_facts(inputs, change, rules)
-    results, folders = await asyncio.gather(env.engine.check_files(inputs, rules),
-                                            _migration_folders(gh, snapshot, change, rules))
-    # A file whose own analysis failed is not handed to the change rules either: they
-    # would parse it again and fail the same way, taking every finding with them.
-    failed = {r.path for r in results if r.failed}
-    change = replace(
-        change, existing_dirs=folders,
-        facts={r.path: r.facts for r in results if r.facts is not None},
-        files=tuple(replace(c, text=None, old_text=None) if c.path in failed else c
-                    for c in change.files))
-    try:
-        findings = list(await env.engine.check_change(change, rules))
-    except EngineCrashed as exc:  # the file findings still stand; the run is not a pass
-        findings = []
-        skipped.append(Skipped(messages.CHANGE_RULES_NOT_RUN, str(exc), failed=True))
+        read[f.path] = data
+    files = [_file_input(f, read.get(f.path)) for f in snapshot.files
+             if not config.excludes(f.path)]
+
+    async def folders(paths: tuple[str, ...]) -> frozenset[str]:
+        return await existing_folders(gh, snapshot.owner, snapshot.repo, snapshot.head_sha,
+                                      paths)
+
+    outcome = await analyse_files(files, ChangeScope(config.max_handler_lines),
+                                  config.rule_set(versions=versions), run=env.engine,
+                                  folders=folders)
+    findings = list(outcome.change_findings)
+    if outcome.change_error is not None:  # the file findings still stand; not a pass
+        skipped.append(Skipped(messages.CHANGE_RULES_NOT_RUN, outcome.change_error,
+                               failed=True))
     checked = 0
-    for result in results:
+    for result in outcome.files:
         if result.skipped:
             skipped.append(Skipped(result.path, result.skipped, failed=result.failed))
             continue
@@ -272,39 +269,18 @@ async def analyse(gh: GitHubAPI, env: JobEnv, snapshot: PullRequestSnapshot,
         findings.extend(result.findings)
     findings = [f for f in findings if config.reports(f, f.path)]  # per-file-ignores
     flagged = {f.path for f in findings}
-    sources = {c.path: c.text for c in change.files if c.path in flagged and c.text is not None}
+    sources = {path: text for path, text in outcome.texts.items() if path in flagged}
     return Analysis(tuple(findings), tuple(skipped), files_checked=checked), sources
 
 
-def _change(snapshot: PullRequestSnapshot, inputs: Sequence[FileInput],
-            config: PystdConfig) -> Change:
-    """The whole pull request for change-level rules; the text before the change is
-    rebuilt from each file's patch (no extra API call)."""
-    texts = {i.path: i.data.decode("utf-8-sig", errors="replace") for i in inputs}
-    paths = []
-    for f in snapshot.files:
-        if config.excludes(f.path):
-            continue
-        text = texts.get(f.path)
-        old = None
-        if text is not None and f.changes is not None and f.status != "added":
-            old = f.changes.old_text(text)
-        paths.append(ChangedPath(f.path, f.status, text, f.changes.added if f.changes else None,
-                                 f.previous_path, old))
-    # Folders of the repository are not known yet (None); `analyse` asks GitHub for the
-    # few that PYS206 needs, and adds the facts the engine works out.
-    return Change(tuple(paths), max_handler_lines=config.max_handler_lines)
-
-
-async def _migration_folders(gh: GitHubAPI, snapshot: PullRequestSnapshot, change: Change,
-                             rules: RuleSet) -> frozenset[str] | None:
-    """For PYS206, which `app/migrations` folders of changed models modules exist at the
-    head commit (None: no question to ask, the folders stay unknown)."""
-    probe = migration_folders_to_probe(change) if any(
-        r.code == "PYS206" for r in rules) else ()
-    if not probe:
-        return None
-    return await existing_folders(gh, snapshot.owner, snapshot.repo, snapshot.head_sha, probe)
+def _file_input(f: ChangedFile, data: bytes | None) -> FileInput:
+    """One file of the pull request for the pipeline (`data` None: not read); its text
+    before the change is rebuilt from its patch (no extra API call)."""
+    old = None
+    if data is not None and f.changes is not None and f.status != "added":
+        old = f.changes.old_text(data.decode("utf-8-sig", errors="replace"))
+    return FileInput(f.path, data, f.changes.added if f.changes else None, f.status,
+                     f.previous_path, old)
 
 
 async def publish_review(gh: InstallationClient, env: JobEnv, target: ReviewTarget,
@@ -314,7 +290,7 @@ async def publish_review(gh: InstallationClient, env: JobEnv, target: ReviewTarg
     review with the new findings (None: nothing new to say)."""
     changes = {f.path: f.changes for f in snapshot.files if f.changes is not None}
     url_vars = {"owner": target.owner, "repo": target.repo, "number": target.number}
-    change_level = [f for f in analysis.findings if is_change_level(f)]
+    change_level = [f for f in analysis.findings if f.whole_change]
     to_say = bool(change_level) or any(f.path in changes for f in analysis.findings)
     try:
         earlier = [] if target.fresh else [c async for c in gh.getiter(

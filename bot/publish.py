@@ -13,7 +13,6 @@ from typing import Any
 from bot import messages
 from bot.diff import FileChanges
 from bot.suggestions import Offer, OfferKind, place, plan_offer
-from rules.catalogue import all_rules
 from rules.config import PystdConfig
 from rules.context import module_kind
 from rules.engine import Finding, Severity
@@ -293,12 +292,6 @@ def fingerprints_in(bodies: Iterable[str]) -> set[str]:
     return set(offers_in(bodies))
 
 
-def is_change_level(finding: Finding) -> bool:
-    """Does the finding speak for the whole change (its rule's `file_kind` says so)?"""
-    rule = all_rules().get(finding.code)
-    return rule is not None and rule.file_kind == "change"
-
-
 def noqa_hint(path: str, code: str) -> str:
     """The suppression comment that works in this file."""
     if module_kind(path).is_template:
@@ -365,7 +358,7 @@ def build_review(findings: Sequence[Finding], changes: Mapping[str, FileChanges]
         if before is not None and offer.kind < OfferKind.TEXT:
             already += 1
             continue
-        if is_change_level(finding) and before is None:
+        if finding.whole_change and before is None:
             said.append((finding, fp))
         if offer.line == 0:
             continue
