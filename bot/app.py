@@ -1,8 +1,8 @@
 """`create_app(settings)`: the aiohttp application of the GitHub App.
 
-`cleanup_ctx` owns every resource in one place: the HTTP client session, the engine's
-process pool and the job queue, opened at start-up and closed (the queue drained first)
-at shutdown.
+`cleanup_ctx` holds one context per resource: the HTTP client session, the engine's
+process pool, GitHub access with the reviews' state, the sweep and the job queue, opened
+at start-up in that order and closed in the reverse one (the queue drained first).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 
 import aiohttp
 from aiohttp import web
@@ -48,6 +48,9 @@ SETTINGS = web.AppKey("settings", Settings)
 REGISTRY = web.AppKey("registry", CollectorRegistry)
 REVIEW_SECONDS = web.AppKey("review_seconds", Histogram)
 KEY_CHECK = web.AppKey("key_check", AppKeyCheck)
+SESSION = web.AppKey("session", aiohttp.ClientSession)
+ENGINE = web.AppKey("engine", Engine)
+CleanupContext = Callable[[web.Application], AsyncIterator[None]]
 LATENCY_BUCKETS = (0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600)
 LINGERING_SECONDS = 2.0  # after refusing an unread body, discard what follows this long
 
@@ -128,18 +131,45 @@ def create_app(settings: Settings, *, engine_in_process: bool = False) -> web.Ap
     app[SEEN_DELIVERIES] = TTLCache(maxsize=50_000, ttl=24 * 3600)
     app[DELIVERY_COUNTS] = {}
     app[REGISTRY] = _registry(app)
-    app.cleanup_ctx.append(_resources(settings, engine_in_process))
+    # One context per resource, opened in this order and closed in the reverse one.
+    app.cleanup_ctx.extend([_http_session(settings), _engine(settings, engine_in_process),
+                            _services(settings), _sweeper, _job_queue])
     app.router.add_post("/webhook", webhook)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     return app
 
 
-def _resources(settings: Settings, engine_in_process: bool):
+def _http_session(settings: Settings) -> CleanupContext:
+    """The HTTP client session every GitHub call goes through."""
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         timeout = aiohttp.ClientTimeout(total=settings.request_timeout)
-        session = aiohttp.ClientSession(timeout=timeout)
-        queue = JobQueue(settings.concurrent_jobs, on_finished=app[REVIEW_SECONDS].observe)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            app[SESSION] = session
+            yield
+
+    return ctx
+
+
+def _engine(settings: Settings, in_process: bool) -> CleanupContext:
+    """The engine's worker processes, stopped at shutdown."""
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        engine = app[ENGINE] = Engine(None if in_process else settings.engine_workers,
+                                      file_timeout=settings.file_timeout,
+                                      memory_mb=settings.worker_memory_mb)
+        try:
+            yield
+        finally:
+            await asyncio.to_thread(engine.close)  # bounded (10 s), off the event loop
+
+    return ctx
+
+
+def _services(settings: Settings) -> CleanupContext:
+    """GitHub access and the reviews' shared state; at shutdown, the check runs still
+    being completed in the background get a grace time."""
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        session = app[SESSION]
         tokens = TokenStore(settings.app_id or 0, settings.private_key_pem())
         app[KEY_CHECK] = AppKeyCheck(session, settings.app_id or 0, tokens,
                                      settings.github_api_url, settings.request_timeout)
@@ -153,29 +183,42 @@ def _resources(settings: Settings, engine_in_process: bool):
             base_backoff=settings.retry_base_delay,
             max_backoff=settings.retry_max_delay,
         )
-        engine = Engine(None if engine_in_process else settings.engine_workers,
-                        file_timeout=settings.file_timeout,
-                        memory_mb=settings.worker_memory_mb)
-        env = JobEnv(engine=engine, blobs=BlobCache(settings.blob_cache_bytes),
+        env = JobEnv(engine=app[ENGINE], blobs=BlobCache(settings.blob_cache_bytes),
                      blob_concurrency=settings.blob_concurrency,
                      completion_budget=settings.completion_retry_seconds)
-        services = app[SERVICES] = Services(settings, access, env, queue)
-        queue.start()
-        sweeper = asyncio.create_task(_sweep_forever(services), name="pystd-sweep")
-        log.info("pystd ready: %d engine worker(s), %d concurrent job(s)",
-                 settings.engine_workers, settings.concurrent_jobs)
+        queue = JobQueue(settings.concurrent_jobs, on_finished=app[REVIEW_SECONDS].observe)
+        app[SERVICES] = Services(settings, access, env, queue)
         try:
             yield
         finally:
-            await queue.close()
-            sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
             await env.runs.close(grace=10.0)
-            await asyncio.to_thread(engine.close)  # bounded (10 s), off the event loop
-            await session.close()
 
     return ctx
+
+
+async def _sweeper(app: web.Application) -> AsyncIterator[None]:
+    """The sweep of check runs left open too long, stopped at shutdown."""
+    sweeper = asyncio.create_task(_sweep_forever(app[SERVICES]), name="pystd-sweep")
+    try:
+        yield
+    finally:
+        sweeper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sweeper
+
+
+async def _job_queue(app: web.Application) -> AsyncIterator[None]:
+    """The review jobs' workers; at shutdown the queue is drained first (contexts close
+    in reverse order), while the sweep, GitHub access and the engine are still there."""
+    services = app[SERVICES]
+    services.queue.start()
+    settings = services.settings
+    log.info("pystd ready: %d engine worker(s), %d concurrent job(s)",
+             settings.engine_workers, settings.concurrent_jobs)
+    try:
+        yield
+    finally:
+        await services.queue.close()
 
 
 async def _sweep_forever(services: Services) -> None:
