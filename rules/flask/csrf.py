@@ -8,7 +8,8 @@ import libcst as cst
 
 from rules.context import FileContext, dotted_name
 from rules.engine import Category, Example, Rule, Severity, register
-from rules.flask.application import Shadowing, is_false, is_true, string_value
+from rules.flask.application import Shadowing
+from rules.nodes import is_false, is_true, literal_string
 
 KEY = "WTF_CSRF_ENABLED"
 CSRF_CLASSES = frozenset({"flask_wtf.CSRFProtect", "flask_wtf.csrf.CSRFProtect",
@@ -194,7 +195,7 @@ and send the token from JavaScript in the `X-CSRFToken` header.
         key = node.key
         if not isinstance(key, cst.SimpleString) or KEY not in key.value:
             return
-        if string_value(key) != KEY or not is_false(node.value):
+        if literal_string(key) != KEY or not is_false(node.value):
             return
         mapping = self.ctx.parent
         if isinstance(mapping, cst.Dict) and _dict_sets_testing(mapping):
@@ -270,7 +271,7 @@ def _marks_testing(node: cst.CSTNode, child: cst.CSTNode) -> bool:
             return child is node.orelse and _mentions_testing(test.expression)
         return child is node.body and _mentions_testing(test)
     if isinstance(node, cst.DictElement):
-        key = string_value(node.key)
+        key = literal_string(node.key)
         return key is not None and _is_testing(key)
     if isinstance(node, cst.Arg):
         return node.keyword is not None and _is_testing(node.keyword.value)
@@ -292,7 +293,7 @@ def _mentions_testing(test: cst.BaseExpression) -> bool:
     if isinstance(test, cst.Attribute):
         return _is_testing(test.attr.value) or _mentions_testing(test.value)
     if isinstance(test, cst.SimpleString):
-        return _is_testing(string_value(test) or "")
+        return _is_testing(literal_string(test) or "")
     if isinstance(test, cst.BooleanOperation):
         return _mentions_testing(test.left) or _mentions_testing(test.right)
     if isinstance(test, cst.Comparison):
@@ -314,7 +315,7 @@ def _mentions_testing(test: cst.BaseExpression) -> bool:
 def _subscript_key(node: cst.Subscript) -> str | None:
     if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
         return None
-    return string_value(node.slice[0].slice.value)
+    return literal_string(node.slice[0].slice.value)
 
 
 def _sets_testing(body: object) -> bool:
@@ -370,6 +371,6 @@ def _call_sets_testing(call: cst.Call) -> bool:
 
 def _dict_sets_testing(mapping: cst.Dict) -> bool:
     return any(
-        isinstance(el, cst.DictElement) and string_value(el.key) == "TESTING" and is_true(el.value)
+        isinstance(el, cst.DictElement) and literal_string(el.key) == "TESTING" and is_true(el.value)
         for el in mapping.elements
     )
