@@ -1,10 +1,11 @@
 """`create_app(settings)`: the aiohttp application of the GitHub App.
 
-`cleanup_ctx` owns every resource in one place: the HTTP client session, the engine's
-process pool and the job queue, opened at start-up and closed (the queue drained first)
-at shutdown. A server without App credentials starts too, when it has a public URL: it
-serves /setup, the rule pages and /healthz, answers webhooks 503, and opens the same
-resources once /setup has registered the App (bot/setup.py) — no restart.
+`cleanup_ctx` opens the resources that serve webhooks (the HTTP client session, the
+engine's process pool, GitHub access with the reviews' state, the sweep and the job queue)
+at start-up, each with its own exit callback, and closes them in reverse order at
+shutdown (the queue drained first). A server without App credentials starts too, when it
+has a public URL: it serves /setup, the rule pages and /healthz, answers webhooks 503, and
+opens the same resources once /setup has registered the App (bot/setup.py): no restart.
 """
 
 from __future__ import annotations
@@ -196,13 +197,19 @@ def _resources(settings: Settings, flow: SetupFlow, engine_in_process: bool):
 
 async def _start(app: web.Application, settings: Settings, engine_in_process: bool) -> None:
     """Open the resources that serve webhooks for this App (at start-up, or when /setup
-    registers it) into the app's Runtime; its `close` undoes it at shutdown."""
+    registers it) into the app's Runtime. One exit callback per resource, so its `close`
+    undoes them in reverse: the queue drained first, then the sweep, the check runs still
+    being completed (a grace time), the engine's workers and the HTTP session."""
     runtime = app[RUNTIME]
     if runtime.services is not None:
         return
+    stack = contextlib.AsyncExitStack()
     timeout = aiohttp.ClientTimeout(total=settings.request_timeout)
-    session = aiohttp.ClientSession(timeout=timeout)
-    queue = JobQueue(settings.concurrent_jobs, on_finished=app[REVIEW_SECONDS].observe)
+    session = await stack.enter_async_context(aiohttp.ClientSession(timeout=timeout))
+    engine = Engine(None if engine_in_process else settings.engine_workers,
+                    file_timeout=settings.file_timeout,
+                    memory_mb=settings.worker_memory_mb)
+    stack.push_async_callback(asyncio.to_thread, engine.close)  # bounded, off the loop
     tokens = TokenStore(settings.app_id or 0, settings.private_key_pem())
     key_check = AppKeyCheck(session, settings.app_id or 0, tokens,
                             settings.github_api_url, settings.request_timeout)
@@ -216,29 +223,26 @@ async def _start(app: web.Application, settings: Settings, engine_in_process: bo
         base_backoff=settings.retry_base_delay,
         max_backoff=settings.retry_max_delay,
     )
-    engine = Engine(None if engine_in_process else settings.engine_workers,
-                    file_timeout=settings.file_timeout,
-                    memory_mb=settings.worker_memory_mb)
     env = JobEnv(engine=engine, blobs=BlobCache(settings.blob_cache_bytes),
                  blob_concurrency=settings.blob_concurrency,
                  completion_budget=settings.completion_retry_seconds,
                  public_url=settings.public_url)
+    stack.push_async_callback(env.runs.close, grace=10.0)
+    queue = JobQueue(settings.concurrent_jobs, on_finished=app[REVIEW_SECONDS].observe)
     services = Services(settings, access, env, queue)
-    queue.start()
     sweeper = asyncio.create_task(_sweep_forever(services), name="pystd-sweep")
-
-    async def close() -> None:
-        await queue.close()
-        sweeper.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await sweeper
-        await env.runs.close(grace=10.0)
-        await asyncio.to_thread(engine.close)  # bounded (10 s), off the event loop
-        await session.close()
-
-    runtime.services, runtime.key_check, runtime.close = services, key_check, close
+    stack.push_async_callback(_stopped, sweeper)
+    queue.start()
+    stack.push_async_callback(queue.close)
+    runtime.services, runtime.key_check, runtime.close = services, key_check, stack.aclose
     log.info("pystd ready: %d engine worker(s), %d concurrent job(s)",
              settings.engine_workers, settings.concurrent_jobs)
+
+
+async def _stopped(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 async def _sweep_forever(services: Services) -> None:

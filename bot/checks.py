@@ -20,22 +20,17 @@ import secrets
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import gidgethub
 
 from bot.github import AmbiguousWrite, GitHubError, InstallationClient, RateLimited, describe_error
-from bot.publish import CHECK_NAME
+from bot.plans import CHECK_NAME, completion, now_iso
 
 log = logging.getLogger(__name__)
 
 MAX_BACKGROUND_DELAY = 60.0  # seconds between background attempts, at most
 RUN_URL = "/repos/{owner}/{repo}/check-runs/{id}"
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass
@@ -178,13 +173,6 @@ def _forget_unless_unsure(runs: OpenRuns, run: OpenRun, unsure: bool) -> None:
         runs.closed(run)
     else:
         runs.released(run)
-
-
-def completion(conclusion: str, title: str, summary: str,
-               annotations: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """The body of the PATCH that completes a run."""
-    return {"status": "completed", "conclusion": conclusion, "completed_at": now_iso(),
-            "output": {"title": title, "summary": summary, "annotations": annotations or []}}
 
 
 @dataclass

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import shutil
 import subprocess
 import sys
 import tomllib
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -19,17 +20,10 @@ from bot.diff import DiffError, FileChanges, git_diff_changes
 from bot.fixing import fix_files
 from bot.progress import Progress
 from rules.catalogue import all_rules
-from rules.change import Change, ChangedPath, check_change
 from rules.config import ConfigError, PystdConfig, load_config, selector_problem
 from rules.engine import RuleSet
-from rules.runner import (
-    FileInput,
-    FileResult,
-    asking_for_facts,
-    check_inputs,
-    discover,
-    is_checkable,
-)
+from rules.pipeline import ChangeScope, SerialRunner, analyse
+from rules.runner import FileInput, FileResult, check_inputs, discover, is_checkable
 from rules.versions import VERSION_FILES, Versions, versions_from_texts
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -235,34 +229,21 @@ def run_check(args: argparse.Namespace) -> int:
         items.append(FileInput(rel, data, changed))
     change = None
     if plan.changed is not None:
-        change = _change(items, plan, names.engine, config.max_handler_lines)
-        items = asking_for_facts(items, change, rules)
+        items = _in_change(items, plan, names.engine)
+        change = ChangeScope(config.max_handler_lines)
     cache = None
     if not args.no_cache and plan.changed is None:
         cache = ResultCache.load(cache_dir(args.cache_dir, config_root),
                                  fingerprint(rules, config))
     with Progress(len(items)) as progress:
-        def engine(todo: list[FileInput]) -> list[FileResult]:
-            progress.advance(len(items) - len(todo))  # the cached ones are done
-            try:
-                return check_inputs(todo, rules, args.jobs,
-                                    on_result=lambda result: progress.advance())
-            except Exception as exc:
-                # Imported here: concurrent.futures costs 20 ms at every start otherwise.
-                from concurrent.futures.process import BrokenProcessPool
-
-                if isinstance(exc, BrokenProcessPool):
-                    raise UsageError(messages.CLI_WORKER_CRASHED) from None
-                raise
-
-        results = check_with_cache(items, cache, engine)
-    for result in results:
+        runner = _CachedRunner(args.jobs, cache, progress)
+        outcome = asyncio.run(analyse(items, change, rules, run=runner,
+                                      folders=_local_folders(config_root)))
+    for result in outcome.files:
         if result.failed:  # the analysis itself failed: the file was not judged
             print(messages.CLI_NOT_CHECKED.format(path=names.shown(result.path),
                                                   reason=result.skipped), file=sys.stderr)
-    if change is not None:
-        change = replace(change, facts={r.path: r.facts for r in results if r.facts is not None})
-        results = _with_change_findings(results, change, rules)
+    results = outcome.merged()
     if config.per_file_ignores:  # (cheap to skip: most projects set none)
         results = [replace(r, findings=tuple(f for f in r.findings if config.reports(f, f.path)))
                    for r in results]
@@ -303,39 +284,58 @@ def statistics(results: Sequence[FileResult], rules: RuleSet) -> str:
     return "\n".join(f"{n:5}  {code}  {names[code]:<36} {severities[code]}" for code, n in rows)
 
 
-def _change(items: list[FileInput], plan: Plan, name: Callable[[Path], str],
-            max_handler_lines: int) -> Change:
-    """The whole diff for the change-level rules: every changed path (by its engine `name`,
-    relative to the project root), the text before the change rebuilt from the hunks, and
-    the apps' `migrations/` folders that exist."""
+def _in_change(items: list[FileInput], plan: Plan, name: Callable[[Path], str]
+               ) -> list[FileInput]:
+    """Every changed path of the diff for the pipeline (by its engine `name`, relative to
+    the project root), those read with their bytes and changed lines, each with its status
+    and its text before the change (rebuilt from the hunks)."""
     inputs = {i.path: i for i in items}
-    paths = []
-    dirs: set[str] = set()
+    out = []
     for path, status, previous, hunks in plan.changed or []:
         rel = name(path)
-        item = inputs.get(rel)
-        text = item.data.decode("utf-8-sig", errors="replace") if item is not None else None
-        old = hunks.old_text(text) if hunks is not None and text is not None else None
-        paths.append(ChangedPath(rel, status, text, item.changed if item else None, previous,
-                                 old if status != "added" else None))
-        for folder in (path.parent, path.parent.parent):  # app/models.py, app/models/x.py
-            if (folder / "migrations").is_dir():
-                dirs.add(name(folder / "migrations"))
-    return Change(tuple(paths), frozenset(dirs), max_handler_lines)
+        item = inputs.pop(rel, None) or FileInput(rel, None)
+        old = None
+        if hunks is not None and item.data is not None and status != "added":
+            old = hunks.old_text(item.data.decode("utf-8-sig", errors="replace"))
+        out.append(replace(item, status=status, previous_path=previous, old_text=old))
+    return [*out, *inputs.values()]
 
 
-def _with_change_findings(results: list[FileResult], change: Change, rules: RuleSet
+def _local_folders(root: Path) -> Callable[[tuple[str, ...]], Awaitable[frozenset[str]]]:
+    """Which of the folders a change rule asks about (relative to the project root) exist
+    in the working tree."""
+    async def folders(paths: tuple[str, ...]) -> frozenset[str]:
+        return frozenset(p for p in paths if (root / p).is_dir())
+
+    return folders
+
+
+class _CachedRunner(SerialRunner):
+    """The pipeline's runner for `pystd check`: each file from the result cache when it
+    holds it, else in `jobs` worker processes, with the progress bar advanced per file."""
+
+    def __init__(self, jobs: int | None, cache: ResultCache | None, progress: Progress
+                 ) -> None:
+        self.jobs, self.cache, self.progress = jobs, cache, progress
+
+    async def check_files(self, inputs: Sequence[FileInput], rules: RuleSet
                           ) -> list[FileResult]:
-    """Run the change-level rules over the whole diff and merge their findings."""
-    found = check_change(change, rules)
-    if not found:
-        return results
-    by_path = {r.path: r for r in results}
-    for finding in found:
-        old = by_path.get(finding.path, FileResult(finding.path))
-        by_path[finding.path] = FileResult(old.path, (*old.findings, finding), old.skipped,
-                                           old.lines)
-    return sorted(by_path.values(), key=lambda r: r.path)
+        total = len(inputs)
+
+        def engine(todo: list[FileInput]) -> list[FileResult]:
+            self.progress.advance(total - len(todo))  # the cached ones are done
+            try:
+                return check_inputs(todo, rules, self.jobs,
+                                    on_result=lambda result: self.progress.advance())
+            except Exception as exc:
+                # Imported here: concurrent.futures costs 20 ms at every start otherwise.
+                from concurrent.futures.process import BrokenProcessPool
+
+                if isinstance(exc, BrokenProcessPool):
+                    raise UsageError(messages.CLI_WORKER_CRASHED) from None
+                raise
+
+        return check_with_cache(list(inputs), self.cache, engine)
 
 
 def exit_code(results: Sequence[FileResult], config: PystdConfig, rules: RuleSet) -> int:

@@ -31,6 +31,7 @@ from pebble.pool.process import WORKERS_NAME
 from bot import messages
 from rules.change import Change, check_change
 from rules.engine import Finding, RuleSet
+from rules.pipeline import RunFailed
 from rules.runner import FileInput, FileResult, check_item, how_it_ended
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ _CHANGE_TIMEOUT_FILES = 4
 MAX_TIMEOUTS_PER_CHANGE = 3
 
 
-class EngineCrashed(Exception):
+class EngineCrashed(RunFailed):
     """The engine could not run a task: the change rules crashed or ran out of time, or
     the pool broke under the task twice."""
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import gidgethub
 
 from bot.github import AmbiguousWrite, GitHubError, InstallationClient, describe_error
-from bot.publish import ReviewComment, ReviewPlan, review_body, review_marker
+from bot.plans import ReviewComment, ReviewPlan, review_body, review_marker
 
 log = logging.getLogger(__name__)
 

@@ -14,9 +14,10 @@ from gidgethub.abc import GitHubAPI
 from bot import messages
 from bot.checks import sweep_runs
 from bot.github import GitHubAccess, describe_error
-from bot.job import JobEnv, ReviewTarget, review_pull_request
+from bot.job import JobEnv, review_head
 from bot.queue import JobQueue, KeyedLocks
 from bot.settings import Settings
+from bot.targets import ReviewTarget
 
 log = logging.getLogger(__name__)
 
@@ -63,23 +64,21 @@ class Services:
 
     def schedule_review(self, target: ReviewTarget) -> None:
         """Queue a review of a pull request head; a newer push replaces a waiting one."""
-        if not target.is_merge_group:
+        if not target.merge_group:
             self.env.heads[target.key] = target.head_sha
-        self.queue.put(target.key if not target.is_merge_group else target.head_sha,
-                       lambda: self.run_review(target), target.log_context())
+        self.queue.put(target.queue_key, lambda: self.run_review(target), target.log_context())
 
     async def run_review(self, target: ReviewTarget) -> str:
         gh = self.access.client(target.installation_id)
         return await self._review_in_turn(gh, target)
 
     async def _review_in_turn(self, gh: GitHubAPI, target: ReviewTarget) -> str:
-        """`review_pull_request`, once no other review of the same pull request (or merge
-        group head) is running; a push, a recheck and a re-run alike come back later when
-        GitHub asks to wait too long before creating the check run."""
-        key = target.head_sha if target.is_merge_group else target.key
-        async with self.reviewing.hold(key):
-            return await review_pull_request(gh, self.env, target, self.settings.job_timeout,
-                                             lambda wait: self._review_later(target, wait))
+        """`review_head`, once no other review of the same pull request (or merge group
+        head) is running; a push, a recheck and a re-run alike come back later when GitHub
+        asks to wait too long before creating the check run."""
+        async with self.reviewing.hold(target.queue_key):
+            return await review_head(gh, self.env, target, self.settings.job_timeout,
+                                     lambda wait: self._review_later(target, wait))
 
     def _review_later(self, target: ReviewTarget, wait: float) -> None:
         """Queue the review again once GitHub's Retry-After has passed (unless a newer push

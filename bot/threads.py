@@ -20,7 +20,7 @@ import gidgethub
 
 from bot import messages
 from bot.github import GitHubError, InstallationClient, describe_error
-from bot.publish import offers_in
+from bot.plans import offers_in
 
 log = logging.getLogger(__name__)
 

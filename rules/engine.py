@@ -95,6 +95,8 @@ class Finding:
     end_column: int
     message: str
     fix: Fix | None = None
+    # Found by a rule that speaks for the whole change (`ChangeRule.whole_change`).
+    whole_change: bool = False
 
     def lines(self) -> range:
         return range(self.line, self.end_line + 1)

@@ -17,6 +17,7 @@ import libcst as cst
 from rules.context import FileContext, dotted_name
 from rules.django import EVALUATING
 from rules.engine import Category, Example, Rule, Severity, register
+from rules.nodes import keyword
 from rules.responses import ResponseEvidence, is_none_literal
 from rules.walker import find_nodes
 
@@ -135,13 +136,6 @@ def operation_decorators(func: cst.FunctionDef, owners: set[str]
                 and call.func.value.value in owners):
             out.append((dec, call))
     return out
-
-
-def keyword(call: cst.Call, name: str) -> cst.Arg | None:
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value == name:
-            return arg
-    return None
 
 
 def has_double_star(call: cst.Call) -> bool:

@@ -11,14 +11,13 @@ import ast
 import os
 import signal
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import libcst as cst
 
-from rules.change.base import Change, FileChange, change_facts, wants_facts
+from rules.change.base import FileChange, change_facts, wants_facts
 from rules.context import FileContext, module_kind
-from rules.django.related import change_models
 from rules.engine import Finding, LineRule, Report, Rule, RuleSet
 from rules.fixes import Layout, build_fix, resolve_positions
 from rules.limits import MAX_FILE_BYTES, TOO_DEEP, too_deep
@@ -45,12 +44,21 @@ class FileResult:
 
 @dataclass(frozen=True)
 class FileInput:
-    """What the engine needs of one file. `changed` None means: check the whole file."""
+    """One file to analyse, as the CLI and the App hand it over: its path, its bytes
+    (None: a path of the change that is not checked, such as a removed file, one that is
+    not Python or one that could not be read) and the lines the change added (None: check
+    the whole file). In a change (rules/pipeline.py), how the file changed: its status,
+    its path before a rename and its text before the change (None: added, or not known).
+    """
 
     path: str
-    data: bytes
+    data: bytes | None
     changed: frozenset[int] | None = None
-    # How the file changed: the engine then works out the change rules' facts too.
+    status: str = "modified"
+    previous_path: str | None = None
+    old_text: str | None = None
+    # Set by the pipeline on a worker's task: how the file changed, so that the engine
+    # works out the change rules' facts from its parse too.
     change: FileChange | None = None
 
 
@@ -243,6 +251,8 @@ def _init_worker(rules: RuleSet) -> None:
 
 def check_item(item: FileInput, rules: RuleSet) -> FileResult:
     """`check_source` of one FileInput: what a worker process runs per file."""
+    if item.data is None:
+        return FileResult(item.path, skipped="not read")
     return check_source(item.path, item.data, rules, item.changed, item.change)
 
 
@@ -250,22 +260,6 @@ def _check_in_worker(file_check: Callable[[FileInput, RuleSet], FileResult],
                      item: FileInput) -> FileResult:
     assert _WORKER_RULES is not None
     return file_check(item, _WORKER_RULES)
-
-
-def asking_for_facts(items: Sequence[FileInput], change: Change, rules: RuleSet
-                     ) -> list[FileInput]:
-    """`items` with how each file changed, so that the engine also works out the change
-    rules' facts from its parse (`FileResult.facts`), when a selected rule has any, and
-    with the Django models of the change's models modules, when a selected rule reads
-    them (`uses_change_models`)."""
-    wants_models = any(getattr(cls, "uses_change_models", False) for cls in rules)
-    if not wants_facts(rules) and not wants_models:
-        return list(items)
-    models = change_models(change) if wants_models else ()
-    how = {c.path: FileChange(c.status, c.previous_path, c.old_text, change.max_handler_lines,
-                              models)
-           for c in change.files}
-    return [replace(i, change=how.get(i.path)) for i in items]
 
 
 def check_inputs(items: Sequence[FileInput], rules: RuleSet, jobs: int | None = None, *,

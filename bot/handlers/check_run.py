@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from bot.events import CheckRunEvent, CheckSuiteEvent, MergeGroupEvent, PullRequestRef
 from bot.handlers.routing import Router
-from bot.job import ReviewTarget
 from bot.services import Services
+from bot.targets import ReviewTarget
 
 router = Router()
 
@@ -53,5 +53,6 @@ async def check_merge_group(event: MergeGroupEvent, services: Services) -> bool:
         head_sha=group.head_sha,
         base_sha=group.base_sha,
         delivery_id=event.delivery_id,
+        merge_group=True,
     ))
     return True

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from bot.events import PullRequestEvent
 from bot.handlers.routing import Router
-from bot.job import ReviewTarget
 from bot.services import Services
+from bot.targets import ReviewTarget
 
 router = Router()
 

@@ -1,8 +1,9 @@
 """Change-level rules: they see the whole change (every changed path with its status, the
 new and old text of the files pystd checks, and the changed lines) instead of one file.
 
-`pystd check --diff REF` and the GitHub App both build a `Change` and run these rules
-after the per-file ones. A change rule anchors each finding on a changed line of a changed
+The analysis pipeline (rules/pipeline.py) builds the `Change` of `pystd check --diff REF`
+and of the GitHub App, and runs these rules after the per-file ones; a rule declares what
+else it needs (`ChangeRule.folders_needed`). A change rule anchors each finding on a changed line of a changed
 file (so it can be an inline comment), or on a file's first line when the file itself is
 the problem (an added `.env`).
 

@@ -96,9 +96,18 @@ class ChangeRule(Rule):
     """Base class of rules over a whole change. Subclasses implement `check_change`."""
 
     file_kind: ClassVar[str] = "change"
+    # Its findings speak for the whole change (said in the review's body, not only inline).
+    whole_change: ClassVar[bool] = True
 
     def __init__(self, ctx: ChangeContext) -> None:  # type: ignore[override]
         self.cctx = ctx
+
+    @classmethod
+    def folders_needed(cls, change: Change) -> tuple[str, ...]:
+        """Folders whose existence after the change this rule needs to know and the change
+        cannot tell; the caller asks (the App asks GitHub) and passes the answer as
+        `Change.existing_dirs`. Nothing by default."""
+        return ()
 
     def check_change(self, change: Change) -> None:
         raise NotImplementedError
@@ -135,7 +144,7 @@ def check_change(change: Change, rules: RuleSet) -> tuple[Finding, ...]:
                 and is_suppressed(cls.code, (line,), noqa_lines(text))):
             continue
         out.append(Finding(cls.code, cls.name, rules.severity_of(cls), path, line, 1,
-                           end_line, 1, message))
+                           end_line, 1, message, whole_change=cls.whole_change))
     return tuple(sorted(out, key=lambda f: (f.path, f.line, f.code)))
 
 

@@ -206,6 +206,10 @@ Run `python manage.py makemigrations shop`, review the generated
            "  # flagged\n",)
     good = ("# the change adds a field and shop/migrations/0002_order_paid_at.py\n",)
 
+    @classmethod
+    def folders_needed(cls, change: Change) -> tuple[str, ...]:
+        return migration_folders_to_probe(change)
+
     def check_change(self, change: Change) -> None:
         anchors: dict[str, tuple[str, int]] = {}
         for f in sorted(source_files(change, "models"), key=lambda f: f.path):

@@ -310,7 +310,7 @@ after a custom manager method, which a QuerySet may lack
         "    return [book.author_id for book in Book.objects.all()]\n",
     )
 
-    # The engine is to hand over the models of the change's other files (rules/runner.py).
+    # The engine is to hand over the models of the change's other files (rules/pipeline.py).
     uses_change_models: ClassVar[bool] = True
 
     def __init__(self, ctx: FileContext) -> None:

@@ -8,7 +8,8 @@ import libcst as cst
 
 from rules.context import FileContext
 from rules.engine import Category, Severity, register
-from rules.fastapi.path_operations import PathOperationRule, keyword, param_function
+from rules.fastapi.path_operations import PathOperationRule, param_function
+from rules.nodes import keyword
 from rules.walker import find_nodes
 
 # The parameter functions of the RULES.md row; Body/Cookie/Form/File/Security are left to a

@@ -6,13 +6,8 @@ import libcst as cst
 
 from rules.context import FileContext
 from rules.engine import Category, Rule, Severity, register
-from rules.fastapi.path_operations import (
-    app_objects,
-    argument,
-    is_true,
-    keyword,
-    string_value,
-)
+from rules.fastapi.path_operations import app_objects, argument
+from rules.nodes import is_true, keyword, literal_string
 
 CORS_MIDDLEWARE = frozenset({"fastapi.middleware.cors.CORSMiddleware",
                              "starlette.middleware.cors.CORSMiddleware"})
@@ -125,9 +120,9 @@ cookies.
             if len(bindings) != 1 or bindings[0].value is None:
                 return False
             value = bindings[0].value
-        if string_value(value) == "*":
+        if literal_string(value) == "*":
             return True
         if isinstance(value, (cst.List, cst.Tuple, cst.Set)):
-            return any(isinstance(el, cst.Element) and string_value(el.value) == "*"
+            return any(isinstance(el, cst.Element) and literal_string(el.value) == "*"
                        for el in value.elements)
         return False

@@ -8,12 +8,8 @@ import libcst as cst
 
 from rules.context import FileContext
 from rules.engine import Category, Severity, register
-from rules.fastapi.path_operations import (
-    PathOperation,
-    PathOperationRule,
-    dotted_tail,
-    string_value,
-)
+from rules.fastapi.path_operations import PathOperation, PathOperationRule, dotted_tail
+from rules.nodes import keyword_arg, literal_string
 from rules.walker import find_nodes
 
 HTTP_EXCEPTIONS = frozenset({"fastapi.HTTPException", "fastapi.exceptions.HTTPException",
@@ -28,7 +24,7 @@ def _string_keys(node: cst.Dict) -> dict[str, cst.DictElement]:
     keys: dict[str, cst.DictElement] = {}
     for element in node.elements:
         if isinstance(element, cst.DictElement):
-            key = string_value(element.key)
+            key = literal_string(element.key)
             if key is not None:
                 keys.setdefault(key, element)
     return keys
@@ -40,7 +36,7 @@ def _says_no_error(value: cst.BaseExpression) -> bool:
         return value.value in _NO_ERROR
     if isinstance(value, (cst.List, cst.Dict, cst.Tuple)):
         return not value.elements
-    return string_value(value) == ""
+    return literal_string(value) == ""
 
 
 def _is_error_status(node: cst.BaseExpression) -> bool:
@@ -184,9 +180,9 @@ errors from 200 responses.
         if bound is not None and bound not in HTTP_EXCEPTIONS:
             return None
         call = cst.Call(func=cst.Name("HTTPException"), args=[
-            _kwarg("status_code", cst.Integer("400")).with_changes(
+            keyword_arg("status_code", cst.Integer("400")).with_changes(
                 comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))),
-            _kwarg("detail", error.value),
+            keyword_arg("detail", error.value),
         ])
         raise_ = cst.Raise(exc=call, semicolon=node.semicolon)
         return raise_, (() if bound is not None else (_IMPORT,))
@@ -209,7 +205,3 @@ def _targets(stmt: cst.CSTNode) -> list[cst.BaseExpression]:
     return []
 
 
-def _kwarg(name: str, value: cst.BaseExpression) -> cst.Arg:
-    return cst.Arg(value=value, keyword=cst.Name(name),
-                   equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
-                                         whitespace_after=cst.SimpleWhitespace("")))

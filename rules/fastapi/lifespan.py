@@ -15,8 +15,8 @@ from rules.fastapi.path_operations import (
     STARLETTE_APPS,
     app_objects,
     argument,
-    string_value,
 )
+from rules.nodes import literal_string
 
 EVENTS = frozenset({"startup", "shutdown"})
 EVENT_ARGUMENTS = frozenset({"on_startup", "on_shutdown"})
@@ -128,7 +128,7 @@ unknown version counts as current.
                 or self.apps.kind(owner.value) not in _OWNERS):
             return
         event = argument(call, 0, "event_type")
-        name = string_value(event.value) if event is not None else None
+        name = literal_string(event.value) if event is not None else None
         if name in EVENTS:
             self.report(node, self.message.format(what=f'@{owner.value}.on_event("{name}")'))
 

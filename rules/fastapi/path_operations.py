@@ -32,6 +32,7 @@ import libcst as cst
 
 from rules.context import FileContext, bound_names, dotted_name
 from rules.engine import Rule
+from rules.nodes import keyword, literal_string
 
 FASTAPI_APPS = frozenset({"fastapi.FastAPI", "fastapi.applications.FastAPI"})
 FASTAPI_ROUTERS = frozenset({"fastapi.APIRouter", "fastapi.routing.APIRouter"})
@@ -57,14 +58,6 @@ _PATH_PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
 # -- small helpers over calls and literals ----------------------------------------------
 
 
-def keyword(call: cst.Call, name: str) -> cst.Arg | None:
-    """The `name=...` argument of `call`, if given."""
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value == name:
-            return arg
-    return None
-
-
 def argument(call: cst.Call, index: int, name: str) -> cst.Arg | None:
     """The argument passed at position `index` or as `name=`."""
     positional = [a for a in call.args if a.keyword is None and not a.star]
@@ -78,20 +71,8 @@ def has_star_args(call: cst.Call) -> bool:
     return any(arg.star for arg in call.args)
 
 
-def string_value(node: cst.BaseExpression | None) -> str | None:
-    """The value of a plain (non-f, non-bytes) string literal, else None."""
-    if isinstance(node, cst.SimpleString):
-        value = node.evaluated_value
-        return value if isinstance(value, str) else None
-    return None
-
-
-def is_true(node: cst.BaseExpression) -> bool:
-    return isinstance(node, cst.Name) and node.value == "True"
-
-
 def is_none(node: cst.BaseExpression) -> bool:
-    return (isinstance(node, cst.Name) and node.value == "None") or string_value(node) == "None"
+    return (isinstance(node, cst.Name) and node.value == "None") or literal_string(node) == "None"
 
 
 def dotted_tail(node: cst.BaseExpression) -> str:
@@ -198,7 +179,7 @@ class Route:
     def path_params(self) -> frozenset[str]:
         """Names of the `{placeholders}` in the route's path."""
         arg = argument(self.call, 0, "path")
-        path = string_value(arg.value) if arg is not None else None
+        path = literal_string(arg.value) if arg is not None else None
         return frozenset(_PATH_PARAM.findall(path or ""))
 
 
@@ -324,7 +305,7 @@ def _kind(qualified: str | None) -> str | None:
 
 def _unquoted(annotation: cst.BaseExpression) -> cst.BaseExpression:
     """`"FastAPI"` -> `FastAPI` (a forward reference), else the annotation itself."""
-    text = string_value(annotation)
+    text = literal_string(annotation)
     if text is not None and all(part.isidentifier() for part in text.split(".")):
         try:
             return cst.parse_expression(text)
@@ -343,7 +324,7 @@ def _methods(call: cst.Call, attr: str) -> frozenset[str] | None:
     value = arg.value
     if not isinstance(value, (cst.List, cst.Tuple, cst.Set)):
         return None
-    names = [string_value(el.value) for el in value.elements]
+    names = [literal_string(el.value) for el in value.elements]
     if any(n is None for n in names):
         return None
     return frozenset(n.upper() for n in names if n is not None)

@@ -15,6 +15,7 @@ import libcst as cst
 
 from rules.context import FileContext, bound_names, dotted_name
 from rules.engine import Category, Rule, Severity, register
+from rules.nodes import is_false, is_true, keyword_arg
 from rules.walker import find_nodes
 
 MIGRATION_GUIDE = "https://docs.pydantic.dev/latest/migration/"
@@ -143,25 +144,11 @@ def _small_statements(node: cst.ClassDef) -> list[cst.BaseSmallStatement]:
     return out
 
 
-def _is_true(node: cst.BaseExpression) -> bool:
-    return isinstance(node, cst.Name) and node.value == "True"
-
-
-def _is_false(node: cst.BaseExpression) -> bool:
-    return isinstance(node, cst.Name) and node.value == "False"
-
-
 def _keyword(arg: cst.Arg) -> str | None:
     return arg.keyword.value if arg.keyword is not None else None
 
 
 _COMMA = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-
-
-def _kwarg(name: str, value: cst.BaseExpression) -> cst.Arg:
-    return cst.Arg(value=value, keyword=cst.Name(name),
-                   equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
-                                         whitespace_after=cst.SimpleWhitespace("")))
 
 
 def _without_trailing_comma(args: list[cst.Arg]) -> list[cst.Arg]:
@@ -561,10 +548,10 @@ only constructed (`User(...)`) is not known to be a model, and is left alone.
             keyword = _keyword(arg)
             if keyword is None or keyword == "check_fields":
                 args.append(arg)
-            elif keyword == "pre" and _is_true(arg.value):
+            elif keyword == "pre" and is_true(arg.value):
                 args.append(arg.with_changes(keyword=cst.Name("mode"),
                                              value=cst.SimpleString('"before"')))
-            elif keyword != "allow_reuse" and not (keyword == "pre" and _is_false(arg.value)):
+            elif keyword != "allow_reuse" and not (keyword == "pre" and is_false(arg.value)):
                 return None  # always=, each_item=, whole=, or a computed `pre=`
         name = call.func
         if isinstance(name, cst.Attribute):  # `@pydantic.validator`: no import needed
@@ -595,7 +582,7 @@ only constructed (`User(...)`) is not known to be a model, and is left alone.
         for small in _small_statements(node):
             if (isinstance(small, cst.Assign) and len(small.targets) == 1
                     and isinstance(small.targets[0].target, cst.Name)
-                    and small.targets[0].target.value == "orm_mode" and _is_true(small.value)):
+                    and small.targets[0].target.value == "orm_mode" and is_true(small.value)):
                 self.report(small, self._say("orm_mode = True", "from_attributes = True"),
                             replace=(small.targets[0].target, cst.Name("from_attributes")))
 
@@ -626,7 +613,7 @@ only constructed (`User(...)`) is not known to be a model, and is left alone.
             key = _CONFIG_KEYS.get(target.value)
             if key is None or key in {_keyword(a) for a in args}:
                 return None
-            args.append(_kwarg(key, small.value).with_changes(comma=_COMMA))
+            args.append(keyword_arg(key, small.value).with_changes(comma=_COMMA))
         if not args:
             return None
         value = cst.Call(func=cst.Name("ConfigDict"), args=_without_trailing_comma(args))
@@ -679,7 +666,7 @@ only constructed (`User(...)`) is not known to be a model, and is left alone.
             self.report(node, message)
             return
         if method == "from_orm":
-            args = [args[0].with_changes(comma=_COMMA), _kwarg("from_attributes", cst.Name("True"))]
+            args = [args[0].with_changes(comma=_COMMA), keyword_arg("from_attributes", cst.Name("True"))]
         new_call = node.with_changes(func=func.with_changes(attr=cst.Name(new_method)), args=args)
         self.report(node, message, replace=(node, new_call))
 

@@ -12,9 +12,8 @@ from rules.fastapi.path_operations import (
     all_params,
     dotted_tail,
     is_none,
-    keyword,
-    string_value,
 )
+from rules.nodes import keyword, literal_string
 from rules.responses import ResponseEvidence
 from rules.walker import find_nodes
 
@@ -69,7 +68,7 @@ def _renders_template(value: cst.BaseExpression | None) -> bool:
     if value is None or not isinstance(value := _unawaited(value), cst.Call):
         return False
     for arg in value.args:
-        text = string_value(arg.value)
+        text = literal_string(arg.value)
         if text is not None and text.endswith(_TEMPLATE_SUFFIXES):
             return True
     return False

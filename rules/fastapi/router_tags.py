@@ -6,13 +6,8 @@ import libcst as cst
 
 from rules.context import FileContext
 from rules.engine import Category, Severity, register
-from rules.fastapi.path_operations import (
-    APP,
-    PathOperationRule,
-    argument,
-    has_star_args,
-    keyword,
-)
+from rules.fastapi.path_operations import APP, PathOperationRule, argument, has_star_args
+from rules.nodes import keyword
 from rules.walker import find_nodes
 
 

@@ -1,6 +1,5 @@
-"""What the Flask rules share: which expressions are the application, whether a
-module-level name is shadowed where it is used, and the literal values (`True`, `False`,
-strings) they compare against."""
+"""What the Flask rules share: which expressions are the application, and whether a
+module-level name is shadowed where it is used (literals are read with rules/nodes.py)."""
 
 from __future__ import annotations
 
@@ -14,22 +13,6 @@ FLASK_CLASSES = frozenset({"flask.Flask", "flask.app.Flask"})
 # (flask.palletsprojects.com/en/stable/patterns/appfactories/).
 APP_NAMES = frozenset({"app", "application"})
 FACTORIES = frozenset({"create_app", "make_app"})
-
-
-def is_true(node: cst.BaseExpression) -> bool:
-    return isinstance(node, cst.Name) and node.value == "True"
-
-
-def is_false(node: cst.BaseExpression) -> bool:
-    return isinstance(node, cst.Name) and node.value == "False"
-
-
-def string_value(node: cst.BaseExpression) -> str | None:
-    """The value of a plain (non-f, non-bytes) string literal, else None."""
-    if isinstance(node, cst.SimpleString):
-        value = node.evaluated_value
-        return value if isinstance(value, str) else None
-    return None
 
 
 def creates_flask(ctx: FileContext, value: cst.BaseExpression | None) -> bool:

@@ -10,7 +10,8 @@ import libcst as cst
 from rules.context import ROUTE_METHODS, FileContext, dotted_name
 from rules.django.csrf import authenticates_by_header, server_to_server_name
 from rules.engine import Category, Example, Rule, Severity, register
-from rules.flask.application import Shadowing, is_false, is_true, string_value
+from rules.flask.application import Shadowing
+from rules.nodes import is_false, is_true, literal_string
 from rules.walker import find_nodes
 
 KEY = "WTF_CSRF_ENABLED"
@@ -208,7 +209,7 @@ and send the token from JavaScript in the `X-CSRFToken` header.
         key = node.key
         if not isinstance(key, cst.SimpleString) or KEY not in key.value:
             return
-        if string_value(key) != KEY or not is_false(node.value):
+        if literal_string(key) != KEY or not is_false(node.value):
             return
         mapping = self.ctx.parent
         if isinstance(mapping, cst.Dict) and _dict_sets_testing(mapping):
@@ -264,7 +265,7 @@ and send the token from JavaScript in the `X-CSRFToken` header.
             if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)
                     and call.func.attr.value in ROUTE_METHODS and call.args):
                 continue
-            path = string_value(call.args[0].value) or ""
+            path = literal_string(call.args[0].value) or ""
             owner = call.func.value
             prefix = self._prefixes.get(owner.value, "") if isinstance(owner, cst.Name) else ""
             paths.append(prefix + path)
@@ -285,7 +286,7 @@ and send the token from JavaScript in the `X-CSRFToken` header.
                     continue
                 for arg in small.value.args:
                     if arg.keyword is not None and arg.keyword.value == "url_prefix":
-                        out[small.targets[0].target.value] = string_value(arg.value) or ""
+                        out[small.targets[0].target.value] = literal_string(arg.value) or ""
         return out
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -338,7 +339,7 @@ def _marks_testing(node: cst.CSTNode, child: cst.CSTNode) -> bool:
             return child is node.orelse and _mentions_testing(test.expression)
         return child is node.body and _mentions_testing(test)
     if isinstance(node, cst.DictElement):
-        key = string_value(node.key)
+        key = literal_string(node.key)
         return key is not None and _is_testing(key)
     if isinstance(node, cst.Arg):
         return node.keyword is not None and _is_testing(node.keyword.value)
@@ -367,7 +368,7 @@ def _mentions_testing(test: cst.BaseExpression) -> bool:
     if isinstance(test, cst.Attribute):
         return _is_testing(test.attr.value) or _mentions_testing(test.value)
     if isinstance(test, cst.SimpleString):
-        return _is_testing(string_value(test) or "")
+        return _is_testing(literal_string(test) or "")
     if isinstance(test, cst.BooleanOperation):
         return _mentions_testing(test.left) or _mentions_testing(test.right)
     if isinstance(test, cst.Comparison):
@@ -389,7 +390,7 @@ def _mentions_testing(test: cst.BaseExpression) -> bool:
 def _subscript_key(node: cst.Subscript) -> str | None:
     if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
         return None
-    return string_value(node.slice[0].slice.value)
+    return literal_string(node.slice[0].slice.value)
 
 
 def _sets_testing(body: object) -> bool:
@@ -445,6 +446,6 @@ def _call_sets_testing(call: cst.Call) -> bool:
 
 def _dict_sets_testing(mapping: cst.Dict) -> bool:
     return any(
-        isinstance(el, cst.DictElement) and string_value(el.key) == "TESTING" and is_true(el.value)
+        isinstance(el, cst.DictElement) and literal_string(el.key) == "TESTING" and is_true(el.value)
         for el in mapping.elements
     )

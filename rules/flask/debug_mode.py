@@ -8,7 +8,8 @@ import libcst as cst
 
 from rules.context import FileContext
 from rules.engine import Category, Rule, Severity, register
-from rules.flask.application import FACTORIES, Apps, is_true, string_value
+from rules.flask.application import FACTORIES, Apps
+from rules.nodes import is_true, literal_string
 
 # `Flask.run(host=None, port=None, debug=None, load_dotenv=True, **options)`
 _DEBUG_POSITION = 2
@@ -174,7 +175,7 @@ Removes `debug=True` from `app.run(...)`/`app.config.update(...)`, and removes a
                 self._flag_statement(node, f"`{_name(target.value)}.debug = True`")
         elif isinstance(target, cst.Subscript) and self._is_config(target.value):
             element = target.slice[0].slice if len(target.slice) == 1 else None
-            if isinstance(element, cst.Index) and string_value(element.value) == "DEBUG":
+            if isinstance(element, cst.Index) and literal_string(element.value) == "DEBUG":
                 app = target.value.value  # type: ignore[attr-defined]
                 self._flag_statement(node, f'`{_name(app)}.config["DEBUG"] = True`')
 
@@ -217,7 +218,7 @@ Removes `debug=True` from `app.run(...)`/`app.config.update(...)`, and removes a
         if positional is None and args and args[0].keyword is None and not args[0].star:
             mapping = args[0].value
             if isinstance(mapping, cst.Dict) and any(
-                isinstance(el, cst.DictElement) and string_value(el.key) == "DEBUG"
+                isinstance(el, cst.DictElement) and literal_string(el.key) == "DEBUG"
                 and is_true(el.value)
                 for el in mapping.elements
             ):

@@ -8,7 +8,7 @@ import libcst as cst
 
 from rules.context import FileContext, dotted_name
 from rules.engine import Category, Rule, Severity, register
-from rules.flask.application import string_value
+from rules.nodes import literal_string
 
 REDIRECTS = frozenset({"flask.redirect", "flask.helpers.redirect", "werkzeug.redirect",
                        "werkzeug.utils.redirect"})
@@ -177,7 +177,7 @@ def _literal_pieces(node: cst.BaseExpression) -> Iterator[_Piece]:
                 else:
                     yield None, part.expression
         else:
-            text = string_value(item)
+            text = literal_string(item)
             if text is None:  # bytes: not a URL we understand
                 yield None, None
                 return

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-import warnings
 from functools import lru_cache
 
 import libcst as cst
+
+from rules.nodes import string_pieces, string_value
 
 _CAMEL_LOWER_UPPER = re.compile(r"([a-z0-9])([A-Z])")
 _CAMEL_ACRONYM = re.compile(r"([A-Z]+)([A-Z][a-z])")
@@ -25,38 +26,6 @@ def identifier_words(name: str) -> tuple[str, ...]:
     spaced = split_camel_case(name)
     words = (word.lower().rstrip("0123456789") for word in _NOT_ALNUM.split(spaced))
     return tuple(word for word in words if word)
-
-
-def string_pieces(node: cst.BaseExpression) -> list[cst.BaseExpression]:
-    """The strings of an implicit concatenation, left to right (iteratively: generated
-    code concatenates thousands of literals); any other node alone."""
-    pieces: list[cst.BaseExpression] = []
-    stack = [node]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, cst.ConcatenatedString):
-            stack.append(item.right)
-            stack.append(item.left)
-        else:
-            pieces.append(item)
-    return pieces
-
-
-def string_value(node: cst.BaseExpression) -> str | None:
-    """The value of a plain string (or bytes) literal, implicit concatenation included;
-    None for anything else, f-strings included."""
-    out: list[str] = []
-    for piece in string_pieces(node):
-        if not isinstance(piece, cst.SimpleString):
-            return None
-        try:
-            with warnings.catch_warnings():  # `"\d"`: the checked code's problem, not ours
-                warnings.simplefilter("ignore")
-                value = piece.evaluated_value
-        except (SyntaxError, ValueError):  # literal_eval rejects it: not worth a crash
-            return None
-        out.append(value.decode("latin-1") if isinstance(value, bytes) else value)
-    return "".join(out)
 
 
 

@@ -26,7 +26,7 @@ from bot.github import (
     TokenStore,
     WritePacer,
 )
-from bot.publish import ReviewComment
+from bot.plans import ReviewComment
 from bot.reviews import narrowed
 from bot.services import Services
 from bot.settings import Settings

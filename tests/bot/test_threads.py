@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.publish import marker
+from bot.plans import marker
 from bot.threads import fixed_comments, fixed_marker, graphql_endpoint, our_comments
 
 FP1, FP2 = "1" * 16, "2" * 16

@@ -3,11 +3,14 @@ item and fix of their RULES.md rows."""
 
 from __future__ import annotations
 
+import asyncio
 import textwrap
 
 import pytest
 
 from rules.engine import Finding, Severity
+from rules.pipeline import ChangeScope, Outcome, SerialRunner, analyse
+from rules.runner import FileInput
 from tests.rules.lint import fixed, lint
 
 SERVICE = "from django.contrib.auth import get_user_model\n\nfrom shop import models\n" \
@@ -415,18 +418,17 @@ VIEWS = textwrap.dedent("""\
 
 def change_findings(*files: tuple[str, str]) -> list[tuple[str, int, str]]:
     """PYS209 over a change of `files` (path, new text), the way the App and
-    `pystd check --diff` run the engine: `asking_for_facts`, then the workers."""
-    from rules.catalogue import select_rules
-    from rules.change import Change, ChangedPath
-    from rules.runner import FileInput, asking_for_facts, check_inputs
+    `pystd check --diff` run the engine: through the analysis pipeline."""
+    return [(f.path, f.line, f.message) for f in analysed(files).findings()]
 
-    rules = select_rules(["PYS209"])
-    change = Change(tuple(ChangedPath(path, "modified", text, None, None, None)
-                          for path, text in files))
-    items = asking_for_facts([FileInput(path, text.encode()) for path, text in files],
-                             change, rules)
-    return [(f.path, f.line, f.message) for r in check_inputs(items, rules, jobs=1)
-            for f in r.findings]
+
+def analysed(files: tuple[tuple[str, str], ...]) -> Outcome:
+    """PYS209 over a change of `files` (path, new text), in this process."""
+    from rules.catalogue import select_rules
+
+    inputs = [FileInput(path, text.encode()) for path, text in files]
+    return asyncio.run(analyse(inputs, ChangeScope(), select_rules(["PYS209"]),
+                               run=SerialRunner()))
 
 
 @pytest.mark.parametrize(
@@ -449,16 +451,9 @@ def test_n_plus_one_over_a_model_of_another_module_of_the_change(
 
 
 def test_n_plus_one_fix_over_a_model_of_another_module_parses_and_is_clean() -> None:
-    from rules.catalogue import select_rules
-    from rules.change import Change, ChangedPath
     from rules.fixes import apply_fix
-    from rules.runner import FileInput, asking_for_facts, check_inputs
 
-    rules = select_rules(["PYS209"])
-    files = (("shop/models.py", MODELS), ("shop/views.py", VIEWS))
-    change = Change(tuple(ChangedPath(p, "modified", t, None, None, None) for p, t in files))
-    items = asking_for_facts([FileInput(p, t.encode()) for p, t in files], change, rules)
-    (finding,) = [f for r in check_inputs(items, rules, jobs=1) for f in r.findings]
+    (finding,) = analysed((("shop/models.py", MODELS), ("shop/views.py", VIEWS))).findings()
     assert finding.fix is not None
     new = apply_fix(VIEWS, finding.fix)
     assert 'Book.objects.select_related("author").filter(title__startswith="A")' in new

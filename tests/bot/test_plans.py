@@ -7,7 +7,7 @@ import pytest
 
 from bot import messages
 from bot.diff import patch_changes
-from bot.publish import (
+from bot.plans import (
     Analysis,
     Skipped,
     annotation,
