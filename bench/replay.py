@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aiohttp import ClientSession
+from aiohttp import ClientSession, TCPConnector
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run from a checkout: the fake GitHub lives in tests/
@@ -169,7 +169,9 @@ async def replay(changes: list[Change], repo_name: str, per_change: float
     bot_runner, bot_url = await serve(create_app(settings))
     records = []
     try:
-        async with ClientSession() as session:
+        # One connection per delivery, as GitHub does: a keep-alive connection that the
+        # server closed during a long review would be reset under the next one.
+        async with ClientSession(connector=TCPConnector(force_close=True)) as session:
             for number, change in enumerate(changes, start=1):
                 gh.add_pull_request(OWNER, repo_name, number, head_sha=change.commit,
                                     base_sha=change.parent, files=change.files,
