@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
-from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
@@ -15,45 +13,22 @@ from bot import messages
 from bot.app import create_app
 from bot.settings import Settings, SettingsError
 from bot.webhooks import SERVICES
-from tests.github_fake import FakeFile, FakeGitHub
-
-OWNER, REPO = "Codertocat", "Hello-World"
-BASE, HEAD, HEAD2 = "b" * 40, "a" * 40, "c" * 40
-
-OLD_VIEWS = 'import time\n\n\nasync def old():\n    time.sleep(1)\n'
-NEW_VIEWS = OLD_VIEWS + '\n\nasync def new():\n    time.sleep(2)\n'
-
-
-async def settle(bot: TestClient) -> None:
-    """Wait until every queued job has finished."""
-    await bot.app[SERVICES].queue.join()
-
-
-def add_pr(gh: FakeGitHub, files: list[FakeFile] | None = None, **kwargs: Any) -> None:
-    gh.add_pull_request(
-        OWNER, REPO, 1, head_sha=HEAD, base_sha=BASE, author="octocat",
-        files=files if files is not None else [
-            FakeFile("app/views.py", content=NEW_VIEWS, base_content=OLD_VIEWS)],
-        **kwargs,
-    )
-
-
-async def send(bot: TestClient, delivery: Callable[..., Any], gh: FakeGitHub, event: str,
-               file: str, overrides: dict[str, Any] | None = None, delivery_id: str | None = None,
-               ) -> Any:
-    headers, body = delivery(event, file, overrides=overrides, delivery_id=delivery_id)
-    return await bot.post("/webhook", data=body, headers=headers)
-
-
-async def open_pr(bot, delivery, gh, delivery_id=None):
-    return await send(bot, delivery, gh, "pull_request", "opened.payload.json",
-                      gh.pull_request_overrides(OWNER, REPO, 1), delivery_id)
-
-
-def only_run(gh: FakeGitHub):
-    (run,) = gh.check_runs(OWNER, REPO)
-    return run
-
+from tests.bot.drivers import (
+    BASE,
+    HEAD,
+    HEAD2,
+    NEW_VIEWS,
+    OLD_VIEWS,
+    OWNER,
+    REPO,
+    add_pr,
+    only_run,
+    open_pr,
+    recheck,
+    send,
+    settle,
+)
+from tests.github_fake import FakeFile
 
 # -- the happy path ------------------------------------------------------------------------
 
@@ -356,14 +331,6 @@ async def test_bad_config_is_shown_not_crashed(bot, delivery, fake_github):
 
 
 # -- /pystd recheck and re-runs -------------------------------------------------------------------
-
-async def recheck(bot, delivery, gh, user: str, body: str = "/pystd recheck") -> Any:
-    comment_id = gh.add_issue_comment(OWNER, REPO, 1, body, user=user)
-    response = await send(bot, delivery, gh, "issue_comment", "created.payload.json",
-                          gh.issue_comment_overrides(OWNER, REPO, comment_id))
-    await settle(bot)
-    return comment_id, response
-
 
 async def test_recheck_from_read_only_user_is_refused_without_a_write(bot, delivery, fake_github):
     add_pr(fake_github)

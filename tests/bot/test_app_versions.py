@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.bot.test_app import BASE, OWNER, REPO, add_pr, only_run, open_pr, settle
+from tests.bot.drivers import BASE, OWNER, REPO, add_pr, only_run, open_pr, settle
 from tests.github_fake import FakeFile
 
 SETTINGS_V1 = ("from pydantic import BaseModel, BaseSettings\n\n\n"

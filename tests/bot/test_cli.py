@@ -4,23 +4,13 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from bot import messages
-from bot.cli import main
 from rules.limits import TOO_DEEP
-
-BLOCKING = "import time\n\n\nasync def handler():\n    time.sleep(1)\n"
-CLEAN = "import asyncio\n\n\nasync def handler():\n    await asyncio.sleep(1)\n"
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
+from tests.bot.drivers import BLOCKING, CLEAN, git, run
 
 
 def test_findings_exit_1_and_text_shows_place_code_message_and_fix(project, capsys):
@@ -184,10 +174,6 @@ def test_parallel_and_serial_runs_agree(project, capsys):
 
 
 # -- --diff ------------------------------------------------------------------------------
-
-def git(cwd: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
-
 
 @pytest.fixture
 def repo(project: Path) -> Path:

@@ -25,7 +25,7 @@ from rules.config import PystdConfig
 from rules.limits import TOO_DEEP
 from rules.runner import CRASHED, FileInput, check_inputs
 from tests.bot import crashers
-from tests.bot.test_app import (
+from tests.bot.drivers import (
     HEAD2,
     NEW_VIEWS,
     OLD_VIEWS,

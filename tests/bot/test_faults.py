@@ -32,7 +32,7 @@ from bot.services import Services
 from bot.settings import Settings
 from bot.snapshot import existing_folders, fetch_config
 from bot.webhooks import SERVICES
-from tests.bot.test_app import BASE, HEAD, OWNER, REPO, add_pr, open_pr
+from tests.bot.drivers import BASE, HEAD, OWNER, REPO, add_pr, open_pr
 from tests.github_fake import (
     APP_ID,
     LINE_NOT_RESOLVED,

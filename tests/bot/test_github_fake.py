@@ -11,7 +11,6 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -19,11 +18,22 @@ import gidgethub
 import gidgethub.aiohttp
 import gidgethub.apps
 import gidgethub.sansio
-import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from tests.bot.drivers import (
+    FAKE_BASE,
+    FAKE_HEAD,
+    FAKE_NEW_VIEWS,
+    FAKE_OLD_VIEWS,
+    FAKE_OWNER,
+    FAKE_REPO,
+    call,
+    installation_token,
+    make_jwt,
+    review_comment,
+)
 from tests.github_fake import (
     COMMIT_NOT_IN_PR,
     LINE_NOT_RESOLVED,
@@ -44,55 +54,17 @@ from tests.github_fake import (
     webhook_signature,
 )
 
-OWNER, REPO = "acme", "shop"
-HEAD, BASE = "a" * 40, "b" * 40
-OLD_VIEWS = "".join(f"line {n}\n" for n in range(1, 31))
-NEW_VIEWS = OLD_VIEWS.replace("line 5\n", "line five\n").replace("line 25\n", "line 25\nadded\n")
-# NEW_VIEWS vs OLD_VIEWS: hunks "@@ -2,7 +2,7 @@" (old and new lines 2-8, line 5 replaced)
-# and "@@ -23,6 +23,7 @@" (new lines 23-29, "added" inserted as line 26)
-
-
-def make_jwt(gh: FakeGitHub, *, key: str | None = None, iss: Any = None,
-             lifetime: int = 540) -> str:
-    now = int(time.time())
-    return jwt.encode({"iat": now - 60, "exp": now + lifetime,
-                       "iss": str(gh.app_id) if iss is None else iss},
-                      key or gh.private_key_pem, algorithm="RS256")
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as client:
-        yield client
-
 
 @pytest.fixture
 def gh(fake_github: FakeGitHub) -> FakeGitHub:
     """The fake with one pull request: a modified module, an added one, a binary file."""
     fake_github.add_pull_request(
-        OWNER, REPO, 7, head_sha=HEAD, base_sha=BASE, author="alice",
+        FAKE_OWNER, FAKE_REPO, 7, head_sha=FAKE_HEAD, base_sha=FAKE_BASE, author="alice",
         base_files={".github/pystd.toml": "[tool.pystd]\nfail-on = \"error\"\n"},
-        files=[FakeFile("shop/views.py", "modified", NEW_VIEWS, base_content=OLD_VIEWS),
+        files=[FakeFile("shop/views.py", "modified", FAKE_NEW_VIEWS, base_content=FAKE_OLD_VIEWS),
                FakeFile("shop/new.py", "added", "import os\nprint(os.sep)\n"),
                FakeFile("logo.png", "added", b"\x89PNG\r\n\x1a\n\0\0", binary=True)])
     return fake_github
-
-
-async def installation_token(gh: FakeGitHub, session: aiohttp.ClientSession,
-                             installation_id: int = 1) -> str:
-    async with session.post(f"{gh.url}/app/installations/{installation_id}/access_tokens",
-                            headers={"Authorization": f"Bearer {make_jwt(gh)}"}) as response:
-        assert response.status == 201, await response.text()
-        return (await response.json())["token"]
-
-
-async def call(gh: FakeGitHub, session: aiohttp.ClientSession, method: str, path: str,
-               token: str, **kwargs: Any) -> tuple[int, Any, Any]:
-    """(status, JSON body, headers) of one authenticated call."""
-    headers = {"Authorization": f"token {token}", **kwargs.pop("headers", {})}
-    url = path if path.startswith("http") else gh.url + path
-    async with session.request(method, url, headers=headers, **kwargs) as response:
-        return response.status, await response.json(), response.headers
 
 
 # -- tokens -----------------------------------------------------------------------------------
@@ -105,18 +77,18 @@ async def test_installation_token_flow(gh: FakeGitHub, session: aiohttp.ClientSe
     response_validator("apps/create-installation-access-token", 201).validate(body)
     assert body["token"].startswith("ghs_") and body["expires_at"].endswith("Z")
     assert body["permissions"]["checks"] == "write"
-    status, pr, _ = await call(gh, session, "GET", f"/repos/{OWNER}/{REPO}/pulls/7",
+    status, pr, _ = await call(gh, session, "GET", f"/repos/{FAKE_OWNER}/{FAKE_REPO}/pulls/7",
                                body["token"], headers={"Authorization": f"Bearer {body['token']}"})
-    assert status == 200 and pr["head"]["sha"] == HEAD
+    assert status == 200 and pr["head"]["sha"] == FAKE_HEAD
 
     gh.expire_tokens()
-    status, error, _ = await call(gh, session, "GET", f"/repos/{OWNER}/{REPO}/pulls/7",
+    status, error, _ = await call(gh, session, "GET", f"/repos/{FAKE_OWNER}/{FAKE_REPO}/pulls/7",
                                   body["token"])
     assert (status, error["message"]) == (401, "Bad credentials")
     fresh = await installation_token(gh, session)
-    assert (await call(gh, session, "GET", f"/repos/{OWNER}/{REPO}/pulls/7", fresh))[0] == 200
+    assert (await call(gh, session, "GET", f"/repos/{FAKE_OWNER}/{FAKE_REPO}/pulls/7", fresh))[0] == 200
     gh.advance_time(3601)  # limits.json: tokens live one hour
-    assert (await call(gh, session, "GET", f"/repos/{OWNER}/{REPO}/pulls/7", fresh))[0] == 401
+    assert (await call(gh, session, "GET", f"/repos/{FAKE_OWNER}/{FAKE_REPO}/pulls/7", fresh))[0] == 401
 
 
 @pytest.mark.parametrize("case", ["other key", "wrong iss", "too long", "garbage", "token scheme",
@@ -148,7 +120,7 @@ async def test_gidgethub_gets_a_token_and_pages_files(
     api = gidgethub.aiohttp.GitHubAPI(session, "pystd-tests", base_url=gh.url)
     answer = await gidgethub.apps.get_installation_access_token(
         api, installation_id="1", app_id=str(gh.app_id), private_key=gh.private_key_pem)
-    files = [f async for f in api.getiter(f"/repos/{OWNER}/{REPO}/pulls/7/files{{?per_page}}",
+    files = [f async for f in api.getiter(f"/repos/{FAKE_OWNER}/{FAKE_REPO}/pulls/7/files{{?per_page}}",
                                           {"per_page": 2}, oauth_token=answer["token"])]
     assert [f["filename"] for f in files] == ["shop/views.py", "shop/new.py", "logo.png"]
     assert gh.calls("GET", r"^/repositories/\d+/pulls/7/files$")  # followed GitHub's Link
@@ -160,12 +132,12 @@ async def test_tokens_reach_only_their_repositories(
     token = await installation_token(gh, session, installation_id=1)
     status, error, _ = await call(gh, session, "GET", "/repos/other/repo/pulls/1", token)
     assert (status, error["message"]) == (404, "Not Found")  # 404, not 403, as GitHub does
-    gh.add_repository(OWNER, "docs")
+    gh.add_repository(FAKE_OWNER, "docs")
     async with session.post(f"{gh.url}/app/installations/1/access_tokens", json={
             "repositories": ["docs"]}, headers={"Authorization": f"Bearer {make_jwt(gh)}"}) as r:
         scoped = (await r.json())["token"]
-    assert (await call(gh, session, "GET", f"/repos/{OWNER}/{REPO}/pulls/7", scoped))[0] == 404
-    async with session.get(f"{gh.url}/repos/{OWNER}/{REPO}/installation",
+    assert (await call(gh, session, "GET", f"/repos/{FAKE_OWNER}/{FAKE_REPO}/pulls/7", scoped))[0] == 404
+    async with session.get(f"{gh.url}/repos/{FAKE_OWNER}/{FAKE_REPO}/installation",
                            headers={"Authorization": f"Bearer {make_jwt(gh)}"}) as r:
         assert r.status == 200 and (await r.json())["id"] == 1
 
@@ -174,43 +146,43 @@ async def test_tokens_reach_only_their_repositories(
 
 async def test_pull_request_matches_the_webhook_schema(
         gh: FakeGitHub, session: aiohttp.ClientSession) -> None:
-    gh.add_pull_request(OWNER, REPO, 8, head_sha="e" * 40, base_sha=BASE, fork_owner="mallory",
+    gh.add_pull_request(FAKE_OWNER, FAKE_REPO, 8, head_sha="e" * 40, base_sha=FAKE_BASE, fork_owner="mallory",
                         head_ref="patch-1")
     token = await installation_token(gh, session)
-    status, pr, _ = await call(gh, session, "GET", f"/repos/{OWNER}/{REPO}/pulls/8", token)
+    status, pr, _ = await call(gh, session, "GET", f"/repos/{FAKE_OWNER}/{FAKE_REPO}/pulls/8", token)
     assert status == 200
     assert (pr["head"]["repo"]["full_name"], pr["head"]["label"]) == (
         "mallory/shop", "mallory:patch-1")
     assert (pr["base"]["sha"], pr["user"]["login"], pr["state"], pr["draft"]) == (
-        BASE, "octocat", "open", False)
+        FAKE_BASE, "octocat", "open", False)
     payload_validator("pull_request", "opened").validate(
         json.loads((SHARED_GITHUB / "webhooks/pull_request/opened.payload.json").read_text())
         | {"pull_request": pr, "number": 8})
 
-    status, listed, _ = await call(gh, session, "GET", f"/repos/{OWNER}/{REPO}/pulls?state=open",
+    status, listed, _ = await call(gh, session, "GET", f"/repos/{FAKE_OWNER}/{FAKE_REPO}/pulls?state=open",
                                    token)
     assert [p["number"] for p in listed] == [8, 7] and "changed_files" not in listed[0]
     status, by_head, _ = await call(
-        gh, session, "GET", f"/repos/{OWNER}/{REPO}/pulls?head=mallory:patch-1", token)
+        gh, session, "GET", f"/repos/{FAKE_OWNER}/{FAKE_REPO}/pulls?head=mallory:patch-1", token)
     assert [p["number"] for p in by_head] == [8]
 
 
 async def test_files_are_paginated_with_link_headers(
         fake_github: FakeGitHub, session: aiohttp.ClientSession) -> None:
     files = [FakeFile(f"pkg/m{n:03}.py", "added", f"x = {n}\n") for n in range(250)]
-    fake_github.add_pull_request(OWNER, REPO, 1, head_sha=HEAD, base_sha=BASE, files=files)
+    fake_github.add_pull_request(FAKE_OWNER, FAKE_REPO, 1, head_sha=FAKE_HEAD, base_sha=FAKE_BASE, files=files)
     token = await installation_token(fake_github, session)
-    repo_id = fake_github.find_repository(OWNER, REPO).id  # type: ignore[union-attr]
+    repo_id = fake_github.find_repository(FAKE_OWNER, FAKE_REPO).id  # type: ignore[union-attr]
 
     status, page, headers = await call(fake_github, session, "GET",
-                                       f"/repos/{OWNER}/{REPO}/pulls/1/files?per_page=100", token)
+                                       f"/repos/{FAKE_OWNER}/{FAKE_REPO}/pulls/1/files?per_page=100", token)
     assert status == 200 and len(page) == 100
     base = f"{fake_github.url}/repositories/{repo_id}/pulls/1/files"
     assert headers["Link"] == (f'<{base}?per_page=100&page=2>; rel="next", '
                                f'<{base}?per_page=100&page=3>; rel="last"')
     response_validator("pulls/list-files", 200).validate(page)
 
-    seen, url, pages = [], f"/repos/{OWNER}/{REPO}/pulls/1/files", 0
+    seen, url, pages = [], f"/repos/{FAKE_OWNER}/{FAKE_REPO}/pulls/1/files", 0
     while url:
         status, page, headers = await call(fake_github, session, "GET", url, token)
         seen += [entry["filename"] for entry in page]
@@ -220,10 +192,10 @@ async def test_files_are_paginated_with_link_headers(
     assert pages == 9 and seen == [f.filename for f in files]  # default per_page is 30
 
     _, capped, _ = await call(fake_github, session, "GET",
-                              f"/repos/{OWNER}/{REPO}/pulls/1/files?per_page=500", token)
+                              f"/repos/{FAKE_OWNER}/{FAKE_REPO}/pulls/1/files?per_page=500", token)
     assert len(capped) == 100  # "max 100"
     _, third, headers = await call(fake_github, session, "GET",
-                                   f"/repos/{OWNER}/{REPO}/pulls/1/files?per_page=100&page=3",
+                                   f"/repos/{FAKE_OWNER}/{FAKE_REPO}/pulls/1/files?per_page=100&page=3",
                                    token)
     assert len(third) == 50 and 'rel="next"' not in headers["Link"]
     assert 'rel="prev"' in headers["Link"] and 'rel="first"' in headers["Link"]
@@ -232,9 +204,9 @@ async def test_files_are_paginated_with_link_headers(
 async def test_files_stop_at_3000(fake_github: FakeGitHub,
                                   session: aiohttp.ClientSession) -> None:
     files = [FakeFile(f"f{n}.py", "added", "x = 1\n") for n in range(3001)]
-    fake_github.add_pull_request(OWNER, REPO, 2, head_sha=HEAD, base_sha=BASE, files=files)
+    fake_github.add_pull_request(FAKE_OWNER, FAKE_REPO, 2, head_sha=FAKE_HEAD, base_sha=FAKE_BASE, files=files)
     token = await installation_token(fake_github, session)
-    path = f"/repos/{OWNER}/{REPO}/pulls/2"
+    path = f"/repos/{FAKE_OWNER}/{FAKE_REPO}/pulls/2"
     _, last, headers = await call(fake_github, session, "GET", f"{path}/files?per_page=100&page=30",
                                   token)
     assert len(last) == 100 and 'rel="next"' not in headers["Link"]
@@ -247,15 +219,15 @@ async def test_files_stop_at_3000(fake_github: FakeGitHub,
 
 async def test_diff_entries(gh: FakeGitHub, session: aiohttp.ClientSession) -> None:
     token = await installation_token(gh, session)
-    _, entries, _ = await call(gh, session, "GET", f"/repos/{OWNER}/{REPO}/pulls/7/files", token)
+    _, entries, _ = await call(gh, session, "GET", f"/repos/{FAKE_OWNER}/{FAKE_REPO}/pulls/7/files", token)
     views, new, logo = entries
     assert views["patch"].startswith("@@ -2,7 +2,7 @@ line 1\n line 2\n line 3\n line 4\n-line 5")
     assert "\n@@ -23,6 +23,7 @@ line 22\n line 23\n" in views["patch"]
     assert (views["additions"], views["deletions"], views["changes"]) == (2, 1, 3)
-    assert views["sha"] == git_blob_sha(NEW_VIEWS.encode())
+    assert views["sha"] == git_blob_sha(FAKE_NEW_VIEWS.encode())
     assert new["patch"] == "@@ -0,0 +1,2 @@\n+import os\n+print(os.sep)"
     assert "patch" not in logo and (logo["additions"], logo["deletions"]) == (0, 0)
-    assert views["contents_url"].endswith(f"/contents/shop/views.py?ref={HEAD}")
+    assert views["contents_url"].endswith(f"/contents/shop/views.py?ref={FAKE_HEAD}")
 
 
 def test_patches_are_gits() -> None:
@@ -268,7 +240,7 @@ def test_patches_are_gits() -> None:
 
 def test_renames_removals_and_missing_patches() -> None:
     gh = FakeGitHub()
-    pr = gh.add_pull_request(OWNER, REPO, 3, head_sha=HEAD, base_sha=BASE, base_files={
+    pr = gh.add_pull_request(FAKE_OWNER, FAKE_REPO, 3, head_sha=FAKE_HEAD, base_sha=FAKE_BASE, base_files={
         "old.py": "x = 1\n", "gone.py": "y = 2\n", "big.py": "z = 3\n"}, files=[
         FakeFile("new.py", "renamed", None, previous_filename="old.py"),
         FakeFile("gone.py", "removed"),
@@ -277,10 +249,10 @@ def test_renames_removals_and_missing_patches() -> None:
     assert (renamed.patch, renamed.previous_filename) == (None, "old.py")
     assert removed.patch == "@@ -1 +0,0 @@\n-y = 2" and removed.deletions == 1
     assert big.patch is None and big.additions == 1  # GitHub still counts a dropped patch
-    head = gh.find_repository(OWNER, REPO).commits[HEAD]  # type: ignore[union-attr]
+    head = gh.find_repository(FAKE_OWNER, FAKE_REPO).commits[FAKE_HEAD]  # type: ignore[union-attr]
     assert set(head) == {"new.py", "big.py"}
     with pytest.raises(ValueError, match="base content"):
-        gh.add_pull_request(OWNER, REPO, 4, head_sha="c" * 40, base_sha="d" * 40,
+        gh.add_pull_request(FAKE_OWNER, FAKE_REPO, 4, head_sha="c" * 40, base_sha="d" * 40,
                             files=[FakeFile("nobase.py", "modified", "x\n")])
 
 
@@ -289,12 +261,12 @@ def test_renames_removals_and_missing_patches() -> None:
 async def test_blob_is_base64_in_60_character_lines(
         fake_github: FakeGitHub, session: aiohttp.ClientSession) -> None:
     content = ("# a long line of python " * 20 + "\n").encode()
-    fake_github.add_pull_request(OWNER, REPO, 1, head_sha=HEAD, base_sha=BASE,
+    fake_github.add_pull_request(FAKE_OWNER, FAKE_REPO, 1, head_sha=FAKE_HEAD, base_sha=FAKE_BASE,
                                  files=[FakeFile("long.py", "added", content)])
     token = await installation_token(fake_github, session)
     sha = git_blob_sha(content)
     status, blob, _ = await call(fake_github, session, "GET",
-                                 f"/repos/{OWNER}/{REPO}/git/blobs/{sha}", token)
+                                 f"/repos/{FAKE_OWNER}/{FAKE_REPO}/git/blobs/{sha}", token)
     assert status == 200 and blob["encoding"] == "base64" and blob["size"] == len(content)
     lines = blob["content"].split("\n")
     assert all(len(line) == 60 for line in lines[:-2]) and lines[-1] == ""
@@ -302,29 +274,29 @@ async def test_blob_is_base64_in_60_character_lines(
     response_validator("git/get-blob", 200).validate(blob)
 
     status, error, _ = await call(fake_github, session, "GET",
-                                  f"/repos/{OWNER}/{REPO}/git/blobs/{'0' * 40}", token)
+                                  f"/repos/{FAKE_OWNER}/{FAKE_REPO}/git/blobs/{'0' * 40}", token)
     assert (status, error["message"]) == (404, "Not Found")
 
 
 async def test_contents_at_base_and_head(gh: FakeGitHub, session: aiohttp.ClientSession) -> None:
     token = await installation_token(gh, session)
-    repo = f"/repos/{OWNER}/{REPO}/contents"
-    status, config, _ = await call(gh, session, "GET", f"{repo}/.github/pystd.toml?ref={BASE}",
+    repo = f"/repos/{FAKE_OWNER}/{FAKE_REPO}/contents"
+    status, config, _ = await call(gh, session, "GET", f"{repo}/.github/pystd.toml?ref={FAKE_BASE}",
                                    token)
     assert status == 200 and base64.b64decode(config["content"]).startswith(b"[tool.pystd]")
     response_validator("repos/get-content", 200, "application/vnd.github.v3.object").validate(
         config)
-    status, views, _ = await call(gh, session, "GET", f"{repo}/shop/views.py?ref={HEAD}", token)
-    assert base64.b64decode(views["content"]).decode() == NEW_VIEWS
-    _, old_views, _ = await call(gh, session, "GET", f"{repo}/shop/views.py?ref={BASE}", token)
-    assert base64.b64decode(old_views["content"]).decode() == OLD_VIEWS
+    status, views, _ = await call(gh, session, "GET", f"{repo}/shop/views.py?ref={FAKE_HEAD}", token)
+    assert base64.b64decode(views["content"]).decode() == FAKE_NEW_VIEWS
+    _, old_views, _ = await call(gh, session, "GET", f"{repo}/shop/views.py?ref={FAKE_BASE}", token)
+    assert base64.b64decode(old_views["content"]).decode() == FAKE_OLD_VIEWS
 
-    for missing in (f"{repo}/pyproject.toml?ref={BASE}", f"{repo}/shop/new.py?ref={BASE}"):
+    for missing in (f"{repo}/pyproject.toml?ref={FAKE_BASE}", f"{repo}/shop/new.py?ref={FAKE_BASE}"):
         status, error, _ = await call(gh, session, "GET", missing, token)
         assert (status, error["message"]) == (404, "Not Found")
-    _, listing, _ = await call(gh, session, "GET", f"{repo}/shop?ref={HEAD}", token)
+    _, listing, _ = await call(gh, session, "GET", f"{repo}/shop?ref={FAKE_HEAD}", token)
     assert [(e["name"], e["type"]) for e in listing] == [("new.py", "file"), ("views.py", "file")]
-    async with session.get(f"{gh.url}{repo}/shop/new.py?ref={HEAD}", headers={
+    async with session.get(f"{gh.url}{repo}/shop/new.py?ref={FAKE_HEAD}", headers={
             "Authorization": f"token {token}", "Accept": "application/vnd.github.raw"}) as raw:
         assert await raw.read() == b"import os\nprint(os.sep)\n"
 
@@ -339,9 +311,9 @@ def annotation(line: int, **extra: Any) -> dict[str, Any]:
 async def test_check_run_annotations_accumulate(gh: FakeGitHub,
                                                 session: aiohttp.ClientSession) -> None:
     token = await installation_token(gh, session)
-    runs = f"/repos/{OWNER}/{REPO}/check-runs"
+    runs = f"/repos/{FAKE_OWNER}/{FAKE_REPO}/check-runs"
     status, run, _ = await call(gh, session, "POST", runs, token, json={
-        "name": "pystd", "head_sha": HEAD, "status": "in_progress",
+        "name": "pystd", "head_sha": FAKE_HEAD, "status": "in_progress",
         "output": {"title": "pystd", "summary": "Checking…"}})
     assert status == 201 and run["status"] == "in_progress"
     assert [pr["number"] for pr in run["pull_requests"]] == [7]
@@ -354,7 +326,7 @@ async def test_check_run_annotations_accumulate(gh: FakeGitHub,
         assert status == 200
     assert run["output"]["annotations_count"] == 80 and run["conclusion"] == "failure"
     response_validator("checks/update", 200).validate(run)
-    (state,) = gh.check_runs(OWNER, REPO)
+    (state,) = gh.check_runs(FAKE_OWNER, FAKE_REPO)
     assert (state.status, state.conclusion, state.summary, state.updates) == (
         "completed", "failure", "80 findings", 2)
     assert [a["start_line"] for a in state.annotations] == list(range(1, 81))
@@ -375,20 +347,20 @@ async def test_check_run_annotations_accumulate(gh: FakeGitHub,
 async def test_check_run_refusals(gh: FakeGitHub, session: aiohttp.ClientSession,
                                   body: dict[str, Any], message: str) -> None:
     token = await installation_token(gh, session)
-    status, error, _ = await call(gh, session, "POST", f"/repos/{OWNER}/{REPO}/check-runs", token,
-                                  json={"name": "pystd", "head_sha": HEAD, **body})
+    status, error, _ = await call(gh, session, "POST", f"/repos/{FAKE_OWNER}/{FAKE_REPO}/check-runs", token,
+                                  json={"name": "pystd", "head_sha": FAKE_HEAD, **body})
     assert status == 422 and error["message"].startswith(message)
-    assert gh.check_runs(OWNER, REPO) == []
+    assert gh.check_runs(FAKE_OWNER, FAKE_REPO) == []
     assert [v.status for v in gh.take_violations()] == [422]
 
 
 async def test_check_run_update_needs_conclusion_when_completed(
         gh: FakeGitHub, session: aiohttp.ClientSession) -> None:
     token = await installation_token(gh, session)
-    _, run, _ = await call(gh, session, "POST", f"/repos/{OWNER}/{REPO}/check-runs", token,
-                           json={"name": "pystd", "head_sha": HEAD})
+    _, run, _ = await call(gh, session, "POST", f"/repos/{FAKE_OWNER}/{FAKE_REPO}/check-runs", token,
+                           json={"name": "pystd", "head_sha": FAKE_HEAD})
     status, error, _ = await call(gh, session, "PATCH",
-                                  f"/repos/{OWNER}/{REPO}/check-runs/{run['id']}", token,
+                                  f"/repos/{FAKE_OWNER}/{FAKE_REPO}/check-runs/{run['id']}", token,
                                   json={"status": "completed"})
     assert (status, error["message"]) == (422, "Invalid request.\n\n\"conclusion\" wasn't supplied.")
     assert len(gh.take_violations()) == 1
@@ -396,50 +368,46 @@ async def test_check_run_update_needs_conclusion_when_completed(
 
 # -- reviews ----------------------------------------------------------------------------------
 
-def comment(line: int, **extra: Any) -> dict[str, Any]:
-    return {"path": "shop/views.py", "line": line, "side": "RIGHT", "body": "fix", **extra}
-
-
 @pytest.mark.parametrize(("comments", "error"), [
-    ([comment(5), comment(15)], LINE_NOT_RESOLVED),  # 15 is between the hunks
-    ([comment(1)], LINE_NOT_RESOLVED),
-    ([comment(9, side="LEFT")], LINE_NOT_RESOLVED),  # old line 9 is past the first hunk
+    ([review_comment(5), review_comment(15)], LINE_NOT_RESOLVED),  # 15 is between the hunks
+    ([review_comment(1)], LINE_NOT_RESOLVED),
+    ([review_comment(9, side="LEFT")], LINE_NOT_RESOLVED),  # old line 9 is past the first hunk
     ([{"path": "shop/other.py", "line": 1, "body": "x"}], PATH_NOT_RESOLVED),
     ([{"path": "logo.png", "line": 1, "body": "x"}], LINE_NOT_RESOLVED),  # no patch
-    ([comment(26, start_line=5)], START_SAME_HUNK),
-    ([comment(5, start_line=6)], START_MUST_PRECEDE),
-    ([comment(5, start_line=5)], START_MUST_PRECEDE),
+    ([review_comment(26, start_line=5)], START_SAME_HUNK),
+    ([review_comment(5, start_line=6)], START_MUST_PRECEDE),
+    ([review_comment(5, start_line=5)], START_MUST_PRECEDE),
 ])
 async def test_review_refused_when_a_comment_is_off_the_diff(
         gh: FakeGitHub, session: aiohttp.ClientSession, comments: list[dict[str, Any]],
         error: str) -> None:
     token = await installation_token(gh, session)
-    status, answer, _ = await call(gh, session, "POST", f"/repos/{OWNER}/{REPO}/pulls/7/reviews",
-                                   token, json={"commit_id": HEAD, "event": "COMMENT",
+    status, answer, _ = await call(gh, session, "POST", f"/repos/{FAKE_OWNER}/{FAKE_REPO}/pulls/7/reviews",
+                                   token, json={"commit_id": FAKE_HEAD, "event": "COMMENT",
                                                 "body": "pystd found things", "comments": comments})
     assert (status, answer["message"], answer["errors"]) == (422, "Unprocessable Entity", [error])
     response_validator("pulls/create-review", 422).validate(answer)
-    assert gh.reviews(OWNER, REPO, 7) == []  # all or nothing
+    assert gh.reviews(FAKE_OWNER, FAKE_REPO, 7) == []  # all or nothing
     assert len(gh.take_violations()) == 1
 
 
 async def test_review_accepted_on_hunk_lines(gh: FakeGitHub,
                                              session: aiohttp.ClientSession) -> None:
     token = await installation_token(gh, session)
-    body = {"commit_id": HEAD, "event": "COMMENT", "body": "pystd: 4 findings", "comments": [
-        comment(5, body="```suggestion\nline 5\n```"),  # added line
-        comment(2),  # context line
-        comment(27, start_line=26),  # multi-line, same hunk
-        comment(5, side="LEFT"),  # the deleted line, old numbering
+    body = {"commit_id": FAKE_HEAD, "event": "COMMENT", "body": "pystd: 4 findings", "comments": [
+        review_comment(5, body="```suggestion\nline 5\n```"),  # added line
+        review_comment(2),  # context line
+        review_comment(27, start_line=26),  # multi-line, same hunk
+        review_comment(5, side="LEFT"),  # the deleted line, old numbering
         {"path": "shop/new.py", "line": 2, "body": "print"},  # side defaults to RIGHT
     ]}
-    status, review, _ = await call(gh, session, "POST", f"/repos/{OWNER}/{REPO}/pulls/7/reviews",
+    status, review, _ = await call(gh, session, "POST", f"/repos/{FAKE_OWNER}/{FAKE_REPO}/pulls/7/reviews",
                                    token, json=body)
-    assert status == 200 and review["state"] == "COMMENTED" and review["commit_id"] == HEAD
+    assert status == 200 and review["state"] == "COMMENTED" and review["commit_id"] == FAKE_HEAD
     assert review["user"]["type"] == "Bot" and review["user"]["login"] == "pystd[bot]"
     response_validator("pulls/create-review", 200).validate(review)
 
-    status, listed, _ = await call(gh, session, "GET", f"/repos/{OWNER}/{REPO}/pulls/7/comments",
+    status, listed, _ = await call(gh, session, "GET", f"/repos/{FAKE_OWNER}/{FAKE_REPO}/pulls/7/comments",
                                    token)
     response_validator("pulls/list-review-comments", 200).validate(listed)
     assert [(c["path"], c["line"], c["side"], c["start_line"]) for c in listed] == [
@@ -447,17 +415,17 @@ async def test_review_accepted_on_hunk_lines(gh: FakeGitHub,
         ("shop/views.py", 27, "RIGHT", 26), ("shop/views.py", 5, "LEFT", None),
         ("shop/new.py", 2, "RIGHT", None)]
     assert listed[0]["diff_hunk"].endswith("\n-line 5\n+line five")
-    assert [c.line for c in gh.review_comments(OWNER, REPO, 7)] == [5, 2, 27, 5, 2]
+    assert [c.line for c in gh.review_comments(FAKE_OWNER, FAKE_REPO, 7)] == [5, 2, 27, 5, 2]
 
 
 async def test_review_commit_and_body_rules(gh: FakeGitHub,
                                             session: aiohttp.ClientSession) -> None:
     token = await installation_token(gh, session)
-    reviews = f"/repos/{OWNER}/{REPO}/pulls/7/reviews"
-    gh.move_head(OWNER, REPO, 7, "f" * 40)
+    reviews = f"/repos/{FAKE_OWNER}/{FAKE_REPO}/pulls/7/reviews"
+    gh.move_head(FAKE_OWNER, FAKE_REPO, 7, "f" * 40)
     status, review, _ = await call(gh, session, "POST", reviews, token,
-                                   json={"commit_id": HEAD, "event": "COMMENT", "body": "old head"})
-    assert (status, review["commit_id"]) == (200, HEAD)  # an earlier head is fine
+                                   json={"commit_id": FAKE_HEAD, "event": "COMMENT", "body": "old head"})
+    assert (status, review["commit_id"]) == (200, FAKE_HEAD)  # an earlier head is fine
     status, error, _ = await call(gh, session, "POST", reviews, token,
                                   json={"commit_id": "9" * 40, "event": "COMMENT", "body": "x"})
     assert (status, error["errors"]) == (422, [COMMIT_NOT_IN_PR])
@@ -479,38 +447,38 @@ async def test_review_commit_and_body_rules(gh: FakeGitHub,
 
 async def test_permissions_and_reactions(gh: FakeGitHub, session: aiohttp.ClientSession) -> None:
     token = await installation_token(gh, session)
-    gh.set_permission(OWNER, REPO, "bob", "maintain")
+    gh.set_permission(FAKE_OWNER, FAKE_REPO, "bob", "maintain")
     status, perm, _ = await call(gh, session, "GET",
-                                 f"/repos/{OWNER}/{REPO}/collaborators/bob/permission", token)
+                                 f"/repos/{FAKE_OWNER}/{FAKE_REPO}/collaborators/bob/permission", token)
     assert (status, perm["permission"], perm["role_name"]) == (200, "write", "maintain")
     response_validator("repos/get-collaborator-permission-level", 200).validate(perm)
     _, stranger, _ = await call(gh, session, "GET",
-                                f"/repos/{OWNER}/{REPO}/collaborators/eve/permission", token)
+                                f"/repos/{FAKE_OWNER}/{FAKE_REPO}/collaborators/eve/permission", token)
     assert stranger["permission"] == "none"
 
-    comment_id = gh.add_issue_comment(OWNER, REPO, 7, "/pystd recheck", user="bob")
-    reactions = f"/repos/{OWNER}/{REPO}/issues/comments/{comment_id}/reactions"
+    comment_id = gh.add_issue_comment(FAKE_OWNER, FAKE_REPO, 7, "/pystd recheck", user="bob")
+    reactions = f"/repos/{FAKE_OWNER}/{FAKE_REPO}/issues/comments/{comment_id}/reactions"
     status, reaction, _ = await call(gh, session, "POST", reactions, token, json={"content": "eyes"})
     assert status == 201
     response_validator("reactions/create-for-issue-comment", 201).validate(reaction)
     status, _, _ = await call(gh, session, "POST", reactions, token, json={"content": "eyes"})
     assert status == 200  # already there
-    assert gh.reactions(OWNER, REPO, comment_id) == ["eyes"]
+    assert gh.reactions(FAKE_OWNER, FAKE_REPO, comment_id) == ["eyes"]
     status, _, _ = await call(gh, session, "POST", reactions, token, json={"content": "party"})
     assert status == 422 and len(gh.take_violations()) == 1
     status, _, _ = await call(gh, session, "POST",
-                              f"/repos/{OWNER}/{REPO}/issues/comments/1/reactions", token,
+                              f"/repos/{FAKE_OWNER}/{FAKE_REPO}/issues/comments/1/reactions", token,
                               json={"content": "eyes"})
     assert status == 404
 
 
 async def test_bot_issue_comments(gh: FakeGitHub, session: aiohttp.ClientSession) -> None:
     token = await installation_token(gh, session)
-    status, created, _ = await call(gh, session, "POST", f"/repos/{OWNER}/{REPO}/issues/7/comments",
+    status, created, _ = await call(gh, session, "POST", f"/repos/{FAKE_OWNER}/{FAKE_REPO}/issues/7/comments",
                                     token, json={"body": "pystd could not analyse this push"})
     assert status == 201 and created["user"]["type"] == "Bot"
     response_validator("issues/create-comment", 201).validate(created)
-    assert [c.body for c in gh.issue_comments(OWNER, REPO, 7)] == [
+    assert [c.body for c in gh.issue_comments(FAKE_OWNER, FAKE_REPO, 7)] == [
         "pystd could not analyse this push"]
 
 
@@ -520,14 +488,14 @@ async def test_latency_is_added_to_every_answer(gh: FakeGitHub,
                                                 session: aiohttp.ClientSession) -> None:
     gh.latency = 0.02
     started = time.perf_counter()
-    async with session.get(f"{gh.url}/repos/{OWNER}/{REPO}/pulls/7") as response:
+    async with session.get(f"{gh.url}/repos/{FAKE_OWNER}/{FAKE_REPO}/pulls/7") as response:
         assert response.status == 401  # even refusals take their time
     assert time.perf_counter() - started >= 0.02
 
 
 async def test_fail_next_then_normal(gh: FakeGitHub, session: aiohttp.ClientSession) -> None:
     token = await installation_token(gh, session)
-    path = f"/repos/{OWNER}/{REPO}/pulls/7"
+    path = f"/repos/{FAKE_OWNER}/{FAKE_REPO}/pulls/7"
     gh.fail_next("GET", r"/pulls/7$", 500)
     gh.fail_next("GET", r"/pulls/7$", 403, headers={"Retry-After": "1"})
     status, error, _ = await call(gh, session, "GET", path, token)
@@ -544,8 +512,8 @@ async def test_faults_before_and_after_processing(gh: FakeGitHub,
     """A 502 "after" and a dropped connection "reset-after" still did the work; "before"
     and "reset" did not; "slow" did it and answered after `slow_seconds`."""
     token = await installation_token(gh, session)
-    runs = f"/repos/{OWNER}/{REPO}/check-runs"
-    body = {"name": "pystd", "head_sha": HEAD, "status": "in_progress"}
+    runs = f"/repos/{FAKE_OWNER}/{FAKE_REPO}/check-runs"
+    body = {"name": "pystd", "head_sha": FAKE_HEAD, "status": "in_progress"}
     gh.slow_seconds = 0.05
     for kind in ("before", "after", "reset", "reset-after", "slow"):
         gh.fail_next("POST", r"/check-runs$", 502, kind=kind)
@@ -554,7 +522,7 @@ async def test_faults_before_and_after_processing(gh: FakeGitHub,
         except aiohttp.ServerDisconnectedError:
             status = None
         assert status == {"before": 502, "after": 502, "slow": 201}.get(kind), kind
-    assert len(gh.check_runs(OWNER, REPO)) == 3  # after, reset-after, slow
+    assert len(gh.check_runs(FAKE_OWNER, FAKE_REPO)) == 3  # after, reset-after, slow
     assert [fault.kind for _method, _path, fault in gh.injected] == [
         "before", "after", "reset", "reset-after", "slow"]
 
@@ -562,15 +530,15 @@ async def test_faults_before_and_after_processing(gh: FakeGitHub,
 async def test_check_runs_for_a_ref_and_one_run(gh: FakeGitHub,
                                                 session: aiohttp.ClientSession) -> None:
     token = await installation_token(gh, session)
-    runs = f"/repos/{OWNER}/{REPO}/check-runs"
+    runs = f"/repos/{FAKE_OWNER}/{FAKE_REPO}/check-runs"
     made = []
     for name, external in (("pystd", "one"), ("pystd", "two"), ("other", "three")):
         made.append((await call(gh, session, "POST", runs, token, json={
-            "name": name, "head_sha": HEAD, "external_id": external}))[1])
+            "name": name, "head_sha": FAKE_HEAD, "external_id": external}))[1])
     await call(gh, session, "PATCH", f"{runs}/{made[1]['id']}", token, json={
         "conclusion": "success", "output": {"title": "t", "summary": "s",
                                             "annotations": [annotation(1)]}})
-    listing = f"/repos/{OWNER}/{REPO}/commits/{HEAD}/check-runs"
+    listing = f"/repos/{FAKE_OWNER}/{FAKE_REPO}/commits/{FAKE_HEAD}/check-runs"
 
     async def external_ids(**query: Any) -> list[str]:
         status, data, _ = await call(gh, session, "GET", listing, token, params=query)
@@ -591,10 +559,10 @@ async def test_check_runs_for_a_ref_and_one_run(gh: FakeGitHub,
 
 async def test_reviews_are_listed(gh: FakeGitHub, session: aiohttp.ClientSession) -> None:
     token = await installation_token(gh, session)
-    reviews = f"/repos/{OWNER}/{REPO}/pulls/7/reviews"
+    reviews = f"/repos/{FAKE_OWNER}/{FAKE_REPO}/pulls/7/reviews"
     for text in ("first", "second"):
         status, _, _ = await call(gh, session, "POST", reviews, token, json={
-            "commit_id": HEAD, "event": "COMMENT", "body": text})
+            "commit_id": FAKE_HEAD, "event": "COMMENT", "body": text})
         assert status == 200
     status, listed, _ = await call(gh, session, "GET", reviews, token)
     assert (status, [r["body"] for r in listed]) == (200, ["first", "second"])
@@ -605,7 +573,7 @@ async def test_reviews_are_listed(gh: FakeGitHub, session: aiohttp.ClientSession
 async def test_rate_limit_headers_on_every_answer(
         gh: FakeGitHub, session: aiohttp.ClientSession) -> None:
     token = await installation_token(gh, session)
-    for path in (f"/repos/{OWNER}/{REPO}/pulls/7", f"/repos/{OWNER}/{REPO}/pulls/99"):
+    for path in (f"/repos/{FAKE_OWNER}/{FAKE_REPO}/pulls/7", f"/repos/{FAKE_OWNER}/{FAKE_REPO}/pulls/99"):
         _, _, headers = await call(gh, session, "GET", path, token)
         for name in ("x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset",
                      "x-ratelimit-used", "x-ratelimit-resource", "x-github-request-id"):
@@ -618,36 +586,36 @@ async def test_primary_rate_limit(gh: FakeGitHub, session: aiohttp.ClientSession
     token = await installation_token(gh, session)
     gh.rate_limit = 2
     api = gidgethub.aiohttp.GitHubAPI(session, "pystd-tests", oauth_token=token, base_url=gh.url)
-    await api.getitem(f"/repos/{OWNER}/{REPO}/pulls/7")
-    await api.getitem(f"/repos/{OWNER}/{REPO}/pulls/7")
+    await api.getitem(f"/repos/{FAKE_OWNER}/{FAKE_REPO}/pulls/7")
+    await api.getitem(f"/repos/{FAKE_OWNER}/{FAKE_REPO}/pulls/7")
     with pytest.raises(gidgethub.RateLimitExceeded):  # 403 with x-ratelimit-remaining: 0
-        await api.getitem(f"/repos/{OWNER}/{REPO}/pulls/7")
+        await api.getitem(f"/repos/{FAKE_OWNER}/{FAKE_REPO}/pulls/7")
 
 
 async def test_secondary_rate_limit_on_content_creation(
         gh: FakeGitHub, session: aiohttp.ClientSession) -> None:
     token = await installation_token(gh, session)
-    runs = f"/repos/{OWNER}/{REPO}/check-runs"
+    runs = f"/repos/{FAKE_OWNER}/{FAKE_REPO}/check-runs"
     for _ in range(80):
         status, _, _ = await call(gh, session, "POST", runs, token,
-                                  json={"name": "pystd", "head_sha": HEAD})
+                                  json={"name": "pystd", "head_sha": FAKE_HEAD})
         assert status == 201
     status, error, headers = await call(gh, session, "POST", runs, token,
-                                        json={"name": "pystd", "head_sha": HEAD})
+                                        json={"name": "pystd", "head_sha": FAKE_HEAD})
     assert status == 403 and error == SECONDARY_RATE_LIMIT
     assert 1 <= int(headers["Retry-After"]) <= 60 and int(headers["x-ratelimit-remaining"]) > 0
-    assert (await call(gh, session, "GET", f"/repos/{OWNER}/{REPO}/pulls/7", token))[0] == 200
+    assert (await call(gh, session, "GET", f"/repos/{FAKE_OWNER}/{FAKE_REPO}/pulls/7", token))[0] == 200
     gh.advance_time(61)
     assert (await call(gh, session, "POST", runs, token,
-                       json={"name": "pystd", "head_sha": HEAD}))[0] == 201
+                       json={"name": "pystd", "head_sha": FAKE_HEAD}))[0] == 201
 
 
 async def test_unknown_routes_are_violations(gh: FakeGitHub,
                                              session: aiohttp.ClientSession) -> None:
     token = await installation_token(gh, session)
-    status, _, _ = await call(gh, session, "GET", f"/repos/{OWNER}/{REPO}/pulls/7/commits", token)
+    status, _, _ = await call(gh, session, "GET", f"/repos/{FAKE_OWNER}/{FAKE_REPO}/pulls/7/commits", token)
     assert status == 404
-    status, _, _ = await call(gh, session, "DELETE", f"/repos/{OWNER}/{REPO}/pulls/7", token)
+    status, _, _ = await call(gh, session, "DELETE", f"/repos/{FAKE_OWNER}/{FAKE_REPO}/pulls/7", token)
     assert status == 404
     assert [(v.method, v.status) for v in gh.take_violations()] == [("GET", 404), ("DELETE", 404)]
 
@@ -675,8 +643,8 @@ def test_delivery_is_signed_and_parses(delivery: DeliveryFactory, webhook_secret
 
 def test_overrides_are_checked_against_the_schemas(delivery: DeliveryFactory) -> None:
     _, body = delivery("pull_request", "synchronize.payload.json",
-                       overrides={"pull_request": {"head": {"sha": HEAD}}, "after": HEAD})
-    assert json.loads(body)["pull_request"]["head"]["sha"] == HEAD
+                       overrides={"pull_request": {"head": {"sha": FAKE_HEAD}}, "after": FAKE_HEAD})
+    assert json.loads(body)["pull_request"]["head"]["sha"] == FAKE_HEAD
     with pytest.raises(ValueError, match="breaks the schema"):
         delivery("pull_request", "opened.payload.json", overrides={"number": "7"})
     with pytest.raises(ValueError, match="breaks the schema"):
@@ -686,19 +654,19 @@ def test_overrides_are_checked_against_the_schemas(delivery: DeliveryFactory) ->
 def test_overrides_from_the_fakes_state_fit_the_schemas(gh: FakeGitHub,
                                                         delivery: DeliveryFactory) -> None:
     _, body = delivery("pull_request", "synchronize.payload.json",
-                       overrides=gh.pull_request_overrides(OWNER, REPO, 7))
+                       overrides=gh.pull_request_overrides(FAKE_OWNER, FAKE_REPO, 7))
     payload = json.loads(body)
     assert (payload["installation"]["id"], payload["pull_request"]["head"]["sha"],
-            payload["repository"]["full_name"]) == (1, HEAD, f"{OWNER}/{REPO}")
-    comment_id = gh.add_issue_comment(OWNER, REPO, 7, "/pystd recheck", user="alice")
+            payload["repository"]["full_name"]) == (1, FAKE_HEAD, f"{FAKE_OWNER}/{FAKE_REPO}")
+    comment_id = gh.add_issue_comment(FAKE_OWNER, FAKE_REPO, 7, "/pystd recheck", user="alice")
     _, body = delivery("issue_comment", "created.with-installation.payload.json",
-                       overrides=gh.issue_comment_overrides(OWNER, REPO, comment_id))
+                       overrides=gh.issue_comment_overrides(FAKE_OWNER, FAKE_REPO, comment_id))
     payload = json.loads(body)
     assert payload["issue"]["pull_request"]["url"].endswith("/pulls/7")
     assert (payload["comment"]["id"], payload["comment"]["author_association"]) == (
         comment_id, "CONTRIBUTOR")
     _, body = delivery("check_suite", "rerequested.payload.json",
-                       overrides=gh.check_suite_overrides(OWNER, REPO, HEAD))
+                       overrides=gh.check_suite_overrides(FAKE_OWNER, FAKE_REPO, FAKE_HEAD))
     assert [pr["number"] for pr in json.loads(body)["check_suite"]["pull_requests"]] == [7]
 
 
@@ -729,7 +697,7 @@ async def test_recording_api_answers_records_and_refuses_the_unexpected() -> Non
                              {"owner": "o", "repo": "r", "number": 1}))["number"] == 1
     assert [f["filename"] async for f in gh.getiter(files_url)] == ["a.py", "b.py"]
     with pytest.raises(gidgethub.GitHubBroken):
-        await gh.post("/repos/o/r/check-runs", data={"name": "pystd", "head_sha": HEAD})
+        await gh.post("/repos/o/r/check-runs", data={"name": "pystd", "head_sha": FAKE_HEAD})
     assert (await gh.post("/repos/o/r/check-runs", data={"name": "pystd"}))["id"] == 5
     assert gh.calls[-1].json == {"name": "pystd"} and gh.calls[-1].authorization == "token t"
     with pytest.raises(AssertionError, match="unexpected GitHub call"):

@@ -4,31 +4,24 @@ review comments. Plain aiohttp calls, no bot code."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
 import pytest
 
 from bot.threads import RESOLVE_MUTATION, THREADS_QUERY
-from tests.bot.test_github_fake import (
-    BASE,
-    HEAD,
-    NEW_VIEWS,
-    OLD_VIEWS,
-    OWNER,
-    REPO,
+from tests.bot.drivers import (
+    FAKE_BASE,
+    FAKE_HEAD,
+    FAKE_NEW_VIEWS,
+    FAKE_OLD_VIEWS,
+    FAKE_OWNER,
+    FAKE_REPO,
     call,
-    comment,
     installation_token,
+    review_comment,
 )
 from tests.github_fake import FakeFile, FakeGitHub, response_validator
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as client:
-        yield client
 
 
 @pytest.fixture
@@ -36,15 +29,15 @@ async def reviewed(fake_github: FakeGitHub, session: aiohttp.ClientSession
                    ) -> tuple[FakeGitHub, str, list[int]]:
     """A pull request with one review of two comments: (fake, token, comment ids)."""
     fake_github.add_pull_request(
-        OWNER, REPO, 7, head_sha=HEAD, base_sha=BASE,
-        files=[FakeFile("shop/views.py", "modified", NEW_VIEWS, base_content=OLD_VIEWS)])
+        FAKE_OWNER, FAKE_REPO, 7, head_sha=FAKE_HEAD, base_sha=FAKE_BASE,
+        files=[FakeFile("shop/views.py", "modified", FAKE_NEW_VIEWS, base_content=FAKE_OLD_VIEWS)])
     token = await installation_token(fake_github, session)
     status, _review, _ = await call(
-        fake_github, session, "POST", f"/repos/{OWNER}/{REPO}/pulls/7/reviews", token,
-        json={"commit_id": HEAD, "event": "COMMENT", "body": "b",
-              "comments": [comment(5, body="one"), comment(26, body="two")]})
+        fake_github, session, "POST", f"/repos/{FAKE_OWNER}/{FAKE_REPO}/pulls/7/reviews", token,
+        json={"commit_id": FAKE_HEAD, "event": "COMMENT", "body": "b",
+              "comments": [review_comment(5, body="one"), review_comment(26, body="two")]})
     assert status == 200
-    ids = [c.id for c in fake_github.review_comments(OWNER, REPO, 7)]
+    ids = [c.id for c in fake_github.review_comments(FAKE_OWNER, FAKE_REPO, 7)]
     return fake_github, token, ids
 
 
@@ -57,7 +50,7 @@ async def graphql(gh: FakeGitHub, session: aiohttp.ClientSession, token: str, qu
 
 
 async def threads(gh: FakeGitHub, session: aiohttp.ClientSession, token: str) -> list[Any]:
-    answer = await graphql(gh, session, token, THREADS_QUERY, owner=OWNER, repo=REPO,
+    answer = await graphql(gh, session, token, THREADS_QUERY, owner=FAKE_OWNER, repo=FAKE_REPO,
                            number=7, cursor=None)
     return answer["data"]["repository"]["pullRequest"]["reviewThreads"]["nodes"]
 
@@ -87,12 +80,12 @@ async def test_graphql_errors_for_what_the_fake_does_not_know(reviewed, session)
     nodes = await threads(gh, session, token)
     refused = await graphql(gh, session, token, RESOLVE_MUTATION, thread=nodes[0]["id"])
     assert refused["errors"][0]["type"] == "FORBIDDEN"
-    assert gh.pull_request(OWNER, REPO, 7).resolved_threads == set()
+    assert gh.pull_request(FAKE_OWNER, FAKE_REPO, 7).resolved_threads == set()
 
 
 async def test_a_reply_joins_the_thread(reviewed, session) -> None:
     gh, token, (first, _second) = reviewed
-    url = f"/repos/{OWNER}/{REPO}/pulls/7/comments/{first}/replies"
+    url = f"/repos/{FAKE_OWNER}/{FAKE_REPO}/pulls/7/comments/{first}/replies"
     status, reply, _ = await call(gh, session, "POST", url, token, json={"body": "fixed"})
     assert status == 201 and reply["in_reply_to_id"] == first
     assert (reply["path"], reply["line"], reply["body"]) == ("shop/views.py", 5, "fixed")
@@ -101,10 +94,10 @@ async def test_a_reply_joins_the_thread(reviewed, session) -> None:
     assert len(nodes) == 2  # a reply is no thread of its own
     status, _, _ = await call(gh, session, "POST", url, token, json={})
     assert status == 422
-    status, _, _ = await call(gh, session, "POST", f"/repos/{OWNER}/{REPO}/pulls/7/comments/"
+    status, _, _ = await call(gh, session, "POST", f"/repos/{FAKE_OWNER}/{FAKE_REPO}/pulls/7/comments/"
                               f"{reply['id']}/replies", token, json={"body": "again"})
     assert status == 422  # replies to replies are not supported
-    status, _, _ = await call(gh, session, "POST", f"/repos/{OWNER}/{REPO}/pulls/7/comments/"
+    status, _, _ = await call(gh, session, "POST", f"/repos/{FAKE_OWNER}/{FAKE_REPO}/pulls/7/comments/"
                               "99999/replies", token, json={"body": "x"})
     assert status == 404
     gh.take_violations()

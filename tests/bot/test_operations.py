@@ -9,7 +9,7 @@ from pydantic import SecretStr
 
 from bot import messages
 from bot.app import create_app
-from tests.bot.test_app import add_pr, open_pr, settle
+from tests.bot.drivers import add_pr, open_pr, settle
 
 
 async def test_healthz_asks_github_once_and_caches_the_answer(bot, fake_github):

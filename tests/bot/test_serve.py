@@ -20,7 +20,7 @@ from bot import messages
 from bot.app import create_app
 from bot.cli import EXIT_ERROR, main
 from bot.serve import ACCEPT_ERROR, AcceptErrorFilter, ConnectionCap
-from tests.bot.test_app import OWNER, REPO, add_pr
+from tests.bot.drivers import OWNER, REPO, add_pr
 from tests.github_fake import APP_ID
 
 GUARD = 30.0  # seconds: only a hung server ever waits this long

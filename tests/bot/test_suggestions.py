@@ -10,7 +10,7 @@ import pytest
 
 from bench.replay import apply_suggestion, undefined_names
 from bot import messages
-from tests.bot.test_app import BASE, HEAD, HEAD2, OWNER, REPO, open_pr, send, settle
+from tests.bot.drivers import BASE, HEAD, HEAD2, OWNER, REPO, open_pr, send, settle
 from tests.github_fake import FakeFile, FakeGitHub
 
 HEAD3 = "d" * 40

@@ -22,7 +22,7 @@ from bot.events import parse_event
 from bot.handlers import router
 from bot.settings import Settings
 from bot.webhooks import MAX_DELIVERY_BYTES, SERVICES
-from tests.bot.test_app import HEAD, OWNER, REPO, add_pr, recheck, send, settle
+from tests.bot.drivers import HEAD, OWNER, REPO, add_pr, recheck, send, settle
 from tests.github_fake import FakeGitHub, webhook_signature
 from tests.github_fake.webhooks import load_payload
 

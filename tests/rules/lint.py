@@ -37,3 +37,37 @@ def fixed(code: str, finding: Finding) -> str:
     new = apply_fix(textwrap.dedent(code), finding.fix)
     cst.parse_module(new)
     return new
+
+
+# -- one rule over a snippet ---------------------------------------------------------------
+
+def only(code: str, rule: str, path: str = "app.py") -> list[Finding]:
+    """The findings of `rule` (a code or prefix) for `code` as file `path`."""
+    return lint(code, path, select=rule)
+
+
+def lines_of(code: str, rule: str, path: str = "app.py") -> list[int]:
+    """The lines `rule` flags, in order."""
+    return [f.line for f in only(code, rule, path)]
+
+
+def one(code: str, rule: str, path: str = "app.py") -> Finding:
+    """The single finding of `rule`; fails listing them when there are others or none."""
+    findings = only(code, rule, path)
+    assert len(findings) == 1, [(f.line, f.message) for f in findings]
+    return findings[0]
+
+
+def fix_of(code: str, rule: str, path: str = "app.py") -> str:
+    """The source after the single finding's fix, checked to parse and be clean for
+    `rule`."""
+    new = fixed(code, one(code, rule, path))
+    assert only(new, rule, path) == [], new
+    return new
+
+
+def no_fix(code: str, rule: str, path: str = "app.py") -> None:
+    """`rule` flags `code` and offers no fix for any finding."""
+    findings = only(code, rule, path)
+    assert findings, "expected a finding"
+    assert all(f.fix is None for f in findings), [f.fix for f in findings]

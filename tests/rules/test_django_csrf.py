@@ -8,7 +8,7 @@ import textwrap
 import pytest
 
 from rules.engine import Finding, Severity
-from tests.rules.lint import lint
+from tests.rules import lint as shared
 
 IMPORT = "from django.views.decorators.csrf import csrf_exempt\n"
 VIEW = "def update_profile(request):\n    return HttpResponse(status=204)\n"
@@ -16,11 +16,11 @@ HEAD = "from django.http import HttpResponse\n"
 
 
 def only(code: str, path: str = "shop/views.py") -> list[Finding]:
-    return lint(code, path, select="PYS207")
+    return shared.only(code, "PYS207", path)
 
 
 def lines(code: str, path: str = "shop/views.py") -> list[int]:
-    return [f.line for f in only(code, path)]
+    return shared.lines_of(code, "PYS207", path)
 
 
 # == PYS207 django-csrf-exempt: flags ===================================================

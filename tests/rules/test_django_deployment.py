@@ -6,26 +6,22 @@ from __future__ import annotations
 import pytest
 
 from rules.engine import Finding, Severity
-from tests.rules.lint import fixed, lint
+from tests.rules import lint as shared
 
 SETTINGS = "mysite/settings.py"
 
 
 def only(code: str, rule: str, path: str = SETTINGS) -> list[Finding]:
-    return lint(code, path, select=rule)
+    return shared.only(code, rule, path)
 
 
 def one(code: str, rule: str, path: str = SETTINGS) -> Finding:
-    findings = only(code, rule, path)
-    assert len(findings) == 1, [(f.line, f.message) for f in findings]
-    return findings[0]
+    return shared.one(code, rule, path)
 
 
 def fix_of(code: str, rule: str, path: str = SETTINGS) -> str:
     """The source after the single finding's fix, checked to be clean for `rule`."""
-    new = fixed(code, one(code, rule, path))
-    assert only(new, rule, path) == [], new
-    return new
+    return shared.fix_of(code, rule, path)
 
 
 # Settings modules by each of RULES.md's three criteria.

@@ -11,20 +11,19 @@ import pytest
 from rules.engine import Finding, Severity
 from rules.pipeline import ChangeScope, Outcome, SerialRunner, analyse
 from rules.runner import FileInput
-from tests.rules.lint import fixed, lint
+from tests.rules import lint as shared
+from tests.rules.lint import fixed
 
 SERVICE = "from django.contrib.auth import get_user_model\n\nfrom shop import models\n" \
           "from shop.models import Book\n\n\n"
 
 
 def only(code: str, rule: str, path: str = "shop/services.py") -> list[Finding]:
-    return lint(code, path, select=rule)
+    return shared.only(code, rule, path)
 
 
 def one(code: str, rule: str) -> Finding:
-    findings = only(code, rule)
-    assert len(findings) == 1, [(f.line, f.message) for f in findings]
-    return findings[0]
+    return shared.one(code, rule, "shop/services.py")
 
 
 def in_function(*body: str, head: str = SERVICE) -> str:

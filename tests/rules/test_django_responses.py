@@ -7,31 +7,9 @@ import textwrap
 
 import pytest
 
-from rules.engine import Finding
-from tests.rules.lint import codes, fixed, lint
+from tests.rules.lint import fix_of, lines_of, one, only
 
 VIEW = "from django.http import JsonResponse\nfrom shop.models import Book\n\n\n"
-
-
-def only(code: str, rule: str, path: str = "app.py") -> list[Finding]:
-    return lint(code, path, select=rule)
-
-
-def one(code: str, rule: str) -> Finding:
-    findings = only(code, rule)
-    assert len(findings) == 1, [(f.line, f.message) for f in findings]
-    return findings[0]
-
-
-def fix_of(code: str, rule: str) -> str:
-    """The source after the single finding's fix, checked to be clean for `rule`."""
-    new = fixed(code, one(code, rule))
-    assert only(new, rule) == [], new
-    return new
-
-
-def lines_of(code: str, rule: str, path: str = "app.py") -> list[int]:
-    return [line for _, line in codes(code, path, select=rule)]
 
 
 def in_json_view(expr: str, head: str = VIEW) -> str:

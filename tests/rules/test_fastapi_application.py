@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from rules.engine import Finding
-from tests.rules.lint import lint
+from tests.rules.lint import lines_of, only
 
 CORS_HEAD = """\
 from fastapi import FastAPI
@@ -14,14 +13,6 @@ from fastapi.middleware.cors import CORSMiddleware
 
 app = FastAPI()
 """
-
-
-def only(code: str, rule: str, path: str = "app.py") -> list[Finding]:
-    return lint(code, path, select=rule)
-
-
-def lines_of(code: str, rule: str, path: str = "app.py") -> list[int]:
-    return [f.line for f in only(code, rule, path)]
 
 
 # == PYS406 cors-wildcard-with-credentials: flags =============================================

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from rules.engine import Finding
-from tests.rules.lint import fixed, lint
+from tests.rules.lint import fix_of, fixed, one, only
 
 HEAD = """\
 from typing import Annotated, Any, Dict, Optional, Union
@@ -31,23 +30,6 @@ def get_user(db: Annotated[str, Depends(get_db)]) -> str:
 
 """
 LINE = HEAD.count("\n") + 2  # the line of the `def` after a one-line decorator
-
-
-def only(code: str, rule: str, path: str = "app.py") -> list[Finding]:
-    return lint(code, path, select=rule)
-
-
-def one(code: str, rule: str) -> Finding:
-    findings = only(code, rule)
-    assert len(findings) == 1, [(f.line, f.message) for f in findings]
-    return findings[0]
-
-
-def fix_of(code: str, rule: str) -> str:
-    """The source after the single finding's fix, checked to parse and be clean for `rule`."""
-    new = fixed(code, one(code, rule))
-    assert only(new, rule) == [], new
-    return new
 
 
 def operation(params: str, decorator: str = '@router.post("/items")') -> str:

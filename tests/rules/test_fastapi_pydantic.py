@@ -7,8 +7,7 @@ import textwrap
 
 import pytest
 
-from rules.engine import Finding
-from tests.rules.lint import codes, fixed, lint
+from tests.rules.lint import codes, fix_of, fixed, lines_of, lint, one, only
 
 MODEL = """\
 from pydantic import BaseModel
@@ -17,27 +16,6 @@ from pydantic import BaseModel
 class User(BaseModel):
     name: str
 """
-
-
-def only(code: str, rule: str, path: str = "app.py") -> list[Finding]:
-    return lint(code, path, select=rule)
-
-
-def one(code: str, rule: str) -> Finding:
-    findings = only(code, rule)
-    assert len(findings) == 1, [(f.line, f.message) for f in findings]
-    return findings[0]
-
-
-def fix_of(code: str, rule: str) -> str:
-    """The source after the single finding's fix, checked to be clean for `rule`."""
-    new = fixed(code, one(code, rule))
-    assert only(new, rule) == [], new
-    return new
-
-
-def lines_of(code: str, rule: str) -> list[int]:
-    return [line for _, line in codes(code, select=rule)]
 
 
 # == PYS404 pydantic-v1-api: flags ======================================================

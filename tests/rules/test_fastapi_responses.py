@@ -5,32 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from rules.engine import Finding
-from tests.rules.lint import fixed, lint
+from tests.rules.lint import fix_of, lines_of, one, only
 
 APP = "from fastapi import FastAPI\n\napp = FastAPI()\n\n\n"
 ROUTER = 'from fastapi import APIRouter\n\nrouter = APIRouter(tags=["items"])\n\n\n'
-
-
-def only(code: str, rule: str, path: str = "app.py") -> list[Finding]:
-    return lint(code, path, select=rule)
-
-
-def lines_of(code: str, rule: str) -> list[int]:
-    return [f.line for f in only(code, rule)]
-
-
-def one(code: str, rule: str) -> Finding:
-    findings = only(code, rule)
-    assert len(findings) == 1, [(f.line, f.message) for f in findings]
-    return findings[0]
-
-
-def fix_of(code: str, rule: str) -> str:
-    """The source after the single finding's fix, checked to parse and be clean for `rule`."""
-    new = fixed(code, one(code, rule))
-    assert only(new, rule) == [], new
-    return new
 
 
 # == PYS401 fastapi-missing-response-model: flags ========================================

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rules.engine import Finding
-from tests.rules.lint import lint
+from tests.rules import lint as shared
 
 HEAD = """\
 from fastapi import APIRouter, Depends
@@ -25,11 +25,11 @@ LINE = HEAD.count("\n") + 3  # the first body line after a decorator and a `def`
 
 
 def only(code: str, path: str = "app.py") -> list[Finding]:
-    return lint(code, path, select="PYS403")
+    return shared.only(code, "PYS403", path)
 
 
 def lines_of(code: str, path: str = "app.py") -> list[int]:
-    return [f.line for f in only(code, path)]
+    return shared.lines_of(code, "PYS403", path)
 
 
 def handler(body: str, head: str = HEAD, asynchronous: bool = False) -> str:

@@ -7,26 +7,23 @@ import textwrap
 import pytest
 
 from rules.engine import Finding
-from tests.rules.lint import fixed, lint
+from tests.rules import lint as shared
+from tests.rules.lint import fixed
 
 APP = "from flask import Flask\n\napp = Flask(__name__)\n"
 
 
 def findings(code: str, path: str = "app.py") -> list[Finding]:
-    return lint(code, path, select="PYS301")
+    return shared.only(code, "PYS301", path)
 
 
 def one(code: str) -> Finding:
-    found = findings(code)
-    assert len(found) == 1, [(f.line, f.message) for f in found]
-    return found[0]
+    return shared.one(code, "PYS301")
 
 
 def fix_of(code: str) -> str:
     """The source after the single finding's fix, checked to be clean."""
-    new = fixed(code, one(code))
-    assert findings(new) == [], new
-    return new
+    return shared.fix_of(code, "PYS301")
 
 
 # == flags ==============================================================================

@@ -8,12 +8,10 @@ alongside.
 
 from __future__ import annotations
 
-import textwrap
-
 import pytest
 
 from rules.engine import Finding
-from tests.rules.lint import lint
+from tests.rules import lint as shared
 
 APP = "from flask import Flask\n\napp = Flask(__name__)\n"
 WTF = "from flask import Blueprint\nfrom flask_wtf.csrf import CSRFProtect\n\n" \
@@ -21,11 +19,11 @@ WTF = "from flask import Blueprint\nfrom flask_wtf.csrf import CSRFProtect\n\n" 
 
 
 def findings(code: str, path: str = "app.py") -> list[Finding]:
-    return lint(textwrap.dedent(code), path, select="PYS305")
+    return shared.only(code, "PYS305", path)
 
 
 def lines(code: str, path: str = "app.py") -> list[int]:
-    return [f.line for f in findings(code, path)]
+    return shared.lines_of(code, "PYS305", path)
 
 
 def messages(code: str, path: str = "app.py") -> list[str]:

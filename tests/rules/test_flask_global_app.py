@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import textwrap
-
 import pytest
 
 from rules.engine import Finding
-from tests.rules.lint import lint
+from tests.rules import lint as shared
 
 ROUTE = "\n\n@app.route('/')\ndef index():\n    return 'hi'\n"
 
 
 def findings(code: str, path: str = "app.py") -> list[Finding]:
-    return lint(textwrap.dedent(code), path, select="PYS302")
+    return shared.only(code, "PYS302", path)
 
 
 def lines(code: str, path: str = "app.py") -> list[int]:
-    return [f.line for f in findings(code, path)]
+    return shared.lines_of(code, "PYS302", path)
 
 
 # == flags ==============================================================================

@@ -2,31 +2,26 @@
 
 from __future__ import annotations
 
-import textwrap
-
 import pytest
 
 from rules.engine import Finding
-from tests.rules.lint import fixed, lint
+from tests.rules import lint as shared
+from tests.rules.lint import fixed
 
 HEAD = "from flask import request\n\n\ndef view():\n"
 
 
 def findings(code: str, path: str = "app.py") -> list[Finding]:
-    return lint(textwrap.dedent(code), path, select="PYS303")
+    return shared.only(code, "PYS303", path)
 
 
 def one(code: str) -> Finding:
-    found = findings(code)
-    assert len(found) == 1, [(f.line, f.message) for f in found]
-    return found[0]
+    return shared.one(code, "PYS303")
 
 
 def fix_of(code: str) -> str:
     """The source after the single finding's fix, checked to parse and be clean."""
-    new = fixed(code, one(code))
-    assert findings(new) == [], new
-    return new
+    return shared.fix_of(code, "PYS303")
 
 
 # == flags ==============================================================================

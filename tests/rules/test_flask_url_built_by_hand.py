@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import textwrap
-
 import pytest
 
 from rules.engine import Finding
-from tests.rules.lint import lint
+from tests.rules import lint as shared
 
 HEAD = "from flask import redirect, url_for\n\n\ndef view(user, host, base, next_url):\n"
 
 
 def findings(code: str, path: str = "app.py") -> list[Finding]:
-    return lint(textwrap.dedent(code), path, select="PYS304")
+    return shared.only(code, "PYS304", path)
 
 
 def target_lines(target: str) -> list[int]:

@@ -5,17 +5,17 @@ from __future__ import annotations
 import pytest
 
 from rules.engine import Finding, Severity
-from tests.rules.lint import lint
+from tests.rules import lint as shared
 
 FLASK = "import os\nfrom os import environ, getenv\n\nfrom flask import Flask\n\napp = Flask(__name__)\n\n\n"
 
 
 def only(code: str, path: str = "app.py") -> list[Finding]:
-    return lint(code, path, select="PYS109")
+    return shared.only(code, "PYS109", path)
 
 
 def lines_of(code: str, path: str = "app.py") -> list[int]:
-    return [f.line for f in only(code, path)]
+    return shared.lines_of(code, "PYS109", path)
 
 
 def flask_handler(statement: str) -> str:

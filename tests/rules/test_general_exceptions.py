@@ -8,17 +8,17 @@ import textwrap
 import pytest
 
 from rules.engine import Finding
-from tests.rules.lint import fixed, lint
+from tests.rules import lint as shared
 
 LOGGER = "import logging\n\nlogger = logging.getLogger(__name__)\n\n\n"
 
 
 def only(code: str, path: str = "app.py") -> list[Finding]:
-    return lint(code, path, select="PYS103")
+    return shared.only(code, "PYS103", path)
 
 
 def lines_of(code: str, path: str = "app.py") -> list[int]:
-    return [f.line for f in only(code, path)]
+    return shared.lines_of(code, "PYS103", path)
 
 
 def handler(clause: str, *body: str, head: str = "") -> str:
@@ -29,11 +29,7 @@ def handler(clause: str, *body: str, head: str = "") -> str:
 
 
 def fix_of(code: str) -> str:
-    findings = only(code)
-    assert len(findings) == 1, findings
-    new = fixed(code, findings[0])
-    assert only(new) == [], new
-    return new
+    return shared.fix_of(code, "PYS103")
 
 
 # == flags ===============================================================================

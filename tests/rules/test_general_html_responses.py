@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 
 from rules.engine import Finding
-from tests.rules.lint import lint
+from tests.rules import lint as shared
 
 DJANGO = "from django.http import HttpResponse\n\n\n"
 FLASK = "from flask import Flask, Response, make_response\n\napp = Flask(__name__)\n"
 
 
 def only(code: str, path: str = "app.py") -> list[Finding]:
-    return lint(code, path, select="PYS107")
+    return shared.only(code, "PYS107", path)
 
 
 def django_view(statement: str) -> str:

@@ -6,25 +6,21 @@ from __future__ import annotations
 import pytest
 
 from rules.engine import Finding
-from tests.rules.lint import fixed, lint
+from tests.rules import lint as shared
 
 LOGGER = "import logging\n\nfrom django.http import HttpResponse\n\nlogger = logging.getLogger(__name__)\n"
 
 
 def only(code: str, path: str = "app.py") -> list[Finding]:
-    return lint(code, path, select="PYS104")
+    return shared.only(code, "PYS104", path)
 
 
 def lines_of(code: str, path: str = "app/views.py") -> list[int]:
-    return [f.line for f in only(code, path)]
+    return shared.lines_of(code, "PYS104", path)
 
 
 def fix_of(code: str, path: str = "app/views.py") -> str:
-    findings = only(code, path)
-    assert len(findings) == 1, findings
-    new = fixed(code, findings[0])
-    assert only(new, path) == [], new
-    return new
+    return shared.fix_of(code, "PYS104", path)
 
 
 # == flags ===============================================================================

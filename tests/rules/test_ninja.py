@@ -8,7 +8,7 @@ import textwrap
 import pytest
 
 from rules.engine import Finding
-from tests.rules.lint import fixed, lint
+from tests.rules import lint as shared
 
 API = "from ninja import NinjaAPI, Schema\n\napi = NinjaAPI()\n\n\n"  # operations from line 6
 LIST_API = (
@@ -19,24 +19,20 @@ URLS = "mysite/urls.py"
 
 
 def only(code: str, rule: str, path: str = "api.py") -> list[Finding]:
-    return lint(code, path, select=rule)
+    return shared.only(code, rule, path)
 
 
 def one(code: str, rule: str, path: str = "api.py") -> Finding:
-    findings = only(code, rule, path)
-    assert len(findings) == 1, [(f.line, f.message) for f in findings]
-    return findings[0]
+    return shared.one(code, rule, path)
 
 
 def fix_of(code: str, rule: str, path: str = "api.py") -> str:
     """The source after the single finding's fix, checked to be clean for `rule`."""
-    new = fixed(code, one(code, rule, path))
-    assert only(new, rule, path) == [], new
-    return new
+    return shared.fix_of(code, rule, path)
 
 
 def lines_of(code: str, rule: str, path: str = "api.py") -> list[int]:
-    return [f.line for f in only(code, rule, path)]
+    return shared.lines_of(code, rule, path)
 
 
 def operation(decorator: str, *body: str, head: str = API, signature: str = "(request)") -> str:

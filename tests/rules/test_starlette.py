@@ -4,22 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from rules.engine import Finding
-from tests.rules.lint import lint
+from tests.rules.lint import lines_of, only
 
 ROUTING = "from starlette.responses import PlainTextResponse\nfrom starlette.routing import Route\n"
 WS = (
     "from starlette.routing import WebSocketRoute\n"
     "from starlette.websockets import WebSocket, WebSocketDisconnect\n"
 )
-
-
-def only(code: str, rule: str, path: str = "app.py") -> list[Finding]:
-    return lint(code, path, select=rule)
-
-
-def lines_of(code: str, rule: str, path: str = "app.py") -> list[int]:
-    return [f.line for f in only(code, rule, path)]
 
 
 # == PYS501 starlette-sync-endpoint: flags ==============================================
