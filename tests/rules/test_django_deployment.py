@@ -7,6 +7,7 @@ import pytest
 
 from rules.engine import Finding, Severity
 from tests.rules import lint as shared
+from tests.rules.lint import lint
 
 SETTINGS = "mysite/settings.py"
 

@@ -8,10 +8,13 @@ alongside.
 
 from __future__ import annotations
 
+import textwrap
+
 import pytest
 
 from rules.engine import Finding
 from tests.rules import lint as shared
+from tests.rules.lint import lint
 
 APP = "from flask import Flask\n\napp = Flask(__name__)\n"
 WTF = "from flask import Blueprint\nfrom flask_wtf.csrf import CSRFProtect\n\n" \

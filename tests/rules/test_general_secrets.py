@@ -12,7 +12,7 @@ from rules.general import (
     is_secret_name,
     looks_real,
 )
-from tests.rules.lint import codes, fix_of, fixed, lines_of, no_fix, one, only
+from tests.rules.lint import codes, fix_of, fixed, lines_of, lint, no_fix, one, only
 
 TEST_PATH = "tests/test_api.py"
 
