@@ -16,12 +16,17 @@ COPY rules ./rules
 RUN /opt/pystd/bin/pip install --no-cache-dir --no-deps .
 
 FROM ${PYTHON_IMAGE}
-RUN useradd --create-home --uid 10001 pystd
+RUN useradd --create-home --uid 10001 pystd \
+ && mkdir -p /var/lib/pystd && chown 10001 /var/lib/pystd
 COPY --from=build /opt/pystd /opt/pystd
 ENV PATH=/opt/pystd/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYSTD_HOST=0.0.0.0 \
-    PYSTD_PORT=8080
+    PYSTD_PORT=8080 \
+    PYSTD_DATA_DIR=/var/lib/pystd
+# The job queue's SQLite file (the default PYSTD_QUEUE_URL) lives here: keep it on a volume
+# so that a new container picks up the jobs an old one accepted.
+VOLUME ["/var/lib/pystd"]
 USER 10001
 WORKDIR /home/pystd
 EXPOSE 8080

@@ -1,18 +1,15 @@
 """`create_app(settings)`: the aiohttp application of the GitHub App.
 
-`cleanup_ctx` owns every resource in one place: the HTTP client session, the engine's
-process pool and the job queue, opened at start-up and closed (the queue drained first)
-at shutdown.
+`cleanup_ctx` owns every resource in one place: the job store, the HTTP client session,
+the engine's process pool and the job queue's workers, opened at start-up and closed (the
+running jobs finished first) at shutdown.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator, Iterator
 
-import aiohttp
 from aiohttp import web
 from cachetools import TTLCache
 from prometheus_client import (
@@ -26,14 +23,10 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from bot.engine_pool import Engine
-from bot.github import GitHubAccess, TokenStore, WritePacer
 from bot.health import AppKeyCheck
-from bot.job import JobEnv
-from bot.queue import JobQueue
-from bot.services import Services
+from bot.runtime import running
 from bot.settings import Settings
-from bot.snapshot import BlobCache
+from bot.store import StoreError
 from bot.webhooks import (
     DELIVERY_COUNTS,
     MAX_DELIVERY_BYTES,
@@ -87,7 +80,19 @@ class _AppMetrics(Collector):
         for method, n in sorted(services.access.calls.items()):
             calls.add_metric([method], n)
         yield calls
-        yield GaugeMetricFamily("pystd_queue_depth", "Jobs waiting", value=services.queue.depth)
+        stats = services.queue.stats
+        yield GaugeMetricFamily("pystd_queue_depth", "Jobs waiting", value=stats.waiting)
+        jobs = GaugeMetricFamily("pystd_queue_jobs", "Jobs in the queue's store by state",
+                                 labels=["state"])
+        for state, n in sorted(stats.by_state.items()):
+            jobs.add_metric([state], n)
+        yield jobs
+        yield GaugeMetricFamily("pystd_queue_oldest_waiting_seconds",
+                                "Age of the oldest job due and not started",
+                                value=stats.oldest_waiting_seconds)
+        yield GaugeMetricFamily("pystd_queue_stalled_jobs",
+                                "Running jobs whose worker stopped renewing its lease",
+                                value=stats.stalled)
 
 
 def _registry(app: web.Application) -> CollectorRegistry:
@@ -105,13 +110,21 @@ def _registry(app: web.Application) -> CollectorRegistry:
 
 
 async def metrics(request: web.Request) -> web.Response:
+    services = request.app.get(SERVICES)
+    if services is not None:
+        try:
+            await services.queue.refresh_stats()
+        except StoreError as exc:  # the gauges keep their last values
+            log.warning("queue stats not read: %s", exc)
     return web.Response(body=generate_latest(request.app[REGISTRY]),
                         headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"})
 
 
-def create_app(settings: Settings, *, engine_in_process: bool = False) -> web.Application:
+def create_app(settings: Settings, *, engine_in_process: bool = False,
+               workers: int | None = None) -> web.Application:
     """The App's web application. `engine_in_process` runs the engine without a process
-    pool (tests that count on deterministic single-process runs)."""
+    pool (tests that count on deterministic single-process runs); `workers` job workers
+    run in the process (default PYSTD_CONCURRENT_JOBS; 0: it only receives webhooks)."""
     settings.check()
     app = web.Application(client_max_size=MAX_DELIVERY_BYTES, handler_args={
         # Never inflate a body while buffering it: an unauthenticated gzip bomb would cost
@@ -128,61 +141,21 @@ def create_app(settings: Settings, *, engine_in_process: bool = False) -> web.Ap
     app[SEEN_DELIVERIES] = TTLCache(maxsize=50_000, ttl=24 * 3600)
     app[DELIVERY_COUNTS] = {}
     app[REGISTRY] = _registry(app)
-    app.cleanup_ctx.append(_resources(settings, engine_in_process))
+    app.cleanup_ctx.append(_resources(settings, engine_in_process,
+                                      settings.concurrent_jobs if workers is None else workers))
     app.router.add_post("/webhook", webhook)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     return app
 
 
-def _resources(settings: Settings, engine_in_process: bool):
+def _resources(settings: Settings, engine_in_process: bool, workers: int):
     async def ctx(app: web.Application) -> AsyncIterator[None]:
-        timeout = aiohttp.ClientTimeout(total=settings.request_timeout)
-        session = aiohttp.ClientSession(timeout=timeout)
-        queue = JobQueue(settings.concurrent_jobs, on_finished=app[REVIEW_SECONDS].observe)
-        tokens = TokenStore(settings.app_id or 0, settings.private_key_pem())
-        app[KEY_CHECK] = AppKeyCheck(session, settings.app_id or 0, tokens,
-                                     settings.github_api_url, settings.request_timeout)
-        access = GitHubAccess(
-            session=session,
-            tokens=tokens,
-            pacer=WritePacer(settings.writes_per_minute),
-            base_url=settings.github_api_url,
-            timeout=settings.request_timeout,
-            app_id=settings.app_id or 0,
-            base_backoff=settings.retry_base_delay,
-            max_backoff=settings.retry_max_delay,
-        )
-        engine = Engine(None if engine_in_process else settings.engine_workers,
-                        file_timeout=settings.file_timeout,
-                        memory_mb=settings.worker_memory_mb)
-        env = JobEnv(engine=engine, blobs=BlobCache(settings.blob_cache_bytes),
-                     blob_concurrency=settings.blob_concurrency,
-                     completion_budget=settings.completion_retry_seconds)
-        services = app[SERVICES] = Services(settings, access, env, queue)
-        queue.start()
-        sweeper = asyncio.create_task(_sweep_forever(services), name="pystd-sweep")
-        log.info("pystd ready: %d engine worker(s), %d concurrent job(s)",
-                 settings.engine_workers, settings.concurrent_jobs)
-        try:
+        async with running(settings, workers=workers, engine_in_process=engine_in_process,
+                           on_finished=app[REVIEW_SECONDS].observe) as runtime:
+            app[KEY_CHECK] = AppKeyCheck(runtime.session, settings.app_id or 0, runtime.tokens,
+                                         settings.github_api_url, settings.request_timeout)
+            app[SERVICES] = runtime.services
             yield
-        finally:
-            await queue.close()
-            sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
-            await env.runs.close(grace=10.0)
-            await asyncio.to_thread(engine.close)  # bounded (10 s), off the event loop
-            await session.close()
 
     return ctx
-
-
-async def _sweep_forever(services: Services) -> None:
-    """Every `sweep_interval` seconds, close our check runs left open too long."""
-    while True:
-        await asyncio.sleep(services.settings.sweep_interval)
-        try:
-            await services.sweep()
-        except Exception:  # the sweep must outlive any one failure
-            log.exception("sweep failed")

@@ -117,15 +117,18 @@ def _count(env: JobEnv, outcome: str) -> None:
 
 async def review_pull_request(gh: InstallationClient, env: JobEnv, target: ReviewTarget,
                               limit: float,
-                              retry_later: Callable[[float], None] | None = None) -> str:
+                              retry_later: Callable[[float], None] | None = None,
+                              *, resume: bool = False) -> str:
     """Run one review; returns the check run's conclusion ("stale"; "error" when even the
     check run could not be created; "deferred" when GitHub asked to wait longer than a job
-    may block before creating it, and `retry_later(seconds)` was told)."""
+    may block before creating it, and `retry_later(seconds)` was told). `resume`: a retry
+    of a queue job whose earlier attempt died; it takes over the run that one opened."""
     started = time.monotonic()
     try:
         run = await open_run(gh, env.runs, target.owner, target.repo, target.head_sha,
                              {"title": messages.CHECK_TITLE_RUNNING,
-                              "summary": messages.CHECK_TITLE_RUNNING}, env.write_attempts)
+                              "summary": messages.CHECK_TITLE_RUNNING}, env.write_attempts,
+                             resume=resume, lineage=target.delivery_id)
     except RateLimited as exc:
         if retry_later is None:
             raise

@@ -148,3 +148,15 @@ HEALTH_GITHUB_DECLINED = (
     "GitHub did not answer the check of the App's key (answered {status}, a rate limit); "
     "retrying"
 )
+
+# -- durable queue --
+WEBHOOK_STORE_DOWN = (
+    "the job queue's store is unavailable; the delivery was not accepted (redeliver it "
+    "from the App's advanced settings once pystd is healthy)"
+)
+JOB_NO_CHECK_RUN = "the check run could not be created"
+QUEUE_BAD_URL = "pystd: cannot start: PYSTD_QUEUE_URL: {reason}"
+QUEUE_UNAVAILABLE = "pystd {command}: the job queue's store is unavailable: {reason}"
+QUEUE_NO_SUCH_JOB = "pystd queue {action}: no job {job_id} in a state that allows it"
+QUEUE_DONE = "pystd queue {action}: job {job_id} {outcome}"
+QUEUE_EMPTY = "no jobs"

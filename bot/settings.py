@@ -61,6 +61,16 @@ class Settings(BaseSettings):
     # the largest file pystd reads (1 MB) needs a few hundred.
     worker_memory_mb: Annotated[int, Field(ge=0)] = 1024
 
+    # The durable job queue (bot/store): a SQLite file in the data folder by default;
+    # postgresql://... to run several replicas and workers; memory:// in tests.
+    data_dir: Path = Path(".pystd")
+    queue_url: str | None = None
+    queue_lease_seconds: Annotated[float, Field(gt=0)] = 30.0  # a dead worker's job: retried after
+    queue_max_attempts: Annotated[int, Field(ge=1)] = 5
+    queue_retry_delay: Annotated[float, Field(gt=0)] = 30.0  # seconds; doubles per attempt
+    queue_timeout: Annotated[float, Field(gt=0)] = 5.0  # seconds per call to the store
+    queue_poll_interval: Annotated[float, Field(gt=0)] = 1.0  # seconds between looks for jobs
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_level(cls, value: Any) -> Any:
@@ -125,6 +135,11 @@ class Settings(BaseSettings):
         """The literal secrets, for the log formatter to scrub wherever they turn up."""
         values = [self.webhook_secret, self.private_key]
         return [v.get_secret_value() for v in values if v is not None]
+
+    @property
+    def queue_store_url(self) -> str:
+        """PYSTD_QUEUE_URL, else the SQLite file in the data folder."""
+        return self.queue_url or f"sqlite:///{self.data_dir / 'queue.db'}"
 
     @property
     def engine_workers(self) -> int:

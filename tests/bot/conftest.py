@@ -20,6 +20,7 @@ from tests.github_fake import APP_ID, FakeGitHub
 def settings(fake_github: FakeGitHub, app_private_key_pem: str, webhook_secret: str) -> Settings:
     return Settings(app_id=APP_ID, private_key=app_private_key_pem, webhook_secret=webhook_secret,
                     github_api_url=fake_github.url, concurrent_jobs=2, request_timeout=5,
+                    queue_url="memory://",
                     _env_file=None)
 
 
