@@ -13,6 +13,7 @@ from aiohttp.test_utils import TestClient
 from bot.app import create_app
 from bot.github import InstallationClient
 from bot.settings import Settings
+from tests.bot.postgres import postgres_cluster  # noqa: F401 - the fixture, for test_store
 from tests.github_fake import APP_ID, FakeGitHub
 
 

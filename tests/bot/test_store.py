@@ -1,6 +1,7 @@
-"""The job store's contract, run against every store: memory, SQLite (and PostgreSQL when
-the machine has its server binaries). Times are given, never
-read from a clock: each test says what `now` is."""
+"""The job store's contract, run against every store: memory, SQLite and PostgreSQL (a
+throw-away cluster, tests/bot/postgres.py; skipped with the reason when the machine has no
+PostgreSQL server binaries). Times are given, never read from a clock: each test says what
+`now` is."""
 
 from __future__ import annotations
 
@@ -15,10 +16,13 @@ from bot.store.sqlite import SQLiteStore
 LEASE = 30.0
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "postgresql"])
 async def store(request, tmp_path) -> AsyncIterator[JobStore]:
-    urls = {"memory": "memory://", "sqlite": f"sqlite:///{tmp_path / 'queue.db'}"}
-    url = urls[request.param]
+    if request.param == "postgresql":
+        url = request.getfixturevalue("postgres_cluster").fresh_database()
+    else:
+        url = {"memory": "memory://", "sqlite": f"sqlite:///{tmp_path / 'queue.db'}"}[
+            request.param]
     opened = store_for(url)
     await opened.open()
     yield opened
