@@ -23,6 +23,7 @@ from tests.github_fake import APP_ID, FakeFile, FakeGitHub, Fault
 
 GUARD = 60.0  # seconds: only a hung process ever waits this long
 HEAD2 = "d" * 40
+READERS: set[asyncio.Task[None]] = set()  # keep reading each process's log until it exits
 # Where the first attempt is held when it is killed: after its check run is open and
 # before it has analysed anything; or after GitHub has taken its review (the answer held).
 HOLD = {"files": ("GET", "/pulls/1/files"), "review": ("POST", "/pulls/1/reviews")}
@@ -53,7 +54,7 @@ async def start(env: dict[str, str], cwd: Path, *args: str, ready: str
             assert line, f"pystd {' '.join(args)} exited before it was ready"
             if json.loads(line)["message"] == ready:
                 break
-    asyncio.get_running_loop().create_task(_drain(proc))
+    READERS.add(asyncio.get_running_loop().create_task(_drain(proc)))
     return proc
 
 
@@ -61,6 +62,7 @@ async def _drain(proc: asyncio.subprocess.Process) -> None:
     assert proc.stderr is not None
     while await proc.stderr.readline():
         pass
+    READERS.discard(asyncio.current_task())  # type: ignore[arg-type]
 
 
 async def stop(proc: asyncio.subprocess.Process) -> int:
