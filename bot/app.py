@@ -23,6 +23,7 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from bot import messages
 from bot.health import AppKeyCheck
 from bot.runtime import running
 from bot.settings import Settings
@@ -46,14 +47,21 @@ LINGERING_SECONDS = 2.0  # after refusing an unread body, discard what follows t
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """200 when the server can serve: started, and GitHub accepts the App's key (asked
-    every few minutes; GitHub being unreachable is reported but is not our failure)."""
+    """200 when the server can serve: started, its job queue's store answers, and GitHub
+    accepts the App's key (asked every few minutes; GitHub being unreachable is reported
+    but is not our failure)."""
     services = request.app.get(SERVICES)
     if services is None:
         return web.json_response({"status": "starting"}, status=503)
     key = await request.app[KEY_CHECK].status()
+    try:  # a replica that cannot write its queue answers every delivery 503
+        stats = await services.queue.refresh_stats()
+    except StoreError as exc:
+        return web.json_response({"status": "unhealthy", "github": key.detail,
+                                  "queue": messages.HEALTH_QUEUE_DOWN.format(reason=exc)},
+                                 status=503)
     body = {"status": "ok" if key.ok else "unhealthy", "github": key.detail,
-            "queue": services.queue.depth}
+            "queue": stats.waiting}
     return web.json_response(body, status=200 if key.ok else 503)
 
 

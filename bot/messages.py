@@ -160,3 +160,4 @@ QUEUE_UNAVAILABLE = "pystd {command}: the job queue's store is unavailable: {rea
 QUEUE_NO_SUCH_JOB = "pystd queue {action}: no job {job_id} in a state that allows it"
 QUEUE_DONE = "pystd queue {action}: job {job_id} {outcome}"
 QUEUE_EMPTY = "no jobs"
+HEALTH_QUEUE_DOWN = "the job queue's store does not answer: {reason}"

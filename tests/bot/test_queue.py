@@ -136,3 +136,17 @@ async def test_a_delivery_seen_before_is_200_and_queues_nothing(bot, delivery, f
     jobs = await bot.app[SERVICES].queue.store.jobs()
     assert [(j.delivery_id, j.state) for j in jobs] == [("d-1", DONE)]
     assert WAITING not in {j.state for j in jobs}
+
+
+class StatsDownStore(MemoryStore):
+    async def stats(self, now: float):
+        raise StoreError("could not connect to server")
+
+
+async def test_healthz_is_503_when_the_store_does_not_answer(bot, fake_github):
+    assert (await bot.get("/healthz")).status == 200
+    bot.app[SERVICES].queue.store = StatsDownStore()
+    response = await bot.get("/healthz")
+    assert response.status == 503
+    body = await response.json()
+    assert body["status"] == "unhealthy" and "could not connect" in body["queue"]
