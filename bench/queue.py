@@ -17,7 +17,9 @@ deliveries go out at once (`--in-flight` of them together), spread over the pull
 Reported per run: deliveries accepted (202), jobs processed, coalesced (a waiting push
 replaced by a newer one) and lost (accepted, yet neither processed nor coalesced), pull
 requests without a completed check run, ack latency p50/p99 (the durable write included),
-delivery -> completed p50/p99, and the burst's wall time (throughput).
+delivery -> completed p50/p99, and the burst's wall time (throughput). First, the engine
+CPU of a second push that changes 1 of 40 files, as a share of the first review's (the
+per-file results come from the store).
 """
 
 from __future__ import annotations
@@ -45,9 +47,13 @@ if str(ROOT) not in sys.path:  # run from a checkout: the fake GitHub lives in t
 from bench.faults import BASE_SHA, EXAMPLE, OWNER, REPO  # noqa: E402
 from bench.pipeline import serve  # noqa: E402
 from bot.app import create_app  # noqa: E402
+from bot.result_cache import CachingEngine  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.store.base import DONE, SUPERSEDED  # noqa: E402
+from bot.store.memory import MemoryStore  # noqa: E402
 from bot.webhooks import SERVICES  # noqa: E402
+from rules.config import PystdConfig  # noqa: E402
+from rules.runner import FileInput  # noqa: E402
 from tests.bot.postgres import NoPostgres, throwaway_cluster  # noqa: E402
 from tests.github_fake import (  # noqa: E402
     APP_ID,
@@ -194,7 +200,30 @@ async def burst(store: str, url: str, workers: int, args: argparse.Namespace) ->
         await fake_runner.cleanup()
 
 
+async def second_push_cost(files: int) -> float:
+    """Engine CPU of a second push changing 1 of `files` files, as a share of the first
+    review's (the engine in this process, its per-file results in a store)."""
+    engine = CachingEngine(None, store=MemoryStore(), key=secrets.token_bytes(32))
+    rules = PystdConfig().rule_set()
+    sources = itertools.cycle(SOURCES)
+
+    def inputs(changed: int | None) -> list[FileInput]:
+        return [FileInput(f"pkg{k}/{path.replace('/', '_')}",
+                          ((EXAMPLE / path).read_text() + f"# file {k}"
+                           + (" pushed again" if k == changed else "") + "\n").encode())
+                for k, path in zip(range(files), sources, strict=False)]
+
+    first = time.process_time()
+    await engine.check_files(inputs(None), rules)
+    second = time.process_time()
+    await engine.check_files(inputs(0), rules)
+    end = time.process_time()
+    return (end - second) / (second - first)
+
+
 async def main(args: argparse.Namespace) -> list[Figures]:
+    share = await second_push_cost(40)
+    print(f"second push changing 1 of 40 files: {share:.1%} of the first review's engine CPU")
     results: list[Figures] = []
     for store in args.stores:
         cluster: AbstractContextManager = nullcontext()

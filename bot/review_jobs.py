@@ -16,8 +16,9 @@ import gidgethub
 
 from bot import messages
 from bot.checks import OpenRun, RunUpdates, completion, our_runs_in_progress
-from bot.github import GitHubError, describe_error
+from bot.github import GitHubError, RateLimited, describe_error
 from bot.job import ReviewTarget
+from bot.queue import Deferred
 from bot.services import RECHECK, RERUN, REVIEW, RecheckRequest, Services
 from bot.store import Job
 
@@ -30,6 +31,13 @@ class ServicesRunner:
         self.services = services
 
     async def run(self, job: Job) -> None:
+        """The job's work; a GitHub rate limit met on the way defers it to the reset."""
+        try:
+            await self._run(job)
+        except RateLimited as exc:
+            raise Deferred(exc.wait) from exc
+
+    async def _run(self, job: Job) -> None:
         services = self.services
         if job.kind == REVIEW:
             return await self._review(job)

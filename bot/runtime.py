@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 import aiohttp
 
-from bot.engine_pool import Engine
 from bot.github import GitHubAccess, TokenStore, WritePacer
 from bot.job import JobEnv
 from bot.queue import JobQueue, QueueTuning
+from bot.result_cache import CachingEngine
 from bot.review_jobs import ServicesRunner
 from bot.services import Services
 from bot.settings import Settings
@@ -43,6 +44,13 @@ def queue_tuning(settings: Settings) -> QueueTuning:
                        poll=settings.queue_poll_interval)
 
 
+def result_key(settings: Settings) -> bytes:
+    """The key that signs the engine results kept in the store: derived from the webhook
+    secret, which every process of one App shares."""
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
+    return hashlib.sha256(b"pystd engine results\0" + secret.encode()).digest()
+
+
 @contextlib.asynccontextmanager
 async def running(settings: Settings, *, workers: int, engine_in_process: bool = False,
                   on_finished: Callable[[float], None] | None = None
@@ -64,9 +72,10 @@ async def running(settings: Settings, *, workers: int, engine_in_process: bool =
         base_backoff=settings.retry_base_delay,
         max_backoff=settings.retry_max_delay,
     )
-    engine = Engine(None if engine_in_process else settings.engine_workers,
-                    file_timeout=settings.file_timeout,
-                    memory_mb=settings.worker_memory_mb)
+    engine = CachingEngine(None if engine_in_process else settings.engine_workers,
+                           store=store, key=result_key(settings),
+                           file_timeout=settings.file_timeout,
+                           memory_mb=settings.worker_memory_mb)
     env = JobEnv(engine=engine, blobs=BlobCache(settings.blob_cache_bytes),
                  blob_concurrency=settings.blob_concurrency,
                  completion_budget=settings.completion_retry_seconds)

@@ -114,8 +114,8 @@ class Services:
         if key in self.recent_commands:
             log.info("recheck ignored: asked again too soon", extra=request.log_extra())
             return False
-        self.recent_commands[key] = True
         await self.queue.submit(request.delivery_id, recheck_job(request))
+        self.recent_commands[key] = True  # once queued: a refused delivery may come again
         return True
 
     async def recheck(self, gh: GitHubAPI, request: RecheckRequest, *,

@@ -192,6 +192,18 @@ async def test_a_long_retry_after_on_creating_the_run_reviews_later(
     assert bot.app[SERVICES].env.stats == {"deferred": 1, "failure": 1}
 
 
+async def test_a_long_retry_after_on_reading_the_pull_request_defers_the_job(
+        bot, delivery, fake_github, no_sleep):
+    fake_github.fail_next("GET", r"/pulls/1$", 403, headers={"Retry-After": "600"})
+    await review_once(bot, delivery, fake_github)
+    await waits_for_later(bot, 600)  # no attempt spent, no worker held
+    assert fake_github.check_runs(OWNER, REPO) == []
+    await run_later_jobs(bot, 600)
+    assert the_run(fake_github).conclusion == "failure"
+    (job,) = await bot.app[SERVICES].queue.store.jobs()
+    assert job.attempts == 1
+
+
 async def test_a_long_retry_after_on_a_recheck_reviews_later(bot, delivery, fake_github, no_sleep):
     add_pr(fake_github)
     fake_github.fail_next("POST", r"/check-runs$", 403, headers={"Retry-After": "600"})
