@@ -1,6 +1,6 @@
 """No accepted delivery is lost: `kill -9` the process running a review (the single
 `pystd serve`, or a `pystd worker` beside a `serve --workers 0`), start it again on the same
-SQLite store, and every accepted delivery ends in exactly one completed check run and at
+store (SQLite; PostgreSQL for the worker), and every accepted delivery ends in exactly one completed check run and at
 most one review, with no run left `in_progress`. Real processes, the fake GitHub."""
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from bot.store import JobStore, store_for
 from bot.store.base import RUNNING, WAITING
-from bot.store.sqlite import SQLiteStore
 from tests.bot.test_app import HEAD, NEW_VIEWS, OLD_VIEWS, OWNER, REPO
 from tests.bot.test_serve import free_port
 from tests.github_fake import APP_ID, FakeFile, FakeGitHub, Fault
@@ -83,10 +83,9 @@ async def post(env: dict[str, str], delivery, gh: FakeGitHub, number: int,
         return response.status
 
 
-async def settled(path: Path) -> None:
+async def settled(store: JobStore) -> None:
     """Until the store holds no job waiting or running (looked at every few tenths of a
     second: the processes under test are not this one)."""
-    store = SQLiteStore(path)
     await store.open()
     try:
         async with asyncio.timeout(GUARD):
@@ -99,9 +98,11 @@ async def settled(path: Path) -> None:
         await store.close()
 
 
-@pytest.mark.parametrize(("killed", "hold"), [("serve", "files"), ("worker", "review")])
+@pytest.mark.parametrize(("killed", "hold", "store"), [
+    ("serve", "files", "sqlite"), ("worker", "review", "sqlite"),
+    ("worker", "review", "postgresql")])
 async def test_a_review_killed_midway_ends_in_one_completed_run_and_one_review(
-        environment, tmp_path, fake_github, delivery, killed, hold):
+        request, environment, tmp_path, fake_github, delivery, killed, hold, store):
     files = [FakeFile("app/views.py", content=NEW_VIEWS, base_content=OLD_VIEWS)]
     fake_github.add_pull_request(OWNER, REPO, 1, head_sha=HEAD, base_sha="b" * 40,
                                  author="octocat", files=files)
@@ -119,6 +120,8 @@ async def test_a_review_killed_midway_ends_in_one_completed_run_and_one_review(
 
     fake_github.chaos = hold_once
     env = environment
+    if store == "postgresql":
+        env["PYSTD_QUEUE_URL"] = request.getfixturevalue("postgres_cluster").fresh_database()
     serve_args = ("serve",) if killed == "serve" else ("serve", "--workers", "0")
     server = await start(env, tmp_path, *serve_args, ready="listening")
     victim = server if killed == "serve" else await start(env, tmp_path, "worker",
@@ -138,7 +141,7 @@ async def test_a_review_killed_midway_ends_in_one_completed_run_and_one_review(
             victim = await start(env, tmp_path, "worker", ready="worker ready")
         # GitHub redelivering an accepted delivery after the restart starts nothing new.
         assert await post(env, delivery, fake_github, 1, "delivery-1") == 200
-        await settled(tmp_path / "data" / "queue.db")
+        await settled(store_for(env["PYSTD_QUEUE_URL"]))
     finally:
         codes = [await stop(p) for p in {server, victim}]
     assert all(code in (0, -signal.SIGKILL) for code in codes), codes
