@@ -83,7 +83,8 @@ class JobQueue:
         self.name = worker_name()
         self._on_finished = on_finished
         self._changed = asyncio.Condition()
-        self._tasks: list[asyncio.Task[None]] = []
+        self._tasks: list[asyncio.Task[None]] = []  # the workers
+        self._background: list[asyncio.Task[None]] = []  # the sweep, the listener
         self._running: set[asyncio.Task[None]] = set()
         self._draining = False
         self.stats = QueueStats()
@@ -120,7 +121,10 @@ class JobQueue:
         """Start `workers` worker tasks (0: this process only queues) and the sweep."""
         self._tasks = [asyncio.create_task(self._work(runner), name=f"pystd-worker-{i}")
                        for i in range(workers)]
-        self._tasks.append(asyncio.create_task(self._maintain(runner), name="pystd-queue-sweep"))
+        self._background = [asyncio.create_task(self._maintain(), name="pystd-queue-sweep")]
+        if workers:  # jobs queued by other processes wake this one's workers at once
+            self._background.append(asyncio.create_task(self.store.listen(self._notify),
+                                                         name="pystd-queue-listen"))
 
     async def _idle(self) -> None:
         with contextlib.suppress(TimeoutError):
@@ -224,7 +228,7 @@ class JobQueue:
                             extra={"job": job.id})
                 return
 
-    async def _maintain(self, runner: Runner) -> None:
+    async def _maintain(self) -> None:
         """Every third of a lease: stalled jobs back to waiting; every hour: prune."""
         pruned_at = 0.0
         while True:
@@ -255,7 +259,7 @@ class JobQueue:
         running (each completes its check run and waits again for the next start)."""
         self._draining = True
         await self._notify()
-        workers, sweep = self._tasks[:-1], self._tasks[-1:]
+        workers, background = self._tasks, self._background
         if workers:
             _, pending = await asyncio.wait(workers, timeout=drain_timeout)
             if pending:
@@ -264,10 +268,10 @@ class JobQueue:
             for task in [*self._running, *pending]:
                 task.cancel()
             await asyncio.gather(*self._running, *pending, return_exceptions=True)
-        for task in sweep:
+        for task in background:
             task.cancel()
-        await asyncio.gather(*sweep, return_exceptions=True)
-        self._tasks = []
+        await asyncio.gather(*background, return_exceptions=True)
+        self._tasks, self._background = [], []
 
 
 @contextlib.asynccontextmanager

@@ -10,7 +10,7 @@ contract suite in tests/bot/test_store.py.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -132,6 +132,10 @@ class JobStore(Protocol):
 
     async def cancel(self, job_id: int, now: float) -> bool:
         """An operator's cancel of a waiting job."""
+
+    async def listen(self, wake: Callable[[], Awaitable[None]]) -> None:
+        """Call `wake` whenever another process queues a job, until cancelled (returns at
+        once when the store cannot tell: the workers look every poll interval)."""
 
     async def cache_get_many(self, keys: Iterable[str]) -> dict[str, bytes]:
         """Cached engine results by key (the keys not found are absent)."""

@@ -4,7 +4,7 @@ the process; SQLite is the default for that."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import replace
 
 from bot.store.base import (
@@ -165,6 +165,9 @@ class MemoryStore:
             return False
         self._jobs[job_id] = replace(job, state=CANCELLED, updated_at=now)
         return True
+
+    async def listen(self, wake: Callable[[], Awaitable[None]]) -> None:
+        return None  # one process: JobQueue.submit wakes its workers itself
 
     async def cache_get_many(self, keys: Iterable[str]) -> dict[str, bytes]:
         return {k: self._cache[k][0] for k in keys if k in self._cache}

@@ -4,16 +4,22 @@ processes on any number of machines.
 psycopg 3 on the queries of bot/store/sql.py. Every write transaction first takes one
 transaction-level advisory lock, so claims (one running job per pull request) and
 coalescing (one waiting job per key) stay exact across processes; the transactions are a
-few statements long, so the lock is held for a millisecond or two.
+few statements long, so the lock is held for a millisecond or two. Each queued job is
+NOTIFYed, so workers in other processes claim it at once instead of at their next poll.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 
 from bot.store.sql import Connection, SQLStore
+
+log = logging.getLogger(__name__)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS deliveries (
@@ -34,6 +40,8 @@ CREATE TABLE IF NOT EXISTS results (
     key TEXT PRIMARY KEY, value BYTEA NOT NULL, stored_at DOUBLE PRECISION NOT NULL)
 """
 QUEUE_LOCK = 0x70797374  # "pyst": the advisory lock of the queue's write transactions
+CHANNEL = "pystd_jobs"  # NOTIFY on each queued job: workers elsewhere claim it at once
+RELISTEN_SECONDS = 5.0
 
 
 def without_password(url: str) -> str:
@@ -66,3 +74,21 @@ class PostgresStore(SQLStore):
 
     def _sql(self, statement: str) -> str:
         return statement.replace("?", "%s")
+
+    def _queued(self, db: Connection) -> None:
+        db.execute(f"NOTIFY {CHANNEL}")  # delivered at commit, to every listener
+
+    async def listen(self, wake: Callable[[], Awaitable[None]]) -> None:
+        """LISTEN on the queue's channel, reconnecting after a failure."""
+        while True:
+            try:
+                async with await psycopg.AsyncConnection.connect(
+                        self._url, autocommit=True,
+                        connect_timeout=max(int(self.timeout), 1)) as db:
+                    await db.execute(f"LISTEN {CHANNEL}")
+                    async for _ in db.notifies():
+                        await wake()
+            except psycopg.Error as exc:
+                log.warning("not listening for queued jobs (%s); retrying in %g s", exc,
+                            RELISTEN_SECONDS, extra={"queue": self.where})
+            await asyncio.sleep(RELISTEN_SECONDS)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -70,6 +70,12 @@ class SQLStore:
     def _sql(self, statement: str) -> str:
         """The statement in the driver's placeholder style."""
         return statement
+
+    def _queued(self, db: Connection) -> None:
+        """Tell other processes that a job was queued (inside the transaction)."""
+
+    async def listen(self, wake: Callable[[], Awaitable[None]]) -> None:
+        return None  # SQLite cannot tell another process: its workers poll
 
     def _x(self, db: Connection, statement: str, params: Iterable[Any] = ()) -> Any:
         return db.execute(self._sql(statement), tuple(params))
@@ -153,6 +159,7 @@ class SQLStore:
                 (job.kind, job.lock_key, job.coalesce_key, json.dumps(dict(job.payload)),
                  job.head, job.label, delivery_id, WAITING, now, now, now,
                  json.dumps(carried_heads(old)))).fetchone()
+            self._queued(db)
             return int(job_id)
         return await self._call(lambda db: self._write(db, write))
 

@@ -150,3 +150,41 @@ async def test_healthz_is_503_when_the_store_does_not_answer(bot, fake_github):
     assert response.status == 503
     body = await response.json()
     assert body["status"] == "unhealthy" and "could not connect" in body["queue"]
+
+
+async def test_a_job_queued_by_another_process_wakes_postgresql_workers_at_once(
+        postgres_cluster):
+    import asyncio
+    import time
+
+    import psycopg
+
+    from bot.store import store_for
+
+    url = postgres_cluster.fresh_database()
+    here, there = store_for(url), store_for(url)  # a worker's store, a webhook replica's
+    await here.open()
+    await there.open()
+    ran = asyncio.Event()
+
+    class Flag(Script):
+        async def run(self, job: Job) -> None:
+            ran.set()
+
+    queue = JobQueue(here, QueueTuning(poll=3600))  # only a notification can wake it
+    queue.start(Flag(), workers=1)
+    try:
+        async with asyncio.timeout(30):
+            while True:  # until the worker's LISTEN is in place
+                async with await psycopg.AsyncConnection.connect(url) as db:
+                    cursor = await db.execute("SELECT count(*) FROM pg_stat_activity "
+                                              "WHERE query LIKE 'LISTEN %'")
+                    if (await cursor.fetchone())[0]:
+                        break
+                await asyncio.sleep(0.05)
+            await there.enqueue("d-1", job(), now=time.time())
+            await ran.wait()
+    finally:
+        await queue.close(drain_timeout=1)
+        await here.close()
+        await there.close()
