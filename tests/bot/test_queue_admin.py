@@ -71,3 +71,27 @@ async def test_metrics_show_jobs_by_state(bot, delivery, fake_github):
     assert 'pystd_queue_jobs{state="waiting"} 0.0' in text
     assert "pystd_queue_oldest_waiting_seconds 0.0" in text
     assert "pystd_queue_stalled_jobs 0.0" in text
+
+
+def test_worker_without_settings_says_so_in_one_line_and_exits_2(monkeypatch, tmp_path,
+                                                                 capsys):
+    monkeypatch.chdir(tmp_path)
+    for name in ("PYSTD_APP_ID", "PYSTD_PRIVATE_KEY", "PYSTD_PRIVATE_KEY_PATH",
+                 "PYSTD_WEBHOOK_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    assert main(["worker"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith("pystd worker: cannot start: missing PYSTD_APP_ID")
+
+
+def test_serve_with_an_unknown_queue_url_scheme_is_one_line_and_exit_2(
+        monkeypatch, tmp_path, capsys, app_private_key_pem):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PYSTD_APP_ID", "1")
+    monkeypatch.setenv("PYSTD_PRIVATE_KEY", app_private_key_pem)
+    monkeypatch.setenv("PYSTD_WEBHOOK_SECRET", "s")
+    monkeypatch.setenv("PYSTD_QUEUE_URL", "mysql://db/pystd")
+    assert main(["serve"]) == 2
+    err = capsys.readouterr().err
+    assert err == "pystd: cannot start: PYSTD_QUEUE_URL: unknown queue URL scheme: mysql\n"
