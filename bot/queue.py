@@ -26,6 +26,7 @@ from bot.store.base import StoreError as StoreError
 log = logging.getLogger(__name__)
 
 PRUNE_EVERY = 3600.0  # seconds between two prunes of what is past the retention
+WAKE_GATHER = 0.05  # seconds of other processes' notifications answered by one wake-up
 
 
 class Deferred(Exception):
@@ -85,6 +86,7 @@ class JobQueue:
         self._changed = asyncio.Condition()
         self._tasks: list[asyncio.Task[None]] = []  # the workers
         self._background: list[asyncio.Task[None]] = []  # the sweep, the listener
+        self._queued_elsewhere = asyncio.Event()
         self._running: set[asyncio.Task[None]] = set()
         self._draining = False
         self.stats = QueueStats()
@@ -123,8 +125,24 @@ class JobQueue:
                        for i in range(workers)]
         self._background = [asyncio.create_task(self._maintain(), name="pystd-queue-sweep")]
         if workers:  # jobs queued by other processes wake this one's workers at once
-            self._background.append(asyncio.create_task(self.store.listen(self._notify),
-                                                         name="pystd-queue-listen"))
+            self._background += [
+                asyncio.create_task(self.store.listen(self._wake_soon),
+                                    name="pystd-queue-listen"),
+                asyncio.create_task(self._wake_gathered(), name="pystd-queue-wake")]
+
+    async def _wake_soon(self) -> None:
+        """Another process queued a job (the store's listener says so)."""
+        self._queued_elsewhere.set()
+
+    async def _wake_gathered(self) -> None:
+        """Wake the workers once for what other processes queued within WAKE_GATHER
+        seconds: a burst of deliveries costs a few rounds of claims, not one per job (each
+        claim takes the store's write lock, which the webhooks need too)."""
+        while True:
+            await self._queued_elsewhere.wait()
+            await asyncio.sleep(WAKE_GATHER)
+            self._queued_elsewhere.clear()  # what comes after this gets a round of its own
+            await self._notify()
 
     async def _idle(self) -> None:
         with contextlib.suppress(TimeoutError):
