@@ -28,7 +28,10 @@ ENV PATH=/opt/pystd/bin:$PATH \
     PYSTD_HOST=0.0.0.0 \
     PYSTD_PORT=8080 \
     PYSTD_DATA_DIR=/var/lib/pystd
-VOLUME /var/lib/pystd
+# The data folder holds the job queue's SQLite file (the default PYSTD_QUEUE_URL) and what
+# /setup registers (the App's key and webhook secret, 0600): keep it on a volume so that a
+# new container picks up the jobs and the App an old one had.
+VOLUME ["/var/lib/pystd"]
 USER 10001
 WORKDIR /home/pystd
 EXPOSE 8080

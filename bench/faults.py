@@ -195,7 +195,7 @@ async def replay(runs: int = 200, seed: int = 8, rate: float = 0.10, concurrency
     settings = Settings(app_id=APP_ID, private_key=pem, webhook_secret=secret,
                         github_api_url=gh.url, request_timeout=REQUEST_TIMEOUT,
                         concurrent_jobs=concurrency, writes_per_minute=10**6,
-                        _env_file=None)
+                        queue_url="memory://", _env_file=None)
     app = create_app(settings, engine_in_process=True)
     bot_runner, bot_url = await serve(app)
     try:

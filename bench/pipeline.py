@@ -348,6 +348,7 @@ async def run(args: argparse.Namespace, sources: list[SourceFile]) -> dict[str, 
     gh.latency = args.latency
     settings = Settings(app_id=APP_ID, private_key=pem, webhook_secret=secret,
                         github_api_url="http://127.0.0.1", host="127.0.0.1",
+                        queue_url=os.environ.get("PYSTD_QUEUE_URL", "memory://"),
                         _env_file=None)  # tuning (PYSTD_WORKERS, ...) still comes from env
     m = Measured()
     profiler = cProfile.Profile() if args.profile else None

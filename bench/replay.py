@@ -165,7 +165,9 @@ async def replay(changes: list[Change], repo_name: str, per_change: float
     gh = FakeGitHub(private_key_pem=pem)
     fake_runner, gh.url = await serve(gh.app)
     settings = Settings(app_id=APP_ID, private_key=pem, webhook_secret=secret,
-                        github_api_url=gh.url, host="127.0.0.1", _env_file=None)
+                        github_api_url=gh.url, host="127.0.0.1",
+                        queue_url="memory://",  # this run's jobs only, nothing on disk
+                        _env_file=None)
     bot_runner, bot_url = await serve(create_app(settings))
     records = []
     try:

@@ -1,22 +1,21 @@
 """`create_app(settings)`: the aiohttp application of the GitHub App.
 
-`cleanup_ctx` opens the resources that serve webhooks (the HTTP client session, the
-engine's process pool, GitHub access with the reviews' state, the sweep and the job queue)
-at start-up, each with its own exit callback, and closes them in reverse order at
-shutdown (the queue drained first). A server without App credentials starts too, when it
-has a public URL: it serves /setup, the rule pages and /healthz, answers webhooks 503, and
-opens the same resources once /setup has registered the App (bot/setup.py): no restart.
+`cleanup_ctx` opens the resources that serve webhooks (bot/runtime.py: the job store, the
+HTTP client session, the engine's process pool, GitHub access with the reviews' state, the
+sweep and the job queue's workers) at start-up, each with its own exit callback, and closes
+them in reverse order at shutdown (the running jobs finished first). A server without App
+credentials starts too, when it has a public URL: it serves /setup, the rule pages and
+/healthz, answers webhooks 503, and opens the same resources once /setup has registered the
+App (bot/setup.py): no restart.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 
-import aiohttp
 from aiohttp import web
 from cachetools import TTLCache
 from prometheus_client import (
@@ -31,16 +30,13 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from bot import messages, pages
-from bot.engine_pool import Engine
-from bot.github import GitHubAccess, TokenStore, WritePacer
 from bot.health import AppKeyCheck
-from bot.job import JobEnv
-from bot.queue import JobQueue
+from bot.runtime import running
 from bot.services import Services
 from bot.settings import Settings
 from bot.setup import SetupFlow
 from bot.setup import add_routes as add_setup_routes
-from bot.snapshot import BlobCache
+from bot.store import StoreError
 from bot.webhooks import (
     DELIVERY_COUNTS,
     MAX_DELIVERY_BYTES,
@@ -73,10 +69,10 @@ LINGERING_SECONDS = 2.0  # after refusing an unread body, discard what follows t
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """200 when the server can serve: started, and GitHub accepts the App's key (asked
-    every few minutes; GitHub being unreachable is reported but is not our failure).
-    Without credentials yet, 200 "not configured": it is alive and serving /setup, which
-    is no reason for an orchestrator to restart it."""
+    """200 when the server can serve: started, its job queue's store answers, and GitHub
+    accepts the App's key (asked every few minutes; GitHub being unreachable is reported
+    but is not our failure). Without credentials yet, 200 "not configured": it is alive and
+    serving /setup, which is no reason for an orchestrator to restart it."""
     runtime = request.app[RUNTIME]
     services = runtime.services
     if services is None or runtime.key_check is None:
@@ -85,8 +81,14 @@ async def healthz(request: web.Request) -> web.Response:
                                       "detail": messages.HEALTH_NOT_CONFIGURED})
         return web.json_response({"status": "starting"}, status=503)
     key = await runtime.key_check.status()
+    try:  # a replica that cannot write its queue answers every delivery 503
+        stats = await services.queue.refresh_stats()
+    except StoreError as exc:
+        return web.json_response({"status": "unhealthy", "github": key.detail,
+                                  "queue": messages.HEALTH_QUEUE_DOWN.format(reason=exc)},
+                                 status=503)
     body = {"status": "ok" if key.ok else "unhealthy", "github": key.detail,
-            "queue": services.queue.depth}
+            "queue": stats.waiting}
     return web.json_response(body, status=200 if key.ok else 503)
 
 
@@ -113,7 +115,19 @@ class _AppMetrics(Collector):
         for method, n in sorted(services.access.calls.items()):
             calls.add_metric([method], n)
         yield calls
-        yield GaugeMetricFamily("pystd_queue_depth", "Jobs waiting", value=services.queue.depth)
+        stats = services.queue.stats
+        yield GaugeMetricFamily("pystd_queue_depth", "Jobs waiting", value=stats.waiting)
+        jobs = GaugeMetricFamily("pystd_queue_jobs", "Jobs in the queue's store by state",
+                                 labels=["state"])
+        for state, n in sorted(stats.by_state.items()):
+            jobs.add_metric([state], n)
+        yield jobs
+        yield GaugeMetricFamily("pystd_queue_oldest_waiting_seconds",
+                                "Age of the oldest job due and not started",
+                                value=stats.oldest_waiting_seconds)
+        yield GaugeMetricFamily("pystd_queue_stalled_jobs",
+                                "Running jobs whose worker stopped renewing its lease",
+                                value=stats.stalled)
 
 
 def _registry(app: web.Application) -> CollectorRegistry:
@@ -131,6 +145,12 @@ def _registry(app: web.Application) -> CollectorRegistry:
 
 
 async def metrics(request: web.Request) -> web.Response:
+    services = request.app.get(SERVICES)
+    if services is not None:
+        try:
+            await services.queue.refresh_stats()
+        except StoreError as exc:  # the gauges keep their last values
+            log.warning("queue stats not read: %s", exc)
     return web.Response(body=generate_latest(request.app[REGISTRY]),
                         headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"})
 
@@ -144,10 +164,13 @@ async def webhook(request: web.Request) -> web.Response:
     return await handle_delivery(request, services)
 
 
-def create_app(settings: Settings, *, engine_in_process: bool = False) -> web.Application:
+def create_app(settings: Settings, *, engine_in_process: bool = False,
+               workers: int | None = None) -> web.Application:
     """The App's web application. `engine_in_process` runs the engine without a process
-    pool (tests that count on deterministic single-process runs). Credentials /setup
-    stored in the data folder fill in those the environment leaves unset."""
+    pool (tests that count on deterministic single-process runs); `workers` job workers
+    run in the process (default PYSTD_CONCURRENT_JOBS; 0: it only receives webhooks).
+    Credentials /setup stored in the data folder fill in those the environment leaves
+    unset."""
     settings = settings.with_stored_credentials()
     settings.check()
     app = web.Application(client_max_size=MAX_DELIVERY_BYTES, handler_args={
@@ -166,8 +189,9 @@ def create_app(settings: Settings, *, engine_in_process: bool = False) -> web.Ap
     app[SEEN_DELIVERIES] = TTLCache(maxsize=50_000, ttl=24 * 3600)
     app[DELIVERY_COUNTS] = {}
     app[REGISTRY] = _registry(app)
-    flow = SetupFlow(settings, activate=lambda new: _start(app, new, engine_in_process))
-    app.cleanup_ctx.append(_resources(settings, flow, engine_in_process))
+    jobs = settings.concurrent_jobs if workers is None else workers
+    flow = SetupFlow(settings, activate=lambda new: _start(app, new, engine_in_process, jobs))
+    app.cleanup_ctx.append(_resources(settings, flow, engine_in_process, jobs))
     app.router.add_post("/webhook", webhook)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
@@ -176,11 +200,11 @@ def create_app(settings: Settings, *, engine_in_process: bool = False) -> web.Ap
     return app
 
 
-def _resources(settings: Settings, flow: SetupFlow, engine_in_process: bool):
+def _resources(settings: Settings, flow: SetupFlow, engine_in_process: bool, workers: int):
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         runtime = app[RUNTIME]
         if settings.configured:
-            await _start(app, settings, engine_in_process)
+            await _start(app, settings, engine_in_process, workers)
             # Still allowed during start-up; tests and benchmarks reach the services here.
             assert runtime.services is not None and runtime.key_check is not None
             app[SERVICES], app[KEY_CHECK] = runtime.services, runtime.key_check
@@ -195,61 +219,22 @@ def _resources(settings: Settings, flow: SetupFlow, engine_in_process: bool):
     return ctx
 
 
-async def _start(app: web.Application, settings: Settings, engine_in_process: bool) -> None:
-    """Open the resources that serve webhooks for this App (at start-up, or when /setup
-    registers it) into the app's Runtime. One exit callback per resource, so its `close`
-    undoes them in reverse: the queue drained first, then the sweep, the check runs still
-    being completed (a grace time), the engine's workers and the HTTP session."""
+async def _start(app: web.Application, settings: Settings, engine_in_process: bool,
+                 workers: int) -> None:
+    """Open the resources that serve webhooks for this App (bot/runtime.py), at start-up or
+    when /setup registers it, into the app's Runtime; its `close` undoes them. A failure
+    half-way closes what was opened."""
     runtime = app[RUNTIME]
     if runtime.services is not None:
         return
     stack = contextlib.AsyncExitStack()
-    timeout = aiohttp.ClientTimeout(total=settings.request_timeout)
-    session = await stack.enter_async_context(aiohttp.ClientSession(timeout=timeout))
-    engine = Engine(None if engine_in_process else settings.engine_workers,
-                    file_timeout=settings.file_timeout,
-                    memory_mb=settings.worker_memory_mb)
-    stack.push_async_callback(asyncio.to_thread, engine.close)  # bounded, off the loop
-    tokens = TokenStore(settings.app_id or 0, settings.private_key_pem())
-    key_check = AppKeyCheck(session, settings.app_id or 0, tokens,
+    try:
+        opened = await stack.enter_async_context(running(
+            settings, workers=workers, engine_in_process=engine_in_process,
+            on_finished=app[REVIEW_SECONDS].observe))
+    except BaseException:
+        await stack.aclose()
+        raise
+    key_check = AppKeyCheck(opened.session, settings.app_id or 0, opened.tokens,
                             settings.github_api_url, settings.request_timeout)
-    access = GitHubAccess(
-        session=session,
-        tokens=tokens,
-        pacer=WritePacer(settings.writes_per_minute),
-        base_url=settings.github_api_url,
-        timeout=settings.request_timeout,
-        app_id=settings.app_id or 0,
-        base_backoff=settings.retry_base_delay,
-        max_backoff=settings.retry_max_delay,
-    )
-    env = JobEnv(engine=engine, blobs=BlobCache(settings.blob_cache_bytes),
-                 blob_concurrency=settings.blob_concurrency,
-                 completion_budget=settings.completion_retry_seconds,
-                 public_url=settings.public_url)
-    stack.push_async_callback(env.runs.close, grace=10.0)
-    queue = JobQueue(settings.concurrent_jobs, on_finished=app[REVIEW_SECONDS].observe)
-    services = Services(settings, access, env, queue)
-    sweeper = asyncio.create_task(_sweep_forever(services), name="pystd-sweep")
-    stack.push_async_callback(_stopped, sweeper)
-    queue.start()
-    stack.push_async_callback(queue.close)
-    runtime.services, runtime.key_check, runtime.close = services, key_check, stack.aclose
-    log.info("pystd ready: %d engine worker(s), %d concurrent job(s)",
-             settings.engine_workers, settings.concurrent_jobs)
-
-
-async def _stopped(task: asyncio.Task[None]) -> None:
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
-
-
-async def _sweep_forever(services: Services) -> None:
-    """Every `sweep_interval` seconds, close our check runs left open too long."""
-    while True:
-        await asyncio.sleep(services.settings.sweep_interval)
-        try:
-            await services.sweep()
-        except Exception:  # the sweep must outlive any one failure
-            log.exception("sweep failed")
+    runtime.services, runtime.key_check, runtime.close = opened.services, key_check, stack.aclose

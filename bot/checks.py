@@ -15,6 +15,7 @@ GitHub may process a write and still answer 5xx, answer too late, or drop the co
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import secrets
 import time
@@ -64,10 +65,12 @@ class OpenRuns:
     runs: dict[str, OpenRun] = field(default_factory=dict)
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
-    def opening(self, installation_id: int, owner: str, repo: str, head_sha: str) -> OpenRun:
-        """A run about to be created, held by the calling job until `finish` or `released`."""
+    def opening(self, installation_id: int, owner: str, repo: str, head_sha: str,
+                lineage: str = "") -> OpenRun:
+        """A run about to be created, held by the calling job until `finish` or `released`;
+        its external_id starts with `lineage_tag(lineage)`."""
         run = OpenRun(installation_id, owner, repo, head_sha,
-                      f"pystd-{secrets.token_hex(8)}", self.clock())
+                      f"{lineage_tag(lineage)}{secrets.token_hex(8)}", self.clock())
         self.runs[run.external_id] = run
         return run
 
@@ -129,11 +132,62 @@ async def find_run(gh: InstallationClient, run: OpenRun) -> dict[str, Any] | Non
     return None
 
 
+def lineage_tag(lineage: str) -> str:
+    """The start of the external_id of every run opened for one queued job (its delivery
+    id): a retry of the job finds the runs its earlier attempts opened by it."""
+    if not lineage:
+        return "pystd-"
+    return f"pystd-{hashlib.sha256(lineage.encode()).hexdigest()[:10]}-"
+
+
+async def our_runs(gh: InstallationClient, owner: str, repo: str, head_sha: str,
+                   status: str | None = None) -> list[dict[str, Any]]:
+    """Our App's runs at the head (only those in `status` when given), oldest first."""
+    url = ("/repos/{owner}/{repo}/commits/{ref}/check-runs"
+           "{?check_name,app_id,status,filter,per_page}")
+    url_vars = {"owner": owner, "repo": repo, "ref": head_sha, "check_name": CHECK_NAME,
+                "app_id": gh.app_id or None, "status": status, "filter": "all",
+                "per_page": 100}
+    found = [dict(r) async for r in gh.getiter(url, url_vars, iterable_key="check_runs")
+             if status is None or r.get("status") == status]
+    return sorted(found, key=lambda r: int(r["id"]))
+
+
+async def our_runs_in_progress(gh: InstallationClient, owner: str, repo: str,
+                               head_sha: str) -> list[dict[str, Any]]:
+    """Our App's runs at the head that are still `in_progress`, oldest first."""
+    return await our_runs(gh, owner, repo, head_sha, "in_progress")
+
+
+async def completed_by_earlier_attempt(gh: InstallationClient, owner: str, repo: str,
+                                       head_sha: str, lineage: str) -> bool:
+    """An earlier attempt of the job `lineage` completed its run at the head (it died
+    after that, before the queue heard of it): the review is done."""
+    tag = lineage_tag(lineage)
+    mine = [r for r in await our_runs(gh, owner, repo, head_sha)
+            if str(r.get("external_id") or "").startswith(tag)]
+    return bool(mine) and all(r.get("status") == "completed" for r in mine)
+
+
 async def open_run(gh: InstallationClient, runs: OpenRuns, owner: str, repo: str,
-                   head_sha: str, output: dict[str, str], attempts: int) -> OpenRun:
+                   head_sha: str, output: dict[str, str], attempts: int,
+                   *, resume: bool = False, lineage: str = "") -> OpenRun:
     """Create the `in_progress` run once, whatever GitHub answers. Raises GitHubError when
-    it cannot; a run that may exist stays registered for the sweep."""
-    run = runs.opening(gh.installation_id, owner, repo, head_sha)
+    it cannot; a run that may exist stays registered for the sweep. `resume`: a retry of a
+    job whose earlier attempt died; the run it opened at this head, if still in progress,
+    is taken over instead of opening a second one (found by `lineage`, the job's id)."""
+    run = runs.opening(gh.installation_id, owner, repo, head_sha, lineage)
+    if resume:
+        try:
+            tag = lineage_tag(lineage)
+            left = [r for r in await our_runs_in_progress(gh, owner, repo, head_sha)
+                    if str(r.get("external_id") or "").startswith(tag)]
+        except (GitHubError, gidgethub.HTTPException) as exc:
+            runs.closed(run)
+            raise GitHubError(f"cannot list earlier check runs: {describe_error(exc)}") from exc
+        if left:
+            run.run_id = int(left[-1]["id"])
+            return run
     body = {"name": CHECK_NAME, "head_sha": head_sha, "status": "in_progress",
             "started_at": now_iso(), "external_id": run.external_id, "output": output}
     unsure = False

@@ -1,4 +1,5 @@
-"""The `pystd` command: `check` (the engine on local files), `rule` (rule docs), `serve`."""
+"""The `pystd` command: `check` (the engine on local files), `rule` (rule docs), `serve`,
+`worker` and `queue` (the GitHub App's processes and its job queue)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import tomllib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot import messages
 from bot.cli_cache import ResultCache, cache_dir, check_with_cache, fingerprint
@@ -26,11 +28,25 @@ from rules.pipeline import ChangeScope, SerialRunner, analyse
 from rules.runner import FileInput, FileResult, check_inputs, discover, is_checkable
 from rules.versions import VERSION_FILES, Versions, versions_from_texts
 
+if TYPE_CHECKING:
+    from bot.settings import Settings
+
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
 class UsageError(Exception):
     """A problem with the command line or its inputs; printed as one line, exit 2."""
+
+
+def _count(value: str) -> int:
+    """A whole number, 0 or more (argparse's type)."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more: {value}")
+    return number
 
 
 def _codes(value: str) -> list[str]:
@@ -83,7 +99,23 @@ def build_parser() -> argparse.ArgumentParser:
     rule.add_argument("code", nargs="?", help="a rule code such as PYS205")
     rule.add_argument("--markdown", action="store_true",
                       help="print every rule's documentation as Markdown (docs/rules.md)")
-    sub.add_parser("serve", help="run the GitHub App's webhook server (settings: PYSTD_*)")
+    serve = sub.add_parser("serve", help="run the GitHub App's webhook server (settings: PYSTD_*)")
+    serve.add_argument("--workers", type=_count, default=None, metavar="N",
+                       help="review jobs run in this process at once (default: "
+                       "PYSTD_CONCURRENT_JOBS; 0: only receive webhooks and queue them)")
+    worker = sub.add_parser("worker", help="run reviews from the shared job queue "
+                            "(PYSTD_QUEUE_URL), without receiving webhooks")
+    worker.add_argument("--workers", type=_positive, default=None, metavar="N",
+                        help="review jobs run at once (default: PYSTD_CONCURRENT_JOBS)")
+    queue = sub.add_parser("queue", help="list the job queue, retry or cancel a job")
+    queue_sub = queue.add_subparsers(dest="action", required=True)
+    listing = queue_sub.add_parser("list", help="the newest jobs, with their state")
+    listing.add_argument("--state", action="append", default=[],
+                         choices=("waiting", "running", "done", "failed", "cancelled",
+                                  "superseded"), help="only jobs in this state (repeatable)")
+    for action, text in (("retry", "run a finished or failed job again"),
+                         ("cancel", "cancel a waiting job")):
+        queue_sub.add_parser(action, help=text).add_argument("job_id", type=int)
     return parser
 
 
@@ -122,7 +154,12 @@ def _run(args: argparse.Namespace) -> int:
         if args.command == "check":
             return run_check(args)
         if args.command == "serve":
-            return run_serve()
+            return run_serve(args.workers)
+        if args.command == "worker":
+            return run_worker(args.workers)
+        if args.command == "queue":
+            return run_queue(args.action, getattr(args, "job_id", None),
+                             getattr(args, "state", []))
         return run_rule(args.code, markdown=args.markdown)
     except (UsageError, ConfigError) as exc:
         message = str(exc)
@@ -134,31 +171,69 @@ def _run(args: argparse.Namespace) -> int:
 
 # -- pystd serve -------------------------------------------------------------------------
 
-def run_serve() -> int:
-    """Start the App; on a missing or bad setting (app id, private key, webhook secret, log
-    level...), say which in one line and exit 2. SIGTERM drains and exits 0. Logs are JSON
-    lines on stderr, never with a secret in them."""
+def _server_settings(command: str) -> Settings | None:
+    """The settings of `pystd serve` or `pystd worker`, checked; None (after one line on
+    stderr naming what is wrong) when they cannot start."""
     from pydantic import ValidationError
 
-    from bot import serve
-    from bot.app import create_app
-    from bot.logs import configure_logging
     from bot.settings import Settings, SettingsError
+    from bot.store import store_for
 
     try:
         settings = Settings().with_stored_credentials()  # what /setup stored, if any
         settings.check()
+        store_for(settings.queue_store_url)  # an unknown scheme is refused now
     except ValidationError as exc:
         err = exc.errors()[0]
         name = "PYSTD_" + str(err["loc"][0]).upper() if err["loc"] else "settings"
         print(messages.SERVE_BAD_SETTING.format(name=name, reason=err["msg"]), file=sys.stderr)
-        return EXIT_ERROR
+        return None
     except SettingsError as exc:
-        print(str(exc), file=sys.stderr)
+        print(str(exc).replace("pystd serve", f"pystd {command}"), file=sys.stderr)
+        return None
+    except ValueError as exc:
+        print(messages.QUEUE_BAD_URL.format(reason=exc), file=sys.stderr)
+        return None
+    return settings
+
+
+def run_serve(workers: int | None = None) -> int:
+    """Start the App; on a missing or bad setting (app id, private key, webhook secret, log
+    level...), say which in one line and exit 2. SIGTERM drains and exits 0. Logs are JSON
+    lines on stderr, never with a secret in them."""
+    from bot import serve
+    from bot.app import create_app
+    from bot.logs import configure_logging
+
+    settings = _server_settings("serve")
+    if settings is None:
         return EXIT_ERROR
     configure_logging(settings.log_level, secrets=settings.secret_values())
-    serve.run(create_app(settings), settings.host, settings.port)
+    serve.run(create_app(settings, workers=workers), settings.host, settings.port)
     return EXIT_CLEAN
+
+
+def run_worker(workers: int | None = None) -> int:
+    """Run reviews from the shared queue; the same settings and exits as `serve`."""
+    from bot import worker
+    from bot.logs import configure_logging
+
+    settings = _server_settings("worker")
+    if settings is None:
+        return EXIT_ERROR
+    configure_logging(settings.log_level, secrets=settings.secret_values())
+    worker.run(settings, workers or settings.concurrent_jobs)
+    return EXIT_CLEAN
+
+
+def run_queue(action: str, job_id: int | None, states: list[str]) -> int:
+    """`pystd queue list | retry ID | cancel ID` on the store PYSTD_QUEUE_URL names."""
+    from bot.queue_admin import queue_command
+    from bot.settings import Settings
+
+    settings = Settings()
+    return queue_command(settings.queue_store_url, settings.queue_timeout, action, job_id,
+                         states, print, lambda line: print(line, file=sys.stderr))
 
 
 # -- pystd rule --------------------------------------------------------------------------

@@ -75,13 +75,15 @@ class JobEnv:
 
 
 async def review_head(gh: InstallationClient, env: JobEnv, target: ReviewTarget,
-                      limit: float, retry_later: Callable[[float], None] | None = None) -> str:
+                      limit: float, retry_later: Callable[[float], None] | None = None,
+                      *, resume: bool = False) -> str:
     """Run one review; returns the check run's conclusion ("stale"; "error" when even the
     check run could not be created; "deferred" when GitHub asked to wait longer than a job
-    may block before creating it, and `retry_later(seconds)` was told)."""
+    may block before creating it, and `retry_later(seconds)` was told). `resume`: a retry
+    of a queue job whose earlier attempt died; it takes over the run that one opened."""
     started = time.monotonic()
     try:
-        run = await open_check_run(gh, env.runs, target, env.write_attempts)
+        run = await open_check_run(gh, env.runs, target, env.write_attempts, resume=resume)
     except RateLimited as exc:
         if retry_later is None:
             raise

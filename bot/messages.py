@@ -232,3 +232,15 @@ CLI_FIX_WRITE_FAILED = "pystd: cannot write {path}: {reason}"
 CLI_FIX_UNSAFE_HINT = "pystd: {count} more fixes are unsafe (they may change behaviour): --unsafe-fixes applies them"
 CLI_FIX_WITH_DIFF = "pystd: error: --fix rewrites whole files, so it cannot be used with --diff"
 TEXT_RULE_LINK = "= help: {url}"
+# -- durable queue --
+WEBHOOK_STORE_DOWN = (
+    "the job queue's store is unavailable; the delivery was not accepted (redeliver it "
+    "from the App's advanced settings once pystd is healthy)"
+)
+JOB_NO_CHECK_RUN = "the check run could not be created"
+QUEUE_BAD_URL = "pystd: cannot start: PYSTD_QUEUE_URL: {reason}"
+QUEUE_UNAVAILABLE = "pystd {command}: the job queue's store is unavailable: {reason}"
+QUEUE_NO_SUCH_JOB = "pystd queue {action}: no job {job_id} in a state that allows it"
+QUEUE_DONE = "pystd queue {action}: job {job_id} {outcome}"
+QUEUE_EMPTY = "no jobs"
+HEALTH_QUEUE_DOWN = "the job queue's store does not answer: {reason}"

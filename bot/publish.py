@@ -27,11 +27,14 @@ log = logging.getLogger(__name__)
 
 
 async def open_check_run(gh: InstallationClient, runs: OpenRuns, target: ReviewTarget,
-                         attempts: int) -> OpenRun:
-    """The `in_progress` check run at the target's head (bot/checks.py: created once)."""
+                         attempts: int, *, resume: bool = False) -> OpenRun:
+    """The `in_progress` check run at the target's head (bot/checks.py: created once).
+    `resume`: a retry of a job whose earlier attempt died takes over the run it opened,
+    found by the delivery id (the job's lineage)."""
     return await open_run(gh, runs, target.owner, target.repo, target.head_sha,
                           {"title": messages.CHECK_TITLE_RUNNING,
-                           "summary": messages.CHECK_TITLE_RUNNING}, attempts)
+                           "summary": messages.CHECK_TITLE_RUNNING}, attempts,
+                          resume=resume, lineage=target.delivery_id)
 
 
 async def complete_check_run(gh: InstallationClient, runs: OpenRuns, run: OpenRun,

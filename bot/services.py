@@ -1,10 +1,11 @@
 """What the event handlers ask for: queue a review, a recheck from a comment, a re-run of
-a check. Each is a small async job on the queue; handlers only parse and call these."""
+a check. Each is written to the durable queue as a job of plain JSON (bot/store), which a
+worker runs later through bot/review_jobs.py; handlers only parse and call these."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import gidgethub
@@ -12,15 +13,17 @@ from cachetools import TTLCache
 from gidgethub.abc import GitHubAPI
 
 from bot import messages
-from bot.checks import sweep_runs
+from bot.checks import completed_by_earlier_attempt, sweep_runs
 from bot.github import GitHubAccess, describe_error
 from bot.job import JobEnv, review_head
-from bot.queue import JobQueue, KeyedLocks
+from bot.queue import Deferred, JobFailed, JobQueue, KeyedLocks
 from bot.settings import Settings
+from bot.store import NewJob
 from bot.targets import ReviewTarget
 
 log = logging.getLogger(__name__)
 
+REVIEW, RECHECK, RERUN = "review", "recheck", "rerun"  # the kinds of queued job
 RECHECK_ROLES = frozenset({"admin", "maintain", "write"})
 COMMAND_INTERVAL = 60.0  # seconds: one `/pystd recheck` per user and pull request
 PERMISSION_TTL = 60.0  # seconds a collaborator permission answer is trusted
@@ -62,33 +65,34 @@ class Services:
 
     # -- reviews -----------------------------------------------------------------------
 
-    def schedule_review(self, target: ReviewTarget) -> None:
-        """Queue a review of a pull request head; a newer push replaces a waiting one."""
+    async def schedule_review(self, target: ReviewTarget) -> None:
+        """Queue a review of a pull request head; a newer push replaces a waiting one.
+        Raises DuplicateDelivery or StoreError (bot/store) for the webhook to answer."""
         if not target.merge_group:
             self.env.heads[target.key] = target.head_sha
-        self.queue.put(target.queue_key, lambda: self.run_review(target), target.log_context())
+        await self.queue.submit(target.delivery_id, review_job(target))
 
-    async def run_review(self, target: ReviewTarget) -> str:
-        gh = self.access.client(target.installation_id)
-        return await self._review_in_turn(gh, target)
-
-    async def _review_in_turn(self, gh: GitHubAPI, target: ReviewTarget) -> str:
-        """`review_head`, once no other review of the same pull request (or merge group
-        head) is running; a push, a recheck and a re-run alike come back later when GitHub
-        asks to wait too long before creating the check run."""
+    async def review_now(self, gh: GitHubAPI, target: ReviewTarget, *,
+                         resume: bool = False) -> str:
+        """`review_head`, once no other review of the same pull request (or merge
+        group head) in this process is running. Raises Deferred when GitHub asks to wait
+        too long before creating the check run (the queue runs the job again then), and
+        JobFailed when the run could not be created (the queue retries with backoff)."""
+        if resume and await completed_by_earlier_attempt(gh, target.owner, target.repo,
+                                                         target.head_sha, target.delivery_id):
+            log.info("review done by an earlier attempt", extra={
+                "delivery_id": target.delivery_id, "repository": f"{target.owner}/{target.repo}",
+                "pr": target.number, "head_sha": target.head_sha})
+            return "done"
+        waits: list[float] = []
         async with self.reviewing.hold(target.queue_key):
-            return await review_head(gh, self.env, target, self.settings.job_timeout,
-                                     lambda wait: self._review_later(target, wait))
-
-    def _review_later(self, target: ReviewTarget, wait: float) -> None:
-        """Queue the review again once GitHub's Retry-After has passed (unless a newer push
-        came meanwhile): the job does not hold a queue slot while it waits."""
-        async def later() -> None:
-            await self.access.client(target.installation_id).sleep(wait)
-            if not self.env.is_stale(target):
-                self.schedule_review(target)
-
-        self.env.runs.background(later(), f"pystd-later-{target.head_sha[:12]}")
+            conclusion = await review_head(gh, self.env, target, self.settings.job_timeout,
+                                           waits.append, resume=resume)
+        if conclusion == "deferred":
+            raise Deferred(waits[0])
+        if conclusion == "error":
+            raise JobFailed(messages.JOB_NO_CHECK_RUN)
+        return conclusion
 
     async def sweep(self) -> int:
         """Complete as neutral our check runs still open past job_timeout + sweep_margin
@@ -100,7 +104,7 @@ class Services:
 
     # -- /pystd recheck --------------------------------------------------------------
 
-    def schedule_recheck(self, request: RecheckRequest) -> bool:
+    async def schedule_recheck(self, request: RecheckRequest) -> bool:
         """Queue a recheck; False (nothing queued) when the same user asked on the same pull
         request less than COMMAND_INTERVAL seconds ago. The limit is checked before any
         GitHub call, so a flood of commands costs nothing."""
@@ -109,17 +113,12 @@ class Services:
         if key in self.recent_commands:
             log.info("recheck ignored: asked again too soon", extra=request.log_extra())
             return False
-        self.recent_commands[key] = True
-
-        async def job() -> None:
-            gh = self.access.client(request.installation_id)
-            await self.recheck(gh, request)
-
-        self.queue.put(("recheck", request.delivery_id), job,
-                       f"recheck {request.owner}/{request.repo}#{request.number}")
+        await self.queue.submit(request.delivery_id, recheck_job(request))
+        self.recent_commands[key] = True  # once queued: a refused delivery may come again
         return True
 
-    async def recheck(self, gh: GitHubAPI, request: RecheckRequest) -> bool:
+    async def recheck(self, gh: GitHubAPI, request: RecheckRequest, *,
+                      resume: bool = False) -> bool:
         """Honour `/pystd recheck` from the PR author or a user with write access, on an
         open pull request: an `eyes` reaction, then a review. Anyone else, or a closed pull
         request, gets nothing at all: an unauthorised command must not cost a write
@@ -146,8 +145,12 @@ class Services:
                               request.number, pr["head"]["sha"], pr["base"]["sha"],
                               request.delivery_id)
         self.env.heads[target.key] = target.head_sha
-        await self._review_in_turn(gh, target)
+        await self.review_now(gh, target, resume=resume)
         return True
+
+    async def pull(self, gh: GitHubAPI, owner: str, repo: str, number: int) -> dict[str, Any]:
+        """The pull request as it is now (its head, base and state)."""
+        return await self._pull(gh, {"owner": owner, "repo": repo}, number)
 
     async def _pull(self, gh: GitHubAPI, repo_vars: dict[str, Any], number: int
                     ) -> dict[str, Any]:
@@ -185,17 +188,21 @@ class Services:
 
     # -- re-run requested from the Checks tab ------------------------------------------
 
-    def schedule_rerun(self, installation_id: int, owner: str, repo: str, head_sha: str,
-                       pulls: list[dict[str, Any]], delivery_id: str) -> None:
-        async def job() -> None:
-            gh = self.access.client(installation_id)
-            for target in await self.rerun_targets(gh, installation_id, owner, repo,
-                                                   head_sha, pulls, delivery_id):
-                self.env.heads[target.key] = target.head_sha
-                await self._review_in_turn(gh, target)
+    async def schedule_rerun(self, installation_id: int, owner: str, repo: str,
+                             head_sha: str, pulls: list[dict[str, Any]],
+                             delivery_id: str) -> None:
+        await self.queue.submit(delivery_id, rerun_job(installation_id, owner, repo, head_sha,
+                                                       pulls, delivery_id))
 
-        self.queue.put(("rerun", owner.lower(), repo.lower(), head_sha), job,
-                       f"rerun {owner}/{repo}@{head_sha[:12]}")
+    async def rerun(self, installation_id: int, owner: str, repo: str, head_sha: str,
+                    pulls: list[dict[str, Any]], delivery_id: str, *,
+                    resume: bool = False) -> None:
+        """The re-run job: review every open pull request whose head is `head_sha`."""
+        gh = self.access.client(installation_id)
+        for target in await self.rerun_targets(gh, installation_id, owner, repo, head_sha,
+                                               pulls, delivery_id):
+            self.env.heads[target.key] = target.head_sha
+            await self.review_now(gh, target, resume=resume)
 
     async def rerun_targets(self, gh: GitHubAPI, installation_id: int, owner: str,
                             repo: str, head_sha: str, pulls: list[dict[str, Any]],
@@ -214,3 +221,36 @@ class Services:
                          p["base"]["sha"], delivery_id)
             for p in found
         ]
+
+
+# -- the jobs, as written to the queue ---------------------------------------------------------
+
+def _pr_key(owner: str, repo: str, number: int) -> str:
+    return f"pr:{owner.lower()}/{repo.lower()}#{number}"
+
+
+def review_job(target: ReviewTarget) -> NewJob:
+    """A review: the reviews of one pull request take turns, and a newer push replaces
+    one still waiting; a merge group is keyed by its head."""
+    if target.merge_group:
+        key = f"group:{target.owner.lower()}/{target.repo.lower()}@{target.head_sha}"
+    else:
+        key = _pr_key(target.owner, target.repo, target.number)
+    return NewJob(REVIEW, key, key, asdict(target), head=target.head_sha,
+                  label=f"review {target.owner}/{target.repo}#{target.number}")
+
+
+def recheck_job(request: RecheckRequest) -> NewJob:
+    """A recheck takes its turn with the pull request's reviews and is never replaced."""
+    return NewJob(RECHECK, _pr_key(request.owner, request.repo, request.number),
+                  f"recheck:{request.delivery_id}", asdict(request),
+                  label=f"recheck {request.owner}/{request.repo}#{request.number}")
+
+
+def rerun_job(installation_id: int, owner: str, repo: str, head_sha: str,
+              pulls: list[dict[str, Any]], delivery_id: str) -> NewJob:
+    key = f"rerun:{owner.lower()}/{repo.lower()}@{head_sha}"
+    payload = {"installation_id": installation_id, "owner": owner, "repo": repo,
+               "head_sha": head_sha, "pulls": pulls, "delivery_id": delivery_id}
+    return NewJob(RERUN, key, key, payload, head=head_sha,
+                  label=f"rerun {owner}/{repo}@{head_sha[:12]}")

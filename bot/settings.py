@@ -36,7 +36,8 @@ class Settings(BaseSettings):
     # webhook and setup addresses of the App registered from /setup, and the rule links in
     # comments (/rules/PYSxxx). Without it, /setup cannot register the App.
     public_url: str | None = None
-    # The App's credentials registered from /setup (github-app.json, mode 0600).
+    # The data folder: the App's credentials registered from /setup (github-app.json, mode
+    # 0600) and the default job queue's SQLite file (queue.db).
     data_dir: Path = Path(".pystd")
     host: str = "0.0.0.0"  # noqa: S104 - a server in a container listens on every interface
     port: Annotated[int, Field(ge=1, le=65535)] = 8080
@@ -69,6 +70,15 @@ class Settings(BaseSettings):
     # Address space of one engine worker, in MB (0: no cap). An idle worker maps ~50 MB;
     # the largest file pystd reads (1 MB) needs a few hundred.
     worker_memory_mb: Annotated[int, Field(ge=0)] = 1024
+
+    # The durable job queue (bot/store): a SQLite file in the data folder by default;
+    # postgresql://... to run several replicas and workers; memory:// in tests.
+    queue_url: str | None = None
+    queue_lease_seconds: Annotated[float, Field(gt=0)] = 30.0  # a dead worker's job: retried after
+    queue_max_attempts: Annotated[int, Field(ge=1)] = 5
+    queue_retry_delay: Annotated[float, Field(gt=0)] = 30.0  # seconds; doubles per attempt
+    queue_timeout: Annotated[float, Field(gt=0)] = 5.0  # seconds per call to the store
+    queue_poll_interval: Annotated[float, Field(gt=0)] = 1.0  # seconds between looks for jobs
 
     @field_validator("public_url", "github_url")
     @classmethod
@@ -180,6 +190,11 @@ class Settings(BaseSettings):
         """The literal secrets, for the log formatter to scrub wherever they turn up."""
         values = [self.webhook_secret, self.private_key]
         return [v.get_secret_value() for v in values if v is not None]
+
+    @property
+    def queue_store_url(self) -> str:
+        """PYSTD_QUEUE_URL, else the SQLite file in the data folder."""
+        return self.queue_url or f"sqlite:///{self.data_dir / 'queue.db'}"
 
     @property
     def engine_workers(self) -> int:

@@ -5,7 +5,8 @@ Order matters against unauthenticated senders: the encoding and size are refused
 headers (415, 413) before the body is read; the body is read under a size cap and a time
 limit (413, 408); only then is the HMAC checked (401), and only a signed body is decoded and
 parsed (400 with the reason when it is malformed). The answer never waits for a review
-(GitHub gives a delivery 10 s): handlers only queue.
+(GitHub gives a delivery 10 s): handlers only queue, and the job is in the durable store
+before the 202 (a delivery id seen before: 200 and no job; the store down: 503).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from bot import messages
 from bot.events import MalformedEvent, parse_event
 from bot.handlers import router
 from bot.services import Services
+from bot.store import DuplicateDelivery, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -215,7 +217,18 @@ async def _route(request: web.Request, services: Services, delivery: Delivery,
         raise _malformed(str(exc)) from None
     delivery.repository, delivery.pr = event.repository.full_name, event.pr
     try:
+        # The handler writes the delivery id and its job in one transaction (bot/store):
+        # the 202 goes out only once the job would survive a crash.
         queued = await route.handler(event, services)
+    except DuplicateDelivery:
+        seen[delivery.delivery_id] = True
+        return _answer(request, delivery, 200, "duplicate",
+                       {"status": messages.WEBHOOK_DUPLICATE})
+    except StoreError as exc:  # GitHub records the failure; the operator can redeliver
+        log.error("queue store unavailable: %s", exc, extra=delivery.log_extra(
+            "store_unavailable", 503))
+        _count(request, "store_unavailable")
+        return web.json_response({"error": messages.WEBHOOK_STORE_DOWN}, status=503)
     except Exception:  # our bug, not GitHub's: a 500 with the traceback in our log
         _count(request, "error")
         log.exception("delivery", extra=delivery.log_extra("error", 500))

@@ -16,20 +16,20 @@ async def rerun_check_run(event: CheckRunEvent, services: Services) -> bool:
     app_id = services.settings.app_id
     if app_id is not None and run.app.id != app_id:
         return False  # another app's check run
-    return _rerun(event, services, run.head_sha, run.pull_requests)
+    return await _rerun(event, services, run.head_sha, run.pull_requests)
 
 
 @router.register(CheckSuiteEvent, "rerequested")
 async def rerun_check_suite(event: CheckSuiteEvent, services: Services) -> bool:
     suite = event.check_suite
-    return _rerun(event, services, suite.head_sha, suite.pull_requests)
+    return await _rerun(event, services, suite.head_sha, suite.pull_requests)
 
 
-def _rerun(event: CheckRunEvent | CheckSuiteEvent, services: Services, head_sha: str,
+async def _rerun(event: CheckRunEvent | CheckSuiteEvent, services: Services, head_sha: str,
            pulls: list[PullRequestRef]) -> bool:
     """GitHub lists only the open pull requests at `head_sha` (none for a fork's branch,
     which the job then looks up among the open ones): a closed one is never re-run."""
-    services.schedule_rerun(
+    await services.schedule_rerun(
         installation_id=event.installation.id,
         owner=event.repository.owner.login,
         repo=event.repository.name,
@@ -45,7 +45,7 @@ async def check_merge_group(event: MergeGroupEvent, services: Services) -> bool:
     """A required check that ignores the merge queue deadlocks it: report on the group's
     head sha, judging the changes between its base and head."""
     group = event.merge_group
-    services.schedule_review(ReviewTarget(
+    await services.schedule_review(ReviewTarget(
         installation_id=event.installation.id,
         owner=event.repository.owner.login,
         repo=event.repository.name,

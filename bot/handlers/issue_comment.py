@@ -28,7 +28,7 @@ async def recheck(event: IssueCommentEvent, services: Services) -> bool:
         return False  # never answer bots, ourselves included
     if issue.state != "open":
         return False  # a closed pull request is not reviewed: nothing runs, nothing is written
-    return services.schedule_recheck(RecheckRequest(
+    return await services.schedule_recheck(RecheckRequest(
         installation_id=event.installation.id,
         owner=event.repository.owner.login,
         repo=event.repository.name,

@@ -15,7 +15,7 @@ async def review_pull_request(event: PullRequestEvent, services: Services) -> bo
     pr = event.pull_request
     if pr.state != "open":
         return False  # a delivery that raced the pull request's closing
-    services.schedule_review(ReviewTarget(
+    await services.schedule_review(ReviewTarget(
         installation_id=event.installation.id,
         owner=event.repository.owner.login,
         repo=event.repository.name,

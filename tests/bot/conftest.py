@@ -14,6 +14,7 @@ from aiohttp.test_utils import TestClient
 from bot.app import create_app
 from bot.github import InstallationClient
 from bot.settings import Settings
+from tests.bot.postgres import postgres_cluster  # noqa: F401 - the fixture, for test_store
 from tests.github_fake import APP_ID, FakeGitHub
 
 
@@ -21,6 +22,7 @@ from tests.github_fake import APP_ID, FakeGitHub
 def settings(fake_github: FakeGitHub, app_private_key_pem: str, webhook_secret: str) -> Settings:
     return Settings(app_id=APP_ID, private_key=app_private_key_pem, webhook_secret=webhook_secret,
                     github_api_url=fake_github.url, concurrent_jobs=2, request_timeout=5,
+                    queue_url="memory://",
                     _env_file=None)
 
 

@@ -31,6 +31,7 @@ from bot.reviews import narrowed
 from bot.services import Services
 from bot.settings import Settings
 from bot.snapshot import existing_folders, fetch_config
+from bot.store.base import WAITING
 from bot.webhooks import SERVICES
 from tests.bot.drivers import BASE, HEAD, OWNER, REPO, add_pr, open_pr
 from tests.github_fake import (
@@ -70,7 +71,7 @@ def settings(fake_github: FakeGitHub, app_private_key_pem: str, webhook_secret: 
     fake_github.slow_seconds = 0.6  # held past the bot's request timeout
     return Settings(app_id=APP_ID, private_key=app_private_key_pem, webhook_secret=webhook_secret,
                     github_api_url=fake_github.url, concurrent_jobs=2, request_timeout=0.25,
-                    _env_file=None)
+                    queue_url="memory://", _env_file=None)
 
 
 @pytest.fixture
@@ -86,6 +87,23 @@ async def settle(bot: TestClient) -> None:
     while services.env.runs.tasks:  # a background task may queue a job again
         await services.env.runs.drain()
         await services.queue.join()
+
+
+async def waits_for_later(bot: TestClient, seconds: float) -> None:
+    """One job waits in the store for `seconds` (a rate limit's reset), none is due."""
+    queue = bot.app[SERVICES].queue
+    (job,) = await queue.store.jobs([WAITING])
+    assert job.run_at - queue.clock() >= seconds - 5
+    assert (await queue.refresh_stats()).busy == 0
+
+
+async def run_later_jobs(bot: TestClient, seconds: float) -> None:
+    """Move the queue's clock `seconds` on, and run what has come due."""
+    queue = bot.app[SERVICES].queue
+    start = queue.clock()
+    queue.clock = lambda: start + seconds
+    await queue.wake()
+    await settle(bot)
 
 
 def the_run(gh: FakeGitHub):
@@ -166,10 +184,24 @@ async def test_a_long_retry_after_on_creating_the_run_reviews_later(
         bot, delivery, fake_github, no_sleep):
     fake_github.fail_next("POST", r"/check-runs$", 403, headers={"Retry-After": "600"})
     await review_once(bot, delivery, fake_github)
-    assert 600.0 in no_sleep  # waited outside the job queue, then queued again
+    await waits_for_later(bot, 600)  # in the queue's store, without holding a worker
+    assert fake_github.check_runs(OWNER, REPO) == []
+    await run_later_jobs(bot, 600)
     assert the_run(fake_github).conclusion == "failure"
     assert len(fake_github.reviews(OWNER, REPO, 1)) == 1
     assert bot.app[SERVICES].env.stats == {"deferred": 1, "failure": 1}
+
+
+async def test_a_long_retry_after_on_reading_the_pull_request_defers_the_job(
+        bot, delivery, fake_github, no_sleep):
+    fake_github.fail_next("GET", r"/pulls/1$", 403, headers={"Retry-After": "600"})
+    await review_once(bot, delivery, fake_github)
+    await waits_for_later(bot, 600)  # no attempt spent, no worker held
+    assert fake_github.check_runs(OWNER, REPO) == []
+    await run_later_jobs(bot, 600)
+    assert the_run(fake_github).conclusion == "failure"
+    (job,) = await bot.app[SERVICES].queue.store.jobs()
+    assert job.attempts == 1
 
 
 async def test_a_long_retry_after_on_a_recheck_reviews_later(bot, delivery, fake_github, no_sleep):
@@ -180,8 +212,9 @@ async def test_a_long_retry_after_on_a_recheck_reviews_later(bot, delivery, fake
                              overrides=fake_github.issue_comment_overrides(OWNER, REPO, comment_id))
     assert (await bot.post("/webhook", data=body, headers=headers)).status == 202
     await settle(bot)
+    await waits_for_later(bot, 600)
+    await run_later_jobs(bot, 600)
     fake_github.take_violations()
-    assert 600.0 in no_sleep  # waited outside the job queue, then queued again
     assert the_run(fake_github).conclusion == "failure"
     assert bot.app[SERVICES].env.stats == {"deferred": 1, "failure": 1}
 

@@ -25,20 +25,27 @@ from bot.queue import JobQueue
 from bot.services import RecheckRequest, Services
 from bot.settings import Settings
 from bot.snapshot import BlobCache, fetch_compare_files
+from bot.store import Job, NewJob
+from bot.store.memory import MemoryStore
 from tests.github_fake import RecordingGitHubAPI
 
 JSON = {"content-type": "application/json"}
 
 
 class QueueSpy(JobQueue):
-    """A queue that keeps what was put in it instead of running it."""
+    """A queue that keeps what was submitted to it instead of storing it."""
 
     def __init__(self) -> None:
-        super().__init__(1)
-        self.keys: list[object] = []
+        super().__init__(MemoryStore())
+        self.submitted: list[NewJob] = []
 
-    def put(self, key: object, run: Any, label: str = "") -> None:
-        self.keys.append(key)
+    async def submit(self, delivery_id: str, job: NewJob) -> int:
+        self.submitted.append(job)
+        return len(self.submitted)
+
+    @property
+    def keys(self) -> list[str]:
+        return [job.coalesce_key for job in self.submitted]
 
 
 @pytest.fixture
@@ -73,7 +80,7 @@ async def test_merge_group_is_reviewed_at_the_group_head(services):
         "action": "checks_requested", "repository": REPO, "installation": INSTALLATION,
         "merge_group": {"head_sha": "h" * 40, "base_sha": "b" * 40, "head_ref": "gh-readonly-queue/main/pr-1"},
     }, services) is True
-    assert services.queue.keys == ["h" * 40]
+    assert services.queue.keys == ["group:o/r@" + "h" * 40]
     assert services.env.heads == {}  # a merge group is no pull request head
 
 
@@ -90,7 +97,7 @@ async def test_our_check_run_rerequested_is_rerun(services):
         "action": "rerequested", "repository": REPO, "installation": INSTALLATION,
         "check_run": {"head_sha": "h" * 40, "app": {"id": 42}, "pull_requests": []},
     }, services) is True
-    assert services.queue.keys == [("rerun", "o", "r", "h" * 40)]
+    assert services.queue.keys == ["rerun:o/r@" + "h" * 40]
 
 
 def test_only_handled_events_are_routed():
@@ -173,19 +180,23 @@ async def test_author_unknown_from_an_older_payload_is_read_from_the_pull_reques
 
 
 async def test_a_newer_push_replaces_a_waiting_review(services):
-    queue = JobQueue(1)
+    queue = JobQueue(MemoryStore())
     services.queue = queue
     ran: list[str] = []
 
-    async def job(sha: str) -> None:
-        ran.append(sha)
+    class Recorder:
+        async def run(self, job: Job) -> None:
+            ran.append(job.payload["head_sha"])
 
-    target = ReviewTarget(7, "o", "r", 1, "a" * 40, "b" * 40)
-    queue.put(target.key, lambda: job("old"))
-    queue.put(target.key, lambda: job("new"))
-    queue.start()
+        async def give_up(self, job: Job, reason: str) -> None:
+            raise AssertionError(reason)
+
+    for delivery_id, sha in (("d-1", "a" * 40), ("d-2", "c" * 40)):
+        await services.schedule_review(ReviewTarget(7, "o", "r", 1, sha, "b" * 40, delivery_id))
+    queue.start(Recorder(), workers=1)
+    await queue.join()
     await queue.close()
-    assert ran == ["new"]
+    assert ran == ["c" * 40]
 
 
 @pytest.mark.parametrize(
