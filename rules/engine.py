@@ -166,7 +166,8 @@ class Rule:
     requires: ClassVar[tuple[str, ...]] = ()
     # Test files are skipped by every rule unless this is set (RULES.md: PYS102 only).
     run_on_tests: ClassVar[bool] = False
-    # Which kinds of file the rule reads: "python" (CST rules) or "template" (LineRule).
+    # Which kinds of file the rule reads: "python" (CST rules), "template" (LineRule),
+    # "change" (ChangeRule) or "unparsable" (the Python files the parser rejects).
     file_kind: ClassVar[str] = "python"
 
     def __init__(self, ctx: FileContext) -> None:
