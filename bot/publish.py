@@ -53,7 +53,8 @@ async def publish_review(gh: InstallationClient, target: ReviewTarget,
     """Follow up on earlier comments whose finding this push fixed, then post one COMMENT
     review with the new findings (None: nothing new to say)."""
     changes = {f.path: f.changes for f in snapshot.files if f.changes is not None}
-    url_vars = {"owner": target.owner, "repo": target.repo, "number": target.number}
+    url_vars: dict[str, str | int] = {"owner": target.owner, "repo": target.repo,
+                                      "number": target.number}
     change_level = [f for f in analysis.findings if f.whole_change]
     to_say = bool(change_level) or any(f.path in changes for f in analysis.findings)
     try:

@@ -172,7 +172,8 @@ class Rule:
     requires: ClassVar[tuple[str, ...]] = ()
     # Test files are skipped by every rule unless this is set (RULES.md: PYS102 only).
     run_on_tests: ClassVar[bool] = False
-    # Which kinds of file the rule reads: "python" (CST rules) or "template" (LineRule).
+    # Which kinds of file the rule reads: "python" (CST rules), "template" (LineRule),
+    # "change" (ChangeRule) or "unparsable" (the Python files the parser rejects).
     file_kind: ClassVar[str] = "python"
     # Whether the rule's fixes keep what the code does, so `pystd check --fix` may apply
     # them unasked; unsafe (the default) fixes need `--unsafe-fixes`.

@@ -148,7 +148,7 @@ def _active_rules(ctx: FileContext, rules: RuleSet, python: bool) -> list[Rule]:
     kind = "python" if python else "template"
     active = []
     for cls in rules:
-        if cls.file_kind != kind or cls.code == "PYS000":
+        if cls.file_kind != kind:
             continue
         if ctx.kind.is_test and not cls.run_on_tests:
             continue
@@ -211,7 +211,7 @@ def _finding(path: str, report: Report, rules: RuleSet, fix: object) -> Finding:
 
 def _unparsable(path: str, text: str, exc: cst.ParserSyntaxError, rules: RuleSet,
                 line_count: int) -> FileResult:
-    """One PYS000 finding, worded and placed as CPython's own parser reports the error
+    """One finding of the rule that reports unparsable files (PYS000), worded and placed as CPython's own parser reports the error
     (clearer than libcst's); code CPython accepts but libcst cannot read is skipped."""
     line, column, detail = exc.raw_line, exc.raw_column + 1, exc.message
     try:
@@ -223,7 +223,7 @@ def _unparsable(path: str, text: str, exc: cst.ParserSyntaxError, rules: RuleSet
     else:
         return FileResult(path, skipped=f"syntax libcst cannot parse: {exc.message}",
                           lines=line_count)
-    syntax = next((r for r in rules if r.code == "PYS000"), None)
+    syntax = next((r for r in rules if r.file_kind == "unparsable"), None)
     if syntax is None:
         return FileResult(path, lines=line_count)
     # Test suites keep deliberately broken modules as fixtures (a linter's, a parser's

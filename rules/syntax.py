@@ -14,6 +14,9 @@ class SyntaxErrorRule(Rule):
     default = True
     rationale = "A file pystd cannot parse gets no other check, and saying so never fails the gate."
     message = "Could not parse this file; no other rule checked it"
+    # Not a rule over a parsed tree: the engine reports through it the files the parser
+    # rejects (rules/runner.py).
+    file_kind = "unparsable"
     docs = """
 ## What it does
 Reports a Python file that the parser rejects, with the parser's message and line.

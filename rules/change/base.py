@@ -65,7 +65,7 @@ class ChangeContext:
 
     def __init__(self, change: Change) -> None:
         self.change = change
-        self.findings: list[tuple[type[Rule], str, int, int, str]] = []
+        self.findings: list[tuple[type[ChangeRule], str, int, int, str]] = []
         self._new: dict[str, Parsed | None] = {}
         self._old: dict[str, Parsed | None] = {}
 

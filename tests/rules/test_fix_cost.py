@@ -16,7 +16,7 @@ from rules.runner import _active_rules
 from rules.walker import walk
 
 CASES = [(rule, example_of(ex)) for rule in all_rules().values()
-         if rule.file_kind == "python" and rule.code != "PYS000" for ex in rule.bad]
+         if rule.file_kind == "python" for ex in rule.bad]
 
 
 def reports_of(path: str, text: str, code: str):
