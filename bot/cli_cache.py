@@ -54,6 +54,8 @@ def fingerprint(rules: RuleSet, config: PystdConfig) -> str:
         "libcst": getattr(libcst, "__version__", ""),
         "rules": [cls.code for cls in rules],
         "severities": sorted((k, str(v)) for k, v in rules.severities.items()),
+        # Rules chosen by name also report findings without evidence (docs/rules.md).
+        "named": None if rules.named is None else sorted(rules.named),
         "versions": repr(rules.versions),
         "config": config.model_dump_json(),
     }
@@ -115,7 +117,8 @@ class ResultCache:
         known: dict[str, FileResult] = {}
         for item in items:
             entry = self.entries.get(item.path)
-            if (entry is not None and item.changed is None and item.change is None
+            if (isinstance(entry, list) and len(entry) == 2 and item.changed is None
+                    and item.change is None and item.data is not None
                     and entry[0] == content_hash(item.data)):
                 try:
                     known[item.path] = _decode(item.path, entry[1])

@@ -11,7 +11,11 @@ parser — is not written: the file keeps its last parseable text.
 from __future__ import annotations
 
 import ast
+import contextlib
+import os
+import stat
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,8 +73,8 @@ def fix_files(results: Sequence[FileResult], locate: Callable[[str], Path], rule
             print(messages.CLI_FIX_NOT_APPLIED.format(path=path), file=sys.stderr)
         if done.applied:
             try:
-                path.write_bytes((_BOM if data.startswith(_BOM) else b"")
-                                 + done.text.encode("utf-8"))
+                _replace(path, (_BOM if data.startswith(_BOM) else b"")
+                         + done.text.encode("utf-8"))
             except OSError as exc:
                 print(messages.CLI_FIX_WRITE_FAILED.format(path=path, reason=exc.strerror),
                       file=sys.stderr)
@@ -183,3 +187,23 @@ def parses(text: str) -> bool:
     except (cst.ParserSyntaxError, SyntaxError, ValueError, RecursionError):
         return False
     return True
+
+
+def _replace(path: Path, data: bytes) -> None:
+    """Write the fixed file whole or not at all: a temporary file beside it (the link's
+    target, for a symlink), flushed to disk with the old file's mode, then renamed over it.
+    A full disk or Ctrl-C mid-write leaves the original untouched."""
+    target = path.resolve()
+    fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".pystd-fix",
+                                     dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temporary, stat.S_IMODE(target.stat().st_mode))
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise

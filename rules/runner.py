@@ -306,21 +306,29 @@ def how_it_ended(exitcode: int | None) -> str:
 
 
 def discover(paths: Iterable[Path], root: Path) -> list[Path]:
-    """Python and template files under `paths`, skipping hidden and virtualenv folders."""
+    """Python and template files under `paths`, skipping hidden and virtualenv folders;
+    each file once, however many of `paths` reach it (`pystd check src src/api`, `d.py
+    ./d.py`): checked twice, its findings would be reported twice and `--fix` would apply
+    the second copy's fixes to the already fixed file."""
     skip_dirs = {".git", ".hg", ".venv", "venv", "env", "node_modules", "__pycache__",
                  ".tox", ".nox", ".mypy_cache", ".ruff_cache", "build", "dist", "site-packages"}
     out: list[Path] = []
+    seen: set[Path] = set()
+
+    def add(path: Path) -> None:
+        key = path.resolve()
+        if key not in seen and is_checkable(_relative(path, root)):
+            seen.add(key)
+            out.append(path)
+
     for path in paths:
         if path.is_file():
-            if is_checkable(_relative(path, root)):
-                out.append(path)
+            add(path)
             continue
         for dirpath, dirnames, filenames in os.walk(path):
             dirnames[:] = sorted(d for d in dirnames if d not in skip_dirs and not d.startswith("."))
             for name in sorted(filenames):
-                full = Path(dirpath, name)
-                if is_checkable(_relative(full, root)):
-                    out.append(full)
+                add(Path(dirpath, name))
     return out
 
 

@@ -134,3 +134,22 @@ def test_cached_paths_follow_the_working_directory(project, capsys, monkeypatch)
     code, out, _ = run(capsys, "check", ".", "--format", "json")
     assert code == 1 and [f["path"] for f in json.loads(out)] == ["app.py"]
     assert Path(project / ".pystd_cache").is_dir()
+
+
+@pytest.mark.parametrize("entry", ["7", '["only one"]', '{"a": 1}'])
+def test_a_cache_entry_of_the_wrong_shape_is_checked_afresh(project, capsys, checked, entry):
+    (project / "app.py").write_text(BLOCKING)
+    run(capsys, "check")
+    for cache_file in (project / ".pystd_cache").glob("*.json"):
+        cache_file.write_text('{"files": {"app.py": ' + entry + "}}")
+    code, out, _ = run(capsys, "check")
+    assert code == 1 and "PYS101" in out
+
+
+def test_choosing_a_rule_by_code_is_a_fresh_cache(project, capsys):
+    # By default a lower-case phrase is not reported as a secret; chosen by code it is
+    # (docs/rules.md, "Evidence, or quiet"): the cached default answer must not stand.
+    (project / "settings.py").write_text('SECRET_KEY = "reallyhardtoguess"\n')
+    assert run(capsys, "check", "--select", "DEFAULT")[0] == 0
+    code, out, _ = run(capsys, "check", "--select", "DEFAULT,PYS102")
+    assert code == 0 and "PYS102" in out  # a warning: reported, not failing

@@ -123,3 +123,25 @@ def test_fixing_every_bad_example_leaves_parsable_files_and_no_fix_to_apply(proj
     assert applicable(after, unsafe) == []  # what could be fixed was
     left = {(f["path"], f["code"]) for f in json.loads(after)}
     assert len(left & set(wanted)) < len(wanted) // 4  # and most fixed findings are gone
+
+
+def test_a_file_named_twice_is_checked_and_fixed_once(project, capsys):
+    (project / "app.py").write_text(BLOCKING)
+    code, out, _ = run(capsys, "check", "app.py", "./app.py", ".", "--format", "json")
+    assert [f["code"] for f in json.loads(out)] == ["PYS101"]
+    code, _, _ = run(capsys, "check", "app.py", "./app.py", "--fix", "--unsafe-fixes")
+    text = (project / "app.py").read_text()
+    assert code == 0 and text.count("await asyncio.sleep(1)") == 1
+    assert text.count("import asyncio") == 1
+
+
+def test_fix_keeps_a_symlink_and_the_files_mode(project, capsys):
+    real = project / "real.py"
+    real.write_text(BLOCKING)
+    real.chmod(0o640)
+    (project / "link.py").symlink_to(real)
+    code, _, _ = run(capsys, "check", "link.py", "--fix", "--unsafe-fixes")
+    assert code == 0 and (project / "link.py").is_symlink()
+    assert "await asyncio.sleep(1)" in real.read_text()
+    assert real.stat().st_mode & 0o777 == 0o640
+    assert not list(project.glob(".*.pystd-fix"))
