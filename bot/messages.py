@@ -244,3 +244,17 @@ QUEUE_NO_SUCH_JOB = "pystd queue {action}: no job {job_id} in a state that allow
 QUEUE_DONE = "pystd queue {action}: job {job_id} {outcome}"
 QUEUE_EMPTY = "no jobs"
 HEALTH_QUEUE_DOWN = "the job queue's store does not answer: {reason}"
+SETTINGS_SPLIT_CREDENTIALS = (
+    "pystd serve: cannot start: the environment sets {names}, but the GitHub App registered "
+    "at /setup is stored in {path}; an App's id, key and webhook secret go together: unset "
+    "those variables to use the stored App, or set all three"
+)
+SETUP_SPLIT_CREDENTIALS = (
+    "The environment already sets {names} for a GitHub App. An App registered here would "
+    "get that App's settings mixed with its own. Unset those variables and restart, or set "
+    "all three of PYSTD_APP_ID, PYSTD_PRIVATE_KEY(_PATH) and PYSTD_WEBHOOK_SECRET."
+)
+SETUP_NOT_ACTIVATED = (
+    "The App {app_id} is registered and its credentials are stored, but this server could "
+    "not start serving it ({reason}). Restart the server: it will serve the App."
+)

@@ -106,6 +106,13 @@ class Settings(BaseSettings):
             absent.append("PYSTD_WEBHOOK_SECRET")
         return absent
 
+    def credentials_given(self) -> list[str]:
+        """The App credentials set (in the environment or .env), by variable name."""
+        every = ["PYSTD_APP_ID", "PYSTD_PRIVATE_KEY or PYSTD_PRIVATE_KEY_PATH",
+                 "PYSTD_WEBHOOK_SECRET"]
+        absent = self.missing()
+        return [name for name in every if name not in absent]
+
     @property
     def configured(self) -> bool:
         """Are the App's credentials all there (else the server waits for /setup)?"""
@@ -121,24 +128,25 @@ class Settings(BaseSettings):
             self._check_key(self.private_key_pem())
 
     def with_stored_credentials(self) -> Settings:
-        """These settings, with the credentials /setup stored in `data_dir` filling in any
-        the environment leaves unset (an environment variable always wins)."""
+        """These settings, with the App's credentials from `data_dir` when /setup stored
+        them and the environment sets none. The three go together: an App id of one App
+        with the key or webhook secret of another would fail every GitHub call or every
+        delivery, so credentials split between the two are refused with the names to unset."""
         from bot.credentials import StoredCredentialsError, load_app
 
         try:
             stored = load_app(self.data_dir)
         except StoredCredentialsError as exc:
             raise SettingsError(str(exc)) from None
-        if stored is None:
+        given = self.credentials_given()
+        if stored is None or len(given) == 3:
             return self
-        update: dict[str, Any] = {}
-        if self.app_id is None:
-            update["app_id"] = stored.app_id
-        if self.private_key is None and self.private_key_path is None:
-            update["private_key"] = SecretStr(stored.pem)
-        if self.webhook_secret is None or not self.webhook_secret.get_secret_value():
-            update["webhook_secret"] = SecretStr(stored.webhook_secret)
-        return self.model_copy(update=update)
+        if given:
+            raise SettingsError(messages.SETTINGS_SPLIT_CREDENTIALS.format(
+                names=", ".join(given), path=self.data_dir))
+        return self.model_copy(update={"app_id": stored.app_id,
+                                       "private_key": SecretStr(stored.pem),
+                                       "webhook_secret": SecretStr(stored.webhook_secret)})
 
     def github_web_url(self) -> str:
         """github.com or the GHES host: where Apps are registered and installed."""

@@ -28,7 +28,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 import aiohttp
 from aiohttp import web
@@ -90,10 +90,21 @@ class SetupFlow:
     def take_state(self, state: str, cookie: str) -> bool:
         """Was `state` issued here, to this browser, and not used yet? Used up either way."""
         issued = self.pending.pop(state, False) is not False
-        return issued and bool(cookie) and hmac.compare_digest(state, cookie)
+        return issued and bool(cookie) and _same(state, cookie)
 
 
 SETUP = web.AppKey("setup", SetupFlow)
+
+
+def _same(given: str, expected: str) -> bool:
+    """Constant-time comparison of text from a request (any characters) with ours."""
+    return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
+
+
+def _cookie_path(settings: Settings) -> str:
+    """/setup under the public URL's path: behind a proxy at https://host/pystd the
+    browser must send the cookie to /pystd/setup/callback."""
+    return urlsplit(settings.public_url or "").path.rstrip("/") + "/setup"
 
 
 # -- pages ---------------------------------------------------------------------------------
@@ -143,8 +154,9 @@ def _register_page(flow: SetupFlow, org: str | None) -> web.Response:
         f'<p class="meta">{sent}</p>'
     )
     response = html_page(messages.SETUP_TITLE, body, form_action=f"'self' {web_url}")
-    response.set_cookie(COOKIE, state, max_age=int(STATE_TTL), path="/setup", httponly=True,
-                        samesite="Lax", secure=settings.public_url.startswith("https://"))
+    response.set_cookie(COOKIE, state, max_age=int(STATE_TTL), path=_cookie_path(settings),
+                        httponly=True, samesite="Lax",
+                        secure=settings.public_url.startswith("https://"))
     return response
 
 
@@ -153,8 +165,12 @@ async def setup_page(request: web.Request) -> web.Response:
     if flow.settings.configured:
         installed = request.query.get("setup_action") == "install"
         return _configured_page(flow, messages.SETUP_INSTALLED if installed else "")
-    if not hmac.compare_digest(request.query.get("key", ""), flow.key):
+    if not _same(request.query.get("key", ""), flow.key):
         return _problem_page(messages.SETUP_NEEDS_KEY, 403)
+    given = flow.settings.credentials_given()
+    if given:  # the App registered here would be paired with another App's credentials
+        return _problem_page(messages.SETUP_SPLIT_CREDENTIALS.format(
+            names=html.escape(", ".join(given))), 409)
     org = request.query.get("org", "").strip() or None
     if org is not None and not LOGIN.fullmatch(org):
         return _problem_page(messages.SETUP_BAD_ORG.format(org=html.escape(org[:100])), 400)
@@ -177,7 +193,12 @@ async def setup_callback(request: web.Request) -> web.Response:
         try:
             stored = await exchange_code(flow.settings, code)
             settings = _register(flow, stored)
-            await flow.activate(settings)
+            try:
+                await flow.activate(settings)
+            except Exception as exc:  # stored already: a restart serves the App
+                log.exception("serving the registered App failed")
+                raise SetupFailed(messages.SETUP_NOT_ACTIVATED.format(
+                    app_id=stored.app_id, reason=html.escape(type(exc).__name__)), 500) from None
         except SetupFailed as exc:
             log.error("setup failed: %s", exc)
             return _problem_page(str(exc), exc.status)
@@ -191,7 +212,7 @@ async def setup_callback(request: web.Request) -> web.Response:
             f'<p><a class="button" id="install" href="{html.escape(stored.install_url)}">'
             f"{messages.SETUP_INSTALL_BUTTON}</a></p></div><p>{messages.SETUP_NEXT}</p>")
     response = html_page(messages.SETUP_TITLE, body)
-    response.del_cookie(COOKIE, path="/setup")
+    response.del_cookie(COOKIE, path=_cookie_path(flow.settings))
     return response
 
 

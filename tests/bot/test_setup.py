@@ -229,16 +229,50 @@ async def test_a_restarted_server_uses_the_stored_credentials(
     assert (await bot.post("/webhook", data=body, headers=headers)).status == 200
 
 
-def test_environment_variables_win_over_stored_credentials(tmp_path, no_credentials,
-                                                           app_private_key_pem):
+def test_the_environments_credentials_win_whole_and_never_mix_with_stored_ones(
+        tmp_path, no_credentials, app_private_key_pem):
     save_app(tmp_path, StoredApp(7, "pystd", "pystd", "x", "octocat", "stored-secret",
                                  app_private_key_pem))
-    merged = Settings(data_dir=tmp_path, webhook_secret="from-env",
-                      _env_file=None).with_stored_credentials()
-    assert merged.app_id == 7
-    assert merged.webhook_secret.get_secret_value() == "from-env"
-    assert merged.private_key_pem() == app_private_key_pem
-    merged.check()
+    stored = Settings(data_dir=tmp_path, _env_file=None).with_stored_credentials()
+    assert (stored.app_id, stored.webhook_secret.get_secret_value()) == (7, "stored-secret")
+    assert stored.private_key_pem() == app_private_key_pem
+    stored.check()
+    # All three from the environment: another App, the stored one is not used at all.
+    env = Settings(data_dir=tmp_path, app_id=9, private_key=app_private_key_pem,
+                   webhook_secret="from-env", _env_file=None).with_stored_credentials()
+    assert (env.app_id, env.webhook_secret.get_secret_value()) == (9, "from-env")
+    # Some from the environment (example.env's app id and secret): refused, by name.
+    with pytest.raises(SettingsError) as err:
+        Settings(data_dir=tmp_path, app_id=123456, webhook_secret="change-me",
+                 _env_file=None).with_stored_credentials()
+    assert "PYSTD_APP_ID, PYSTD_WEBHOOK_SECRET" in str(err.value)
+
+
+async def test_setup_refuses_to_pair_a_new_app_with_credentials_from_the_environment(
+        aiohttp_client, fake_github, tmp_path, no_credentials):
+    port = unused_port()
+    app = create_app(bare_settings(fake_github, tmp_path / "data", port, app_id=123456),
+                     engine_in_process=True)
+    bot = await aiohttp_client(app, server_kwargs={"port": port})
+    page = await bot.get("/setup", params={"key": bot.app[SETUP].key})
+    assert page.status == 409 and "PYSTD_APP_ID" in await page.text()
+    assert 'name="manifest"' not in await page.text()
+
+
+async def test_setup_answers_a_key_of_any_characters(fresh):
+    page = await fresh.get("/setup", params={"key": "é☃"})
+    assert page.status == 403
+
+
+async def test_behind_a_path_prefix_the_state_cookie_reaches_the_callback(
+        aiohttp_client, fake_github, tmp_path, no_credentials):
+    port = unused_port()
+    settings = bare_settings(fake_github, tmp_path / "data", port)
+    settings = settings.model_copy(update={"public_url": f"http://127.0.0.1:{port}/pystd"})
+    bot = await aiohttp_client(create_app(settings, engine_in_process=True),
+                               server_kwargs={"port": port})
+    page = await bot.get("/setup", params={"key": bot.app[SETUP].key})
+    assert "Path=/pystd/setup" in page.headers["Set-Cookie"]
 
 
 def test_without_credentials_or_a_public_url_the_server_does_not_start(tmp_path,
