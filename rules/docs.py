@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from rules.catalogue import all_rules
-from rules.engine import Category, Rule
+from rules.engine import FLAG_MARKER, Category, Rule, example_of
 from rules.suppress import EQUIVALENTS
 
 HEADER = """# pystd rules
@@ -90,8 +90,39 @@ def default_text(rule: type[Rule]) -> str:
     return "on" if rule.default else "off"
 
 
+def _shown(code: str) -> str:
+    """An example's code as a reader sees it: without the test suite's `# flagged` markers."""
+    return re.sub(rf"[ \t]*{re.escape(FLAG_MARKER)}[ \t]*$", "", code.rstrip("\n"), flags=re.M)
+
+
+def fix_example(rule: type[Rule]) -> str:
+    """The rule's first bad example with its documented fix (`Example.fixed`), before and
+    after, as tests/rules/test_examples.py checks it; "" for a rule without one."""
+    ex = next((e for e in map(example_of, rule.bad) if e.fixed is not None), None)
+    if ex is None or ex.fixed is None:
+        return ""
+    lang = "python" if ex.path.endswith(".py") else "html"
+    how = ("`pystd check --fix`" if rule.fix_safe
+           else "`pystd check --fix --unsafe-fixes` (the fix may change what the code does)")
+    return (f"\nFor example, {how} turns this `{ex.path}`\n```{lang}\n{_shown(ex.code)}\n```\n"
+            f"into\n```{lang}\n{_shown(ex.fixed)}\n```\n")
+
+
+def _with_fix_example(docs: str, example: str) -> str:
+    """`docs` with `example` at the end of its `### Fix` section (one is added if missing)."""
+    if not example:
+        return docs
+    start = docs.find("\n### Fix\n")
+    if start < 0:
+        return f"{docs}\n\n### Fix{example}".rstrip("\n")
+    end = docs.find("\n### ", start + 1)
+    end = len(docs) if end < 0 else end
+    return docs[:end].rstrip("\n") + "\n" + example.rstrip("\n") + "\n" + docs[end:]
+
+
 def rule_section(rule: type[Rule]) -> str:
     docs = re.sub(r"^## ", "### ", rule.docs.strip(), flags=re.M)
+    docs = _with_fix_example(docs, fix_example(rule))
     return (f"## {rule.code} {rule.name}\n\n"
             f"Severity: **{rule.severity.value}** · category: **{rule.category.value}** · "
             f"on by default: **{'yes' if rule.default else 'no'}** · "

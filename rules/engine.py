@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import re
+import textwrap
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
@@ -104,20 +105,46 @@ class Finding:
 
 @dataclass(frozen=True, slots=True)
 class Example:
-    """A documentation snippet that is also a test case.
+    """A documentation snippet that is also a test case (Fixit's valid/invalid examples).
 
     In a bad example every line that must be flagged ends with the marker `# flagged`.
-    `path` sets the module kind (`views.py`, `settings.py`, `templates/x.html`).
+    `path` sets the module kind (`views.py`, `settings.py`, `templates/x.html`). `fixed` is
+    the exact source after the rule's fixes are applied (tests/rules/test_examples.py
+    checks it); a bad example whose rule offers a fix must give it, any other leaves it None.
+    `code` and `fixed` may be written as indented triple-quoted blocks (see `dedented`).
     """
 
     code: str
     path: str = "app.py"
+    fixed: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "code", dedented(self.code))
+        if self.fixed is not None:
+            object.__setattr__(self, "fixed", dedented(self.fixed))
 
 
 FLAG_MARKER = "# flagged"
 
 
+def dedented(text: str) -> str:
+    """Code written as an indented triple-quoted block, as a module would hold it.
+
+    Text that opens with a newline (`\"\"\"` then the code on the next lines) loses that
+    newline, the indentation before the closing quotes and the common indentation of its
+    lines; any other text (a plain one-line string) is returned as it is.
+    """
+    if not text.startswith("\n"):
+        return text
+    text = text[1:]
+    head, newline, last = text.rpartition("\n")
+    if newline and not last.strip():
+        text = head + newline
+    return textwrap.dedent(text)
+
+
 def example_of(value: str | Example) -> Example:
+    """A rule's `bad`/`good` entry as an Example: a plain string is code in `app.py`."""
     return value if isinstance(value, Example) else Example(value)
 
 

@@ -230,19 +230,53 @@ Several status codes: `response={{200: UserOut, 404: Message}}`; no body:
 `# noqa: PYS601` on the decorator line.
 """
     bad = (
-        "from ninja import NinjaAPI\n\napi = NinjaAPI()\n\n\n"
-        "@api.get('/ping')  # flagged\ndef ping(request):\n    return {'ping': 'pong'}\n",
-        "from ninja import Router\n\nrouter = Router()\n\n\n"
-        "@router.post('/items')  # flagged\ndef create_item(request, name: str):\n"
-        "    return {'name': name}\n",
+        """
+        from ninja import NinjaAPI
+
+        api = NinjaAPI()
+
+
+        @api.get('/ping')  # flagged
+        def ping(request):
+            return {'ping': 'pong'}
+        """,
+        """
+        from ninja import Router
+
+        router = Router()
+
+
+        @router.post('/items')  # flagged
+        def create_item(request, name: str):
+            return {'name': name}
+        """,
     )
     good = (
-        "from ninja import NinjaAPI, Schema\n\napi = NinjaAPI()\n\n\nclass Pong(Schema):\n"
-        "    ping: str\n\n\n@api.get('/ping', response=Pong)\ndef ping(request):\n"
-        "    return {'ping': 'pong'}\n",
-        "from django.http import HttpResponse\nfrom ninja import Router\n\nrouter = Router()\n\n\n"
-        "@router.get('/robots.txt')\ndef robots(request) -> HttpResponse:\n"
-        "    return HttpResponse('User-agent: *', content_type='text/plain')\n",
+        """
+        from ninja import NinjaAPI, Schema
+
+        api = NinjaAPI()
+
+
+        class Pong(Schema):
+            ping: str
+
+
+        @api.get('/ping', response=Pong)
+        def ping(request):
+            return {'ping': 'pong'}
+        """,
+        """
+        from django.http import HttpResponse
+        from ninja import Router
+
+        router = Router()
+
+
+        @router.get('/robots.txt')
+        def robots(request) -> HttpResponse:
+            return HttpResponse('User-agent: *', content_type='text/plain')
+        """,
     )
 
     def __init__(self, ctx: FileContext) -> None:
@@ -497,26 +531,126 @@ Adds `@paginate` directly below the operation decorator and
 `# noqa: PYS602` on the decorator line, for a table that stays small by design.
 """
     bad = (
-        "from typing import List\n\nfrom ninja import NinjaAPI, Schema\n\n"
-        "from library.models import Book\n\napi = NinjaAPI()\n\n\nclass BookOut(Schema):\n"
-        "    title: str\n\n\n@api.get('/books', response=List[BookOut])  # flagged\n"
-        "def list_books(request):\n    return Book.objects.order_by('title')\n",
-        "from ninja import Router, Schema\n\nfrom library.models import Book\n\n"
-        "router = Router()\n\n\nclass BookOut(Schema):\n    title: str\n\n\n"
-        "@router.get('/books', response=list[BookOut])  # flagged\n"
-        "def search(request, q: str = ''):\n    books = Book.objects.all()\n    if q:\n"
-        "        books = books.filter(title__icontains=q)\n    return books\n",
+        Example(
+            """
+            from typing import List
+
+            from ninja import NinjaAPI, Schema
+
+            from library.models import Book
+
+            api = NinjaAPI()
+
+
+            class BookOut(Schema):
+                title: str
+
+
+            @api.get('/books', response=List[BookOut])  # flagged
+            def list_books(request):
+                return Book.objects.order_by('title')
+            """,
+            fixed="""
+            from typing import List
+
+            from ninja import NinjaAPI, Schema
+
+            from library.models import Book
+            from ninja.pagination import paginate
+
+            api = NinjaAPI()
+
+
+            class BookOut(Schema):
+                title: str
+
+
+            @api.get('/books', response=List[BookOut])  # flagged
+            @paginate
+            def list_books(request):
+                return Book.objects.order_by('title')
+            """,
+        ),
+        Example(
+            """
+            from ninja import Router, Schema
+
+            from library.models import Book
+
+            router = Router()
+
+
+            class BookOut(Schema):
+                title: str
+
+
+            @router.get('/books', response=list[BookOut])  # flagged
+            def search(request, q: str = ''):
+                books = Book.objects.all()
+                if q:
+                    books = books.filter(title__icontains=q)
+                return books
+            """,
+            fixed="""
+            from ninja import Router, Schema
+
+            from library.models import Book
+            from ninja.pagination import paginate
+
+            router = Router()
+
+
+            class BookOut(Schema):
+                title: str
+
+
+            @router.get('/books', response=list[BookOut])  # flagged
+            @paginate
+            def search(request, q: str = ''):
+                books = Book.objects.all()
+                if q:
+                    books = books.filter(title__icontains=q)
+                return books
+            """,
+        ),
     )
     good = (
-        "from typing import List\n\nfrom ninja import NinjaAPI, Schema\n"
-        "from ninja.pagination import paginate\n\nfrom library.models import Book\n\n"
-        "api = NinjaAPI()\n\n\nclass BookOut(Schema):\n    title: str\n\n\n"
-        "@api.get('/books', response=List[BookOut])\n@paginate\ndef list_books(request):\n"
-        "    return Book.objects.order_by('title')\n",
-        "from ninja import NinjaAPI, Schema\n\nfrom library.models import Book\n\n"
-        "api = NinjaAPI()\n\n\nclass BookOut(Schema):\n    title: str\n\n\n"
-        "@api.get('/books/latest', response=list[BookOut])\ndef latest(request):\n"
-        "    return Book.objects.order_by('-published')[:10]\n",
+        """
+        from typing import List
+
+        from ninja import NinjaAPI, Schema
+        from ninja.pagination import paginate
+
+        from library.models import Book
+
+        api = NinjaAPI()
+
+
+        class BookOut(Schema):
+            title: str
+
+
+        @api.get('/books', response=List[BookOut])
+        @paginate
+        def list_books(request):
+            return Book.objects.order_by('title')
+        """,
+        """
+        from ninja import NinjaAPI, Schema
+
+        from library.models import Book
+
+        api = NinjaAPI()
+
+
+        class BookOut(Schema):
+            title: str
+
+
+        @api.get('/books/latest', response=list[BookOut])
+        def latest(request):
+            return Book.objects.order_by('-published')[:10]
+        """,
     )
 
     @classmethod
@@ -642,16 +776,76 @@ no fix when the module already routes `api/` elsewhere. Clients and the docs URL
 `# noqa: PYS603` on the line, for a service whose whole site is the API.
 """
     bad = (
-        Example("from django.urls import path\n\nfrom .api import api\n\nurlpatterns = [\n"
-                "    path('', api.urls),  # flagged\n]\n", "mysite/urls.py"),
-        Example("from django.urls import path\nfrom ninja import NinjaAPI\n\napi = NinjaAPI()\n\n"
-                "urlpatterns = [\n    path(\"\", api.urls),  # flagged\n]\n", "mysite/urls.py"),
+        Example(
+            """
+            from django.urls import path
+
+            from .api import api
+
+            urlpatterns = [
+                path('', api.urls),  # flagged
+            ]
+            """,
+            "mysite/urls.py",
+            fixed="""
+            from django.urls import path
+
+            from .api import api
+
+            urlpatterns = [
+                path('api/', api.urls),  # flagged
+            ]
+            """,
+        ),
+        Example(
+            """
+            from django.urls import path
+            from ninja import NinjaAPI
+
+            api = NinjaAPI()
+
+            urlpatterns = [
+                path("", api.urls),  # flagged
+            ]
+            """,
+            "mysite/urls.py",
+            fixed="""
+            from django.urls import path
+            from ninja import NinjaAPI
+
+            api = NinjaAPI()
+
+            urlpatterns = [
+                path("api/", api.urls),  # flagged
+            ]
+            """,
+        ),
     )
     good = (
-        Example("from django.urls import path\n\nfrom .api import api\n\nurlpatterns = [\n"
-                "    path('api/', api.urls),\n]\n", "mysite/urls.py"),
-        Example("from django.urls import path\n\nfrom .admin import admin_site\n\n"
-                "urlpatterns = [\n    path('', admin_site.urls),\n]\n", "backoffice/urls.py"),
+        Example(
+            """
+            from django.urls import path
+
+            from .api import api
+
+            urlpatterns = [
+                path('api/', api.urls),
+            ]
+            """,
+            "mysite/urls.py",
+        ),
+        Example(
+            """
+            from django.urls import path
+
+            from .admin import admin_site
+
+            urlpatterns = [
+                path('', admin_site.urls),
+            ]
+            """,
+            "backoffice/urls.py",
+        ),
     )
 
     def __init__(self, ctx: FileContext) -> None:

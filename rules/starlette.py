@@ -181,21 +181,54 @@ become `async def` and offload just that call with `starlette.concurrency.run_in
 `# noqa: PYS501` on the `def` line, for an endpoint that calls blocking code on purpose.
 """
     bad = (
-        "from starlette.responses import JSONResponse\nfrom starlette.routing import Route\n\n\n"
-        "def homepage(request):  # flagged\n    return JSONResponse({'hello': 'world'})\n\n\n"
-        "routes = [Route('/', homepage)]\n",
-        "from starlette import routing\nfrom starlette.responses import PlainTextResponse\n\n\n"
-        "def health(request):  # flagged\n    return PlainTextResponse('ok')\n\n\n"
-        "routes = [routing.Route('/health', endpoint=health, methods=['GET'])]\n",
+        """
+        from starlette.responses import JSONResponse
+        from starlette.routing import Route
+
+
+        def homepage(request):  # flagged
+            return JSONResponse({'hello': 'world'})
+
+
+        routes = [Route('/', homepage)]
+        """,
+        """
+        from starlette import routing
+        from starlette.responses import PlainTextResponse
+
+
+        def health(request):  # flagged
+            return PlainTextResponse('ok')
+
+
+        routes = [routing.Route('/health', endpoint=health, methods=['GET'])]
+        """,
     )
     good = (
-        "from starlette.responses import JSONResponse\nfrom starlette.routing import Route\n\n\n"
-        "async def homepage(request):\n    return JSONResponse({'hello': 'world'})\n\n\n"
-        "routes = [Route('/', homepage)]\n",
-        "from starlette.endpoints import HTTPEndpoint\nfrom starlette.responses import "
-        "PlainTextResponse\nfrom starlette.routing import Route\n\n\nclass Users(HTTPEndpoint):\n"
-        "    def get(self, request):\n        return PlainTextResponse('users')\n\n\n"
-        "routes = [Route('/users', Users)]\n",
+        """
+        from starlette.responses import JSONResponse
+        from starlette.routing import Route
+
+
+        async def homepage(request):
+            return JSONResponse({'hello': 'world'})
+
+
+        routes = [Route('/', homepage)]
+        """,
+        """
+        from starlette.endpoints import HTTPEndpoint
+        from starlette.responses import PlainTextResponse
+        from starlette.routing import Route
+
+
+        class Users(HTTPEndpoint):
+            def get(self, request):
+                return PlainTextResponse('users')
+
+
+        routes = [Route('/users', Users)]
+        """,
     )
 
     def __init__(self, ctx: FileContext) -> None:
@@ -316,26 +349,65 @@ async def chat(websocket: WebSocket):
 `# noqa: PYS502` on the flagged line, when a middleware or wrapper you trust handles it.
 """
     bad = (
-        "from starlette.routing import WebSocketRoute\nfrom starlette.websockets import "
-        "WebSocket\n\n\nasync def echo(websocket: WebSocket):\n    await websocket.accept()\n"
-        "    while True:\n        text = await websocket.receive_text()  # flagged\n"
-        "        await websocket.send_text(text)\n\n\n"
-        "routes = [WebSocketRoute('/ws', echo)]\n",
-        "from starlette.routing import WebSocketRoute\n\n\nasync def feed(ws):\n"
-        "    await ws.accept()\n    async for item in ws.iter_json():  # flagged\n"
-        "        await ws.send_json(item)\n\n\nroutes = [WebSocketRoute('/feed', feed)]\n",
+        """
+        from starlette.routing import WebSocketRoute
+        from starlette.websockets import WebSocket
+
+
+        async def echo(websocket: WebSocket):
+            await websocket.accept()
+            while True:
+                text = await websocket.receive_text()  # flagged
+                await websocket.send_text(text)
+
+
+        routes = [WebSocketRoute('/ws', echo)]
+        """,
+        """
+        from starlette.routing import WebSocketRoute
+
+
+        async def feed(ws):
+            await ws.accept()
+            async for item in ws.iter_json():  # flagged
+                await ws.send_json(item)
+
+
+        routes = [WebSocketRoute('/feed', feed)]
+        """,
     )
     good = (
-        "from starlette.routing import WebSocketRoute\nfrom starlette.websockets import "
-        "WebSocket, WebSocketDisconnect\n\n\nasync def echo(websocket: WebSocket):\n"
-        "    await websocket.accept()\n    try:\n        while True:\n"
-        "            text = await websocket.receive_text()\n"
-        "            await websocket.send_text(text)\n    except WebSocketDisconnect:\n"
-        "        return\n\n\nroutes = [WebSocketRoute('/ws', echo)]\n",
-        "from starlette.routing import WebSocketRoute\nfrom starlette.websockets import "
-        "WebSocket\n\n\nasync def ask(websocket: WebSocket):\n    await websocket.accept()\n"
-        "    for _ in range(3):\n        await websocket.receive_text()\n"
-        "    await websocket.close()\n\n\nroutes = [WebSocketRoute('/ask', ask)]\n",
+        """
+        from starlette.routing import WebSocketRoute
+        from starlette.websockets import WebSocket, WebSocketDisconnect
+
+
+        async def echo(websocket: WebSocket):
+            await websocket.accept()
+            try:
+                while True:
+                    text = await websocket.receive_text()
+                    await websocket.send_text(text)
+            except WebSocketDisconnect:
+                return
+
+
+        routes = [WebSocketRoute('/ws', echo)]
+        """,
+        """
+        from starlette.routing import WebSocketRoute
+        from starlette.websockets import WebSocket
+
+
+        async def ask(websocket: WebSocket):
+            await websocket.accept()
+            for _ in range(3):
+                await websocket.receive_text()
+            await websocket.close()
+
+
+        routes = [WebSocketRoute('/ask', ask)]
+        """,
     )
 
     def __init__(self, ctx: FileContext) -> None:

@@ -34,5 +34,15 @@ def handler(request:
 ## Use instead
 Fix the syntax error; the interpreter would reject the module too.
 """
-    bad = ("def handler(request:  # flagged\n    return 1\n",)
-    good = ("def handler(request):\n    return 1\n",)
+    bad = (
+        """
+        def handler(request:  # flagged
+            return 1
+        """,
+    )
+    good = (
+        """
+        def handler(request):
+            return 1
+        """,
+    )

@@ -305,20 +305,56 @@ trusted markup in Python with `format_html()`, which escapes every argument.
 `{# noqa: PYS208 #}` on the line, for content you produce and trust.
 """
     bad = (
-        Example("<div>{{ body|safe }}</div> # flagged\n", "templates/post.html"),
         Example(
-            "{% autoescape off %} # flagged\n{{ body }}\n{% endautoescape %}\n",
+            """
+            <div>{{ body|safe }}</div> # flagged
+            """,
             "templates/post.html",
         ),
-        Example("<p>{{ note | safe }}</p> # flagged\n", "app/templates/app/note.jinja"),
+        Example(
+            """
+            {% autoescape off %} # flagged
+            {{ body }}
+            {% endautoescape %}
+            """,
+            "templates/post.html",
+        ),
+        Example(
+            """
+            <p>{{ note | safe }}</p> # flagged
+            """,
+            "app/templates/app/note.jinja",
+        ),
     )
     good = (
-        Example("{% autoescape on %}\n<div>{{ body }}</div>\n{% endautoescape %}\n",
-                "templates/post.html"),
-        Example('<p>{{ "<br>"|safe }}</p>\n', "templates/post.html"),
-        Example("<p>{{ body|escape|safe }}</p>\n", "templates/post.html"),
-        Example("{% autoescape off %}\nHi {{ user.name }}\n{% endautoescape %}\n",
-                "templates/account/email/welcome_message.txt"),
+        Example(
+            """
+            {% autoescape on %}
+            <div>{{ body }}</div>
+            {% endautoescape %}
+            """,
+            "templates/post.html",
+        ),
+        Example(
+            """
+            <p>{{ "<br>"|safe }}</p>
+            """,
+            "templates/post.html",
+        ),
+        Example(
+            """
+            <p>{{ body|escape|safe }}</p>
+            """,
+            "templates/post.html",
+        ),
+        Example(
+            """
+            {% autoescape off %}
+            Hi {{ user.name }}
+            {% endautoescape %}
+            """,
+            "templates/account/email/welcome_message.txt",
+        ),
     )
 
     @classmethod

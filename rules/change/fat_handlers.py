@@ -78,9 +78,19 @@ def create_order(payload: OrderIn, orders: OrderService = Depends()) -> OrderOut
 `# noqa: PYS110` on the handler's `def` line, `max-handler-lines = 60` or
 `ignore = ["PYS110"]` in `[tool.pystd]`.
 """
-    bad = ("# the change grows a view from 35 to 60 lines of statements  # flagged\n",)
-    good = ("# the change adds a 10-line view that calls a service\n",
-            "# the change grows a view that already had 60 lines to 65\n")
+    bad = (
+        """
+        # the change grows a view from 35 to 60 lines of statements  # flagged
+        """,
+    )
+    good = (
+        """
+        # the change adds a 10-line view that calls a service
+        """,
+        """
+        # the change grows a view that already had 60 lines to 65
+        """,
+    )
 
     def check_change(self, change: Change) -> None:
         for f in source_files(change, *HANDLER_WORDS):

@@ -202,9 +202,16 @@ Run `python manage.py makemigrations shop`, review the generated
 ## Suppress
 `# noqa: PYS206` on the flagged field's line, or `ignore = ["PYS206"]` in `[tool.pystd]`.
 """
-    bad = ("# the change adds a field to shop/models.py and no shop/migrations/ file"
-           "  # flagged\n",)
-    good = ("# the change adds a field and shop/migrations/0002_order_paid_at.py\n",)
+    bad = (
+        """
+        # the change adds a field to shop/models.py and no shop/migrations/ file  # flagged
+        """,
+    )
+    good = (
+        """
+        # the change adds a field and shop/migrations/0002_order_paid_at.py
+        """,
+    )
 
     @classmethod
     def folders_needed(cls, change: Change) -> tuple[str, ...]:

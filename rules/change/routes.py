@@ -145,8 +145,16 @@ app.include_router(orders.router)
 `# noqa: PYS411` on the first added route's line, or `ignore = ["PYS411"]` in
 `[tool.pystd]`.
 """
-    bad = ("# the change adds a 16th @app.get(...) route to main.py  # flagged\n",)
-    good = ("# the change adds a route to an APIRouter in routers/orders.py\n",)
+    bad = (
+        """
+        # the change adds a 16th @app.get(...) route to main.py  # flagged
+        """,
+    )
+    good = (
+        """
+        # the change adds a route to an APIRouter in routers/orders.py
+        """,
+    )
 
     def check_change(self, change: Change) -> None:
         for f in source_files(change, *ROUTE_WORDS):

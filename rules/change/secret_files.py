@@ -50,8 +50,16 @@ values from the environment or a secret manager.
 This rule looks at file names, so there is no line to put `# noqa` on: ignore it in
 `[tool.pystd]` (`ignore = ["PYS902"]`) if your repository really must hold such a file.
 """
-    bad = ("# the change adds .env  # flagged\n",)
-    good = ("# the change adds .env.example\n",)
+    bad = (
+        """
+        # the change adds .env  # flagged
+        """,
+    )
+    good = (
+        """
+        # the change adds .env.example
+        """,
+    )
 
     def check_change(self, change: Change) -> None:
         for f in change.files:

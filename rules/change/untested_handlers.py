@@ -59,8 +59,16 @@ Add or update a test that exercises the handler through the framework's test cli
 ## Suppress
 `# noqa: PYS901` on the handler's `def` line, or `ignore = ["PYS901"]` in `[tool.pystd]`.
 """
-    bad = ("# the change edits a view and no test  # flagged\n",)
-    good = ("# the change edits a view and tests/test_views.py\n",)
+    bad = (
+        """
+        # the change edits a view and no test  # flagged
+        """,
+    )
+    good = (
+        """
+        # the change edits a view and tests/test_views.py
+        """,
+    )
 
     def check_change(self, change: Change) -> None:
         if change.touches_tests():

@@ -202,50 +202,83 @@ def build_trigger(request):
 `# noqa: PYS207` on the decorator line (or on the `csrf_exempt(...)` call), with the reason.
 """
     bad = (
-        "from django.http import HttpResponse\n"
-        "from django.views.decorators.csrf import csrf_exempt\n\n\n"
-        "@csrf_exempt  # flagged\n"
-        "def update_profile(request):\n"
-        "    return HttpResponse(status=204)\n",
-        "from django.utils.decorators import method_decorator\n"
-        "from django.views import View\n"
-        "from django.views.decorators.csrf import csrf_exempt as no_csrf\n\n\n"
-        "@method_decorator(no_csrf, name='dispatch')  # flagged\n"
-        "class ProfileView(View):\n"
-        "    pass\n",
+        """
+        from django.http import HttpResponse
+        from django.views.decorators.csrf import csrf_exempt
+
+
+        @csrf_exempt  # flagged
+        def update_profile(request):
+            return HttpResponse(status=204)
+        """,
+        """
+        from django.utils.decorators import method_decorator
+        from django.views import View
+        from django.views.decorators.csrf import csrf_exempt as no_csrf
+
+
+        @method_decorator(no_csrf, name='dispatch')  # flagged
+        class ProfileView(View):
+            pass
+        """,
         Example(
-            "from django.urls import path\n"
-            "from django.views.decorators import csrf\n\n"
-            "from shop import views\n\n"
-            "urlpatterns = [\n"
-            "    path('profile/', csrf.csrf_exempt(views.update_profile)),  # flagged\n"
-            "]\n",
+            """
+            from django.urls import path
+            from django.views.decorators import csrf
+
+            from shop import views
+
+            urlpatterns = [
+                path('profile/', csrf.csrf_exempt(views.update_profile)),  # flagged
+            ]
+            """,
             "shop/urls.py",
         ),
     )
     good = (
-        "from django.http import HttpResponse\n"
-        "from django.views.decorators.csrf import csrf_protect\n\n\n"
-        "@csrf_protect\n"
-        "def update_profile(request):\n"
-        "    return HttpResponse(status=204)\n",
-        "from django.http import HttpResponse\n"
-        "from django.views.decorators.csrf import csrf_exempt\n\n\n"
-        "@csrf_exempt  # noqa: PYS207 -- the payload is checked against its HMAC signature\n"
-        "def stripe_webhook(request):\n"
-        "    return HttpResponse(status=204)\n",
-        "import hmac\n\nfrom django.conf import settings\nfrom django.http import HttpResponse\n"
-        "from django.views.decorators.csrf import csrf_exempt\n\n\n"
-        "@csrf_exempt\n"
-        "def build_trigger(request):\n"
-        "    sent = request.headers.get('X-Build-Token', '')\n"
-        "    if not hmac.compare_digest(sent, settings.BUILD_TOKEN):\n"
-        "        return HttpResponse(status=403)\n"
-        "    return HttpResponse(status=204)\n",
-        "from django.http import HttpResponse\n\nfrom shop.security import csrf_exempt\n\n\n"
-        "@csrf_exempt\n"
-        "def update_profile(request):\n"
-        "    return HttpResponse(status=204)\n",
+        """
+        from django.http import HttpResponse
+        from django.views.decorators.csrf import csrf_protect
+
+
+        @csrf_protect
+        def update_profile(request):
+            return HttpResponse(status=204)
+        """,
+        """
+        from django.http import HttpResponse
+        from django.views.decorators.csrf import csrf_exempt
+
+
+        @csrf_exempt  # noqa: PYS207 -- the payload is checked against its HMAC signature
+        def stripe_webhook(request):
+            return HttpResponse(status=204)
+        """,
+        """
+        import hmac
+
+        from django.conf import settings
+        from django.http import HttpResponse
+        from django.views.decorators.csrf import csrf_exempt
+
+
+        @csrf_exempt
+        def build_trigger(request):
+            sent = request.headers.get('X-Build-Token', '')
+            if not hmac.compare_digest(sent, settings.BUILD_TOKEN):
+                return HttpResponse(status=403)
+            return HttpResponse(status=204)
+        """,
+        """
+        from django.http import HttpResponse
+
+        from shop.security import csrf_exempt
+
+
+        @csrf_exempt
+        def update_profile(request):
+            return HttpResponse(status=204)
+        """,
     )
 
     def _is_csrf_exempt(self, expr: cst.BaseExpression) -> bool:

@@ -152,20 +152,81 @@ and set `DJANGO_DEBUG=1` only on development machines, or keep `DEBUG = True` in
 `# noqa: PYS201` on the line.
 """
     bad = (
-        Example("DEBUG = True  # flagged\n", "mysite/settings.py"),
-        Example("from .base import *\n\nDEBUG: bool = True  # flagged\n",
-                "mysite/settings/production.py"),
-        Example("INSTALLED_APPS = ['django.contrib.admin']\nDEBUG = True  # flagged\n",
-                "mysite/config.py"),
+        Example(
+            """
+            DEBUG = True  # flagged
+            """,
+            "mysite/settings.py",
+            fixed="""
+            import os
+            DEBUG = os.environ.get("DJANGO_DEBUG") == "1"  # flagged
+            """,
+        ),
+        Example(
+            """
+            from .base import *
+
+            DEBUG: bool = True  # flagged
+            """,
+            "mysite/settings/production.py",
+            fixed="""
+            from .base import *
+            import os
+
+            DEBUG: bool = os.environ.get("DJANGO_DEBUG") == "1"  # flagged
+            """,
+        ),
+        Example(
+            """
+            INSTALLED_APPS = ['django.contrib.admin']
+            DEBUG = True  # flagged
+            """,
+            "mysite/config.py",
+            fixed="""
+            import os
+            INSTALLED_APPS = ['django.contrib.admin']
+            DEBUG = os.environ.get("DJANGO_DEBUG") == "1"  # flagged
+            """,
+        ),
     )
     good = (
-        Example('import os\n\nDEBUG = os.environ.get("DJANGO_DEBUG") == "1"\n',
-                "mysite/settings.py"),
-        Example("import environ\n\nenv = environ.Env()\nDEBUG = env.bool('DEBUG', default=False)\n",
-                "mysite/settings.py"),
-        Example("from .base import *\n\nDEBUG = True\n", "mysite/settings/dev.py"),
-        Example("DEBUG = True\n", "mysite/local_settings.py"),
-        Example("DEBUG = True\n", "mysite/app.py"),
+        Example(
+            """
+            import os
+
+            DEBUG = os.environ.get("DJANGO_DEBUG") == "1"
+            """,
+            "mysite/settings.py",
+        ),
+        Example(
+            """
+            import environ
+
+            env = environ.Env()
+            DEBUG = env.bool('DEBUG', default=False)
+            """,
+            "mysite/settings.py",
+        ),
+        Example(
+            """
+            from .base import *
+
+            DEBUG = True
+            """,
+            "mysite/settings/dev.py",
+        ),
+        Example(
+            """
+            DEBUG = True
+            """,
+            "mysite/local_settings.py",
+        ),
+        Example(
+            """
+            DEBUG = True
+            """,
+            "mysite/app.py",
+        ),
     )
 
     @classmethod
@@ -302,22 +363,69 @@ or list the domains: `ALLOWED_HOSTS = ["example.com", ".example.com"]`.
 `# noqa: PYS202` on the line, when a proxy in front of Django validates the host.
 """
     bad = (
-        Example('ALLOWED_HOSTS = ["*"]  # flagged\n', "mysite/settings.py"),
-        Example("ALLOWED_HOSTS = ('example.com', '*')  # flagged\n",
-                "mysite/settings/production.py"),
-        Example('ALLOWED_HOSTS = ["example.com"]\nALLOWED_HOSTS += ["*"]  # flagged\n',
-                "mysite/settings.py"),
-        Example('ALLOWED_HOSTS = []\nALLOWED_HOSTS.append("*")  # flagged\n',
-                "mysite/settings.py"),
+        Example(
+            """
+            ALLOWED_HOSTS = ["*"]  # flagged
+            """,
+            "mysite/settings.py",
+        ),
+        Example(
+            """
+            ALLOWED_HOSTS = ('example.com', '*')  # flagged
+            """,
+            "mysite/settings/production.py",
+        ),
+        Example(
+            """
+            ALLOWED_HOSTS = ["example.com"]
+            ALLOWED_HOSTS += ["*"]  # flagged
+            """,
+            "mysite/settings.py",
+        ),
+        Example(
+            """
+            ALLOWED_HOSTS = []
+            ALLOWED_HOSTS.append("*")  # flagged
+            """,
+            "mysite/settings.py",
+        ),
     )
     good = (
-        Example('ALLOWED_HOSTS = ["example.com", ".example.com"]\n', "mysite/settings.py"),
-        Example('import os\n\nALLOWED_HOSTS = os.environ["DJANGO_ALLOWED_HOSTS"].split(",")\n',
-                "mysite/settings.py"),
-        Example('ALLOWED_HOSTS = ["*"]\n', "mysite/settings/dev.py"),
-        Example('ALLOWED_HOSTS = ["*"]\n', "mysite/local_settings.py"),
-        Example('DEBUG = False\nALLOWED_HOSTS = ["example.com"]\nif DEBUG:\n'
-                '    ALLOWED_HOSTS = ["*"]\n', "mysite/settings.py"),
+        Example(
+            """
+            ALLOWED_HOSTS = ["example.com", ".example.com"]
+            """,
+            "mysite/settings.py",
+        ),
+        Example(
+            """
+            import os
+
+            ALLOWED_HOSTS = os.environ["DJANGO_ALLOWED_HOSTS"].split(",")
+            """,
+            "mysite/settings.py",
+        ),
+        Example(
+            """
+            ALLOWED_HOSTS = ["*"]
+            """,
+            "mysite/settings/dev.py",
+        ),
+        Example(
+            """
+            ALLOWED_HOSTS = ["*"]
+            """,
+            "mysite/local_settings.py",
+        ),
+        Example(
+            """
+            DEBUG = False
+            ALLOWED_HOSTS = ["example.com"]
+            if DEBUG:
+                ALLOWED_HOSTS = ["*"]
+            """,
+            "mysite/settings.py",
+        ),
     )
 
     @classmethod

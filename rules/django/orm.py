@@ -14,7 +14,7 @@ from rules.django.querysets import (
     iterable_queryset,
     queryset_chain,
 )
-from rules.engine import Category, Rule, Severity, register
+from rules.engine import Category, Example, Rule, Severity, register
 
 # Those that return one model instance, and those that return `(instance, created)`.
 RETURNS_INSTANCE = frozenset({"get", "create", "first", "last", "latest", "earliest"})
@@ -218,44 +218,133 @@ instance. An unknown version counts as current.
 `# noqa: PYS205` on the line.
 """
     bad = (
-        "from django.http import JsonResponse\nfrom shop.models import Book\n\n\n"
-        "async def detail(request, pk):\n"
-        "    book = Book.objects.get(pk=pk)  # flagged\n"
-        "    return JsonResponse({'title': book.title})\n",
-        "from django.http import HttpResponse\nfrom shop.models import Book\n\n\n"
-        "async def publish(request, pk):\n"
-        "    book = await Book.objects.aget(pk=pk)\n"
-        "    book.published = True\n"
-        "    book.save()  # flagged\n"
-        "    return HttpResponse(status=204)\n",
-        "from django.http import JsonResponse\nfrom shop.models import Book\n\n\n"
-        "async def titles(request):\n"
-        "    titles = []\n"
-        "    for book in Book.objects.filter(published=True):  # flagged\n"
-        "        titles.append(book.title)\n"
-        "    return JsonResponse({'titles': titles})\n",
-        "from django.http import JsonResponse\nfrom shop.models import Book\n\n\n"
-        "async def stats(request):\n"
-        "    total = Book.objects.filter(published=True).count()  # flagged\n"
-        "    books = list(Book.objects.order_by('title')[:10])  # flagged\n"
-        "    return JsonResponse({'total': total, 'first': books[0].title})\n",
+        Example(
+            """
+            from django.http import JsonResponse
+            from shop.models import Book
+
+
+            async def detail(request, pk):
+                book = Book.objects.get(pk=pk)  # flagged
+                return JsonResponse({'title': book.title})
+            """,
+            fixed="""
+            from django.http import JsonResponse
+            from shop.models import Book
+
+
+            async def detail(request, pk):
+                book = await Book.objects.aget(pk=pk)  # flagged
+                return JsonResponse({'title': book.title})
+            """,
+        ),
+        Example(
+            """
+            from django.http import HttpResponse
+            from shop.models import Book
+
+
+            async def publish(request, pk):
+                book = await Book.objects.aget(pk=pk)
+                book.published = True
+                book.save()  # flagged
+                return HttpResponse(status=204)
+            """,
+            fixed="""
+            from django.http import HttpResponse
+            from shop.models import Book
+
+
+            async def publish(request, pk):
+                book = await Book.objects.aget(pk=pk)
+                book.published = True
+                await book.asave()  # flagged
+                return HttpResponse(status=204)
+            """,
+        ),
+        Example(
+            """
+            from django.http import JsonResponse
+            from shop.models import Book
+
+
+            async def titles(request):
+                titles = []
+                for book in Book.objects.filter(published=True):  # flagged
+                    titles.append(book.title)
+                return JsonResponse({'titles': titles})
+            """,
+            fixed="""
+            from django.http import JsonResponse
+            from shop.models import Book
+
+
+            async def titles(request):
+                titles = []
+                async for book in Book.objects.filter(published=True):  # flagged
+                    titles.append(book.title)
+                return JsonResponse({'titles': titles})
+            """,
+        ),
+        Example(
+            """
+            from django.http import JsonResponse
+            from shop.models import Book
+
+
+            async def stats(request):
+                total = Book.objects.filter(published=True).count()  # flagged
+                books = list(Book.objects.order_by('title')[:10])  # flagged
+                return JsonResponse({'total': total, 'first': books[0].title})
+            """,
+            fixed="""
+            from django.http import JsonResponse
+            from shop.models import Book
+
+
+            async def stats(request):
+                total = await Book.objects.filter(published=True).acount()  # flagged
+                books = [obj async for obj in Book.objects.order_by('title')[:10]]  # flagged
+                return JsonResponse({'total': total, 'first': books[0].title})
+            """,
+        ),
     )
     good = (
-        "from django.http import JsonResponse\nfrom shop.models import Book\n\n\n"
-        "async def detail(request, pk):\n"
-        "    book = await Book.objects.aget(pk=pk)\n"
-        "    await book.asave()\n"
-        "    return JsonResponse({'title': book.title})\n",
-        "from django.http import JsonResponse\nfrom shop.models import Book\n\n\n"
-        "async def titles(request):\n"
-        "    books = Book.objects.filter(published=True).order_by('title')\n"
-        "    return JsonResponse({'titles': [b.title async for b in books]})\n",
-        "from asgiref.sync import sync_to_async\nfrom shop.models import Book\n\n\n"
-        "async def detail(pk):\n"
-        "    return await sync_to_async(Book.objects.get)(pk=pk)\n",
-        "from django.http import JsonResponse\nfrom shop.models import Book\n\n\n"
-        "def detail(request, pk):\n"
-        "    return JsonResponse({'title': Book.objects.get(pk=pk).title})\n",
+        """
+        from django.http import JsonResponse
+        from shop.models import Book
+
+
+        async def detail(request, pk):
+            book = await Book.objects.aget(pk=pk)
+            await book.asave()
+            return JsonResponse({'title': book.title})
+        """,
+        """
+        from django.http import JsonResponse
+        from shop.models import Book
+
+
+        async def titles(request):
+            books = Book.objects.filter(published=True).order_by('title')
+            return JsonResponse({'titles': [b.title async for b in books]})
+        """,
+        """
+        from asgiref.sync import sync_to_async
+        from shop.models import Book
+
+
+        async def detail(pk):
+            return await sync_to_async(Book.objects.get)(pk=pk)
+        """,
+        """
+        from django.http import JsonResponse
+        from shop.models import Book
+
+
+        def detail(request, pk):
+            return JsonResponse({'title': Book.objects.get(pk=pk).title})
+        """,
     )
 
     def __init__(self, ctx: FileContext) -> None:

@@ -19,7 +19,7 @@ from rules.django.querysets import (
     manager_of,
 )
 from rules.django.related import import_module_of, same_module, with_inherited
-from rules.engine import Category, Rule, Severity, register
+from rules.engine import Category, Example, Rule, Severity, register
 
 # == PYS203 django-queryset-extra ======================================================
 
@@ -70,20 +70,37 @@ or, when only SQL will do, `annotate(x=RawSQL("…", (param,)))`.
 `# noqa: PYS203` on the line.
 """
     bad = (
-        "from shop.models import Book\n\n\n"
-        "def recent():\n"
-        "    return Book.objects.extra(where=['pub_date > %s'], params=[2020])  # flagged\n",
-        "from shop.models import Book\n\n\n"
-        "def titled(prefix):\n"
-        "    return Book.objects.filter(published=True).extra(  # flagged\n"
-        "        select={'upper_title': 'UPPER(title)'}\n"
-        "    )\n",
+        """
+        from shop.models import Book
+
+
+        def recent():
+            return Book.objects.extra(where=['pub_date > %s'], params=[2020])  # flagged
+        """,
+        """
+        from shop.models import Book
+
+
+        def titled(prefix):
+            return Book.objects.filter(published=True).extra(  # flagged
+                select={'upper_title': 'UPPER(title)'}
+            )
+        """,
     )
     good = (
-        "from django.db.models.functions import Upper\n\nfrom shop.models import Book\n\n\n"
-        "def titled():\n"
-        "    return Book.objects.annotate(upper_title=Upper('title'))\n",
-        "def merge(options, extra):\n    return options.extra(extra)\n",
+        """
+        from django.db.models.functions import Upper
+
+        from shop.models import Book
+
+
+        def titled():
+            return Book.objects.annotate(upper_title=Upper('title'))
+        """,
+        """
+        def merge(options, extra):
+            return options.extra(extra)
+        """,
     )
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -278,36 +295,79 @@ after a custom manager method, which a QuerySet may lack
 `# noqa: PYS209` on the line that reads the relation.
 """
     bad = (
-        "from django.db import models\n\n\n"
-        "class Author(models.Model):\n"
-        "    name = models.CharField(max_length=100)\n\n\n"
-        "class Book(models.Model):\n"
-        "    title = models.CharField(max_length=200)\n"
-        "    author = models.ForeignKey(Author, on_delete=models.CASCADE)\n\n\n"
-        "def author_names():\n"
-        "    names = []\n"
-        "    for book in Book.objects.filter(title__startswith='A'):\n"
-        "        names.append(book.author.name)  # flagged\n"
-        "    return names\n",
+        Example(
+            """
+            from django.db import models
+
+
+            class Author(models.Model):
+                name = models.CharField(max_length=100)
+
+
+            class Book(models.Model):
+                title = models.CharField(max_length=200)
+                author = models.ForeignKey(Author, on_delete=models.CASCADE)
+
+
+            def author_names():
+                names = []
+                for book in Book.objects.filter(title__startswith='A'):
+                    names.append(book.author.name)  # flagged
+                return names
+            """,
+            fixed="""
+            from django.db import models
+
+
+            class Author(models.Model):
+                name = models.CharField(max_length=100)
+
+
+            class Book(models.Model):
+                title = models.CharField(max_length=200)
+                author = models.ForeignKey(Author, on_delete=models.CASCADE)
+
+
+            def author_names():
+                names = []
+                for book in Book.objects.select_related("author").filter(title__startswith='A'):
+                    names.append(book.author.name)  # flagged
+                return names
+            """,
+        ),
     )
     good = (
-        "from django.db import models\n\n\n"
-        "class Author(models.Model):\n"
-        "    name = models.CharField(max_length=100)\n\n\n"
-        "class Book(models.Model):\n"
-        "    title = models.CharField(max_length=200)\n"
-        "    author = models.ForeignKey(Author, on_delete=models.CASCADE)\n\n\n"
-        "def author_names():\n"
-        "    names = []\n"
-        "    for book in Book.objects.select_related('author').filter(title__startswith='A'):\n"
-        "        names.append(book.author.name)\n"
-        "    return names\n",
-        "from django.db import models\n\n\n"
-        "class Book(models.Model):\n"
-        "    title = models.CharField(max_length=200)\n"
-        "    author = models.ForeignKey('Author', on_delete=models.CASCADE)\n\n\n"
-        "def author_ids():\n"
-        "    return [book.author_id for book in Book.objects.all()]\n",
+        """
+        from django.db import models
+
+
+        class Author(models.Model):
+            name = models.CharField(max_length=100)
+
+
+        class Book(models.Model):
+            title = models.CharField(max_length=200)
+            author = models.ForeignKey(Author, on_delete=models.CASCADE)
+
+
+        def author_names():
+            names = []
+            for book in Book.objects.select_related('author').filter(title__startswith='A'):
+                names.append(book.author.name)
+            return names
+        """,
+        """
+        from django.db import models
+
+
+        class Book(models.Model):
+            title = models.CharField(max_length=200)
+            author = models.ForeignKey('Author', on_delete=models.CASCADE)
+
+
+        def author_ids():
+            return [book.author_id for book in Book.objects.all()]
+        """,
     )
 
     # The engine is to hand over the models of the change's other files (rules/pipeline.py).

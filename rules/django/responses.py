@@ -6,7 +6,7 @@ import libcst as cst
 
 from rules.context import FileContext
 from rules.django.querysets import is_values_chain
-from rules.engine import Category, Rule, Severity, register
+from rules.engine import Category, Example, Rule, Severity, register
 
 JSON_RESPONSE = frozenset({"django.http.JsonResponse", "django.http.response.JsonResponse"})
 
@@ -104,23 +104,95 @@ Adds `safe=False`; a `.values()`/`.values_list()` chain is also wrapped in `list
 `# noqa: PYS204` on the line.
 """
     bad = (
-        "from django.http import JsonResponse\n\n\ndef tags(request):\n"
-        "    return JsonResponse(['a', 'b'])  # flagged\n",
-        "from django.http import JsonResponse as JR\n\n\ndef tags(request):\n"
-        "    return JR([t.name for t in request.user.tags.all()])  # flagged\n",
-        "from django import http\n\n\ndef ids(request):\n"
-        "    return http.JsonResponse(list(request.GET))  # flagged\n",
-        "from django.http import JsonResponse\nfrom shop.models import Book\n\n\n"
-        "def books(request):\n"
-        "    return JsonResponse(Book.objects.values('id', 'title'))  # flagged\n",
+        Example(
+            """
+            from django.http import JsonResponse
+
+
+            def tags(request):
+                return JsonResponse(['a', 'b'])  # flagged
+            """,
+            fixed="""
+            from django.http import JsonResponse
+
+
+            def tags(request):
+                return JsonResponse(['a', 'b'], safe=False)  # flagged
+            """,
+        ),
+        Example(
+            """
+            from django.http import JsonResponse as JR
+
+
+            def tags(request):
+                return JR([t.name for t in request.user.tags.all()])  # flagged
+            """,
+            fixed="""
+            from django.http import JsonResponse as JR
+
+
+            def tags(request):
+                return JR([t.name for t in request.user.tags.all()], safe=False)  # flagged
+            """,
+        ),
+        Example(
+            """
+            from django import http
+
+
+            def ids(request):
+                return http.JsonResponse(list(request.GET))  # flagged
+            """,
+            fixed="""
+            from django import http
+
+
+            def ids(request):
+                return http.JsonResponse(list(request.GET), safe=False)  # flagged
+            """,
+        ),
+        Example(
+            """
+            from django.http import JsonResponse
+            from shop.models import Book
+
+
+            def books(request):
+                return JsonResponse(Book.objects.values('id', 'title'))  # flagged
+            """,
+            fixed="""
+            from django.http import JsonResponse
+            from shop.models import Book
+
+
+            def books(request):
+                return JsonResponse(list(Book.objects.values('id', 'title')), safe=False)  # flagged
+            """,
+        ),
     )
     good = (
-        "from django.http import JsonResponse\n\n\ndef tags(request):\n"
-        "    return JsonResponse(['a', 'b'], safe=False)\n",
-        "from django.http import JsonResponse\n\n\ndef tags(request):\n"
-        "    return JsonResponse({'tags': ['a', 'b']})\n",
-        "from django.http import JsonResponse\n\n\ndef tags(request):\n"
-        "    return JsonResponse(dict(tags=['a']))\n",
+        """
+        from django.http import JsonResponse
+
+
+        def tags(request):
+            return JsonResponse(['a', 'b'], safe=False)
+        """,
+        """
+        from django.http import JsonResponse
+
+
+        def tags(request):
+            return JsonResponse({'tags': ['a', 'b']})
+        """,
+        """
+        from django.http import JsonResponse
+
+
+        def tags(request):
+            return JsonResponse(dict(tags=['a']))
+        """,
     )
 
     def visit_Call(self, node: cst.Call) -> None:

@@ -7,7 +7,7 @@ import ast
 import libcst as cst
 
 from rules.context import FileContext
-from rules.engine import Category, Severity, register
+from rules.engine import Category, Example, Severity, register
 from rules.fastapi.path_operations import PathOperationRule, param_function
 from rules.nodes import keyword
 from rules.walker import find_nodes
@@ -125,23 +125,91 @@ fixing it makes the fix for `db` valid.
 `# noqa: PYS409` on the parameter's line.
 """
     bad = (
-        "from typing import Annotated\n\nfrom fastapi import APIRouter, Depends, Header, Query\n\n"
-        "router = APIRouter(tags=[\"items\"])\n\n\ndef get_db() -> str:\n    return \"db\"\n\n\n"
-        "def get_user(db: Annotated[str, Depends(get_db)]) -> str:\n    return db\n\n\n"
-        "@router.get(\"/items\")\ndef list_items(\n    db: str = Depends(get_db),  # flagged\n"
-        "    q: str = Query(None, max_length=50),  # flagged\n"
-        "    agent: str = Header(...),  # flagged\n) -> list[str]:\n    return [db, q, agent]\n",
+        Example(
+            """
+            from typing import Annotated
+
+            from fastapi import APIRouter, Depends, Header, Query
+
+            router = APIRouter(tags=["items"])
+
+
+            def get_db() -> str:
+                return "db"
+
+
+            def get_user(db: Annotated[str, Depends(get_db)]) -> str:
+                return db
+
+
+            @router.get("/items")
+            def list_items(
+                db: str = Depends(get_db),  # flagged
+                q: str = Query(None, max_length=50),  # flagged
+                agent: str = Header(...),  # flagged
+            ) -> list[str]:
+                return [db, q, agent]
+            """,
+            fixed="""
+            from typing import Annotated
+
+            from fastapi import APIRouter, Depends, Header, Query
+
+            router = APIRouter(tags=["items"])
+
+
+            def get_db() -> str:
+                return "db"
+
+
+            def get_user(db: Annotated[str, Depends(get_db)]) -> str:
+                return db
+
+
+            @router.get("/items")
+            def list_items(
+                db: Annotated[str, Depends(get_db)],  # flagged
+                q: Annotated[str, Query(max_length=50)] = None,  # flagged
+                agent: str = Header(...),  # flagged
+            ) -> list[str]:
+                return [db, q, agent]
+            """,
+        ),
     )
     good = (
-        "from typing import Annotated\n\nfrom fastapi import APIRouter, Depends, Query\n\n"
-        "router = APIRouter(tags=[\"items\"])\n\n\ndef get_db() -> str:\n    return \"db\"\n\n\n"
-        "@router.get(\"/items\")\ndef list_items(\n    db: Annotated[str, Depends(get_db)],\n"
-        "    q: Annotated[str | None, Query(max_length=50)] = None,\n) -> list[str]:\n"
-        "    return [db, q or \"\"]\n",
-        "from fastapi import APIRouter, Depends\n\n"
-        "router = APIRouter(tags=[\"items\"])\n\n\ndef get_db() -> str:\n    return \"db\"\n\n\n"
-        "@router.get(\"/items\")\ndef list_items(db: str = Depends(get_db)) -> list[str]:\n"
-        "    return [db]\n",
+        """
+        from typing import Annotated
+
+        from fastapi import APIRouter, Depends, Query
+
+        router = APIRouter(tags=["items"])
+
+
+        def get_db() -> str:
+            return "db"
+
+
+        @router.get("/items")
+        def list_items(
+            db: Annotated[str, Depends(get_db)],
+            q: Annotated[str | None, Query(max_length=50)] = None,
+        ) -> list[str]:
+            return [db, q or ""]
+        """,
+        """
+        from fastapi import APIRouter, Depends
+
+        router = APIRouter(tags=["items"])
+
+
+        def get_db() -> str:
+            return "db"
+
+
+        @router.get("/items")
+        def list_items(db: str = Depends(get_db)) -> list[str]:
+            return [db]
+        """,
     )
 
     def __init__(self, ctx: FileContext) -> None:

@@ -68,20 +68,47 @@ app.add_middleware(
 cookies.
 """
     bad = (
-        "from fastapi import FastAPI\nfrom fastapi.middleware.cors import CORSMiddleware\n\n"
-        "app = FastAPI()\napp.add_middleware(\n    CORSMiddleware,\n"
-        "    allow_origins=[\"*\"],  # flagged\n    allow_credentials=True,\n)\n",
-        "from starlette.applications import Starlette\nfrom starlette.middleware import Middleware\n"
-        "from starlette.middleware.cors import CORSMiddleware\n\nmiddleware = [\n"
-        "    Middleware(CORSMiddleware, allow_origins=[\"*\"], allow_credentials=True),  # flagged\n"
-        "]\napp = Starlette(middleware=middleware)\n",
+        """
+        from fastapi import FastAPI
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app = FastAPI()
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=["*"],  # flagged
+            allow_credentials=True,
+        )
+        """,
+        """
+        from starlette.applications import Starlette
+        from starlette.middleware import Middleware
+        from starlette.middleware.cors import CORSMiddleware
+
+        middleware = [
+            Middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=True),  # flagged
+        ]
+        app = Starlette(middleware=middleware)
+        """,
     )
     good = (
-        "from fastapi import FastAPI\nfrom fastapi.middleware.cors import CORSMiddleware\n\n"
-        "app = FastAPI()\napp.add_middleware(\n    CORSMiddleware,\n"
-        "    allow_origins=[\"https://app.example.com\"],\n    allow_credentials=True,\n)\n",
-        "from fastapi import FastAPI\nfrom fastapi.middleware.cors import CORSMiddleware\n\n"
-        "app = FastAPI()\napp.add_middleware(CORSMiddleware, allow_origins=[\"*\"])\n",
+        """
+        from fastapi import FastAPI
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app = FastAPI()
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=["https://app.example.com"],
+            allow_credentials=True,
+        )
+        """,
+        """
+        from fastapi import FastAPI
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app = FastAPI()
+        app.add_middleware(CORSMiddleware, allow_origins=["*"])
+        """,
     )
 
     @classmethod

@@ -7,7 +7,7 @@ import re
 import libcst as cst
 
 from rules.context import FileContext
-from rules.engine import Category, Severity, register
+from rules.engine import Category, Example, Severity, register
 from rules.fastapi.path_operations import PathOperation, PathOperationRule, dotted_tail
 from rules.nodes import keyword_arg, literal_string
 from rules.walker import find_nodes
@@ -108,25 +108,75 @@ one. No fix is offered inside a `try` block, whose handlers could catch the exce
 errors from 200 responses.
 """
     bad = (
-        "from fastapi import APIRouter\n\nrouter = APIRouter(tags=[\"items\"])\nITEMS = {1: \"a\"}\n\n\n"
-        "@router.get(\"/items/{item_id}\")\ndef read_item(item_id: int) -> dict[str, str]:\n"
-        "    if item_id not in ITEMS:\n        return {\"error\": \"Item not found\"}  # flagged\n"
-        "    return {\"name\": ITEMS[item_id]}\n",
-        "from fastapi import APIRouter\n\nrouter = APIRouter(tags=[\"items\"])\n\n\n"
-        "@router.post(\"/items\")\ndef create_item(name: str) -> dict[str, str]:\n"
-        "    if not name:\n        return {\"detail\": \"name is required\"}  # flagged\n"
-        "    return {\"name\": name}\n",
+        Example(
+            """
+            from fastapi import APIRouter
+
+            router = APIRouter(tags=["items"])
+            ITEMS = {1: "a"}
+
+
+            @router.get("/items/{item_id}")
+            def read_item(item_id: int) -> dict[str, str]:
+                if item_id not in ITEMS:
+                    return {"error": "Item not found"}  # flagged
+                return {"name": ITEMS[item_id]}
+            """,
+            fixed="""
+            from fastapi import APIRouter
+            from fastapi import HTTPException
+
+            router = APIRouter(tags=["items"])
+            ITEMS = {1: "a"}
+
+
+            @router.get("/items/{item_id}")
+            def read_item(item_id: int) -> dict[str, str]:
+                if item_id not in ITEMS:
+                    raise HTTPException(status_code=400, detail="Item not found")  # flagged
+                return {"name": ITEMS[item_id]}
+            """,
+        ),
+        """
+        from fastapi import APIRouter
+
+        router = APIRouter(tags=["items"])
+
+
+        @router.post("/items")
+        def create_item(name: str) -> dict[str, str]:
+            if not name:
+                return {"detail": "name is required"}  # flagged
+            return {"name": name}
+        """,
     )
     good = (
-        "from fastapi import APIRouter, HTTPException\n\nrouter = APIRouter(tags=[\"items\"])\n"
-        "ITEMS = {1: \"a\"}\n\n\n@router.get(\"/items/{item_id}\")\n"
-        "def read_item(item_id: int) -> dict[str, str]:\n    if item_id not in ITEMS:\n"
-        "        raise HTTPException(status_code=404, detail=\"Item not found\")\n"
-        "    return {\"name\": ITEMS[item_id]}\n",
-        "from fastapi import APIRouter, Response\n\nrouter = APIRouter(tags=[\"items\"])\n\n\n"
-        "@router.post(\"/items\")\ndef create_item(name: str, response: Response) -> dict[str, str]:\n"
-        "    if not name:\n        response.status_code = 422\n"
-        "        return {\"detail\": \"name is required\"}\n    return {\"name\": name}\n",
+        """
+        from fastapi import APIRouter, HTTPException
+
+        router = APIRouter(tags=["items"])
+        ITEMS = {1: "a"}
+
+
+        @router.get("/items/{item_id}")
+        def read_item(item_id: int) -> dict[str, str]:
+            if item_id not in ITEMS:
+                raise HTTPException(status_code=404, detail="Item not found")
+            return {"name": ITEMS[item_id]}
+        """,
+        """
+        from fastapi import APIRouter, Response
+
+        router = APIRouter(tags=["items"])
+
+
+        @router.post("/items")
+        def create_item(name: str, response: Response) -> dict[str, str]:
+            if not name:
+                response.status_code = 422
+                return {"detail": "name is required"}
+            return {"name": name}
+        """,
     )
 
     def __init__(self, ctx: FileContext) -> None:

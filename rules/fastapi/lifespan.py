@@ -93,16 +93,42 @@ unknown version counts as current.
 `# noqa: PYS410` on the line, while a library you depend on still needs the old events.
 """
     bad = (
-        "from fastapi import FastAPI\n\napp = FastAPI()\n\n\n"
-        "@app.on_event(\"startup\")  # flagged\nasync def connect() -> None:\n    return None\n",
-        "from starlette.applications import Starlette\n\n\nasync def connect() -> None:\n"
-        "    return None\n\n\napp = Starlette(on_startup=[connect])  # flagged\n",
+        """
+        from fastapi import FastAPI
+
+        app = FastAPI()
+
+
+        @app.on_event("startup")  # flagged
+        async def connect() -> None:
+            return None
+        """,
+        """
+        from starlette.applications import Starlette
+
+
+        async def connect() -> None:
+            return None
+
+
+        app = Starlette(on_startup=[connect])  # flagged
+        """,
     )
     good = (
-        "from collections.abc import AsyncIterator\nfrom contextlib import asynccontextmanager\n\n"
-        "from fastapi import FastAPI\n\n\n@asynccontextmanager\n"
-        "async def lifespan(app: FastAPI) -> AsyncIterator[None]:\n    yield\n\n\n"
-        "app = FastAPI(lifespan=lifespan)\n",
+        """
+        from collections.abc import AsyncIterator
+        from contextlib import asynccontextmanager
+
+        from fastapi import FastAPI
+
+
+        @asynccontextmanager
+        async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+            yield
+
+
+        app = FastAPI(lifespan=lifespan)
+        """,
     )
 
     def __init__(self, ctx: FileContext) -> None:

@@ -14,7 +14,7 @@ from pathlib import PurePosixPath
 import libcst as cst
 
 from rules.context import FileContext, bound_names, dotted_name
-from rules.engine import Category, Rule, Severity, register
+from rules.engine import Category, Example, Rule, Severity, register
 from rules.nodes import is_false, is_true, keyword_arg
 from rules.walker import find_nodes
 
@@ -452,36 +452,195 @@ only constructed (`User(...)`) is not known to be a model, and is left alone.
 `# noqa: PYS404` on the line, e.g. for a method of your own that happens to be named `dict`.
 """
     bad = (
-        "from pydantic import BaseModel, validator\n\n\nclass User(BaseModel):\n"
-        "    name: str\n\n    @validator(\"name\")  # flagged\n    def strip(cls, v):\n"
-        "        return v.strip()\n",
-        "from pydantic import BaseModel, root_validator\n\n\nclass Span(BaseModel):\n"
-        "    start: int\n    end: int\n\n    @root_validator  # flagged\n"
-        "    def ordered(cls, values):\n        return values\n",
-        "from pydantic import BaseModel\n\n\nclass User(BaseModel):\n    name: str\n\n"
-        "    class Config:  # flagged\n        orm_mode = True  # flagged\n",
-        "from pydantic import BaseModel, Field\n\n\nclass User(BaseModel):\n"
-        "    name: str = Field(regex=\"^[a-z]+$\")  # flagged\n",
-        "import pydantic\n\n\nclass User(pydantic.BaseModel):\n    name: str\n\n\n"
-        "def load(data: dict) -> dict:\n    user = User.parse_obj(data)  # flagged\n"
-        "    return user.dict()  # flagged\n",
-        "from pydantic import BaseModel\n\n\nclass User(BaseModel):\n    name: str\n\n\n"
-        "def render(user: User) -> str:\n    return user.json()  # flagged\n",
-        "from pydantic import BaseModel\n\n\nclass User(BaseModel):\n    name: str\n\n\n"
-        "def rename(user: User, name: str) -> User:\n"
-        "    return user.copy(update={\"name\": name})  # flagged\n",
+        Example(
+            """
+            from pydantic import BaseModel, validator
+
+
+            class User(BaseModel):
+                name: str
+
+                @validator("name")  # flagged
+                def strip(cls, v):
+                    return v.strip()
+            """,
+            fixed="""
+            from pydantic import BaseModel, validator
+            from pydantic import field_validator
+
+
+            class User(BaseModel):
+                name: str
+
+                @field_validator("name")  # flagged
+                @classmethod
+                def strip(cls, v):
+                    return v.strip()
+            """,
+        ),
+        """
+        from pydantic import BaseModel, root_validator
+
+
+        class Span(BaseModel):
+            start: int
+            end: int
+
+            @root_validator  # flagged
+            def ordered(cls, values):
+                return values
+        """,
+        Example(
+            """
+            from pydantic import BaseModel
+
+
+            class User(BaseModel):
+                name: str
+
+                class Config:  # flagged
+                    orm_mode = True  # flagged
+            """,
+            fixed="""
+            from pydantic import BaseModel
+
+
+            class User(BaseModel):
+                name: str
+
+                class Config:  # flagged
+                    from_attributes = True  # flagged
+            """,
+        ),
+        Example(
+            """
+            from pydantic import BaseModel, Field
+
+
+            class User(BaseModel):
+                name: str = Field(regex="^[a-z]+$")  # flagged
+            """,
+            fixed="""
+            from pydantic import BaseModel, Field
+
+
+            class User(BaseModel):
+                name: str = Field(pattern="^[a-z]+$")  # flagged
+            """,
+        ),
+        Example(
+            """
+            import pydantic
+
+
+            class User(pydantic.BaseModel):
+                name: str
+
+
+            def load(data: dict) -> dict:
+                user = User.parse_obj(data)  # flagged
+                return user.dict()  # flagged
+            """,
+            fixed="""
+            import pydantic
+
+
+            class User(pydantic.BaseModel):
+                name: str
+
+
+            def load(data: dict) -> dict:
+                user = User.model_validate(data)  # flagged
+                return user.model_dump()  # flagged
+            """,
+        ),
+        Example(
+            """
+            from pydantic import BaseModel
+
+
+            class User(BaseModel):
+                name: str
+
+
+            def render(user: User) -> str:
+                return user.json()  # flagged
+            """,
+            fixed="""
+            from pydantic import BaseModel
+
+
+            class User(BaseModel):
+                name: str
+
+
+            def render(user: User) -> str:
+                return user.model_dump_json()  # flagged
+            """,
+        ),
+        Example(
+            """
+            from pydantic import BaseModel
+
+
+            class User(BaseModel):
+                name: str
+
+
+            def rename(user: User, name: str) -> User:
+                return user.copy(update={"name": name})  # flagged
+            """,
+            fixed="""
+            from pydantic import BaseModel
+
+
+            class User(BaseModel):
+                name: str
+
+
+            def rename(user: User, name: str) -> User:
+                return user.model_copy(update={"name": name})  # flagged
+            """,
+        ),
     )
     good = (
-        "from pydantic import BaseModel, ConfigDict, field_validator\n\n\n"
-        "class User(BaseModel):\n    model_config = ConfigDict(from_attributes=True)\n"
-        "    name: str\n\n    @field_validator(\"name\")\n    @classmethod\n"
-        "    def strip(cls, v: str) -> str:\n        return v.strip()\n",
-        "import httpx\nimport pydantic\n\n\nclass User(pydantic.BaseModel):\n    name: str\n\n\n"
-        "def fetch(url: str) -> User:\n    response = httpx.get(url, timeout=5)\n"
-        "    return User.model_validate(response.json())\n",
-        "from pydantic import BaseModel\n\n\nclass User(BaseModel):\n    name: str\n\n\n"
-        "def show(payload, user: User) -> tuple:\n"
-        "    return payload.dict(), user.model_dump(), user.copy()\n",
+        """
+        from pydantic import BaseModel, ConfigDict, field_validator
+
+
+        class User(BaseModel):
+            model_config = ConfigDict(from_attributes=True)
+            name: str
+
+            @field_validator("name")
+            @classmethod
+            def strip(cls, v: str) -> str:
+                return v.strip()
+        """,
+        """
+        import httpx
+        import pydantic
+
+
+        class User(pydantic.BaseModel):
+            name: str
+
+
+        def fetch(url: str) -> User:
+            response = httpx.get(url, timeout=5)
+            return User.model_validate(response.json())
+        """,
+        """
+        from pydantic import BaseModel
+
+
+        class User(BaseModel):
+            name: str
+
+
+        def show(payload, user: User) -> tuple:
+            return payload.dict(), user.model_dump(), user.copy()
+        """,
     )
 
     @classmethod
@@ -755,18 +914,71 @@ counts as current.
 `# noqa: PYS405` on the line, in code that must keep running on Pydantic v1.
 """
     bad = (
-        "from pydantic import BaseSettings  # flagged\n\n\nclass Settings(BaseSettings):\n"
-        "    debug: bool = False\n",
-        "from pydantic import BaseModel, BaseSettings  # flagged\n\n\n"
-        "class Settings(BaseSettings):\n    debug: bool = False\n",
-        "import pydantic\n\n\nclass Settings(pydantic.BaseSettings):  # flagged\n"
-        "    debug: bool = False\n",
+        Example(
+            """
+            from pydantic import BaseSettings  # flagged
+
+
+            class Settings(BaseSettings):
+                debug: bool = False
+            """,
+            fixed="""
+            from pydantic_settings import BaseSettings  # flagged
+
+
+            class Settings(BaseSettings):
+                debug: bool = False
+            """,
+        ),
+        Example(
+            """
+            from pydantic import BaseModel, BaseSettings  # flagged
+
+
+            class Settings(BaseSettings):
+                debug: bool = False
+            """,
+            fixed="""
+            from pydantic import BaseModel  # flagged
+            from pydantic_settings import BaseSettings
+
+
+            class Settings(BaseSettings):
+                debug: bool = False
+            """,
+        ),
+        Example(
+            """
+            import pydantic
+
+
+            class Settings(pydantic.BaseSettings):  # flagged
+                debug: bool = False
+            """,
+            fixed="""
+            import pydantic
+            from pydantic_settings import BaseSettings
+
+
+            class Settings(BaseSettings):  # flagged
+                debug: bool = False
+            """,
+        ),
     )
     good = (
-        "from pydantic_settings import BaseSettings\n\n\nclass Settings(BaseSettings):\n"
-        "    debug: bool = False\n",
-        "try:\n    from pydantic_settings import BaseSettings\nexcept ImportError:\n"
-        "    from pydantic import BaseSettings\n",
+        """
+        from pydantic_settings import BaseSettings
+
+
+        class Settings(BaseSettings):
+            debug: bool = False
+        """,
+        """
+        try:
+            from pydantic_settings import BaseSettings
+        except ImportError:
+            from pydantic import BaseSettings
+        """,
     )
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:

@@ -182,36 +182,101 @@ ORM object and FastAPI should filter it through `UserOut`.
 `# noqa: PYS401` on the `def` line.
 """
     bad = (
-        "from fastapi import FastAPI\n\napp = FastAPI()\n\n\n@app.get(\"/health\")\n"
-        "def health():  # flagged\n    return {\"status\": \"ok\"}\n",
-        "from fastapi import APIRouter\n\nrouter = APIRouter(tags=[\"items\"])\n\n\n"
-        "@router.post(\"/items\")\nasync def create_item() -> None:  # flagged\n"
-        "    return {\"id\": 1}\n",
+        """
+        from fastapi import FastAPI
+
+        app = FastAPI()
+
+
+        @app.get("/health")
+        def health():  # flagged
+            return {"status": "ok"}
+        """,
+        """
+        from fastapi import APIRouter
+
+        router = APIRouter(tags=["items"])
+
+
+        @router.post("/items")
+        async def create_item() -> None:  # flagged
+            return {"id": 1}
+        """,
     )
     good = (
-        "from fastapi import FastAPI\nfrom pydantic import BaseModel\n\napp = FastAPI()\n\n\n"
-        "class Health(BaseModel):\n    status: str\n\n\n@app.get(\"/health\")\n"
-        "def health() -> Health:\n    return Health(status=\"ok\")\n",
-        "from fastapi import FastAPI, status\n\napp = FastAPI()\n\n\n"
-        "@app.delete(\"/items/{item_id}\", status_code=status.HTTP_204_NO_CONTENT)\n"
-        "def delete_item(item_id: int):\n    return None\n",
-        "from fastapi import APIRouter\n\nrouter = APIRouter(tags=[\"hooks\"])\n"
-        "builds: list[str] = []\n\n\n"
-        "@router.post(\"/hooks/build\")\nasync def build_hook() -> None:\n"
-        "    builds.append(\"queued\")\n",
-        "from fastapi import FastAPI\nfrom fastapi.responses import HTMLResponse\n\n"
-        "app = FastAPI()\n\n\n@app.get(\"/\", response_class=HTMLResponse)\ndef index():\n"
-        "    return \"<h1>Hello</h1>\"\n",
-        "from fastapi import FastAPI\nfrom fastapi.responses import RedirectResponse\n\n"
-        "app = FastAPI()\n\n\n@app.get(\"/\")\ndef index() -> RedirectResponse:\n"
-        "    return RedirectResponse(\"/docs\")\n",
-        "from fastapi import APIRouter, Request\n\nfrom app.forms import FormHelper, LoginForm\n\n"
-        "router = APIRouter()\n\n\n@router.api_route(\"/login\", methods=[\"GET\", \"POST\"])\n"
-        "async def login(request: Request):\n"
-        "    form_helper = FormHelper(LoginForm, \"auth/login.html\", request=request)\n"
-        "    if not await form_helper.is_submitted_and_valid():\n"
-        "        return await form_helper.get_error_response(\"Invalid\", \"bad_form\")\n"
-        "    return await form_helper.get_response()\n",
+        """
+        from fastapi import FastAPI
+        from pydantic import BaseModel
+
+        app = FastAPI()
+
+
+        class Health(BaseModel):
+            status: str
+
+
+        @app.get("/health")
+        def health() -> Health:
+            return Health(status="ok")
+        """,
+        """
+        from fastapi import FastAPI, status
+
+        app = FastAPI()
+
+
+        @app.delete("/items/{item_id}", status_code=status.HTTP_204_NO_CONTENT)
+        def delete_item(item_id: int):
+            return None
+        """,
+        """
+        from fastapi import APIRouter
+
+        router = APIRouter(tags=["hooks"])
+        builds: list[str] = []
+
+
+        @router.post("/hooks/build")
+        async def build_hook() -> None:
+            builds.append("queued")
+        """,
+        """
+        from fastapi import FastAPI
+        from fastapi.responses import HTMLResponse
+
+        app = FastAPI()
+
+
+        @app.get("/", response_class=HTMLResponse)
+        def index():
+            return "<h1>Hello</h1>"
+        """,
+        """
+        from fastapi import FastAPI
+        from fastapi.responses import RedirectResponse
+
+        app = FastAPI()
+
+
+        @app.get("/")
+        def index() -> RedirectResponse:
+            return RedirectResponse("/docs")
+        """,
+        """
+        from fastapi import APIRouter, Request
+
+        from app.forms import FormHelper, LoginForm
+
+        router = APIRouter()
+
+
+        @router.api_route("/login", methods=["GET", "POST"])
+        async def login(request: Request):
+            form_helper = FormHelper(LoginForm, "auth/login.html", request=request)
+            if not await form_helper.is_submitted_and_valid():
+                return await form_helper.get_error_response("Invalid", "bad_form")
+            return await form_helper.get_response()
+        """,
     )
 
     def __init__(self, ctx: FileContext) -> None:

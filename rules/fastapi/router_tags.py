@@ -93,20 +93,56 @@ or `app.include_router(router, tags=["users"])`.
 `# noqa: PYS408` on the `APIRouter(...)` line.
 """
     bad = (
-        "from fastapi import APIRouter, FastAPI\n\napp = FastAPI()\n"
-        "router = APIRouter(prefix=\"/users\")  # flagged\n\n\n"
-        "@router.get(\"/\")\ndef list_users() -> list[str]:\n    return []\n\n\n"
-        "app.include_router(router)\n",
+        """
+        from fastapi import APIRouter, FastAPI
+
+        app = FastAPI()
+        router = APIRouter(prefix="/users")  # flagged
+
+
+        @router.get("/")
+        def list_users() -> list[str]:
+            return []
+
+
+        app.include_router(router)
+        """,
     )
     good = (
-        "from fastapi import APIRouter\n\nrouter = APIRouter(prefix=\"/users\", tags=[\"users\"])\n\n\n"
-        "@router.get(\"/\")\ndef list_users() -> list[str]:\n    return []\n",
-        "from fastapi import APIRouter, FastAPI\n\napp = FastAPI()\n"
-        "router = APIRouter(prefix=\"/users\")\n\n\n@router.get(\"/\")\n"
-        "def list_users() -> list[str]:\n    return []\n\n\n"
-        "app.include_router(router, tags=[\"users\"])\n",
-        "from fastapi import APIRouter\n\nrouter = APIRouter(prefix=\"/users\")\n\n\n"
-        "@router.get(\"/\")\ndef list_users() -> list[str]:\n    return []\n",
+        """
+        from fastapi import APIRouter
+
+        router = APIRouter(prefix="/users", tags=["users"])
+
+
+        @router.get("/")
+        def list_users() -> list[str]:
+            return []
+        """,
+        """
+        from fastapi import APIRouter, FastAPI
+
+        app = FastAPI()
+        router = APIRouter(prefix="/users")
+
+
+        @router.get("/")
+        def list_users() -> list[str]:
+            return []
+
+
+        app.include_router(router, tags=["users"])
+        """,
+        """
+        from fastapi import APIRouter
+
+        router = APIRouter(prefix="/users")
+
+
+        @router.get("/")
+        def list_users() -> list[str]:
+            return []
+        """,
     )
 
     def __init__(self, ctx: FileContext) -> None:

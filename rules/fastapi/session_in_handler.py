@@ -100,29 +100,64 @@ def list_users(db: Annotated[Session, Depends(get_db)]) -> list[UserOut]:
 open after the dependency has been closed.
 """
     bad = (
-        "from fastapi import APIRouter\nfrom sqlalchemy import create_engine, text\n"
-        "from sqlalchemy.orm import Session, sessionmaker\n\n"
-        "engine = create_engine(\"sqlite://\")\nSessionLocal = sessionmaker(bind=engine)\n"
-        "router = APIRouter(tags=[\"users\"])\n\n\n@router.get(\"/count\")\n"
-        "def count() -> int:\n    with SessionLocal() as db:  # flagged\n"
-        "        return db.scalar(text(\"SELECT count(*) FROM users\"))\n\n\n"
-        "@router.get(\"/names\")\ndef names() -> list[str]:\n"
-        "    with Session(engine) as db:  # flagged\n"
-        "        return list(db.scalars(text(\"SELECT name FROM users\")))\n",
-        "from fastapi import APIRouter\n\nfrom app.db import async_session\n\n"
-        "router = APIRouter(tags=[\"users\"])\n\n\n@router.get(\"/ping\")\n"
-        "async def ping() -> bool:\n    async with async_session() as session:  # flagged\n"
-        "        return session.is_active\n",
+        """
+        from fastapi import APIRouter
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.orm import Session, sessionmaker
+
+        engine = create_engine("sqlite://")
+        SessionLocal = sessionmaker(bind=engine)
+        router = APIRouter(tags=["users"])
+
+
+        @router.get("/count")
+        def count() -> int:
+            with SessionLocal() as db:  # flagged
+                return db.scalar(text("SELECT count(*) FROM users"))
+
+
+        @router.get("/names")
+        def names() -> list[str]:
+            with Session(engine) as db:  # flagged
+                return list(db.scalars(text("SELECT name FROM users")))
+        """,
+        """
+        from fastapi import APIRouter
+
+        from app.db import async_session
+
+        router = APIRouter(tags=["users"])
+
+
+        @router.get("/ping")
+        async def ping() -> bool:
+            async with async_session() as session:  # flagged
+                return session.is_active
+        """,
     )
     good = (
-        "from collections.abc import Iterator\nfrom typing import Annotated\n\n"
-        "from fastapi import APIRouter, Depends\nfrom sqlalchemy import create_engine, text\n"
-        "from sqlalchemy.orm import Session, sessionmaker\n\n"
-        "engine = create_engine(\"sqlite://\")\nSessionLocal = sessionmaker(bind=engine)\n"
-        "router = APIRouter(tags=[\"users\"])\n\n\ndef get_db() -> Iterator[Session]:\n"
-        "    with SessionLocal() as db:\n        yield db\n\n\n@router.get(\"/count\")\n"
-        "def count(db: Annotated[Session, Depends(get_db)]) -> int:\n"
-        "    return db.scalar(text(\"SELECT count(*) FROM users\"))\n",
+        """
+        from collections.abc import Iterator
+        from typing import Annotated
+
+        from fastapi import APIRouter, Depends
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.orm import Session, sessionmaker
+
+        engine = create_engine("sqlite://")
+        SessionLocal = sessionmaker(bind=engine)
+        router = APIRouter(tags=["users"])
+
+
+        def get_db() -> Iterator[Session]:
+            with SessionLocal() as db:
+                yield db
+
+
+        @router.get("/count")
+        def count(db: Annotated[Session, Depends(get_db)]) -> int:
+            return db.scalar(text("SELECT count(*) FROM users"))
+        """,
     )
 
     def __init__(self, ctx: FileContext) -> None:

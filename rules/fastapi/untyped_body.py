@@ -75,24 +75,66 @@ async def create_item(payload: ItemIn) -> ItemOut:
 (a webhook receiver that stores the payload as is).
 """
     bad = (
-        "from typing import Any\n\nfrom fastapi import APIRouter, Body\n\n"
-        "router = APIRouter(tags=[\"items\"])\n\n\n@router.post(\"/items\")\n"
-        "def create_item(\n    payload: dict,  # flagged\n) -> None:\n    return None\n\n\n"
-        "@router.put(\"/items/{item_id}\")\ndef replace_item(\n    item_id: int,\n"
-        "    payload: Any,  # flagged\n) -> None:\n    return None\n\n\n"
-        "@router.patch(\"/items/{item_id}\")\n"
-        "def update_item(item_id: int, payload=Body(...)) -> None:  # flagged\n    return None\n",
+        """
+        from typing import Any
+
+        from fastapi import APIRouter, Body
+
+        router = APIRouter(tags=["items"])
+
+
+        @router.post("/items")
+        def create_item(
+            payload: dict,  # flagged
+        ) -> None:
+            return None
+
+
+        @router.put("/items/{item_id}")
+        def replace_item(
+            item_id: int,
+            payload: Any,  # flagged
+        ) -> None:
+            return None
+
+
+        @router.patch("/items/{item_id}")
+        def update_item(item_id: int, payload=Body(...)) -> None:  # flagged
+            return None
+        """,
     )
     good = (
-        "from fastapi import APIRouter\nfrom pydantic import BaseModel\n\n"
-        "router = APIRouter(tags=[\"items\"])\n\n\nclass ItemIn(BaseModel):\n    name: str\n\n\n"
-        "@router.post(\"/items\")\ndef create_item(payload: ItemIn) -> ItemIn:\n"
-        "    return payload\n",
-        "from typing import Annotated\n\nfrom fastapi import APIRouter, Depends\n\n"
-        "router = APIRouter(tags=[\"items\"])\n\n\ndef current_user() -> dict:\n"
-        "    return {\"id\": 1}\n\n\n@router.post(\"/items/{item_id}/star\", status_code=204)\n"
-        "def star(item_id: int, user: Annotated[dict, Depends(current_user)]) -> None:\n"
-        "    return None\n",
+        """
+        from fastapi import APIRouter
+        from pydantic import BaseModel
+
+        router = APIRouter(tags=["items"])
+
+
+        class ItemIn(BaseModel):
+            name: str
+
+
+        @router.post("/items")
+        def create_item(payload: ItemIn) -> ItemIn:
+            return payload
+        """,
+        """
+        from typing import Annotated
+
+        from fastapi import APIRouter, Depends
+
+        router = APIRouter(tags=["items"])
+
+
+        def current_user() -> dict:
+            return {"id": 1}
+
+
+        @router.post("/items/{item_id}/star", status_code=204)
+        def star(item_id: int, user: Annotated[dict, Depends(current_user)]) -> None:
+            return None
+        """,
     )
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:

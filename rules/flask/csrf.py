@@ -118,31 +118,92 @@ and send the token from JavaScript in the `X-CSRFToken` header.
 `# noqa: PYS305` on the line, with the reason (e.g. a webhook verified by signature).
 """
     bad = (
-        Example("class Config:\n    SECRET_KEY = 'x'\n\n\n"
-                "class ProductionConfig(Config):\n    WTF_CSRF_ENABLED = False  # flagged\n",
-                "config.py"),
-        "from flask import Flask\n\napp = Flask(__name__)\n"
-        "app.config['WTF_CSRF_ENABLED'] = False  # flagged\n",
-        "from flask import Flask\n\napp = Flask(__name__)\n"
-        "app.config.update(WTF_CSRF_ENABLED=False)  # flagged\n",
-        "from flask import Flask\n\napp = Flask(__name__)\n"
-        "app.config.from_mapping({'WTF_CSRF_ENABLED': False})  # flagged\n",
-        "from flask import Blueprint\nfrom flask_wtf.csrf import CSRFProtect\n\n"
-        "csrf = CSRFProtect()\nbp = Blueprint('hooks', __name__)\n\n\n"
-        "@bp.post('/hook')\n@csrf.exempt  # flagged\ndef hook():\n    return ''\n",
-        "from flask import Blueprint\n\nfrom web.extensions import csrf\n\n"
-        "api = Blueprint('api', __name__)\ncsrf.exempt(api)  # flagged\n",
+        Example(
+            """
+            class Config:
+                SECRET_KEY = 'x'
+
+
+            class ProductionConfig(Config):
+                WTF_CSRF_ENABLED = False  # flagged
+            """,
+            "config.py",
+        ),
+        """
+        from flask import Flask
+
+        app = Flask(__name__)
+        app.config['WTF_CSRF_ENABLED'] = False  # flagged
+        """,
+        """
+        from flask import Flask
+
+        app = Flask(__name__)
+        app.config.update(WTF_CSRF_ENABLED=False)  # flagged
+        """,
+        """
+        from flask import Flask
+
+        app = Flask(__name__)
+        app.config.from_mapping({'WTF_CSRF_ENABLED': False})  # flagged
+        """,
+        """
+        from flask import Blueprint
+        from flask_wtf.csrf import CSRFProtect
+
+        csrf = CSRFProtect()
+        bp = Blueprint('hooks', __name__)
+
+
+        @bp.post('/hook')
+        @csrf.exempt  # flagged
+        def hook():
+            return ''
+        """,
+        """
+        from flask import Blueprint
+
+        from web.extensions import csrf
+
+        api = Blueprint('api', __name__)
+        csrf.exempt(api)  # flagged
+        """,
     )
     good = (
-        Example("class Config:\n    WTF_CSRF_ENABLED = True\n\n\n"
-                "class TestingConfig(Config):\n    TESTING = True\n    WTF_CSRF_ENABLED = False\n",
-                "config.py"),
-        Example("WTF_CSRF_ENABLED = False\n", "config/testing.py"),
-        "from flask import Flask\n\n\ndef create_app(testing=False):\n"
-        "    app = Flask(__name__)\n    if testing:\n"
-        "        app.config['WTF_CSRF_ENABLED'] = False\n    return app\n",
-        "from flask import Flask\n\napp = Flask(__name__)\n"
-        "app.config.update(TESTING=True, WTF_CSRF_ENABLED=False)\n",
+        Example(
+            """
+            class Config:
+                WTF_CSRF_ENABLED = True
+
+
+            class TestingConfig(Config):
+                TESTING = True
+                WTF_CSRF_ENABLED = False
+            """,
+            "config.py",
+        ),
+        Example(
+            """
+            WTF_CSRF_ENABLED = False
+            """,
+            "config/testing.py",
+        ),
+        """
+        from flask import Flask
+
+
+        def create_app(testing=False):
+            app = Flask(__name__)
+            if testing:
+                app.config['WTF_CSRF_ENABLED'] = False
+            return app
+        """,
+        """
+        from flask import Flask
+
+        app = Flask(__name__)
+        app.config.update(TESTING=True, WTF_CSRF_ENABLED=False)
+        """,
     )
 
     def __init__(self, ctx: FileContext) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import libcst as cst
 
 from rules.context import FileContext
-from rules.engine import Category, Rule, Severity, register
+from rules.engine import Category, Example, Rule, Severity, register
 from rules.flask.application import FACTORIES, Apps
 from rules.nodes import is_true, literal_string
 
@@ -138,19 +138,90 @@ Removes `debug=True` from `app.run(...)`/`app.config.update(...)`, and removes a
 `# noqa: PYS301` on the line.
 """
     bad = (
-        "from flask import Flask\n\napp = Flask(__name__)\n\n"
-        "if __name__ == '__main__':\n    app.run(host='0.0.0.0', debug=True)  # flagged\n",
-        "import flask\n\nserver = flask.Flask(__name__)\nserver.debug = True  # flagged\n",
-        "from flask import Flask\n\napp = Flask(__name__)\n"
-        "app.config['DEBUG'] = True  # flagged\napp.config['TESTING'] = False\n",
-        "from flask import Flask\n\napp = Flask(__name__)\n"
-        "app.config.update(DEBUG=True, JSON_SORT_KEYS=False)  # flagged\n",
+        Example(
+            """
+            from flask import Flask
+
+            app = Flask(__name__)
+
+            if __name__ == '__main__':
+                app.run(host='0.0.0.0', debug=True)  # flagged
+            """,
+            fixed="""
+            from flask import Flask
+
+            app = Flask(__name__)
+
+            if __name__ == '__main__':
+                app.run(host='0.0.0.0')  # flagged
+            """,
+        ),
+        Example(
+            """
+            import flask
+
+            server = flask.Flask(__name__)
+            server.debug = True  # flagged
+            """,
+            fixed="""
+            import flask
+
+            server = flask.Flask(__name__)
+            """,
+        ),
+        Example(
+            """
+            from flask import Flask
+
+            app = Flask(__name__)
+            app.config['DEBUG'] = True  # flagged
+            app.config['TESTING'] = False
+            """,
+            fixed="""
+            from flask import Flask
+
+            app = Flask(__name__)
+            app.config['TESTING'] = False
+            """,
+        ),
+        Example(
+            """
+            from flask import Flask
+
+            app = Flask(__name__)
+            app.config.update(DEBUG=True, JSON_SORT_KEYS=False)  # flagged
+            """,
+            fixed="""
+            from flask import Flask
+
+            app = Flask(__name__)
+            app.config.update(JSON_SORT_KEYS=False)  # flagged
+            """,
+        ),
     )
     good = (
-        "import os\n\nfrom flask import Flask\n\napp = Flask(__name__)\n\n"
-        "if __name__ == '__main__':\n    app.run(debug=os.environ.get('FLASK_DEBUG') == '1')\n",
-        "from flask import Flask\n\napp = Flask(__name__)\napp.run(debug=False)\n",
-        "from flask import Flask\n\napp = Flask(__name__)\napp.config.from_prefixed_env()\n",
+        """
+        import os
+
+        from flask import Flask
+
+        app = Flask(__name__)
+
+        if __name__ == '__main__':
+            app.run(debug=os.environ.get('FLASK_DEBUG') == '1')
+        """,
+        """
+        from flask import Flask
+
+        app = Flask(__name__)
+        app.run(debug=False)
+        """,
+        """
+        from flask import Flask
+
+        app = Flask(__name__)
+        app.config.from_prefixed_env()
+        """,
     )
 
     def __init__(self, ctx: FileContext) -> None:

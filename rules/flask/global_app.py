@@ -84,20 +84,69 @@ def create_app(config=None):
 `# noqa: PYS302` on the assignment, for a deliberate single-file application.
 """
     bad = (
-        "from flask import Flask\n\napp = Flask(__name__)  # flagged\n\n\n"
-        "@app.route('/')\ndef index():\n    return 'hi'\n",
-        "import flask\n\nweb = flask.Flask(__name__)  # flagged\n\n\n"
-        "@web.get('/health')\ndef health():\n    return 'ok'\n",
-        "from flask import Flask as F\n\nserver = F(__name__)  # flagged\n\n\n"
-        "def ping():\n    return 'pong'\n\n\nserver.add_url_rule('/ping', view_func=ping)\n",
+        """
+        from flask import Flask
+
+        app = Flask(__name__)  # flagged
+
+
+        @app.route('/')
+        def index():
+            return 'hi'
+        """,
+        """
+        import flask
+
+        web = flask.Flask(__name__)  # flagged
+
+
+        @web.get('/health')
+        def health():
+            return 'ok'
+        """,
+        """
+        from flask import Flask as F
+
+        server = F(__name__)  # flagged
+
+
+        def ping():
+            return 'pong'
+
+
+        server.add_url_rule('/ping', view_func=ping)
+        """,
     )
     good = (
-        "from flask import Flask\n\nfrom web import views\n\n\ndef create_app():\n"
-        "    app = Flask(__name__)\n    app.register_blueprint(views.bp)\n    return app\n",
-        "from flask import Flask\n\nfrom web.views import bp\n\napp = Flask(__name__)\n"
-        "app.register_blueprint(bp)\n",
-        "from flask import Blueprint\n\nbp = Blueprint('users', __name__)\n\n\n"
-        "@bp.route('/users')\ndef users():\n    return 'users'\n",
+        """
+        from flask import Flask
+
+        from web import views
+
+
+        def create_app():
+            app = Flask(__name__)
+            app.register_blueprint(views.bp)
+            return app
+        """,
+        """
+        from flask import Flask
+
+        from web.views import bp
+
+        app = Flask(__name__)
+        app.register_blueprint(bp)
+        """,
+        """
+        from flask import Blueprint
+
+        bp = Blueprint('users', __name__)
+
+
+        @bp.route('/users')
+        def users():
+            return 'users'
+        """,
     )
 
     def __init__(self, ctx: FileContext) -> None:

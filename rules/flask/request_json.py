@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from rules.context import FileContext, dotted_name
-from rules.engine import Category, Rule, Severity, register
+from rules.engine import Category, Example, Rule, Severity, register
 from rules.flask.application import Shadowing
 
 REQUEST_OBJECTS = frozenset({"flask.request", "flask.globals.request"})
@@ -89,16 +89,74 @@ the two spellings behave differently, so the rule reads no dependency pins.
 `# noqa: PYS303` on the line.
 """
     bad = (
-        "from flask import request\n\n\ndef create():\n    return request.json['name']  # flagged\n",
-        "from flask import request as req\n\n\ndef create():\n"
-        "    data = req.json  # flagged\n    return data\n",
-        "import flask\n\n\ndef create():\n    return flask.request.json.get('name')  # flagged\n",
+        Example(
+            """
+            from flask import request
+
+
+            def create():
+                return request.json['name']  # flagged
+            """,
+            fixed="""
+            from flask import request
+
+
+            def create():
+                return request.get_json()['name']  # flagged
+            """,
+        ),
+        Example(
+            """
+            from flask import request as req
+
+
+            def create():
+                data = req.json  # flagged
+                return data
+            """,
+            fixed="""
+            from flask import request as req
+
+
+            def create():
+                data = req.get_json()  # flagged
+                return data
+            """,
+        ),
+        Example(
+            """
+            import flask
+
+
+            def create():
+                return flask.request.json.get('name')  # flagged
+            """,
+            fixed="""
+            import flask
+
+
+            def create():
+                return flask.request.get_json().get('name')  # flagged
+            """,
+        ),
     )
     good = (
-        "from flask import request\n\n\ndef create():\n    return request.get_json(silent=True)\n",
-        "import requests\nfrom flask import request\n\n\ndef proxy(url):\n"
-        "    response = requests.post(url, json=request.get_json(), timeout=5)\n"
-        "    return response.json\n",
+        """
+        from flask import request
+
+
+        def create():
+            return request.get_json(silent=True)
+        """,
+        """
+        import requests
+        from flask import request
+
+
+        def proxy(url):
+            response = requests.post(url, json=request.get_json(), timeout=5)
+            return response.json
+        """,
     )
 
     def __init__(self, ctx: FileContext) -> None:

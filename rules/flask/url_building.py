@@ -66,19 +66,50 @@ def create_user():
 `# noqa: PYS304` on the line.
 """
     bad = (
-        "from flask import redirect\n\n\ndef saved(user_id):\n"
-        "    return redirect(f'/users/{user_id}')  # flagged\n",
-        "from flask import redirect\n\n\ndef saved(user_id):\n"
-        "    return redirect('/users/' + str(user_id))  # flagged\n",
-        "import flask\n\n\ndef saved(user_id):\n"
-        "    return flask.redirect('/users/{}'.format(user_id))  # flagged\n",
+        """
+        from flask import redirect
+
+
+        def saved(user_id):
+            return redirect(f'/users/{user_id}')  # flagged
+        """,
+        """
+        from flask import redirect
+
+
+        def saved(user_id):
+            return redirect('/users/' + str(user_id))  # flagged
+        """,
+        """
+        import flask
+
+
+        def saved(user_id):
+            return flask.redirect('/users/{}'.format(user_id))  # flagged
+        """,
     )
     good = (
-        "from flask import redirect, url_for\n\n\ndef saved(user_id):\n"
-        "    return redirect(url_for('users.detail', user_id=user_id))\n",
-        "from flask import redirect\n\n\ndef logout():\n    return redirect('/login')\n",
-        "from flask import redirect\n\n\ndef docs(host, page):\n"
-        "    return redirect(f'https://{host}/docs/{page}')\n",
+        """
+        from flask import redirect, url_for
+
+
+        def saved(user_id):
+            return redirect(url_for('users.detail', user_id=user_id))
+        """,
+        """
+        from flask import redirect
+
+
+        def logout():
+            return redirect('/login')
+        """,
+        """
+        from flask import redirect
+
+
+        def docs(host, page):
+            return redirect(f'https://{host}/docs/{page}')
+        """,
     )
 
     @classmethod

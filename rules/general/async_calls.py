@@ -114,32 +114,157 @@ path operation whose body awaits nothing, `async def` becomes `def`.
 `# noqa: PYS101` on the line, for a call you know returns at once.
 """
     bad = (
-        "import time\n\nasync def handler():\n    time.sleep(1)  # flagged\n",
-        "from time import sleep as nap\n\nasync def handler():\n    nap(0.5)  # flagged\n",
-        "import requests\n\nasync def fetch(url):\n    return requests.get(url).json()  # flagged\n",
-        "import subprocess as sp\n\nasync def run():\n    sp.run(['ls'])  # flagged\n",
-        "import httpx\n\nasync def run():\n    with httpx.Client() as c:  # flagged\n        pass\n",
-        "from urllib.request import urlopen\n\nasync def run(u):\n    return urlopen(u)  # flagged\n",
-        "import os\n\nasync def run():\n    os.system('ls')  # flagged\n",
-        "import socket\n\nasync def run():\n    socket.create_connection(('h', 1))  # flagged\n",
         Example(
-            "import requests\nfrom fastapi import FastAPI\n\napp = FastAPI()\n\n\n"
-            "@app.get('/')\nasync def index():\n    return requests.get('http://x').json()  # flagged\n",
+            """
+            import time
+
+            async def handler():
+                time.sleep(1)  # flagged
+            """,
+            fixed="""
+            import time
+            import asyncio
+
+            async def handler():
+                await asyncio.sleep(1)  # flagged
+            """,
+        ),
+        Example(
+            """
+            from time import sleep as nap
+
+            async def handler():
+                nap(0.5)  # flagged
+            """,
+            fixed="""
+            from time import sleep as nap
+            import asyncio
+
+            async def handler():
+                await asyncio.sleep(0.5)  # flagged
+            """,
+        ),
+        """
+        import requests
+
+        async def fetch(url):
+            return requests.get(url).json()  # flagged
+        """,
+        """
+        import subprocess as sp
+
+        async def run():
+            sp.run(['ls'])  # flagged
+        """,
+        """
+        import httpx
+
+        async def run():
+            with httpx.Client() as c:  # flagged
+                pass
+        """,
+        """
+        from urllib.request import urlopen
+
+        async def run(u):
+            return urlopen(u)  # flagged
+        """,
+        """
+        import os
+
+        async def run():
+            os.system('ls')  # flagged
+        """,
+        """
+        import socket
+
+        async def run():
+            socket.create_connection(('h', 1))  # flagged
+        """,
+        Example(
+            """
+            import requests
+            from fastapi import FastAPI
+
+            app = FastAPI()
+
+
+            @app.get('/')
+            async def index():
+                return requests.get('http://x').json()  # flagged
+            """,
             "api.py",
+            fixed="""
+            import requests
+            from fastapi import FastAPI
+
+            app = FastAPI()
+
+
+            @app.get('/')
+            def index():
+                return requests.get('http://x').json()  # flagged
+            """,
         ),
     )
     good = (
-        "import time\n\ndef handler():\n    time.sleep(1)\n",
-        "import asyncio\n\nasync def handler():\n    await asyncio.sleep(1)\n",
-        "import asyncio, requests\n\nasync def f(u):\n    return await asyncio.to_thread(requests.get, u)\n",
-        "import asyncio, requests\n\nasync def f(loop, u):\n"
-        "    return await loop.run_in_executor(None, lambda: requests.get(u))\n",
-        "import time\n\nasync def outer():\n    def inner():\n        time.sleep(1)\n    return inner\n",
-        "import httpx\n\nasync def f(u):\n    async with httpx.AsyncClient() as c:\n        return await c.get(u)\n",
-        "from asgiref.sync import sync_to_async\nimport requests\n\nasync def f(u):\n"
-        "    return await sync_to_async(requests.get)(u)\n",
-        "async def f(session, u):\n    return await session.get(u)\n",
-        "import time\n\nasync def f():\n    t = time.time()\n    return t\n",
+        """
+        import time
+
+        def handler():
+            time.sleep(1)
+        """,
+        """
+        import asyncio
+
+        async def handler():
+            await asyncio.sleep(1)
+        """,
+        """
+        import asyncio, requests
+
+        async def f(u):
+            return await asyncio.to_thread(requests.get, u)
+        """,
+        """
+        import asyncio, requests
+
+        async def f(loop, u):
+            return await loop.run_in_executor(None, lambda: requests.get(u))
+        """,
+        """
+        import time
+
+        async def outer():
+            def inner():
+                time.sleep(1)
+            return inner
+        """,
+        """
+        import httpx
+
+        async def f(u):
+            async with httpx.AsyncClient() as c:
+                return await c.get(u)
+        """,
+        """
+        from asgiref.sync import sync_to_async
+        import requests
+
+        async def f(u):
+            return await sync_to_async(requests.get)(u)
+        """,
+        """
+        async def f(session, u):
+            return await session.get(u)
+        """,
+        """
+        import time
+
+        async def f():
+            t = time.time()
+            return t
+        """,
     )
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -255,21 +380,67 @@ or `async with asyncio.TaskGroup() as tg: tg.create_task(...)`, or FastAPI/Starl
 `# noqa: PYS108` on the line, when something else holds the task.
 """
     bad = (
-        "import asyncio\n\nasync def f():\n    asyncio.create_task(job())  # flagged\n",
-        "from asyncio import ensure_future\n\nasync def f():\n    ensure_future(job())  # flagged\n",
-        "import asyncio\n\ndef start(loop):\n    loop.create_task(job())  # flagged\n",
-        "import asyncio\n\nasync def f():\n"
-        "    asyncio.get_running_loop().create_task(job())  # flagged\n",
-        "class Worker:\n    def start(self):\n        self._loop.create_task(self.run())  # flagged\n",
+        """
+        import asyncio
+
+        async def f():
+            asyncio.create_task(job())  # flagged
+        """,
+        """
+        from asyncio import ensure_future
+
+        async def f():
+            ensure_future(job())  # flagged
+        """,
+        """
+        import asyncio
+
+        def start(loop):
+            loop.create_task(job())  # flagged
+        """,
+        """
+        import asyncio
+
+        async def f():
+            asyncio.get_running_loop().create_task(job())  # flagged
+        """,
+        """
+        class Worker:
+            def start(self):
+                self._loop.create_task(self.run())  # flagged
+        """,
     )
     good = (
-        "import asyncio\n\nTASKS = set()\n\n\nasync def f():\n"
-        "    task = asyncio.create_task(job())\n    TASKS.add(task)\n"
-        "    task.add_done_callback(TASKS.discard)\n",
-        "import asyncio\n\nasync def f():\n    await asyncio.create_task(job())\n",
-        "import asyncio\n\nasync def f():\n    async with asyncio.TaskGroup() as tg:\n"
-        "        tg.create_task(job())\n",
-        "import asyncio\n\nasync def f(tasks):\n    tasks.add(asyncio.ensure_future(job()))\n",
+        """
+        import asyncio
+
+        TASKS = set()
+
+
+        async def f():
+            task = asyncio.create_task(job())
+            TASKS.add(task)
+            task.add_done_callback(TASKS.discard)
+        """,
+        """
+        import asyncio
+
+        async def f():
+            await asyncio.create_task(job())
+        """,
+        """
+        import asyncio
+
+        async def f():
+            async with asyncio.TaskGroup() as tg:
+                tg.create_task(job())
+        """,
+        """
+        import asyncio
+
+        async def f(tasks):
+            tasks.add(asyncio.ensure_future(job()))
+        """,
     )
 
     def visit_Expr(self, node: cst.Expr) -> None:

@@ -67,16 +67,55 @@ def pay():
 `# noqa: PYS109` on the line.
 """
     bad = (
-        Example("import os\n\nfrom django.http import HttpResponse\n\n\ndef index(request):\n"
-                "    return HttpResponse(os.environ['GREETING'])  # flagged\n", "shop/views.py"),
-        "from os import getenv\n\nfrom flask import Flask\n\napp = Flask(__name__)\n\n\n"
-        "@app.route('/')\ndef index():\n    return getenv('GREETING', 'hi')  # flagged\n",
+        Example(
+            """
+            import os
+
+            from django.http import HttpResponse
+
+
+            def index(request):
+                return HttpResponse(os.environ['GREETING'])  # flagged
+            """,
+            "shop/views.py",
+        ),
+        """
+        from os import getenv
+
+        from flask import Flask
+
+        app = Flask(__name__)
+
+
+        @app.route('/')
+        def index():
+            return getenv('GREETING', 'hi')  # flagged
+        """,
     )
     good = (
-        "import os\n\nfrom fastapi import FastAPI\n\napp = FastAPI()\nGREETING = os.environ.get('GREETING')\n"
-        "\n\n@app.get('/')\ndef index() -> str:\n    return GREETING\n",
-        Example("import os\n\n\ndef database_url():\n    return os.environ['DATABASE_URL']\n",
-                "shop/config.py"),
+        """
+        import os
+
+        from fastapi import FastAPI
+
+        app = FastAPI()
+        GREETING = os.environ.get('GREETING')
+
+
+        @app.get('/')
+        def index() -> str:
+            return GREETING
+        """,
+        Example(
+            """
+            import os
+
+
+            def database_url():
+                return os.environ['DATABASE_URL']
+            """,
+            "shop/config.py",
+        ),
     )
 
     def __init__(self, ctx: FileContext) -> None:

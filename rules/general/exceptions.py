@@ -7,7 +7,7 @@ from functools import cached_property
 
 import libcst as cst
 
-from rules.engine import FLAG_MARKER, Category, Rule, Severity, register
+from rules.engine import FLAG_MARKER, Category, Example, Rule, Severity, register
 from rules.general.loggers import LOGGER_NAMES, module_loggers
 from rules.general.strings import identifier_words
 from rules.walker import find_nodes
@@ -95,21 +95,117 @@ fix is offered: narrowing the clause alone would leave the error just as silent.
 comment).
 """
     bad = (
-        "def f():\n    try:\n        g()\n    except:  # flagged\n        pass\n",
-        "def f():\n    try:\n        g()\n    except Exception:  # flagged\n        pass\n",
-        "def f(items):\n    for x in items:\n        try:\n            g(x)\n"
-        "        except (ValueError, Exception) as e:  # flagged\n            continue\n",
-        "import logging\n\nlogger = logging.getLogger(__name__)\n\n\ndef f():\n"
-        "    try:\n        g()\n    except:  # flagged\n        return None\n",
-        "import logging\n\nlog = logging.getLogger(__name__)\n\n\ndef f():\n"
-        "    try:\n        g()\n    except BaseException:  # flagged\n        ...\n",
+        """
+        def f():
+            try:
+                g()
+            except:  # flagged
+                pass
+        """,
+        """
+        def f():
+            try:
+                g()
+            except Exception:  # flagged
+                pass
+        """,
+        """
+        def f(items):
+            for x in items:
+                try:
+                    g(x)
+                except (ValueError, Exception) as e:  # flagged
+                    continue
+        """,
+        Example(
+            """
+            import logging
+
+            logger = logging.getLogger(__name__)
+
+
+            def f():
+                try:
+                    g()
+                except:  # flagged
+                    return None
+            """,
+            fixed="""
+            import logging
+
+            logger = logging.getLogger(__name__)
+
+
+            def f():
+                try:
+                    g()
+                except Exception:  # flagged
+                    logger.debug("Ignoring error", exc_info=True)
+                    return None
+            """,
+        ),
+        Example(
+            """
+            import logging
+
+            log = logging.getLogger(__name__)
+
+
+            def f():
+                try:
+                    g()
+                except BaseException:  # flagged
+                    ...
+            """,
+            fixed="""
+            import logging
+
+            log = logging.getLogger(__name__)
+
+
+            def f():
+                try:
+                    g()
+                except BaseException:  # flagged
+                    log.debug("Ignoring error", exc_info=True)
+            """,
+        ),
     )
     good = (
-        "def f():\n    try:\n        g()\n    except KeyError:\n        pass\n",
-        "import logging\n\nlogger = logging.getLogger(__name__)\n\n\ndef f():\n"
-        "    try:\n        g()\n    except Exception:\n        logger.exception('g failed')\n",
-        "def f():\n    try:\n        g()\n    except Exception:\n        cleanup()\n        raise\n",
-        "def f():\n    try:\n        return g()\n    except Exception:\n        return False\n",
+        """
+        def f():
+            try:
+                g()
+            except KeyError:
+                pass
+        """,
+        """
+        import logging
+
+        logger = logging.getLogger(__name__)
+
+
+        def f():
+            try:
+                g()
+            except Exception:
+                logger.exception('g failed')
+        """,
+        """
+        def f():
+            try:
+                g()
+            except Exception:
+                cleanup()
+                raise
+        """,
+        """
+        def f():
+            try:
+                return g()
+            except Exception:
+                return False
+        """,
     )
 
     @cached_property

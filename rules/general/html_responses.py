@@ -65,19 +65,48 @@ def hello(request):
 ```
 """
     bad = (
-        Example("from django.http import HttpResponse\n\n\ndef hello(request):\n"
-                "    return HttpResponse(f\"<h1>Hello {request.GET['name']}</h1>\")  # flagged\n",
-                "shop/views.py"),
-        "from flask import Flask, make_response\n\napp = Flask(__name__)\n\n\n"
-        "@app.get('/')\ndef hello(name):\n"
-        "    return make_response('<p>' + name + '</p>')  # flagged\n",
+        Example(
+            """
+            from django.http import HttpResponse
+
+
+            def hello(request):
+                return HttpResponse(f"<h1>Hello {request.GET['name']}</h1>")  # flagged
+            """,
+            "shop/views.py",
+        ),
+        """
+        from flask import Flask, make_response
+
+        app = Flask(__name__)
+
+
+        @app.get('/')
+        def hello(name):
+            return make_response('<p>' + name + '</p>')  # flagged
+        """,
     )
     good = (
-        Example("from django.http import HttpResponse\n\n\ndef ping(request):\n"
-                "    return HttpResponse('<p>ok</p>')\n", "shop/views.py"),
-        Example("from django.shortcuts import render\n\n\ndef hello(request):\n"
-                "    return render(request, 'hello.html', {'name': request.GET['name']})\n",
-                "shop/views.py"),
+        Example(
+            """
+            from django.http import HttpResponse
+
+
+            def ping(request):
+                return HttpResponse('<p>ok</p>')
+            """,
+            "shop/views.py",
+        ),
+        Example(
+            """
+            from django.shortcuts import render
+
+
+            def hello(request):
+                return render(request, 'hello.html', {'name': request.GET['name']})
+            """,
+            "shop/views.py",
+        ),
     )
 
     def __init__(self, ctx: FileContext) -> None:

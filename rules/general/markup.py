@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from rules.context import FileContext, dotted_name
-from rules.engine import Category, Rule, Severity, register
+from rules.engine import Category, Example, Rule, Severity, register
 from rules.general.strings import string_pieces, string_value
 
 # `django.utils.html` re-exports `mark_safe`; both spellings are in use.
@@ -121,23 +121,72 @@ format spec or conversion.
 `# noqa: PYS106` on the line, for a value you know is already escaped HTML.
 """
     bad = (
-        "from django.utils.safestring import mark_safe\n\n\ndef badge(user):\n"
-        "    return mark_safe(f'<b>{user.name}</b>')  # flagged\n",
-        "from markupsafe import Markup\n\n\ndef badge(name):\n"
-        "    return Markup('<b>' + name + '</b>')  # flagged\n",
-        "from flask import render_template_string, request\n\n\ndef page():\n"
-        "    return render_template_string(request.args['t'])  # flagged\n",
-        "from django.utils.html import format_html\n\n\ndef link(url):\n"
-        "    return format_html(f'<a href=\"{url}\">x</a>')  # flagged\n",
+        Example(
+            """
+            from django.utils.safestring import mark_safe
+
+
+            def badge(user):
+                return mark_safe(f'<b>{user.name}</b>')  # flagged
+            """,
+            fixed="""
+            from django.utils.safestring import mark_safe
+            from django.utils.html import format_html
+
+
+            def badge(user):
+                return format_html('<b>{}</b>', user.name)  # flagged
+            """,
+        ),
+        """
+        from markupsafe import Markup
+
+
+        def badge(name):
+            return Markup('<b>' + name + '</b>')  # flagged
+        """,
+        """
+        from flask import render_template_string, request
+
+
+        def page():
+            return render_template_string(request.args['t'])  # flagged
+        """,
+        """
+        from django.utils.html import format_html
+
+
+        def link(url):
+            return format_html(f'<a href="{url}">x</a>')  # flagged
+        """,
     )
     good = (
-        "from django.utils.safestring import mark_safe\n\nBR = mark_safe('<br>')\n",
-        "from django.utils.html import format_html\n\n\ndef badge(user):\n"
-        "    return format_html('<b>{}</b>', user.name)\n",
-        "from markupsafe import Markup\n\n\ndef badge(name):\n"
-        "    return Markup('<b>{}</b>').format(name)\n",
-        "from flask import render_template_string\n\n\ndef page(name):\n"
-        "    return render_template_string('<p>{{ name }}</p>', name=name)\n",
+        """
+        from django.utils.safestring import mark_safe
+
+        BR = mark_safe('<br>')
+        """,
+        """
+        from django.utils.html import format_html
+
+
+        def badge(user):
+            return format_html('<b>{}</b>', user.name)
+        """,
+        """
+        from markupsafe import Markup
+
+
+        def badge(name):
+            return Markup('<b>{}</b>').format(name)
+        """,
+        """
+        from flask import render_template_string
+
+
+        def page(name):
+            return render_template_string('<p>{{ name }}</p>', name=name)
+        """,
     )
 
     def __init__(self, ctx: FileContext) -> None:

@@ -96,21 +96,79 @@ defines a logger at top level (`logger`/`log = logging.getLogger(...)`).
 `# noqa: PYS104` on the line.
 """
     bad = (
-        "from django.http import HttpResponse\n\n\ndef view(request):\n"
-        "    print(request.user)  # flagged\n    return HttpResponse()\n",
-        "import logging\n\nfrom flask import Flask\n\nlogger = logging.getLogger(__name__)\n"
-        "app = Flask(__name__)\n\n\n@app.get('/')\ndef index():\n"
-        "    print('index')  # flagged\n    return 'ok'\n",
+        """
+        from django.http import HttpResponse
+
+
+        def view(request):
+            print(request.user)  # flagged
+            return HttpResponse()
+        """,
+        Example(
+            """
+            import logging
+
+            from flask import Flask
+
+            logger = logging.getLogger(__name__)
+            app = Flask(__name__)
+
+
+            @app.get('/')
+            def index():
+                print('index')  # flagged
+                return 'ok'
+            """,
+            fixed="""
+            import logging
+
+            from flask import Flask
+
+            logger = logging.getLogger(__name__)
+            app = Flask(__name__)
+
+
+            @app.get('/')
+            def index():
+                logger.info('index')  # flagged
+                return 'ok'
+            """,
+        ),
     )
     good = (
-        "from fastapi import FastAPI\n\napp = FastAPI()\n\nif __name__ == '__main__':\n"
-        "    print('starting')\n",
-        Example("from django.core.management.base import BaseCommand\n\n\n"
-                "class Command(BaseCommand):\n    def handle(self, *args, **options):\n"
-                "        print('done')\n", "shop/management/commands/sync.py"),
-        Example("from myapp import create_app\nfrom flask import Flask\n\nprint(Flask)\n",
-                "scripts/seed.py"),
-        "import sys\n\nprint('hello', file=sys.stderr)\n",
+        """
+        from fastapi import FastAPI
+
+        app = FastAPI()
+
+        if __name__ == '__main__':
+            print('starting')
+        """,
+        Example(
+            """
+            from django.core.management.base import BaseCommand
+
+
+            class Command(BaseCommand):
+                def handle(self, *args, **options):
+                    print('done')
+            """,
+            "shop/management/commands/sync.py",
+        ),
+        Example(
+            """
+            from myapp import create_app
+            from flask import Flask
+
+            print(Flask)
+            """,
+            "scripts/seed.py",
+        ),
+        """
+        import sys
+
+        print('hello', file=sys.stderr)
+        """,
     )
 
     @classmethod

@@ -286,23 +286,79 @@ never keeps the secret as its default. The finding message never repeats the val
 `# noqa: PYS102` on the line, for a value you know is public (a client-side analytics key).
 """
     bad = (
-        'SECRET_KEY = "django-insecure-9x!k2m@4q7zr"  # flagged\n',
-        'class Config:\n    api_key = "a8f5f167f44f4964e6c998dee827110c"  # flagged\n',
-        'import requests\n\nrequests.post("https://x.test", data={"password": "hunter2"})  # flagged\n',
-        'import psycopg2\n\nconn = psycopg2.connect(host="db", password="hunter2")  # flagged\n',
-        'from flask import Flask\n\napp = Flask(__name__)\napp.config["SECRET_KEY"] = "s3cr3t-k3y"  # flagged\n',
-        'DATABASE_URL = "postgres://app:hunter2@db.internal/app"  # flagged\n',
-        Example('GITHUB_TOKEN = "ghp_4Yb7Qm2Lx9Tz6Wc1Vn8Rk3Ps5Hd0Jf7Ga2Ue"  # flagged\n',
-                "tests/test_client.py"),
+        Example(
+            """
+            SECRET_KEY = "django-insecure-9x!k2m@4q7zr"  # flagged
+            """,
+            fixed="""
+            import os
+            SECRET_KEY = os.environ["SECRET_KEY"]  # flagged
+            """,
+        ),
+        Example(
+            """
+            class Config:
+                api_key = "a8f5f167f44f4964e6c998dee827110c"  # flagged
+            """,
+            fixed="""
+            import os
+            class Config:
+                api_key = os.environ.get("API_KEY")  # flagged
+            """,
+        ),
+        """
+        import requests
+
+        requests.post("https://x.test", data={"password": "hunter2"})  # flagged
+        """,
+        """
+        import psycopg2
+
+        conn = psycopg2.connect(host="db", password="hunter2")  # flagged
+        """,
+        """
+        from flask import Flask
+
+        app = Flask(__name__)
+        app.config["SECRET_KEY"] = "s3cr3t-k3y"  # flagged
+        """,
+        """
+        DATABASE_URL = "postgres://app:hunter2@db.internal/app"  # flagged
+        """,
+        Example(
+            """
+            GITHUB_TOKEN = "ghp_4Yb7Qm2Lx9Tz6Wc1Vn8Rk3Ps5Hd0Jf7Ga2Ue"  # flagged
+            """,
+            "tests/test_client.py",
+        ),
     )
     good = (
-        'import os\n\nSECRET_KEY = os.environ["SECRET_KEY"]\n',
-        'PASSWORD_RESET_TIMEOUT = 3600\nTOKEN_URL = "https://auth.example.com/token"\n',
-        'token_type = "bearer"\nAPI_KEY = ""\nDB_PASSWORD = "${DB_PASSWORD}"\n',
-        'AUTH_PASSWORD_VALIDATORS = [\n'
-        '    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},\n]\n',
-        Example('def test_login(client):\n    client.login(username="u", password="secret")\n',
-                "tests/test_auth.py"),
+        """
+        import os
+
+        SECRET_KEY = os.environ["SECRET_KEY"]
+        """,
+        """
+        PASSWORD_RESET_TIMEOUT = 3600
+        TOKEN_URL = "https://auth.example.com/token"
+        """,
+        """
+        token_type = "bearer"
+        API_KEY = ""
+        DB_PASSWORD = "${DB_PASSWORD}"
+        """,
+        """
+        AUTH_PASSWORD_VALIDATORS = [
+            {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+        ]
+        """,
+        Example(
+            """
+            def test_login(client):
+                client.login(username="u", password="secret")
+            """,
+            "tests/test_auth.py",
+        ),
     )
 
     @classmethod

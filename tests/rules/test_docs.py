@@ -23,3 +23,16 @@ def test_every_rule_has_a_section_the_comment_links_reach():
         assert f"\n## {rule.code} {rule.name}\n" in text
         anchor = rule_docs_url(rule.code, rule.name).removeprefix(DOCS_URL)
         assert anchor == f"#{rule.code.lower()}-{rule.name}"
+
+
+def test_a_rule_with_a_documented_fix_shows_it_before_and_after_in_its_fix_section():
+    from rules.docs import rule_section
+    from rules.engine import example_of
+
+    section = rule_section(all_rules()["PYS104"])
+    ex = next(e for e in map(example_of, all_rules()["PYS104"].bad) if e.fixed)
+    fix = section[section.index("\n### Fix\n"):]
+    fix = fix[:fix.find("\n### ", 1)] if "\n### " in fix[1:] else fix
+    assert "print('index')\n" in fix and "logger.info('index')\n" in fix
+    assert "# flagged" not in fix  # the test suite's markers are not shown
+    assert ex.fixed.replace("  # flagged", "").rstrip() in fix

@@ -1,7 +1,10 @@
 """Every rule's documented examples are tests: bad ones flag the marked lines, good ones
-flag nothing, and every fix parses and removes the finding it was offered for."""
+flag nothing, every fix parses and removes the finding it was offered for, and a bad example
+the rule can fix shows the exact source the fix gives (`Example(..., fixed=...)`)."""
 
 from __future__ import annotations
+
+import ast
 
 import pytest
 
@@ -24,6 +27,25 @@ def _id(case: tuple[type[Rule], Example]) -> str:
     rule, ex = case
     first = ex.code.strip().splitlines()[-1][:40]
     return f"{rule.code}-{ex.path}-{first}"
+
+
+MAX_FIXES = 10
+
+
+def fixed_source(rule: type[Rule], ex: Example) -> str | None:
+    """The example after the rule's fixes, applied one at a time (the first finding's first)
+    until the rule offers none, as `pystd check --fix --unsafe-fixes` would; None when the
+    rule offers no fix for it."""
+    if rule.file_kind == "change":
+        return None
+    rules = select_rules([rule.code])
+    code = ex.code
+    for _ in range(MAX_FIXES):
+        fixes = [f.fix for f in check_source(ex.path, code, rules).findings if f.fix is not None]
+        if not fixes:
+            return None if code == ex.code else code
+        code = apply_fix(code, fixes[0])
+    raise AssertionError(f"{rule.code}'s fixes of {ex.path} never settle:\n{code}")
 
 
 def _marked_lines(code: str) -> list[int]:
@@ -67,3 +89,44 @@ def test_fixes_parse_and_clear_the_finding(case: tuple[type[Rule], Example]) -> 
         assert not [f for f in after.findings if f.code == "PYS000"], after_code
         remaining = [f for f in after.findings if f.code == rule.code]
         assert len(remaining) < len(before), after_code
+
+
+@pytest.mark.parametrize("case", _cases("bad"), ids=_id)
+def test_a_fixable_bad_example_shows_its_exact_fix(case: tuple[type[Rule], Example]) -> None:
+    rule, ex = case
+    fixed = fixed_source(rule, ex)
+    if fixed is None:
+        assert ex.fixed is None, f"{rule.code} offers no fix here, so `fixed` must not be set"
+        return
+    assert ex.fixed is not None, f"{rule.code} fixes this example: add fixed=\"\"\"\n{fixed}\"\"\""
+    assert ex.fixed == fixed
+    if rule.file_kind == "python":
+        ast.parse(fixed, ex.path)
+    rules = select_rules([rule.code])
+    before = check_source(ex.path, ex.code, rules).findings
+    left = check_source(ex.path, fixed, rules).findings
+    # Clean for the rule, but for findings it has no fix for (PYS404 rewrites `orm_mode`, not
+    # the `class Config:` around it): the fixes removed findings and brought in none.
+    assert len(left) < len(before)
+    assert {f.message for f in left} <= {f.message for f in before if f.fix is None}, fixed
+
+
+@pytest.mark.parametrize("case", _cases("good"), ids=_id)
+def test_a_good_example_has_nothing_to_fix(case: tuple[type[Rule], Example]) -> None:
+    assert case[1].fixed is None
+
+
+def test_an_example_written_as_an_indented_block_is_the_module_it_shows() -> None:
+    ex = Example("""
+        import time
+
+        async def handler():
+            time.sleep(1)  # flagged
+        """, "api.py", fixed="""
+        async def handler():
+            await asyncio.sleep(1)
+        """)
+    assert ex.code == "import time\n\nasync def handler():\n    time.sleep(1)  # flagged\n"
+    assert ex.fixed == "async def handler():\n    await asyncio.sleep(1)\n"
+    assert example_of("x = 1  # flagged\n").code == "x = 1  # flagged\n"  # plain strings as before
+    assert example_of("    x = 1\n").code == "    x = 1\n"

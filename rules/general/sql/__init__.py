@@ -10,7 +10,7 @@ from __future__ import annotations
 import libcst as cst
 
 from rules.context import FileContext, dotted_name
-from rules.engine import Category, Severity, register
+from rules.engine import Category, Example, Severity, register
 from rules.general.sql.calls import (
     DB_MODULES,
     DB_RECEIVER_WORDS,
@@ -134,33 +134,87 @@ conversion or stands where only an identifier can.
 `# noqa: PYS105` on the line, when every interpolated piece is a trusted identifier.
 """
     bad = (
-        "from django.db import connection\n\n\ndef search(request):\n"
-        "    with connection.cursor() as cursor:\n"
-        "        cursor.execute(f\"SELECT * FROM users WHERE email = '{request.GET['q']}'\")"
-        "  # flagged\n",
-        "def find(cursor, email):\n"
-        "    cursor.execute(f\"SELECT * FROM users WHERE email = '{email}'\")  # flagged\n",
-        "def find(cursor, uid):\n"
-        "    cursor.execute(\"SELECT * FROM users WHERE id = %s\" % uid)  # flagged\n",
-        "def find(conn, uid):\n"
-        "    sql = \"SELECT * FROM users WHERE id = \" + str(uid)\n"
-        "    return conn.execute(sql)  # flagged\n",
-        "from django.db import models\n\n\nclass User(models.Model):\n    pass\n\n\n"
-        "def find(name):\n"
-        "    return User.objects.raw(\"SELECT * FROM app_user WHERE name = '{}'\".format(name))  # flagged\n",
-        "from sqlalchemy import text\n\n\ndef find(session, uid):\n"
-        "    return session.execute(text(f\"SELECT * FROM users WHERE id = {uid}\"))  # flagged\n",
+        Example(
+            """
+            from django.db import connection
+
+
+            def search(request):
+                with connection.cursor() as cursor:
+                    cursor.execute(f"SELECT * FROM users WHERE email = '{request.GET['q']}'")  # flagged
+            """,
+            fixed="""
+            from django.db import connection
+
+
+            def search(request):
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT * FROM users WHERE email = %s", (request.GET['q'],))  # flagged
+            """,
+        ),
+        Example(
+            """
+            def find(cursor, email):
+                cursor.execute(f"SELECT * FROM users WHERE email = '{email}'")  # flagged
+            """,
+            fixed="""
+            def find(cursor, email):
+                cursor.execute("SELECT * FROM users WHERE email = %s", (email,))  # flagged
+            """,
+        ),
+        """
+        def find(cursor, uid):
+            cursor.execute("SELECT * FROM users WHERE id = %s" % uid)  # flagged
+        """,
+        """
+        def find(conn, uid):
+            sql = "SELECT * FROM users WHERE id = " + str(uid)
+            return conn.execute(sql)  # flagged
+        """,
+        """
+        from django.db import models
+
+
+        class User(models.Model):
+            pass
+
+
+        def find(name):
+            return User.objects.raw("SELECT * FROM app_user WHERE name = '{}'".format(name))  # flagged
+        """,
+        """
+        from sqlalchemy import text
+
+
+        def find(session, uid):
+            return session.execute(text(f"SELECT * FROM users WHERE id = {uid}"))  # flagged
+        """,
     )
     good = (
-        "def find(cursor, email):\n"
-        "    cursor.execute(\"SELECT * FROM users WHERE email = %s\", (email,))\n",
-        "def count(cursor):\n    cursor.execute(\"SELECT count(*) \" \"FROM users\")\n",
-        "TABLE = \"users\"\n\n\ndef find(cursor, uid):\n"
-        "    cursor.execute(f\"SELECT * FROM {TABLE} WHERE id = %s\", (uid,))\n",
-        "def find(cursor, ids):\n"
-        "    marks = \", \".join([\"%s\"] * len(ids))\n"
-        "    cursor.execute(f\"SELECT * FROM users WHERE id IN ({marks})\", ids)\n",
-        "def run(executor, job):\n    executor.execute(f\"job-{job}\")\n",
+        """
+        def find(cursor, email):
+            cursor.execute("SELECT * FROM users WHERE email = %s", (email,))
+        """,
+        """
+        def count(cursor):
+            cursor.execute("SELECT count(*) " "FROM users")
+        """,
+        """
+        TABLE = "users"
+
+
+        def find(cursor, uid):
+            cursor.execute(f"SELECT * FROM {TABLE} WHERE id = %s", (uid,))
+        """,
+        """
+        def find(cursor, ids):
+            marks = ", ".join(["%s"] * len(ids))
+            cursor.execute(f"SELECT * FROM users WHERE id IN ({marks})", ids)
+        """,
+        """
+        def run(executor, job):
+            executor.execute(f"job-{job}")
+        """,
     )
 
     def __init__(self, ctx: FileContext) -> None:
