@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint install bench docs clean browser-deps
+.PHONY: run test lint install bench docs clean browser-deps db-deps
 
 $(BIN)/pystd: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,8 +25,20 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/pystd check bot rules bench
 
-test: lint browser-deps
+test: lint browser-deps db-deps
 	$(BIN)/python -m pytest
+
+# PostgreSQL's server binaries for the job queue's contract tests on PostgreSQL (they start a
+# throw-away cluster; installed as root when missing, else those tests are skipped).
+db-deps:
+	@if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	      apt-get install -y -qq --no-install-recommends postgresql >/dev/null; \
+	  else \
+	    echo "make: no PostgreSQL server binaries: its queue tests will be skipped (apt-get install postgresql)"; \
+	  fi; \
+	fi
 
 # Headless Chromium for the browser test of /setup (Debian packages; installed as root when
 # missing, else the test is skipped with a message saying so).
