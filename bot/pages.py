@@ -23,7 +23,7 @@ from pygments.util import ClassNotFound
 
 from bot import messages
 from rules.catalogue import all_rules
-from rules.docs import one_line
+from rules.docs import fix_example, one_line, with_fix_example
 from rules.engine import Category, Rule
 
 # Code prefixes and what they cover (README "Rules"); PYS0xx is the parser's own finding.
@@ -135,7 +135,8 @@ def rule_html(code: str) -> str | None:
     rule = all_rules().get(code)
     if rule is None:
         return None
-    docs = rule.docs.strip()
+    # The same docs as docs/rules.md, with the documented fix shown before and after.
+    docs = with_fix_example(rule.docs.strip(), fix_example(rule))
     return (f'<p class="meta"><a href="../rules">{messages.PAGE_ALL_RULES}</a></p>'
             f"<h1>{rule.code} {html.escape(rule.name)}</h1><p>{_badges(rule)}</p>"
             f"<p><strong>{_inline(one_line(rule.message))}</strong></p>"

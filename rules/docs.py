@@ -108,7 +108,7 @@ def fix_example(rule: type[Rule]) -> str:
             f"into\n```{lang}\n{_shown(ex.fixed)}\n```\n")
 
 
-def _with_fix_example(docs: str, example: str) -> str:
+def with_fix_example(docs: str, example: str) -> str:
     """`docs` with `example` at the end of its `### Fix` section (one is added if missing)."""
     if not example:
         return docs
@@ -122,7 +122,7 @@ def _with_fix_example(docs: str, example: str) -> str:
 
 def rule_section(rule: type[Rule]) -> str:
     docs = re.sub(r"^## ", "### ", rule.docs.strip(), flags=re.M)
-    docs = _with_fix_example(docs, fix_example(rule))
+    docs = with_fix_example(docs, fix_example(rule))
     return (f"## {rule.code} {rule.name}\n\n"
             f"Severity: **{rule.severity.value}** · category: **{rule.category.value}** · "
             f"on by default: **{'yes' if rule.default else 'no'}** · "

@@ -83,3 +83,10 @@ async def test_without_a_public_url_links_go_to_the_repository_docs(bot, deliver
     (comment,) = fake_github.review_comments(OWNER, REPO, 1)
     assert messages.rule_docs_url("PYS101", "blocking-call-in-async") in comment.body
     assert "About this rule" not in str(only_run(fake_github).annotations)
+
+
+async def test_a_rule_page_shows_its_documented_fix_before_and_after(bot):
+    page = await (await bot.get("/rules/PYS205")).text()
+    # PYS205's first fixable example, as `pystd check --fix` rewrites it (Example.fixed).
+    assert "pystd check --fix" in page and "into" in page
+    assert "aget" in page  # the async ORM call the fix writes
