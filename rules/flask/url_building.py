@@ -8,7 +8,7 @@ import libcst as cst
 
 from rules.context import FileContext, dotted_name
 from rules.engine import Category, Rule, Severity, register
-from rules.nodes import literal_string
+from rules.nodes import literal_string, string_pieces
 
 REDIRECTS = frozenset({"flask.redirect", "flask.helpers.redirect", "werkzeug.redirect",
                        "werkzeug.utils.redirect"})
@@ -195,13 +195,8 @@ def _is_string(node: cst.BaseExpression) -> bool:
 
 
 def _literal_pieces(node: cst.BaseExpression) -> Iterator[_Piece]:
-    stack = [node]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, cst.ConcatenatedString):
-            stack.append(item.right)
-            stack.append(item.left)
-        elif isinstance(item, cst.FormattedString):
+    for item in string_pieces(node):
+        if isinstance(item, cst.FormattedString):
             for part in item.parts:
                 if isinstance(part, cst.FormattedStringText):
                     yield part.value, None

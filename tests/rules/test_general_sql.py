@@ -5,42 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from rules.engine import Finding
 from rules.general import (
     SqlStringBuilding,
 )
 from rules.general.sql.text import binds_values, is_value_position
-from tests.rules.lint import fixed, lint
+from tests.rules.lint import fix_of, lines_of, lint, no_fix, one, only
 
 TEST_PATH = "tests/test_api.py"
 
-
-
-def only(code: str, rule: str, path: str = "app.py") -> list[Finding]:
-    return lint(code, path, select=rule)
-
-
-def lines_of(code: str, rule: str, path: str = "app.py") -> list[int]:
-    return [f.line for f in only(code, rule, path)]
-
-
-def one(code: str, rule: str, path: str = "app.py") -> Finding:
-    findings = only(code, rule, path)
-    assert len(findings) == 1, [(f.line, f.message) for f in findings]
-    return findings[0]
-
-
-def fix_of(code: str, rule: str, path: str = "app.py") -> str:
-    """The source after the single finding's fix, checked to parse and be clean for `rule`."""
-    new = fixed(code, one(code, rule, path))
-    assert only(new, rule, path) == [], new
-    return new
-
-
-def no_fix(code: str, rule: str, path: str = "app.py") -> None:
-    findings = only(code, rule, path)
-    assert findings, "expected a finding"
-    assert all(f.fix is None for f in findings), [f.fix for f in findings]
 
 
 # == PYS105 sql-string-building: flags ==================================================
