@@ -175,6 +175,7 @@ def _field_types() -> dict[type, tuple[tuple[str, frozenset[object]], ...]]:
 class _Plan:
     live: frozenset[type]  # node types that are wanted or can contain a wanted one
     fields: dict[type, tuple[str, ...]]  # per live type: the fields that can hold one
+    backwards: dict[type, tuple[str, ...]]  # the same fields, last first
 
 
 @cache
@@ -196,7 +197,8 @@ def _plan(wanted: frozenset[type]) -> _Plan:
                          if _ANY in held or not held.isdisjoint(live))
         for node_type, entries in table.items() if node_type in live
     }
-    return _Plan(frozenset(t for t in live if isinstance(t, type)), fields)
+    return _Plan(frozenset(t for t in live if isinstance(t, type)), fields,
+                 {node_type: names[::-1] for node_type, names in fields.items()})
 
 
 def _wanted(names: Iterable[str]) -> frozenset[type]:
@@ -230,7 +232,7 @@ def walk(module: cst.Module, ctx: FileContext, rules: Sequence[Rule]) -> None:
     visit_names = _dispatch_table(rules, "visit_")
     leave_names = _dispatch_table(rules, "leave_")
     plan = _plan(_wanted({*visit_names, *leave_names, *_ALWAYS}))
-    live, fields = plan.live, plan.fields
+    live, backwards = plan.live, plan.backwards
     visits = {t: cbs for name, cbs in visit_names.items() for t in _types_by_name().get(name, ())}
     leaves = {t: cbs for name, cbs in leave_names.items() for t in _types_by_name().get(name, ())}
     ancestors = ctx.ancestors
@@ -264,11 +266,16 @@ def walk(module: cst.Module, ctx: FileContext, rules: Sequence[Rule]) -> None:
                     descend = False
         push(node)
         push(_LEAVE)
-        if descend:
-            children = _live_children(node, fields.get(node_type, ()), live)
-            if children:
-                children.reverse()
-                stack.extend(children)
+        if descend:  # the children, last first: the stack pops them in source order
+            for name in backwards.get(node_type, ()):
+                value = getattr(node, name)
+                value_type = type(value)
+                if value_type is tuple or value_type is list:
+                    for item in reversed(value):
+                        if type(item) in live:
+                            push(item)
+                elif value_type in live:
+                    push(value)
 
 
 def _live_children(node: cst.CSTNode, names: tuple[str, ...], live: frozenset[type]
