@@ -9,21 +9,21 @@ import os
 import shutil
 import subprocess
 import sys
-import tomllib
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot import messages
 from bot.cli_cache import ResultCache, cache_dir, check_with_cache, fingerprint
-from bot.cli_paths import PathNames
+from bot.cli_paths import PathNames, relative
+from bot.cli_projects import Group, RootFinder, group_by_root, union
 from bot.diff import DiffError, FileChanges, git_diff_changes
-from bot.fixing import fix_files
+from bot.fixing import FixGroup, fix_projects
 from bot.progress import Progress
 from rules.catalogue import all_rules
 from rules.config import ConfigError, PystdConfig, load_config, selector_problem
-from rules.engine import RuleSet
+from rules.engine import Finding, RuleSet
 from rules.pipeline import ChangeScope, SerialRunner, analyse
 from rules.runner import FileInput, FileResult, check_inputs, discover, is_checkable
 from rules.versions import VERSION_FILES, Versions, versions_from_texts
@@ -284,49 +284,37 @@ def run_check(args: argparse.Namespace) -> int:
     for path in paths:
         if not path.exists():
             raise UsageError(messages.CLI_NO_SUCH_PATH.format(path=path))
-    first = paths[0].resolve()
-    config_root = _project_root(first if first.is_dir() else first.parent)
-    config, _ = load_config(config_root, args.config)
-    rules = config.rule_set(args.select, args.ignore, project_versions(config_root))
+    roots = RootFinder(paths, single=args.config is not None)
     plan = _plan_diff(args.diff, paths, cwd) if args.diff else _plan_all(paths, cwd)
-    names = PathNames(config_root, cwd)  # the engine judges project-relative paths
-    items = []
-    for path, changed in plan.files:
-        rel = names.engine(path)
-        if config.excludes(rel):
-            continue
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            items.append(FileInput(rel, b"", changed))
-            print(f"pystd: cannot read {names.shown(rel)}: {exc.strerror}", file=sys.stderr)
-            continue
-        items.append(FileInput(rel, data, changed))
-    change = None
-    if plan.changed is not None:
-        items = _in_change(items, plan, names.engine)
-        change = ChangeScope(config.max_handler_lines)
-    cache = None
-    if not args.no_cache and plan.changed is None:
-        cache = ResultCache.load(cache_dir(args.cache_dir, config_root),
-                                 fingerprint(rules, config))
-    with Progress(len(items)) as progress:
-        runner = _CachedRunner(args.jobs, cache, progress)
-        outcome = asyncio.run(analyse(items, change, rules, run=runner,
-                                      folders=_local_folders(config_root)))
-    for result in outcome.files:
-        if result.failed:  # the analysis itself failed: the file was not judged
-            print(messages.CLI_NOT_CHECKED.format(path=names.shown(result.path),
-                                                  reason=result.skipped), file=sys.stderr)
-    results = outcome.merged()
-    if config.per_file_ignores:  # (cheap to skip: most projects set none)
-        results = [replace(r, findings=tuple(f for f in r.findings if config.reports(f, f.path)))
-                   for r in results]
+    projects = [_project(group, args, cwd)
+                for group in group_by_root(plan.files, plan.changed, roots.root_of, roots.first)]
+    with Progress(sum(len(p.items) for p in projects)) as progress:
+        for project in projects:
+            runner = _CachedRunner(args.jobs, project.cache, progress)
+            project.outcome = asyncio.run(analyse(
+                project.items, project.change, project.rules, run=runner,
+                folders=_local_folders(project.root)))
+    for project in projects:
+        for result in project.outcome.files:
+            if result.failed:  # the analysis itself failed: the file was not judged
+                print(messages.CLI_NOT_CHECKED.format(path=project.names.shown(result.path),
+                                                      reason=result.skipped), file=sys.stderr)
+        config = project.config
+        project.results = project.outcome.merged()
+        if config.per_file_ignores:  # (cheap to skip: most projects set none)
+            project.results = [
+                replace(r, findings=tuple(f for f in r.findings if config.reports(f, f.path)))
+                for r in project.results]
     if args.fix:
-        results = fix_files(results, lambda name: cwd / names.shown(name), rules,
-                            unsafe=args.unsafe_fixes,
-                            keep=lambda f: config.reports(f, f.path))
-    results = names.for_report(results)
+        fixed = fix_projects([FixGroup(p.results, p.locate(cwd), p.rules, p.keeps)
+                              for p in projects], unsafe=args.unsafe_fixes)
+        for project, results in zip(projects, fixed, strict=True):
+            project.results = results
+    results = [r for p in projects for r in p.names.for_report(p.results)]
+    if len(projects) > 1:  # in the order the files were named, as for one project
+        order = {relative(path, cwd): n for n, (path, _) in enumerate(plan.files)}
+        results.sort(key=lambda r: order.get(r.path, len(order)))
+    rules = union([p.rules for p in projects])
     color = args.color == "always" or (args.color == "auto" and sys.stdout.isatty()
                                        and "NO_COLOR" not in os.environ)
     if args.statistics:
@@ -343,7 +331,59 @@ def run_check(args: argparse.Namespace) -> int:
                 path=args.output_file, reason=exc.strerror)) from None
     elif output:
         print(output)
-    return EXIT_CLEAN if args.exit_zero else exit_code(results, config, rules)
+    if args.exit_zero:
+        return EXIT_CLEAN
+    return max(exit_code(p.results, p.config, p.rules) for p in projects)
+
+
+@dataclass
+class _Project:
+    """One project root of the run: its configuration, rules, the engine's inputs and,
+    once checked, its results (engine paths, relative to `root`)."""
+
+    root: Path
+    config: PystdConfig
+    rules: RuleSet
+    names: PathNames
+    items: list[FileInput]
+    change: ChangeScope | None
+    cache: ResultCache | None
+    outcome: Any = None
+    results: list[FileResult] = field(default_factory=list)
+
+    def locate(self, cwd: Path) -> Callable[[str], Path]:
+        return lambda name: cwd / self.names.shown(name)
+
+    def keeps(self, finding: Finding) -> bool:
+        return self.config.reports(finding, finding.path)
+
+
+def _project(group: Group, args: argparse.Namespace, cwd: Path) -> _Project:
+    """The configuration, rules and engine inputs of one project root's files."""
+    root = group.root
+    config, _ = load_config(root, args.config)
+    rules = config.rule_set(args.select, args.ignore, project_versions(root))
+    names = PathNames(root, cwd)  # the engine judges project-relative paths
+    items = []
+    for path, changed in group.files:
+        rel = names.engine(path)
+        if config.excludes(rel):
+            continue
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            items.append(FileInput(rel, b"", changed))
+            print(f"pystd: cannot read {names.shown(rel)}: {exc.strerror}", file=sys.stderr)
+            continue
+        items.append(FileInput(rel, data, changed))
+    change = None
+    if group.changed is not None:
+        items = _in_change(items, Plan(group.files, group.changed), names.engine)
+        change = ChangeScope(config.max_handler_lines)
+    cache = None
+    if not args.no_cache and group.changed is None:
+        cache = ResultCache.load(cache_dir(args.cache_dir, root), fingerprint(rules, config))
+    return _Project(root, config, rules, names, items, change, cache)
 
 
 def statistics(results: Sequence[FileResult], rules: RuleSet) -> str:
@@ -448,37 +488,6 @@ def project_versions(root: Path) -> Versions:
         except OSError:
             continue
     return versions_from_texts(texts)
-
-
-def _project_root(start: Path) -> Path:
-    """The folder whose configuration applies to `start`: the nearest at or above it whose
-    pyproject.toml has a `[tool.pystd]` table, or that has .github/pystd.toml (like ruff,
-    a pyproject.toml without the table does not hide a parent's). The search stops at the
-    repository's root; without any configuration, the nearest folder with a
-    pyproject.toml (its dependency files give the versions), else the repository's root."""
-    fallback: Path | None = None
-    for folder in (start, *start.parents):
-        if _configures_pystd(folder):
-            return folder
-        if fallback is None and (folder / "pyproject.toml").is_file():
-            fallback = folder
-        if (folder / ".git").exists():
-            return fallback or folder
-    return fallback or start
-
-
-def _configures_pystd(folder: Path) -> bool:
-    if (folder / ".github/pystd.toml").is_file():
-        return True
-    pyproject = folder / "pyproject.toml"
-    if not pyproject.is_file():
-        return False
-    try:
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8", errors="replace"))
-    except tomllib.TOMLDecodeError:
-        return True  # broken: let the configuration say so, here
-    tool = data.get("tool")
-    return isinstance(tool, dict) and "pystd" in tool
 
 
 def _plan_all(paths: list[Path], cwd: Path) -> Plan:

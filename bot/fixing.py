@@ -53,46 +53,67 @@ def fix_files(results: Sequence[FileResult], locate: Callable[[str], Path], rule
     """Fix every file of `results` with fixable findings in place (`locate(name)` is its
     path on disk) and return the results with those files' final findings; say on
     stderr how many fixes were applied, and how many unsafe ones were left."""
-    out: list[FileResult] = []
+    return fix_projects([FixGroup(results, locate, rules, keep)], unsafe=unsafe)[0]
+
+
+@dataclass(frozen=True)
+class FixGroup:
+    """The results of one project of the run, with how to find its files on disk, its
+    rules and which findings its configuration keeps."""
+
+    results: Sequence[FileResult]
+    locate: Callable[[str], Path]
+    rules: RuleSet
+    keep: Callable[[Finding], bool] = lambda f: True
+
+
+def fix_projects(groups: Sequence[FixGroup], *, unsafe: bool) -> list[list[FileResult]]:
+    """`fix_files` over the projects of one run (each file fixed and checked again with
+    its own project's rules), with one summary on stderr for them all."""
+    projects: list[list[FileResult]] = []
     found = applied = files = passes = unsafe_left = 0
-    for result in results:
-        if not any(fixable(f, unsafe) for f in result.findings):
-            out.append(result)
-            unsafe_left += sum(1 for f in result.findings if f.fix is not None)
-            continue
-        path = locate(result.path)
-        try:
-            data = path.read_bytes()
-            text = data.decode("utf-8-sig")
-        except (OSError, UnicodeDecodeError):
-            out.append(result)
-            continue
-        found += sum(1 for f in result.findings if fixable(f, unsafe))
-        done = fix_text(result.path, text, rules, result, unsafe=unsafe, keep=keep)
-        if done.unparsable:
-            print(messages.CLI_FIX_NOT_APPLIED.format(path=path), file=sys.stderr)
-        if done.applied:
+    for group in groups:
+        out: list[FileResult] = []
+        projects.append(out)
+        locate, rules, keep = group.locate, group.rules, group.keep
+        for result in group.results:
+            if not any(fixable(f, unsafe) for f in result.findings):
+                out.append(result)
+                unsafe_left += sum(1 for f in result.findings if f.fix is not None)
+                continue
+            path = locate(result.path)
             try:
-                _replace(path, (_BOM if data.startswith(_BOM) else b"")
-                         + done.text.encode("utf-8"))
-            except OSError as exc:
-                print(messages.CLI_FIX_WRITE_FAILED.format(path=path, reason=exc.strerror),
-                      file=sys.stderr)
+                data = path.read_bytes()
+                text = data.decode("utf-8-sig")
+            except (OSError, UnicodeDecodeError):
                 out.append(result)
                 continue
-            applied += done.applied
-            files += 1
-            passes = max(passes, done.passes)
-        out.append(done.result)
-        unsafe_left += sum(1 for f in done.result.findings
-                           if f.fix is not None and not f.fix.safe and not unsafe)
+            found += sum(1 for f in result.findings if fixable(f, unsafe))
+            done = fix_text(result.path, text, rules, result, unsafe=unsafe, keep=keep)
+            if done.unparsable:
+                print(messages.CLI_FIX_NOT_APPLIED.format(path=path), file=sys.stderr)
+            if done.applied:
+                try:
+                    _replace(path, (_BOM if data.startswith(_BOM) else b"")
+                             + done.text.encode("utf-8"))
+                except OSError as exc:
+                    print(messages.CLI_FIX_WRITE_FAILED.format(path=path, reason=exc.strerror),
+                          file=sys.stderr)
+                    out.append(result)
+                    continue
+                applied += done.applied
+                files += 1
+                passes = max(passes, done.passes)
+            out.append(done.result)
+            unsafe_left += sum(1 for f in done.result.findings
+                               if f.fix is not None and not f.fix.safe and not unsafe)
     if found:
         print(messages.CLI_FIXED.format(fixed=applied, found=found, passes=passes,
                                         files=f"{files} file" + ("" if files == 1 else "s")),
               file=sys.stderr)
     if unsafe_left:
         print(messages.CLI_FIX_UNSAFE_HINT.format(count=unsafe_left), file=sys.stderr)
-    return out
+    return projects
 
 
 def fix_text(name: str, text: str, rules: RuleSet, result: FileResult, *, unsafe: bool,

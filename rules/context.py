@@ -17,6 +17,7 @@ import libcst as cst
 
 from rules.engine import Report
 from rules.versions import Versions
+from rules.walker import find_nodes
 
 _BUILTINS = frozenset(dir(builtins))
 
@@ -404,13 +405,13 @@ class FileContext:
         if self.module is None or "Route(" not in self.source:
             return frozenset()
         names: set[str] = set()
-        import libcst.matchers as m
-
-        for call in m.findall(
-            self.module, m.Call(func=m.Name("Route") | m.Name("WebSocketRoute")
-                                | m.Attribute(attr=m.Name("Route") | m.Name("WebSocketRoute")))
-        ):
+        for call in find_nodes(self.module, (cst.Call,), into_functions=True):
             assert isinstance(call, cst.Call)
+            func = call.func
+            called = (func.value if isinstance(func, cst.Name)
+                      else func.attr.value if isinstance(func, cst.Attribute) else None)
+            if called not in ("Route", "WebSocketRoute"):
+                continue
             endpoint = None
             positional = [a for a in call.args if a.keyword is None]
             if len(positional) >= 2:

@@ -111,8 +111,9 @@ def _narrowed(module: cst.Module, top: cst.BaseStatement, path: tuple[cst.CSTNod
         before = counts.get(id(block))
         if before is None:  # lines before each statement of the block, once per block
             before = counts[id(block)] = [0]
-            for s in block.body:
-                before.append(before[-1] + module.code_for_node(s).count("\n"))
+        while len(before) <= index:  # worked out as far as asked (as `Layout.offset_at`)
+            before.append(before[-1] + module.code_for_node(block.body[len(before) - 1])
+                          .count("\n"))
         skipped += before[index]
         chain.append((node, block))
         node, at = child, at + 2

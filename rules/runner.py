@@ -8,6 +8,7 @@ CLI and the GitHub App both run, in a process pool, so the event loop never bloc
 from __future__ import annotations
 
 import ast
+import gc
 import os
 import signal
 from collections.abc import Callable, Iterable, Sequence
@@ -94,7 +95,23 @@ def check_source(path: str, data: bytes | str, rules: RuleSet,
                  changed: frozenset[int] | None = None,
                  change: FileChange | None = None) -> FileResult:
     """All selected rules over one file, and with `change` the change rules' facts of it
-    from the same parse. Never raises for bad input."""
+    from the same parse. Never raises for bad input.
+
+    Python's cyclic garbage collector is paused for the file: libcst builds hundreds of
+    thousands of objects per parse, all alive until the file is done, and the collections
+    they trigger cost about a tenth of the parse for nothing (a tree holds no cycles). What
+    the file leaves behind is collected as usual once it is resumed."""
+    if not gc.isenabled():
+        return _check_source(path, data, rules, changed, change)
+    gc.disable()
+    try:
+        return _check_source(path, data, rules, changed, change)
+    finally:
+        gc.enable()
+
+
+def _check_source(path: str, data: bytes | str, rules: RuleSet,
+                  changed: frozenset[int] | None, change: FileChange | None) -> FileResult:
     if isinstance(data, str):
         text: str | None = data
         reason = None if data.strip() else "empty file"

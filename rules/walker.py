@@ -10,13 +10,18 @@ cares about costs one dict lookup.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
-from typing import Any
+import typing
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 import libcst as cst
 
-from rules.context import FileContext
 from rules.engine import Rule
+
+if TYPE_CHECKING:  # the context's helpers use the walker's `find_nodes`
+    from rules.context import FileContext
 
 # Fields that hold only whitespace, comments or punctuation: no rule looks inside them.
 _SKIP_FIELDS = frozenset(
@@ -90,15 +95,129 @@ Callback = Callable[[cst.CSTNode], object]
 def _dispatch_table(rules: Sequence[Rule], prefix: str) -> dict[str, list[Callback]]:
     table: dict[str, list[Callback]] = {}
     for rule in rules:
-        for attr in dir(type(rule)):
-            if attr.startswith(prefix):
-                table.setdefault(attr[len(prefix):], []).append(getattr(rule, attr))
+        for attr in _hooks(type(rule), prefix):
+            table.setdefault(attr[len(prefix):], []).append(getattr(rule, attr))
     return table
+
+
+@cache
+def _hooks(rule_type: type, prefix: str) -> tuple[str, ...]:
+    """The `visit_*`/`leave_*` method names of a rule class (`dir` once per class)."""
+    return tuple(attr for attr in dir(rule_type) if attr.startswith(prefix))
+
+
+# -- which subtrees can hold a node anyone asked for ------------------------------------
+#
+# libcst's dataclass annotations say which node types each field can hold. From them, for
+# a set of wanted types, `_plan` works out once which node types can contain a wanted one
+# (the "live" types) and which fields of each type can: the walk then never enters a
+# name, a number, an operator or any subtree that cannot hold what the rules visit (about
+# half of all nodes are such leaves), and looks only at the fields that can.
+
+
+@cache
+def _subclasses(base: type) -> frozenset[type]:
+    """`base` and every class derived from it (`__subclasses__`, unlike `issubclass` on
+    libcst's abstract classes, costs next to nothing)."""
+    out: set[type] = set()
+    stack: list[type] = [base]
+    while stack:
+        node_type = stack.pop()
+        if node_type not in out:
+            out.add(node_type)
+            stack.extend(node_type.__subclasses__())
+    return frozenset(out)
+
+
+def _node_types() -> frozenset[type]:
+    return _subclasses(cst.CSTNode)
+
+
+_ANY = object()  # a field whose annotation is not understood: it may hold anything
+
+
+def _annotated(annotation: object, out: set[object]) -> None:
+    """Add the node types `annotation` admits (with their subclasses) to `out`."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Literal:
+        return
+    if origin is not None:
+        for arg in typing.get_args(annotation):
+            _annotated(arg, out)
+    elif isinstance(annotation, type):
+        if issubclass(annotation, cst.CSTNode):
+            out.update(_subclasses(annotation))
+    else:
+        out.add(_ANY)
+
+
+@cache
+def _field_types() -> dict[type, tuple[tuple[str, frozenset[object]], ...]]:
+    """Node type -> (field, node types it can hold) for every field the walk may enter."""
+    universe = _node_types()
+    table: dict[type, tuple[tuple[str, frozenset[object]], ...]] = {}
+    for node_type in universe:
+        if not dataclasses.is_dataclass(node_type):
+            continue
+        # libcst does not postpone its annotations: `Field.type` is the type itself (a
+        # string, were that to change, is not understood and may hold anything).
+        hints = {f.name: f.type for f in dataclasses.fields(node_type)}
+        entries = []
+        for name in _child_fields(node_type):
+            held: set[object] = set()
+            _annotated(hints[name], held)
+            entries.append((name, frozenset(held)))
+        table[node_type] = tuple(entries)
+    return table
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    live: frozenset[type]  # node types that are wanted or can contain a wanted one
+    fields: dict[type, tuple[str, ...]]  # per live type: the fields that can hold one
+    backwards: dict[type, tuple[str, ...]]  # the same fields, last first
+
+
+@cache
+def _plan(wanted: frozenset[type]) -> _Plan:
+    """The live types and fields for a walk that wants the node types `wanted`."""
+    table = _field_types()
+    live: set[object] = set(wanted)
+    changed = True
+    while changed:
+        changed = False
+        for node_type, entries in table.items():
+            if node_type in live:
+                continue
+            if any(_ANY in held or not held.isdisjoint(live) for _, held in entries):
+                live.add(node_type)
+                changed = True
+    fields = {
+        node_type: tuple(name for name, held in entries
+                         if _ANY in held or not held.isdisjoint(live))
+        for node_type, entries in table.items() if node_type in live
+    }
+    return _Plan(frozenset(t for t in live if isinstance(t, type)), fields,
+                 {node_type: names[::-1] for node_type, names in fields.items()})
+
+
+def _wanted(names: Iterable[str]) -> frozenset[type]:
+    by_name = _types_by_name()
+    return frozenset(t for name in names for t in by_name.get(name, ()))
+
+
+@cache
+def _types_by_name() -> dict[str, tuple[type, ...]]:
+    out: dict[str, list[type]] = {}
+    for node_type in _node_types():
+        out.setdefault(node_type.__name__, []).append(node_type)
+    return {name: tuple(types) for name, types in out.items()}
 
 
 _LEAVE = object()
 _SCOPES = frozenset({cst.FunctionDef, cst.Lambda})
 _IMPORTS = frozenset({cst.Import, cst.ImportFrom})
+_ALWAYS = frozenset({"FunctionDef", "Lambda", "Import", "ImportFrom"})
 
 
 def walk(module: cst.Module, ctx: FileContext, rules: Sequence[Rule]) -> None:
@@ -107,9 +226,15 @@ def walk(module: cst.Module, ctx: FileContext, rules: Sequence[Rule]) -> None:
     A `visit_*` method returning False skips that node's children for every rule,
     so rules should return None. The context's `ancestors` and `scopes` are kept
     current, and imports inside functions are added to the alias map as they appear.
+    Subtrees that cannot hold a node any rule visits are not entered (`_plan`): every
+    visited node still sees all its ancestors.
     """
-    visits = _dispatch_table(rules, "visit_")
-    leaves = _dispatch_table(rules, "leave_")
+    visit_names = _dispatch_table(rules, "visit_")
+    leave_names = _dispatch_table(rules, "leave_")
+    plan = _plan(_wanted({*visit_names, *leave_names, *_ALWAYS}))
+    live, backwards = plan.live, plan.backwards
+    visits = {t: cbs for name, cbs in visit_names.items() for t in _types_by_name().get(name, ())}
+    leaves = {t: cbs for name, cbs in leave_names.items() for t in _types_by_name().get(name, ())}
     ancestors = ctx.ancestors
     scopes = ctx.scopes
     stack: list[Any] = [module]
@@ -119,8 +244,10 @@ def walk(module: cst.Module, ctx: FileContext, rules: Sequence[Rule]) -> None:
         if node is _LEAVE:
             node = pop()
             node_type = type(node)
-            for cb in leaves.get(node_type.__name__, ()):
-                cb(node)
+            callbacks = leaves.get(node_type)
+            if callbacks is not None:
+                for cb in callbacks:
+                    cb(node)
             if node_type in _SCOPES:
                 scopes.pop()
             ancestors.pop()
@@ -132,15 +259,44 @@ def walk(module: cst.Module, ctx: FileContext, rules: Sequence[Rule]) -> None:
         elif node_type in _IMPORTS and len(ancestors) > 3:
             ctx.add_import(node)
         descend = True
-        for cb in visits.get(node_type.__name__, ()):
-            if cb(node) is False:
-                descend = False
+        callbacks = visits.get(node_type)
+        if callbacks is not None:
+            for cb in callbacks:
+                if cb(node) is False:
+                    descend = False
         push(node)
         push(_LEAVE)
-        if descend:
-            children = _children(node)
-            children.reverse()
-            stack.extend(children)
+        if descend:  # the children, last first: the stack pops them in source order
+            for name in backwards.get(node_type, ()):
+                value = getattr(node, name)
+                value_type = type(value)
+                if value_type is tuple or value_type is list:
+                    for item in reversed(value):
+                        if type(item) in live:
+                            push(item)
+                elif value_type in live:
+                    push(value)
+
+
+def _live_children(node: cst.CSTNode, names: tuple[str, ...], live: frozenset[type]
+                   ) -> list[cst.CSTNode]:
+    out: list[cst.CSTNode] = []
+    for name in names:
+        value = getattr(node, name)
+        value_type = type(value)
+        if value_type is tuple or value_type is list:
+            for item in value:
+                if type(item) in live:
+                    out.append(item)
+        elif value_type in live:
+            out.append(value)
+    return out
+
+
+@cache
+def _finder(types: tuple[type, ...]) -> tuple[_Plan, frozenset[type]]:
+    matching = frozenset(t for base in types for t in _subclasses(base))
+    return _plan(matching), matching
 
 
 def find_nodes(root: cst.CSTNode, types: tuple[type[cst.CSTNode], ...], *,
@@ -150,18 +306,41 @@ def find_nodes(root: cst.CSTNode, types: tuple[type[cst.CSTNode], ...], *,
     Nested function and lambda bodies are not entered unless `into_functions`, so
     "does this function await?" is `bool(find_nodes(func.body, (cst.Await,)))`.
     """
+    plan, matching = _finder(types)
+    live, fields = plan.live, plan.fields
     out: list[cst.CSTNode] = []
-    stack = _children(root)
+    stack = _live_children(root, fields.get(type(root), ()), live)
     stack.reverse()
     while stack:
         node = stack.pop()
-        if isinstance(node, types):
+        node_type = type(node)
+        if node_type in matching:
             out.append(node)
-        if not into_functions and isinstance(node, (cst.FunctionDef, cst.Lambda)):
+        if not into_functions and node_type in _SCOPES:
             continue
-        children = _children(node)
-        children.reverse()
-        stack.extend(children)
+        children = _live_children(node, fields.get(node_type, ()), live)
+        if children:
+            children.reverse()
+            stack.extend(children)
+    return out
+
+
+def comments_in(root: cst.CSTNode) -> list[cst.Comment]:
+    """Every comment under `root`, in any field (whitespace included, unlike the walk)."""
+    out: list[cst.Comment] = []
+    stack: list[cst.CSTNode] = [root]
+    while stack:
+        node = stack.pop()
+        if type(node) is cst.Comment:
+            out.append(node)
+            continue
+        for f in dataclasses.fields(node):  # type: ignore[arg-type]
+            value = getattr(node, f.name)
+            value_type = type(value)
+            if value_type is tuple or value_type is list:
+                stack.extend(item for item in value if _is_node_type(type(item)))
+            elif _is_node_type(value_type):
+                stack.append(value)
     return out
 
 

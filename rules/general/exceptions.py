@@ -10,7 +10,7 @@ import libcst as cst
 from rules.engine import FLAG_MARKER, Category, Example, Rule, Severity, register
 from rules.general.loggers import LOGGER_NAMES, module_loggers
 from rules.general.strings import identifier_words
-from rules.walker import find_nodes
+from rules.walker import comments_in, find_nodes
 
 BROAD_EXCEPTIONS = frozenset({"builtins.Exception", "builtins.BaseException"})
 LOG_MESSAGE = "Ignoring error"
@@ -298,13 +298,9 @@ def _explained(handler: cst.ExceptHandler) -> bool:
     """Does a comment beside the handler (above `except`, on its line, or in its body) say
     why the error is ignored? Tool directives (`# noqa`, `# type: ignore`) and `# TODO`
     explain nothing."""
-    # libcst.matchers costs ~0.15 s to import: only a file with a swallowed error pays it.
-    import libcst.matchers as m
-
-    comments = m.findall(handler, m.Comment())
     return any(not _TOOL_COMMENT.match(c.value) and not c.value.startswith(FLAG_MARKER)
                and len(c.value.strip("# ")) > 2
-               for c in comments if isinstance(c, cst.Comment))
+               for c in comments_in(handler))
 
 
 def _is_filler(small: cst.BaseSmallStatement) -> bool:
