@@ -203,6 +203,9 @@ class SQLStore:
         try:
             async with asyncio.timeout(self.timeout):
                 return await asyncio.shield(answer)
+        except asyncio.CancelledError:
+            answer.add_done_callback(_retrieved)  # written all the same: nobody waits
+            raise
         except TimeoutError:
             # Written later or not at all: either way GitHub gets 503, and a redelivery
             # is then a duplicate (its job is queued) or a new delivery.

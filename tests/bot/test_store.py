@@ -234,3 +234,19 @@ async def test_a_failed_group_fails_each_of_its_deliveries(tmp_path):
                                      for n in range(5)), return_exceptions=True)
     assert all(isinstance(a, StoreError) for a in answers)
     await broken.close()
+
+
+async def test_a_delivery_whose_sender_went_away_is_still_written_once(tmp_path):
+    """A webhook handler cancelled while its delivery waits for the group commit: the
+    delivery is written all the same (a redelivery is then a duplicate)."""
+    store = SQLiteStore(tmp_path / "queue.db")
+    await store.open()
+    sender = asyncio.create_task(store.enqueue("d-1", review(1), now=100))
+    await asyncio.sleep(0)  # it has joined the group
+    sender.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await sender
+    with pytest.raises(DuplicateDelivery):
+        await store.enqueue("d-1", review(1), now=101)
+    assert [j.delivery_id for j in await store.jobs()] == ["d-1"]
+    await store.close()
