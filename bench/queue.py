@@ -1,15 +1,17 @@
 """Job queue benchmark: a burst of signed deliveries against the real server, per store
 and number of workers.
 
-    python -m bench.queue [--deliveries 100] [--prs 20] [--files 20] [--workers 1 2]
+    python -m bench.queue [--deliveries 100] [--prs 20] [--files 40] [--workers 1 2]
                           [--stores sqlite postgresql] [--in-flight 100] [--json OUT]
 
 (A module, not a script: a script named queue.py would hide the standard library's
-`queue`.) Runs `bot.app.create_app` on 127.0.0.1 against the fake GitHub of the test suite,
-in this process and only queueing (`--workers 0`), with the queue on SQLite (a file in a
+`queue`.) Every part runs in a process of its own, so that each figure is the part's own:
+the fake GitHub of the test suite (bench/queue_fake.py), one `pystd serve --workers 0` on
+127.0.0.1 that only queues, `--workers` `pystd worker` processes (one job and one engine
+process each) that review, and this process, which only sends the deliveries (signed
+before the clock starts) and reads the store. The queue is on SQLite (a file in a
 temporary folder) or PostgreSQL (a throw-away cluster started with the machine's
-`initdb`/`pg_ctl`, skipped when there are none); `--workers` `pystd worker` processes (one
-job and one engine process each) run the reviews. Each of `--prs` pull requests adds
+`initdb`/`pg_ctl`, skipped when there are none). Each of `--prs` pull requests adds
 `--files` files of examples/shop (CPU-bound reviews); `--deliveries` `synchronize`
 deliveries go out at once (`--in-flight` of them together), spread over the pull requests
 (several pushes each).
@@ -17,9 +19,14 @@ deliveries go out at once (`--in-flight` of them together), spread over the pull
 Reported per run: deliveries accepted (202), jobs processed, coalesced (a waiting push
 replaced by a newer one) and lost (accepted, yet neither processed nor coalesced), pull
 requests without a completed check run, ack latency p50/p99 (the durable write included),
-delivery -> completed p50/p99, and the burst's wall time (throughput). First, the engine
-CPU of a second push that changes 1 of 40 files, as a share of the first review's (the
-per-file results come from the store).
+delivery -> completed p50/p99, the burst's wall time (throughput), the CPU seconds the
+workers (with their engine processes) and the fake GitHub used during it (from /proc on
+Linux), and the machine's load average (1 minute) before the run, with its number of
+CPUs: on a shared machine, figures mean little without them. Two workers can only be
+faster than one when the machine gives them more CPU than one uses: the CPUs the workers
+used (CPU seconds / wall) say whether it did. First, the engine CPU of a second push
+that changes 1 of 40 files, as a share of the first review's (the per-file results come
+from the store).
 """
 
 from __future__ import annotations
@@ -44,27 +51,19 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run from a checkout: the fake GitHub lives in tests/
     sys.path.insert(0, str(ROOT))
 
-from bench.faults import BASE_SHA, EXAMPLE, OWNER, REPO  # noqa: E402
-from bench.pipeline import serve  # noqa: E402
-from bot.app import create_app  # noqa: E402
+from bench.faults import EXAMPLE  # noqa: E402
+from bench.queue_fake import SOURCES  # noqa: E402
 from bot.result_cache import CachingEngine  # noqa: E402
-from bot.settings import Settings  # noqa: E402
+from bot.store import store_for  # noqa: E402
 from bot.store.base import DONE, SUPERSEDED  # noqa: E402
 from bot.store.memory import MemoryStore  # noqa: E402
-from bot.webhooks import SERVICES  # noqa: E402
 from rules.config import PystdConfig  # noqa: E402
 from rules.runner import FileInput  # noqa: E402
 from tests.bot.postgres import NoPostgres, throwaway_cluster  # noqa: E402
-from tests.github_fake import (  # noqa: E402
-    APP_ID,
-    FakeFile,
-    FakeGitHub,
-    app_private_key_pem,
-    delivery,
-)
+from tests.github_fake import APP_ID, app_private_key_pem  # noqa: E402
 
-DRAINS: set[asyncio.Task[None]] = set()  # readers of the workers' logs, until they exit
-SOURCES = ("api/main.py", "shop/views.py", "legacy/app.py", "shop/models.py")
+DRAINS: set[asyncio.Task[None]] = set()  # readers of the processes' logs, until they exit
+GUARD = 600.0  # seconds: only a hung process ever waits this long
 
 
 @dataclass
@@ -82,6 +81,10 @@ class Figures:
     completed_p50_s: float
     completed_p99_s: float
     wall_s: float
+    workers_cpu_s: float  # CPU of the workers and their engine processes in the burst
+    fake_cpu_s: float  # CPU of the fake GitHub in the burst
+    load_before: float
+    cpus: int
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -91,35 +94,42 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def add_pr(gh: FakeGitHub, number: int, files: int) -> str:
-    """Pull request `number` adding `files` files (examples/shop's, each with a marker
-    line so that no two blobs are alike); its head sha."""
-    head = f"{number:040x}"
-    changed = [FakeFile(f"pkg{k}/{path.replace('/', '_')}", status="added",
-                        content=(EXAMPLE / path).read_text() + f"# pr {number} file {k}\n")
-               for k, path in zip(range(files), itertools.cycle(SOURCES), strict=False)]
-    gh.add_pull_request(OWNER, REPO, number, head_sha=head, base_sha=BASE_SHA, files=changed)
-    return head
+def tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) so far of process `pid` and its live descendants, from
+    /proc (0 where there is none): how much of the machine a part of the run got."""
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return 0.0
+    own = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return own + sum(tree_cpu(int(child)) for child in children)
 
 
-async def start_workers(count: int, env: dict[str, str]) -> list[asyncio.subprocess.Process]:
-    """`count` `pystd worker` processes (one job at a time, one engine process each),
-    once each says it is ready."""
-    procs = []
-    for _ in range(count):
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", "worker", "--workers", "1", env=env,
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
-        assert proc.stderr is not None
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def start(env: dict[str, str], *args: str, ready: str) -> asyncio.subprocess.Process:
+    """`python -m ARGS`, once a JSON line of its stderr (pystd's log) says `ready`."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", *args, env=env, cwd=ROOT,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+    assert proc.stderr is not None
+    async with asyncio.timeout(GUARD):
         while True:
             line = await proc.stderr.readline()
             if not line:
-                raise SystemExit("pystd worker exited before it was ready")
-            if json.loads(line).get("message") == "worker ready":
+                raise SystemExit(f"{' '.join(args)} exited before it was ready")
+            if json.loads(line).get("message") == ready:
                 break
-        DRAINS.add(asyncio.get_running_loop().create_task(_drain(proc)))
-        procs.append(proc)
-    return procs
+    DRAINS.add(asyncio.get_running_loop().create_task(_drain(proc)))
+    return proc
 
 
 async def _drain(proc: asyncio.subprocess.Process) -> None:
@@ -128,76 +138,110 @@ async def _drain(proc: asyncio.subprocess.Process) -> None:
         pass
 
 
-async def burst(store: str, url: str, workers: int, args: argparse.Namespace) -> Figures:
-    """One burst: the server in this process only queues; `workers` `pystd worker`
-    processes review."""
+async def start_fake(env: dict[str, str], args: argparse.Namespace, out: Path
+                     ) -> tuple[asyncio.subprocess.Process, str]:
+    """bench/queue_fake.py in its own process; (process, its URL)."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.queue_fake", "--prs", str(args.prs), "--files",
+        str(args.files), "--deliveries", str(args.deliveries), "--out", str(out), env=env,
+        cwd=ROOT, stdout=asyncio.subprocess.PIPE)
+    assert proc.stdout is not None
+    async with asyncio.timeout(GUARD):
+        line = await proc.stdout.readline()
+    if not line:
+        raise SystemExit("the fake GitHub exited before it was ready")
+    return proc, json.loads(line)["url"]
+
+
+async def stop(proc: asyncio.subprocess.Process) -> None:
+    if proc.returncode is None:
+        proc.send_signal(signal.SIGTERM)
+    async with asyncio.timeout(GUARD):
+        await proc.wait()
+
+
+async def drained(url: str) -> None:
+    """Until the store holds no job running or due (looked at every 50 ms: the workers
+    are other processes)."""
+    store = store_for(url)
+    await store.open()
+    try:
+        async with asyncio.timeout(GUARD):
+            while True:
+                if not (await store.stats(time.time())).busy:
+                    return
+                await asyncio.sleep(0.05)
+    finally:
+        await store.close()
+
+
+async def burst(store: str, url: str, workers: int, args: argparse.Namespace,
+                folder: Path) -> Figures:
+    """One burst: `pystd serve --workers 0` only queues; `workers` `pystd worker`
+    processes review; the fake GitHub answers them from its own process."""
+    load = os.getloadavg()[0]
     secret = secrets.token_hex(16)  # signs this run's deliveries only
     pem = app_private_key_pem()
-    gh = FakeGitHub(private_key_pem=pem)
-    gh.writes_per_minute = gh.writes_per_hour = 10**6
-    fake_runner, gh.url = await serve(gh.app)
-    settings = Settings(app_id=APP_ID, private_key=pem, webhook_secret=secret,
-                        github_api_url=gh.url, writes_per_minute=10**6, queue_url=url,
-                        queue_poll_interval=0.2, _env_file=None)
-    app = create_app(settings, workers=0)
-    bot_runner, bot_url = await serve(app)
+    port = free_port()
     env = {**os.environ, "PYSTD_APP_ID": str(APP_ID), "PYSTD_PRIVATE_KEY": pem,
-           "PYSTD_WEBHOOK_SECRET": secret, "PYSTD_GITHUB_API_URL": gh.url,
-           "PYSTD_QUEUE_URL": url, "PYSTD_WORKERS": "1", "PYSTD_QUEUE_POLL_INTERVAL": "0.2",
-           "PYSTD_WRITES_PER_MINUTE": str(10**6)}
-    procs = await start_workers(workers, env)
+           "PYSTD_WEBHOOK_SECRET": secret, "PYSTD_QUEUE_URL": url, "PYSTD_WORKERS": "1",
+           "PYSTD_QUEUE_POLL_INTERVAL": "0.2", "PYSTD_WRITES_PER_MINUTE": str(10**6),
+           "PYSTD_HOST": "127.0.0.1", "PYSTD_PORT": str(port)}
+    out = folder / f"deliveries-{store}-{workers}.json"
+    fake, env["PYSTD_GITHUB_API_URL"] = await start_fake(env, args, out)
+    procs: list[asyncio.subprocess.Process] = [fake]
     try:
-        heads = {n: add_pr(gh, n, args.files) for n in range(1, args.prs + 1)}
+        procs.append(await start(env, "bot.cli", "serve", "--workers", "0",
+                                 ready="listening"))
+        for _ in range(workers):
+            procs.append(await start(env, "bot.cli", "worker", "--workers", "1",
+                                     ready="worker ready"))
+        cpu_before = [tree_cpu(p.pid) for p in procs]
+        signed = [(headers, body.encode()) for headers, body in json.loads(out.read_text())]
         acks: list[float] = []
         statuses: list[int] = []
-        started = time.perf_counter()
         gate = asyncio.Semaphore(args.in_flight)
-        async with aiohttp.ClientSession() as session:
+        connector = aiohttp.TCPConnector(limit=args.in_flight)
+        async with aiohttp.ClientSession(connector=connector) as session:
 
-            async def send(i: int) -> None:
+            async def post(headers: dict[str, str], body: bytes) -> None:
                 async with gate:
-                    await post(i)
+                    sent = time.perf_counter()
+                    async with session.post(f"http://127.0.0.1:{port}/webhook", data=body,
+                                            headers=headers) as answer:
+                        await answer.read()
+                        statuses.append(answer.status)
+                    acks.append(time.perf_counter() - sent)
 
-            async def post(i: int) -> None:
-                number = i % args.prs + 1
-                headers, body = delivery(
-                    "pull_request", "synchronize.payload.json", secret=secret,
-                    overrides=gh.pull_request_overrides(OWNER, REPO, number))
-                sent = time.perf_counter()
-                async with session.post(f"{bot_url}/webhook", data=body,
-                                        headers=headers) as answer:
-                    statuses.append(answer.status)
-                acks.append(time.perf_counter() - sent)
-
-            await asyncio.gather(*(send(i) for i in range(args.deliveries)))
-        queue = app[SERVICES].queue
-        await queue.join()  # the workers are other processes: this looks at the store
+            started = time.perf_counter()
+            await asyncio.gather(*(post(h, b) for h, b in signed))
+        await drained(url)
         wall = time.perf_counter() - started
-        jobs = await queue.store.jobs(limit=10 * args.deliveries)
-        done = [j for j in jobs if j.state == DONE]
-        coalesced = sum(j.state == SUPERSEDED for j in jobs)
+        cpu = [tree_cpu(p.pid) - before for p, before in zip(procs, cpu_before, strict=True)]
+        jobs = store_for(url)
+        await jobs.open()
+        try:
+            found = await jobs.jobs(limit=10 * args.deliveries)
+        finally:
+            await jobs.close()
+        done = [j for j in found if j.state == DONE]
+        coalesced = sum(j.state == SUPERSEDED for j in found)
         accepted = statuses.count(202)
         latencies = [j.updated_at - j.created_at for j in done]
-        missing = sum(
-            not any(r.head_sha == head and r.status == "completed"
-                    for r in gh.check_runs(OWNER, REPO))
-            for head in heads.values())
-        return Figures(
-            store, workers, args.in_flight, accepted, len(done), coalesced,
-            accepted - len(done) - coalesced,
-            missing, round(percentile(acks, 0.5) * 1000, 1),
-            round(percentile(acks, 0.99) * 1000, 1),
-            round(percentile(latencies, 0.5), 2), round(percentile(latencies, 0.99), 2),
-            round(wall, 2))
     finally:
-        for proc in procs:
-            proc.send_signal(signal.SIGTERM)
-        for proc in procs:
-            await proc.wait()
+        for proc in reversed(procs):
+            await stop(proc)
         await asyncio.gather(*DRAINS)
         DRAINS.clear()
-        await bot_runner.cleanup()
-        await fake_runner.cleanup()
+    assert fake.stdout is not None
+    seen = json.loads((await fake.stdout.read()).decode().strip().splitlines()[-1])
+    return Figures(
+        store, workers, args.in_flight, accepted, len(done), coalesced,
+        accepted - len(done) - coalesced, seen["prs_without_completed_run"],
+        round(percentile(acks, 0.5) * 1000, 1), round(percentile(acks, 0.99) * 1000, 1),
+        round(percentile(latencies, 0.5), 2), round(percentile(latencies, 0.99), 2),
+        round(wall, 2), round(sum(cpu[2:]), 2), round(cpu[0], 2), round(load, 2),
+        os.cpu_count() or 0)
 
 
 async def second_push_cost(files: int) -> float:
@@ -234,15 +278,18 @@ async def main(args: argparse.Namespace) -> list[Figures]:
                 for workers in args.workers:
                     url = (pg.fresh_database() if pg is not None
                            else f"sqlite:///{Path(folder) / f'queue-{workers}.db'}")
-                    figures = await burst(store, url, workers, args)
+                    figures = await burst(store, url, workers, args, Path(folder))
                     print(json.dumps(asdict(figures)), flush=True)
                     results.append(figures)
         except NoPostgres as exc:
             print(f"{store}: skipped: {exc}", file=sys.stderr)
     for store in args.stores:
-        walls = {f.workers: f.wall_s for f in results if f.store == store}
-        if 1 in walls and 2 in walls:
-            print(f"{store}: 2 workers vs 1: {walls[1] / walls[2]:.2f}x throughput")
+        runs = {f.workers: f for f in results if f.store == store}
+        if 1 in runs and 2 in runs:
+            one, two = runs[1], runs[2]
+            print(f"{store}: 2 workers vs 1: {one.wall_s / two.wall_s:.2f}x throughput; "
+                  f"the workers used {one.workers_cpu_s / one.wall_s:.2f} and "
+                  f"{two.workers_cpu_s / two.wall_s:.2f} CPUs")
     return results
 
 
@@ -253,7 +300,7 @@ if __name__ == "__main__":
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--stores", nargs="+", default=["sqlite", "postgresql"],
                         choices=("sqlite", "postgresql"))
-    parser.add_argument("--files", type=int, default=20,
+    parser.add_argument("--files", type=int, default=40,
                         help="files each pull request adds (the reviews' CPU)")
     parser.add_argument("--in-flight", type=int, default=100,
                         help="deliveries sent at once (100: the whole burst together)")

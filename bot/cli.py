@@ -107,6 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
                             "(PYSTD_QUEUE_URL), without receiving webhooks")
     worker.add_argument("--workers", type=_positive, default=None, metavar="N",
                         help="review jobs run at once (default: PYSTD_CONCURRENT_JOBS)")
+    worker.add_argument("--port", type=_port, default=None, metavar="PORT",
+                        help="serve /healthz and /metrics on this port (on PYSTD_HOST)")
     queue = sub.add_parser("queue", help="list the job queue, retry or cancel a job")
     queue_sub = queue.add_subparsers(dest="action", required=True)
     listing = queue_sub.add_parser("list", help="the newest jobs, with their state")
@@ -127,6 +129,12 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(messages.CLI_BAD_JOBS.format(value=text))
     return value
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(messages.CLI_BAD_PORT.format(value=text))
+    return int(text)
 
 
 def _version() -> str:
@@ -156,7 +164,7 @@ def _run(args: argparse.Namespace) -> int:
         if args.command == "serve":
             return run_serve(args.workers)
         if args.command == "worker":
-            return run_worker(args.workers)
+            return run_worker(args.workers, args.port)
         if args.command == "queue":
             return run_queue(args.action, getattr(args, "job_id", None),
                              getattr(args, "state", []))
@@ -213,7 +221,7 @@ def run_serve(workers: int | None = None) -> int:
     return EXIT_CLEAN
 
 
-def run_worker(workers: int | None = None) -> int:
+def run_worker(workers: int | None = None, port: int | None = None) -> int:
     """Run reviews from the shared queue; the same settings and exits as `serve`."""
     from bot import worker
     from bot.logs import configure_logging
@@ -222,7 +230,7 @@ def run_worker(workers: int | None = None) -> int:
     if settings is None:
         return EXIT_ERROR
     configure_logging(settings.log_level, secrets=settings.secret_values())
-    worker.run(settings, workers or settings.concurrent_jobs)
+    worker.run(settings, workers or settings.concurrent_jobs, port)
     return EXIT_CLEAN
 
 

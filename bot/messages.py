@@ -258,3 +258,7 @@ SETUP_NOT_ACTIVATED = (
     "The App {app_id} is registered and its credentials are stored, but this server could "
     "not start serving it ({reason}). Restart the server: it will serve the App."
 )
+
+# -- worker health (issue 11) --
+HEALTH_WORKER_STOPPED = "the worker loop has stopped: no job is claimed any more"
+CLI_BAD_PORT = "--port takes a TCP port number, 1 to 65535, not {value!r}"

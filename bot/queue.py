@@ -99,6 +99,19 @@ class JobQueue:
         """Jobs waiting, as of the last look at the store."""
         return self.stats.waiting
 
+    @property
+    def running_jobs(self) -> int:
+        """Jobs this process runs now."""
+        return len(self._running)
+
+    @property
+    def alive(self) -> bool:
+        """Whether the worker tasks and the sweep still run (a task that ended by an
+        error leaves its jobs unclaimed: /healthz then says so). The listener may end
+        normally: SQLite has none."""
+        tasks = [*self._tasks, *self._background[:1]]  # the workers, the sweep
+        return bool(tasks) and not self._draining and not any(t.done() for t in tasks)
+
     async def _notify(self) -> None:
         async with self._changed:
             self._changed.notify_all()

@@ -5,6 +5,7 @@ PostgreSQL server binaries). Times are given, never read from a clock: each test
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -51,6 +52,26 @@ async def test_a_newer_push_replaces_the_waiting_one(store):
     assert states == {("d-1", SUPERSEDED), ("d-2", WAITING), ("d-3", WAITING)}
     job = await store.claim("w1", now=103, lease=LEASE)
     assert (job.delivery_id, job.payload["head_sha"], job.attempts) == ("d-2", "b" * 40, 1)
+
+
+async def test_a_burst_of_deliveries_at_once_gets_each_its_own_answer(store):
+    """Deliveries sent together (SQL stores write them in one transaction) are accepted,
+    refused as duplicates and coalesced exactly as if they came one by one."""
+    await store.enqueue("d-0", review(9), now=99)
+    answers = await asyncio.gather(
+        store.enqueue("d-0", review(9, "f" * 40), now=100),  # known before the burst
+        *(store.enqueue(f"d-{n}", review(n % 3 + 1, f"{n:040x}"), now=100 + n)
+          for n in range(1, 10)),
+        store.enqueue("d-4", review(1, "e" * 40), now=110),  # twice in the same burst
+        return_exceptions=True)
+    assert isinstance(answers[0], DuplicateDelivery)
+    assert isinstance(answers[-1], DuplicateDelivery)
+    ids = answers[1:-1]
+    assert all(isinstance(i, int) for i in ids) and len(set(ids)) == 9
+    waiting = {j.lock_key: j.delivery_id for j in await store.jobs([WAITING])}
+    # The last push of each pull request waits; the earlier ones are superseded.
+    assert waiting == {"o/r#1": "d-9", "o/r#2": "d-7", "o/r#3": "d-8", "o/r#9": "d-0"}
+    assert sum(j.state == SUPERSEDED for j in await store.jobs()) == 6
 
 
 async def test_one_job_per_pull_request_runs_at_a_time_others_in_parallel(store):
@@ -190,3 +211,42 @@ async def test_sqlite_unusable_file_is_a_store_error(tmp_path):
     with pytest.raises(StoreError):
         await broken.open()
     await broken.close()
+
+
+async def test_sql_stores_write_a_burst_in_a_few_transactions(tmp_path):
+    """Group commit: deliveries that arrive while a transaction is written go together in
+    the next one, instead of each waiting for a transaction of its own."""
+    store = SQLiteStore(tmp_path / "queue.db")
+    await store.open()
+    transactions = []
+    begin = store._begin
+    store._begin = lambda db: (transactions.append(1), begin(db))[1]  # type: ignore[method-assign]
+    await asyncio.gather(*(store.enqueue(f"d-{n}", review(n), now=100) for n in range(50)))
+    assert len(await store.jobs([WAITING])) == 50
+    assert 1 <= len(transactions) <= 2
+    await store.close()
+
+
+async def test_a_failed_group_fails_each_of_its_deliveries(tmp_path):
+    (tmp_path / "blocker").write_text("not a folder")
+    broken = SQLiteStore(tmp_path / "blocker" / "queue.db")
+    answers = await asyncio.gather(*(broken.enqueue(f"d-{n}", review(n), now=100)
+                                     for n in range(5)), return_exceptions=True)
+    assert all(isinstance(a, StoreError) for a in answers)
+    await broken.close()
+
+
+async def test_a_delivery_whose_sender_went_away_is_still_written_once(tmp_path):
+    """A webhook handler cancelled while its delivery waits for the group commit: the
+    delivery is written all the same (a redelivery is then a duplicate)."""
+    store = SQLiteStore(tmp_path / "queue.db")
+    await store.open()
+    sender = asyncio.create_task(store.enqueue("d-1", review(1), now=100))
+    await asyncio.sleep(0)  # it has joined the group
+    sender.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await sender
+    with pytest.raises(DuplicateDelivery):
+        await store.enqueue("d-1", review(1), now=101)
+    assert [j.delivery_id for j in await store.jobs()] == ["d-1"]
+    await store.close()
