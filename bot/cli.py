@@ -105,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "PYSTD_CONCURRENT_JOBS; 0: only receive webhooks and queue them)")
     worker = sub.add_parser("worker", help="run reviews from the shared job queue "
                             "(PYSTD_QUEUE_URL), without receiving webhooks")
-    worker.add_argument("--workers", type=_positive, default=None, metavar="N",
+    worker.add_argument("--workers", type=_workers, default=None, metavar="N",
                         help="review jobs run at once (default: PYSTD_CONCURRENT_JOBS)")
     worker.add_argument("--port", type=_port, default=None, metavar="PORT",
                         help="serve /healthz and /metrics on this port (on PYSTD_HOST)")
@@ -121,14 +121,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _positive(text: str) -> int:
+def _positive(text: str, message: str = messages.CLI_BAD_JOBS) -> int:
     try:
         value = int(text)
     except ValueError:
         value = 0
     if value < 1:
-        raise argparse.ArgumentTypeError(messages.CLI_BAD_JOBS.format(value=text))
+        raise argparse.ArgumentTypeError(message.format(value=text))
     return value
+
+
+def _workers(text: str) -> int:
+    return _positive(text, messages.CLI_BAD_WORKERS)
 
 
 def _port(text: str) -> int:

@@ -32,6 +32,14 @@ def test_jobs_must_be_a_positive_number(project, capsys, jobs):
     assert messages.CLI_BAD_JOBS.format(value=jobs) in capsys.readouterr().err
 
 
+def test_worker_counts_are_named_as_workers(project, capsys):
+    with pytest.raises(SystemExit) as done:
+        run(capsys, "worker", "--workers", "0")
+    assert done.value.code == 2
+    err = capsys.readouterr().err
+    assert messages.CLI_BAD_WORKERS.format(value="0") in err and "--jobs" not in err
+
+
 def test_exit_zero_reports_findings_but_passes(project, capsys):
     (project / "app.py").write_text(BLOCKING)
     code, out, _ = run(capsys, "check", "--exit-zero")
