@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import libcst as cst
 
@@ -143,14 +143,17 @@ def walk(module: cst.Module, ctx: FileContext, rules: Sequence[Rule]) -> None:
             stack.extend(children)
 
 
-def find_nodes(root: cst.CSTNode, types: tuple[type[cst.CSTNode], ...], *,
-               into_functions: bool = False) -> list[cst.CSTNode]:
+NodeT = TypeVar("NodeT", bound=cst.CSTNode)
+
+
+def find_nodes(root: cst.CSTNode, types: tuple[type[NodeT], ...], *,
+               into_functions: bool = False) -> list[NodeT]:
     """Nodes of `types` under `root` (excluding `root`), in source order.
 
     Nested function and lambda bodies are not entered unless `into_functions`, so
     "does this function await?" is `bool(find_nodes(func.body, (cst.Await,)))`.
     """
-    out: list[cst.CSTNode] = []
+    out: list[NodeT] = []
     stack = _children(root)
     stack.reverse()
     while stack:

@@ -183,14 +183,16 @@ counts as current.
             return node, node.with_changes(module=cst.Name("pydantic_settings"))
         ancestors = self.ctx.ancestors
         line, container = ancestors[-2], ancestors[-3]
-        if not isinstance(container, (cst.Module, cst.IndentedBlock)):
+        if (not isinstance(container, (cst.Module, cst.IndentedBlock))
+                or not isinstance(line, cst.SimpleStatementLine)):
             return None  # `if x: from pydantic import ...` on one line
         kept = [a for a in node.names if a not in moved]
         # The new last name ends like the old one did: no comma, or the trailing comma and
         # newline of a parenthesized import.
         kept[-1] = kept[-1].with_changes(comma=node.names[-1].comma)
-        new_line = line.deep_replace(node, node.with_changes(names=kept))
-        split = [new_line]
+        new_line = line.with_changes(body=[
+            node.with_changes(names=kept) if small is node else small for small in line.body])
+        split: list[cst.BaseStatement] = [new_line]
         for alias in moved:
             asname = alias.asname.name if alias.asname is not None else None
             suffix = f" as {asname.value}" if isinstance(asname, cst.Name) else ""
@@ -198,5 +200,5 @@ counts as current.
                 f"from pydantic_settings import BaseSettings{suffix}\n"))
         body: list[cst.BaseStatement] = []
         for stmt in container.body:
-            body.extend(split if stmt is line else [stmt])  # type: ignore[list-item]
+            body.extend(split if stmt is line else [stmt])
         return container, container.with_changes(body=body)
