@@ -21,9 +21,11 @@ install: $(BIN)/pystd
 run: install
 	cd examples/shop && $(abspath $(BIN))/pystd check || test $$? -eq 1
 
+# mypy keeps its cache in .mypy_cache: a run after a small change takes seconds.
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/pystd check bot rules bench
+	$(BIN)/mypy
 
 test: lint browser-deps db-deps
 	$(BIN)/python -m pytest
@@ -62,4 +64,4 @@ docs: install
 	$(BIN)/pystd rule --markdown > docs/rules.md
 
 clean:
-	rm -rf $(VENV) .bench .pytest_cache .ruff_cache
+	rm -rf $(VENV) .bench .pytest_cache .ruff_cache .mypy_cache

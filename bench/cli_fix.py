@@ -73,8 +73,8 @@ def main() -> None:
             for path in broken:
                 print(f"no longer parses: {path}", file=sys.stderr)
     print("fixes       fixable  applied  files  broken  fixable-after  findings  after  --fix s")
-    for name, want, done, files, broken, left, n_before, n_after, seconds in rows:
-        print(f"{name:<11} {want:>7}  {done:>7}  {files:>5}  {broken:>6}  {left:>13}  "
+    for name, want, done, files, n_broken, left, n_before, n_after, seconds in rows:
+        print(f"{name:<11} {want:>7}  {done:>7}  {files:>5}  {n_broken:>6}  {left:>13}  "
               f"{n_before:>8}  {n_after:>5}  {seconds:>7.1f}")
 
 

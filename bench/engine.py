@@ -120,8 +120,9 @@ def run_fixit(command: list[str], corpus: Path, paths: list[str]) -> dict[str, A
     }
 
 
-def _rate(lines: int, seconds: float) -> float:
-    return lines / seconds if seconds > 0 else 0.0
+def _rate(amount: float, per: float) -> float:
+    """`amount / per`, or 0 when `per` is 0 (lines a second, or one rate over another)."""
+    return amount / per if per > 0 else 0.0
 
 
 def _ok(passed: bool) -> str:
@@ -194,8 +195,9 @@ def main(argv: list[str] | None = None) -> int:
         print(message, file=sys.stderr, flush=True)
 
     paths = [p for p in discover([corpus], corpus) if p.suffix in (".py", ".pyi")]
-    items = [FileInput(p.relative_to(corpus).as_posix(), p.read_bytes()) for p in paths]
-    texts = [t for t in (decode(i.data)[0] for i in items) if t is not None]
+    datas = [(p.relative_to(corpus).as_posix(), p.read_bytes()) for p in paths]
+    items = [FileInput(path, data) for path, data in datas]
+    texts = [t for t in (decode(data)[0] for _, data in datas) if t is not None]
     lines = sum(t.count("\n") + (0 if t.endswith("\n") else 1) for t in texts)
     rules = select_rules()
     say(f"{len(items)} files, {lines:,} lines, {len(rules.rules)} rules")
@@ -205,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     say("libcst parse ...")
     parse, failures = timed(lambda: parse_all(texts), args.repeat)
     say("pystd engine, 1 process ...")
-    single, results = timed(lambda: [check_source(i.path, i.data, rules) for i in items],
+    single, results = timed(lambda: [check_source(path, data, rules) for path, data in datas],
                             args.repeat)
     say(f"pystd engine, --jobs {args.jobs} ...")
     multi, _ = timed(lambda: check_inputs(items, rules, jobs=args.jobs), args.repeat)

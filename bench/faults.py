@@ -39,6 +39,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import aiohttp
+from gidgethub.abc import GitHubAPI
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run from a checkout: the fake GitHub lives in tests/
@@ -99,7 +100,7 @@ class Figures:
 class Expected:
     conclusion: str
     annotations: int
-    comments: frozenset[tuple[str, int]]
+    comments: frozenset[tuple[str, int | None]]  # (path, line; None: a file comment)
 
 
 def chaos(rng: random.Random, rate: float, served: Counter[str]):
@@ -129,7 +130,7 @@ async def scaled_sleep(scale: float) -> AsyncIterator[None]:
     """Backoff and Retry-After waits run `scale` times faster (gidgethub's sleep seam)."""
     real = InstallationClient.sleep
 
-    async def sleep(self: InstallationClient, seconds: float) -> None:
+    async def sleep(self: GitHubAPI, seconds: float) -> None:
         await asyncio.sleep(seconds * scale)
 
     InstallationClient.sleep = sleep  # type: ignore[method-assign]

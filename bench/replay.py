@@ -49,6 +49,7 @@ from bot.settings import Settings  # noqa: E402
 from rules.runner import is_checkable  # noqa: E402
 from tests.github_fake import APP_ID, FakeFile, FakeGitHub, app_private_key_pem  # noqa: E402
 from tests.github_fake import delivery as make_delivery  # noqa: E402
+from tests.github_fake.state import FileStatus  # noqa: E402
 
 OWNER = "replay"
 CONFIG_FILES = ("pyproject.toml", ".github/pystd.toml")
@@ -61,7 +62,7 @@ class Change:
     parent: str
     subject: str
     files: list[FakeFile]
-    base_files: dict[str, bytes]
+    base_files: dict[str, bytes | str]
     diff: dict[str, str] = field(default_factory=dict)  # path -> `git diff` of that file
 
 
@@ -98,14 +99,15 @@ def change_of(repo: Path, parent: str, commit: str) -> Change | None:
         new = None if kind == "D" else git_bytes(repo, "show", f"{commit}:{path}")
         old_path = paths[0]
         old = None if kind == "A" else git_bytes(repo, "show", f"{parent}:{old_path}")
-        status_name = {"A": "added", "D": "removed", "M": "modified"}.get(kind[0], "renamed")
+        statuses: dict[str, FileStatus] = {"A": "added", "D": "removed", "M": "modified"}
+        status_name = statuses.get(kind[0], "renamed")
         files.append(FakeFile(path, status_name, new, previous_filename=(
             old_path if status_name == "renamed" else None), base_content=old))
         diff[path] = sh("git", "diff", "--no-color", "-M", parent, commit, "--", *{
             old_path, path}, cwd=repo)
     if not any(is_checkable(f.filename) for f in files):
         return None
-    base_files = {}
+    base_files: dict[str, bytes | str] = {}
     for name in CONFIG_FILES:
         with contextlib.suppress(subprocess.CalledProcessError):  # no such file there
             base_files[name] = git_bytes(repo, "show", f"{parent}:{name}")

@@ -124,7 +124,7 @@ async def find_run(gh: InstallationClient, run: OpenRun) -> dict[str, Any] | Non
     url = ("/repos/{owner}/{repo}/commits/{ref}/check-runs"
            "{?check_name,app_id,filter,per_page}")
     url_vars = {"owner": run.owner, "repo": run.repo, "ref": run.head_sha,
-                "check_name": CHECK_NAME, "app_id": gh.app_id or None, "filter": "all",
+                "check_name": CHECK_NAME, "app_id": gh.app_id, "filter": "all",
                 "per_page": 100}
     async for found in gh.getiter(url, url_vars, iterable_key="check_runs"):
         if found.get("external_id") == run.external_id:
@@ -146,7 +146,7 @@ async def our_runs(gh: InstallationClient, owner: str, repo: str, head_sha: str,
     url = ("/repos/{owner}/{repo}/commits/{ref}/check-runs"
            "{?check_name,app_id,status,filter,per_page}")
     url_vars = {"owner": owner, "repo": repo, "ref": head_sha, "check_name": CHECK_NAME,
-                "app_id": gh.app_id or None, "status": status, "filter": "all",
+                "app_id": gh.app_id, "status": status, "filter": "all",
                 "per_page": 100}
     found = [dict(r) async for r in gh.getiter(url, url_vars, iterable_key="check_runs")
              if status is None or r.get("status") == status]

@@ -258,10 +258,10 @@ def run_rule(code: str | None, *, markdown: bool = False) -> int:
         print(rules_markdown(), end="")
         return EXIT_CLEAN
     if code is None:
-        for cls in rules.values():
-            on = "on" if cls.default else "off"
-            print(f"{cls.code}  {cls.name:<36} {cls.severity:<8} {cls.category:<12} {on:<4}"
-                  f"{one_line(cls.message)}")
+        for rule in rules.values():
+            on = "on" if rule.default else "off"
+            print(f"{rule.code}  {rule.name:<36} {rule.severity:<8} {rule.category:<12} {on:<4}"
+                  f"{one_line(rule.message)}")
         return EXIT_CLEAN
     cls = rules.get(code.upper())
     if cls is None:
@@ -558,7 +558,8 @@ def _plan_diff(ref: str, paths: list[Path], cwd: Path) -> Plan:
         (path, changed) for path, changed in files
         if is_checkable(path.relative_to(top).as_posix()) and path.is_file() and inside(path)
     ]
-    everything = [(top / rel, c.status, c.previous_path, c) for rel, c in sorted(changes.items())]
+    everything: list[tuple[Path, str, str | None, FileChanges | None]] = [
+        (top / rel, c.status, c.previous_path, c) for rel, c in sorted(changes.items())]
     everything += [(top / rel, "added", None, None) for rel in new_files]
     return Plan(chosen, [item for item in everything if inside(item[0])])
 

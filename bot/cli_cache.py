@@ -130,7 +130,8 @@ class ResultCache:
 
     def update(self, items: Sequence[FileInput], results: Sequence[FileResult]) -> None:
         for item, result in zip(items, results, strict=True):
-            if result.failed or result.facts is not None or item.changed is not None:
+            if (item.data is None or result.failed or result.facts is not None
+                    or item.changed is not None):
                 self.entries.pop(item.path, None)
                 continue
             self.entries[item.path] = [content_hash(item.data), _encode(result)]

@@ -157,7 +157,7 @@ class InstallationClient(GitHubAPI):
                  max_rate_limit_wait: float = MAX_RATE_LIMIT_WAIT) -> None:
         super().__init__(session, USER_AGENT, base_url=base_url.rstrip("/"))
         self.installation_id = installation_id
-        self.app_id = app_id
+        self.app_id = str(app_id) if app_id else None  # gidgethub's field: the App's id, a str
         self.base_backoff, self.max_backoff = base_backoff, max_backoff
         self.max_rate_limit_wait = max_rate_limit_wait
         self._tokens = tokens

@@ -67,7 +67,8 @@ def file_key(fingerprint: str, item: FileInput) -> str:
     """The cache key of one file's result: its content, its changed lines, how it changed
     (for the change facts), its path (findings carry it) and the fingerprint."""
     digest = hashlib.sha256()
-    for part in (fingerprint, item.path, blob_sha(item.data),
+    content = blob_sha(item.data) if item.data is not None else "unread"
+    for part in (fingerprint, item.path, content,
                  repr(sorted(item.changed)) if item.changed is not None else "whole"):
         digest.update(part.encode())
         digest.update(b"\0")

@@ -91,10 +91,10 @@ async def post_review(gh: InstallationClient, owner: str, repo: str, number: int
 
 
 async def _post_once(gh: InstallationClient, owner: str, repo: str, number: int,
-                     payload: dict[str, object], marker: str, attempts: int) -> None:
+                     payload: Mapping[str, object], marker: str, attempts: int) -> None:
     """POST the review so that it exists once: after a lost answer, look for its marker
     before posting again."""
-    url_vars = {"owner": owner, "repo": repo, "number": number}
+    url_vars: dict[str, str | int] = {"owner": owner, "repo": repo, "number": number}
     unsure = False
     for attempt in range(1, attempts + 1):
         try:
@@ -117,7 +117,7 @@ async def _post_once(gh: InstallationClient, owner: str, repo: str, number: int,
     raise GitHubError("GitHub did not confirm the review")
 
 
-async def _posted(gh: InstallationClient, url_vars: dict[str, object], marker: str) -> bool:
+async def _posted(gh: InstallationClient, url_vars: Mapping[str, str | int], marker: str) -> bool:
     url = "/repos/{owner}/{repo}/pulls/{number}/reviews?per_page=100"
     async for review in gh.getiter(url, url_vars):
         if marker in (review.get("body") or ""):

@@ -14,7 +14,7 @@ from gidgethub.abc import GitHubAPI
 
 from bot import messages
 from bot.checks import completed_by_earlier_attempt, sweep_runs
-from bot.github import GitHubAccess, describe_error
+from bot.github import GitHubAccess, InstallationClient, describe_error
 from bot.job import JobEnv, review_head
 from bot.queue import Deferred, JobFailed, JobQueue, KeyedLocks
 from bot.settings import Settings
@@ -72,7 +72,7 @@ class Services:
             self.env.heads[target.key] = target.head_sha
         await self.queue.submit(target.delivery_id, review_job(target))
 
-    async def review_now(self, gh: GitHubAPI, target: ReviewTarget, *,
+    async def review_now(self, gh: InstallationClient, target: ReviewTarget, *,
                          resume: bool = False) -> str:
         """`review_head`, once no other review of the same pull request (or merge
         group head) in this process is running. Raises Deferred when GitHub asks to wait
@@ -117,7 +117,7 @@ class Services:
         self.recent_commands[key] = True  # once queued: a refused delivery may come again
         return True
 
-    async def recheck(self, gh: GitHubAPI, request: RecheckRequest, *,
+    async def recheck(self, gh: InstallationClient, request: RecheckRequest, *,
                       resume: bool = False) -> bool:
         """Honour `/pystd recheck` from the PR author or a user with write access, on an
         open pull request: an `eyes` reaction, then a review. Anyone else, or a closed pull

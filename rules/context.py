@@ -126,9 +126,9 @@ def local_bindings(func: cst.FunctionDef | cst.Lambda) -> frozenset[str]:
         elif isinstance(node, (cst.AnnAssign, cst.AugAssign, cst.For, cst.NamedExpr)):
             names.update(bound_names(node.target))
         elif isinstance(node, cst.WithItem) and node.asname is not None:
-            names.update(bound_names(node.asname.name))  # type: ignore[arg-type]
+            names.update(bound_names(node.asname.name))
         elif isinstance(node, cst.ExceptHandler) and node.name is not None:
-            names.update(bound_names(node.name.name))  # type: ignore[arg-type]
+            names.update(bound_names(node.name.name))
         elif isinstance(node, (cst.FunctionDef, cst.ClassDef)):
             names.add(node.name.value)
             continue

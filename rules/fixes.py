@@ -195,7 +195,8 @@ def build_fix(module: cst.Module, source_lines: list[str], report: Report,
     span = _local_change(module, source_lines, report, layout)
     if span is None:
         try:
-            new_code = module.deep_replace(old, new)
+            # libcst's annotation says a node, but a RemovalSentinel removes `old`, as intended.
+            new_code = module.deep_replace(old, new)  # type: ignore[type-var]
             assert isinstance(new_code, cst.Module)
             span = _changed_span(source_lines, new_code.code.splitlines(keepends=True), 0)
         except Exception as exc:  # a rule built an invalid tree: no fix rather than a bad one
@@ -236,7 +237,7 @@ def _local_change(module: cst.Module, source_lines: list[str], report: Report,
     cut = _narrowed(module, report.top, path[: held + 1], layout.counts, {})  # type: ignore[arg-type]
     mini = module.with_changes(body=[cut.mini], header=(), footer=())
     try:
-        fixed = mini.deep_replace(old, new)
+        fixed = mini.deep_replace(old, new)  # type: ignore[type-var]  # (a RemovalSentinel too)
         assert isinstance(fixed, cst.Module)
         before, after = mini.code.splitlines(keepends=True), fixed.code.splitlines(keepends=True)
     except Exception as exc:  # an invalid tree: let the whole-module path decide

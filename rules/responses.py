@@ -65,7 +65,8 @@ def own_returns(func: cst.FunctionDef) -> list[cst.Return]:
 def returned_values(func: cst.FunctionDef) -> list[cst.BaseExpression]:
     """What `func`'s own `return` statements hand back, leaving out bare `return` and
     `return None`: an empty list means the function returns nothing."""
-    return [r.value for r in own_returns(func) if not is_none_literal(r.value)]
+    return [r.value for r in own_returns(func)
+            if r.value is not None and not is_none_literal(r.value)]
 
 
 def _unawaited(value: cst.BaseExpression) -> cst.BaseExpression:

@@ -107,7 +107,7 @@ def _bound_names(small: cst.BaseSmallStatement) -> list[str]:
         names = []
         for alias in small.names:
             bound: cst.BaseExpression = (alias.asname.name if alias.asname is not None
-                                         else alias.name)  # type: ignore[assignment]
+                                         else alias.name)
             while isinstance(bound, cst.Attribute):
                 bound = bound.value
             if isinstance(bound, cst.Name):
@@ -260,7 +260,7 @@ become `async def` and offload just that call with `starlette.concurrency.run_in
         """Does `func` call a known blocking library (`open(...)`, `requests.get(...)`,
         `gridfs.GridFS(...)`), also one it imports in its own body?"""
         for call in find_nodes(func.body, (cst.Call,)):
-            qualified = self.ctx.qualified_name_in(call.func, func)  # type: ignore[attr-defined]
+            qualified = self.ctx.qualified_name_in(call.func, func)
             if qualified is not None and (qualified in BLOCKING_CALLS or qualified.split(
                     ".", 1)[0] in BLOCKING_PACKAGES):
                 return True
@@ -504,7 +504,7 @@ async def chat(websocket: WebSocket):
             elif isinstance(node, cst.Call):
                 if _socket_method(node, sockets) == "close":
                     return
-            else:
+            elif isinstance(node, (cst.While, cst.For)):
                 loops.append(node)
         for loop in loops:
             call = _receive_in_loop(loop, sockets)

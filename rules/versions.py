@@ -173,9 +173,9 @@ def _poetry_constraint(constraint: str) -> SpecifierSet | None:
                      else f"0.0.{patch + 1}")
             parts += [f">={major}.{minor}.{patch}", f"<{upper}"]
         elif tilde := _TILDE.match(piece):
-            major, minor, patch = tilde.groups()
-            upper = f"{major}.{int(minor) + 1}" if minor else f"{int(major) + 1}"
-            parts += [f">={major}.{minor or 0}.{patch or 0}", f"<{upper}"]
+            t_major, t_minor, t_patch = tilde.groups()
+            upper = f"{t_major}.{int(t_minor) + 1}" if t_minor else f"{int(t_major) + 1}"
+            parts += [f">={t_major}.{t_minor or 0}.{t_patch or 0}", f"<{upper}"]
         elif piece[0].isdigit():
             parts.append(f"=={piece}")
         else:

@@ -14,7 +14,7 @@ import typing
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import libcst as cst
 
@@ -95,7 +95,8 @@ Callback = Callable[[cst.CSTNode], object]
 def _dispatch_table(rules: Sequence[Rule], prefix: str) -> dict[str, list[Callback]]:
     table: dict[str, list[Callback]] = {}
     for rule in rules:
-        for attr in _hooks(type(rule), prefix):
+        rule_type: type = type(rule)  # a class is hashable (mypy reads Rule's __hash__)
+        for attr in _hooks(rule_type, prefix):
             table.setdefault(attr[len(prefix):], []).append(getattr(rule, attr))
     return table
 
@@ -299,8 +300,11 @@ def _finder(types: tuple[type, ...]) -> tuple[_Plan, frozenset[type]]:
     return _plan(matching), matching
 
 
-def find_nodes(root: cst.CSTNode, types: tuple[type[cst.CSTNode], ...], *,
-               into_functions: bool = False) -> list[cst.CSTNode]:
+NodeT = TypeVar("NodeT", bound=cst.CSTNode)
+
+
+def find_nodes(root: cst.CSTNode, types: tuple[type[NodeT], ...], *,
+               into_functions: bool = False) -> list[NodeT]:
     """Nodes of `types` under `root` (excluding `root`), in source order.
 
     Nested function and lambda bodies are not entered unless `into_functions`, so
@@ -308,14 +312,14 @@ def find_nodes(root: cst.CSTNode, types: tuple[type[cst.CSTNode], ...], *,
     """
     plan, matching = _finder(types)
     live, fields = plan.live, plan.fields
-    out: list[cst.CSTNode] = []
+    out: list[NodeT] = []
     stack = _live_children(root, fields.get(type(root), ()), live)
     stack.reverse()
     while stack:
         node = stack.pop()
         node_type = type(node)
         if node_type in matching:
-            out.append(node)
+            out.append(typing.cast(NodeT, node))  # its type is one of `types`
         if not into_functions and node_type in _SCOPES:
             continue
         children = _live_children(node, fields.get(node_type, ()), live)
@@ -334,7 +338,7 @@ def comments_in(root: cst.CSTNode) -> list[cst.Comment]:
         if type(node) is cst.Comment:
             out.append(node)
             continue
-        for f in dataclasses.fields(node):  # type: ignore[arg-type]
+        for f in dataclasses.fields(node):
             value = getattr(node, f.name)
             value_type = type(value)
             if value_type is tuple or value_type is list:

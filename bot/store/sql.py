@@ -117,12 +117,17 @@ class SQLStore:
         except TimeoutError:
             raise StoreError(f"the queue database did not answer in {self.timeout:g} s") from None
 
+    @property
+    def _failures(self) -> tuple[type[Exception], ...]:
+        """What a failed call to the database raises: the driver's errors, or OSError."""
+        return (*self.errors, OSError)
+
     def _run(self, fn: Callable[[Connection], T]) -> T:
         try:
             if self._db is None:
                 self._db = self._connect()
             return fn(self._db)
-        except (*self.errors, OSError) as exc:
+        except self._failures as exc:
             self._reset()
             raise StoreError(f"queue database {self.where}: {exc}") from exc
 
@@ -130,10 +135,9 @@ class SQLStore:
         """After an error the connection may be unusable (a server restarted): the next
         call opens a new one."""
         if self._db is not None:
-            try:
+            # Closing a broken connection may fail too; it is dropped either way.
+            with contextlib.suppress(*self._failures):
                 self._db.close()
-            except (*self.errors, OSError):
-                pass  # closing a broken connection may fail too; it is dropped either way
             self._db = None
 
     def _write(self, db: Connection, fn: Callable[[Connection], T]) -> T:

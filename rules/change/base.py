@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import ClassVar, TypeGuard
 
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
@@ -99,7 +99,7 @@ class ChangeRule(Rule):
     # Its findings speak for the whole change (said in the review's body, not only inline).
     whole_change: ClassVar[bool] = True
 
-    def __init__(self, ctx: ChangeContext) -> None:  # type: ignore[override]
+    def __init__(self, ctx: ChangeContext) -> None:
         self.cctx = ctx
 
     @classmethod
@@ -167,7 +167,7 @@ class FileChange:
     models: tuple[ChangeModel, ...] = ()
 
 
-def _has_facts(rule: type[Rule]) -> bool:
+def _has_facts(rule: type[Rule]) -> TypeGuard[type[ChangeRule]]:
     return issubclass(rule, ChangeRule) and rule.file_facts is not ChangeRule.file_facts
 
 

@@ -158,9 +158,9 @@ app.include_router(orders.router)
 
     def check_change(self, change: Change) -> None:
         for f in source_files(change, *ROUTE_WORDS):
-            found = self.facts(f)
-            if found is not None:
-                line, count = found  # type: ignore[misc]
+            found = self.facts(f)  # what `file_facts` returns, handed over untyped
+            if isinstance(found, tuple):
+                line, count = found
                 self.report_line(f.path, line, self.message.format(count=count))
 
     def file_facts(self, f: ChangedPath) -> tuple[int, int] | None:

@@ -318,9 +318,8 @@ def build_trigger(request):
     def _enclosing_class(self, func: cst.FunctionDef) -> cst.ClassDef | None:
         ancestors = self.ctx.ancestors
         index = next((i for i, n in enumerate(ancestors) if n is func), None)
-        if index is not None and index >= 2 and isinstance(ancestors[index - 2], cst.ClassDef):
-            return ancestors[index - 2]  # ClassDef > IndentedBlock > FunctionDef
-        return None
+        owner = ancestors[index - 2] if index is not None and index >= 2 else None
+        return owner if isinstance(owner, cst.ClassDef) else None  # ClassDef > IndentedBlock > FunctionDef
 
     def _route_of_server_view(self, call: cst.Call) -> bool:
         """`path("webhooks/github/", csrf_exempt(views.github))`: the URL says another

@@ -381,7 +381,7 @@ instance. An unknown version counts as current.
             and isinstance(target.elements[0].value, cst.Name)
             and _returns(value, self.ctx, RETURNS_PAIR, _ASYNC_PAIR)
         ):
-            names.add(target.elements[0].value.value)  # type: ignore[union-attr]
+            names.add(target.elements[0].value.value)
 
     def visit_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:

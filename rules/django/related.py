@@ -64,7 +64,8 @@ def declared_relations(text: str) -> dict[str, frozenset[str]]:
             value = item.value if isinstance(item, (ast.Assign, ast.AnnAssign)) else None
             if not (isinstance(value, ast.Call) and _callee(value.func) in _RELATIONS):
                 continue
-            targets = item.targets if isinstance(item, ast.Assign) else [item.target]  # type: ignore[union-attr]
+            targets = (item.targets if isinstance(item, ast.Assign)
+                       else [item.target] if isinstance(item, ast.AnnAssign) else [])
             fields.update(t.id for t in targets if isinstance(t, ast.Name))
         declared[stmt.name] = fields
         parents[stmt.name] = [b.id for b in stmt.bases if isinstance(b, ast.Name)]

@@ -91,7 +91,7 @@ def _binds(node: cst.CSTNode, name: str) -> bool:
 def _bindings_in(scope: cst.FunctionDef, name: str) -> list[cst.BaseExpression | None]:
     """The values `scope`'s own body binds `name` to (None for a bare annotation or an
     augmented assignment)."""
-    return [None if isinstance(node, cst.AugAssign) else node.value  # type: ignore[union-attr]
+    return [node.value if isinstance(node, (cst.Assign, cst.AnnAssign)) else None
             for node in find_nodes(scope.body, (cst.Assign, cst.AnnAssign, cst.AugAssign))
             if _binds(node, name)]
 
@@ -407,10 +407,10 @@ ORM object and FastAPI should filter it through `UserOut`.
         module = self.ctx.module
         if module is None:
             return None
-        values = [small.value for stmt in module.body  # type: ignore[union-attr]
+        values = [small.value for stmt in module.body
                   if isinstance(stmt, cst.SimpleStatementLine)
                   for small in stmt.body
-                  if _binds(small, name) and not isinstance(small, cst.AugAssign)]
+                  if isinstance(small, (cst.Assign, cst.AnnAssign)) and _binds(small, name)]
         return self._one_class(values, func) if values else None
 
     def _one_class(self, values: list[cst.BaseExpression | None],

@@ -177,9 +177,14 @@ or `app.include_router(router, tags=["users"])`.
         if not returned:
             return
         for assign in find_nodes(func.body, (cst.Assign, cst.AnnAssign)):
-            value = assign.value  # type: ignore[union-attr]
-            targets = ([t.target for t in assign.targets] if isinstance(assign, cst.Assign)
-                       else [assign.target])  # type: ignore[union-attr]
+            targets: list[cst.BaseExpression]
+            value: cst.BaseExpression | None
+            if isinstance(assign, cst.Assign):
+                value, targets = assign.value, [t.target for t in assign.targets]
+            elif isinstance(assign, cst.AnnAssign):
+                value, targets = assign.value, [assign.target]
+            else:
+                continue
             for target in targets:
                 if (isinstance(target, cst.Name) and target.value in returned
                         and any(value is call for call in self.apps.router_calls.get(

@@ -66,6 +66,7 @@ def _without_statement(block: cst.Module | cst.IndentedBlock,
     if line.leading_lines:  # comment and blank lines above the statement stay in place
         if index < len(body):
             nxt = body[index]
+            assert isinstance(nxt, (cst.SimpleStatementLine, cst.BaseCompoundStatement))
             body[index] = nxt.with_changes(leading_lines=[*line.leading_lines, *nxt.leading_lines])
         else:
             return block.with_changes(body=body, footer=[*line.leading_lines, *block.footer])
@@ -236,18 +237,19 @@ Removes `debug=True` from `app.run(...)`/`app.config.update(...)`, and removes a
         return imports_flask(ctx) or runs_a_factory_app(ctx)
 
     def visit_Assign(self, node: cst.Assign) -> None:
-        for target in node.targets:
-            self._apps.bind(target.target, node.value)
+        for assign_target in node.targets:
+            self._apps.bind(assign_target.target, node.value)
         if len(node.targets) != 1 or not is_true(node.value) or not self._flask:
             return
         target = node.targets[0].target
         if isinstance(target, cst.Attribute) and target.attr.value == "debug":
             if self._apps.is_app(target.value):
                 self._flag_statement(node, f"`{_name(target.value)}.debug = True`")
-        elif isinstance(target, cst.Subscript) and self._is_config(target.value):
+        elif (isinstance(target, cst.Subscript) and isinstance(target.value, cst.Attribute)
+              and self._is_config(target.value)):
             element = target.slice[0].slice if len(target.slice) == 1 else None
             if isinstance(element, cst.Index) and literal_string(element.value) == "DEBUG":
-                app = target.value.value  # type: ignore[attr-defined]
+                app = target.value.value
                 self._flag_statement(node, f'`{_name(app)}.config["DEBUG"] = True`')
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:

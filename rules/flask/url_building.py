@@ -200,7 +200,7 @@ def _literal_pieces(node: cst.BaseExpression) -> Iterator[_Piece]:
             for part in item.parts:
                 if isinstance(part, cst.FormattedStringText):
                     yield part.value, None
-                else:
+                elif isinstance(part, cst.FormattedStringExpression):
                     yield None, part.expression
         else:
             text = literal_string(item)

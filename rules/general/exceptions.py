@@ -320,7 +320,9 @@ def _passes(small: cst.BaseSmallStatement) -> bool:
 
 def _only_passes(body: cst.BaseSuite) -> bool:
     smalls = _small_statements(body)
-    return bool(smalls) and all(_passes(s) for s in smalls)  # type: ignore[arg-type]
+    if not smalls:
+        return False
+    return all(_passes(s) for s in smalls)
 
 
 def _log_call(logger: str) -> cst.Expr:

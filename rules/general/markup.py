@@ -270,8 +270,7 @@ format spec or conversion.
         left = self._kind(expr.left, depth)
         operator = expr.operator
         if isinstance(operator, cst.Modulo) and left == _TEXT:  # "<b>%s</b>" % (a, b)
-            right = expr.right
-            return _TEXT if self._kind(right, depth) != _UNSAFE else _UNSAFE
+            return _TEXT if self._kind(expr.right, depth) != _UNSAFE else _UNSAFE
         right = self._kind(expr.right, depth)
         if isinstance(operator, cst.Multiply) and _TEXT in (left, right):
             return _TEXT  # "&nbsp;" * depth: the count must be a number or `*` raises

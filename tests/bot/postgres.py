@@ -20,6 +20,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -85,7 +86,7 @@ def throwaway_cluster() -> Iterator[Cluster]:
         for path in (root, sockets):
             os.chown(path, user.pw_uid, user.pw_gid)
     port = 54329  # names the socket file only: no TCP port is opened
-    run = {"check": True, "capture_output": True, "timeout": 120}
+    run: dict[str, Any] = {"check": True, "capture_output": True, "timeout": 120}
     try:
         subprocess.run(_as_postgres([str(binaries / "initdb"), "-D", str(data), "-U",
                                      "postgres", "--auth=trust", "--no-sync", "-E", "UTF8"]),

@@ -98,12 +98,13 @@ def _describe(error: ValidationError) -> str:
             return _describe(required[0])
     if error.validator == "required":
         present = error.instance if isinstance(error.instance, dict) else {}
-        missing = [name for name in error.validator_value if name not in present]
+        wanted = error.validator_value if isinstance(error.validator_value, list) else []
+        missing = [name for name in wanted if name not in present]
         names = ", ".join(f'"{name}"' for name in missing)
         return f"{names} {'wasn' if len(missing) == 1 else 'weren'}'t supplied."
     if error.validator == "maxItems":
         return (f"No more than {error.validator_value} items are allowed; "
-                f"{len(error.instance)} were supplied.")
+                f"{len(error.instance) if isinstance(error.instance, list) else 0} were supplied.")
     where = "/".join(str(part) for part in error.absolute_path) or "body"
     return f"For 'properties/{where}', {json.dumps(error.instance)[:200]} is not valid: " \
            f"{error.message[:300]}"

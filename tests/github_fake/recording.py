@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 from urllib.parse import parse_qsl, urlsplit
 
 from gidgethub import abc as gh_abc
@@ -58,7 +58,11 @@ class RecordingGitHubAPI(gh_abc.GitHubAPI):
         """Add (or replace) the canned answer for a method and path (query optional)."""
         key = (method.upper(), path)
         is_one = isinstance(answer, tuple) and len(answer) == 3 and isinstance(answer[0], int)
-        self._answers[key] = answer if is_one else list(answer)  # type: ignore[assignment]
+        # One answer is itself a tuple: tell it from a sequence of answers by its shape.
+        if is_one:
+            self._answers[key] = cast("CannedAnswer", answer)
+        else:
+            self._answers[key] = list(cast("Sequence[CannedAnswer]", answer))
 
     def unused(self) -> list[tuple[str, str]]:
         """Canned answers nobody asked for (a handler that skipped a call it should make)."""

@@ -1,4 +1,4 @@
-"""PYS404 and PYS405 (rules/fastapi/pydantic.py): every flags / never-flags item and every fix
+"""PYS404 and PYS405 (rules/fastapi/pydantic/): every flags / never-flags item and every fix
 of their RULES.md rows."""
 
 from __future__ import annotations

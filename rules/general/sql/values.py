@@ -94,6 +94,12 @@ class SqlValues(Rule):
         self._sources: dict[tuple[int, str], list[cst.BaseExpression | str]] = {}
         self._bindings: dict[int, frozenset[str]] = {}
 
+    def _segments(self, expr: cst.BaseExpression, depth: int = 0
+                  ) -> tuple[Segment, ...] | None:
+        """The SQL text `expr` builds: worked out by the origins analysis, which
+        overrides this (rules/general/sql/origins.py); unknown (None) here."""
+        return None
+
     # -- local names --------------------------------------------------------------------
 
     def _key(self, name: str) -> tuple[int, str]:
@@ -292,7 +298,7 @@ class SqlValues(Rule):
     def visit_WithItem(self, node: cst.WithItem) -> None:
         if node.asname is not None:
             self._forget(node.asname.name)
-            for name in bound_names(node.asname.name):  # type: ignore[arg-type]
+            for name in bound_names(node.asname.name):
                 self._source(name, node.item)
 
     def _classify(self, value: cst.BaseExpression) -> Built | Constant | Fragment | None:

@@ -1,0 +1,378 @@
+"""PYS102 hardcoded-secret: credentials written into the source.
+
+The package splits the rule by concern: `values` (which names look secret, and which
+values are real credentials), `places` (where a string sits: sample rows, documented
+examples, message catalogs, fixtures), and the rule itself here. Every name importable
+from the single module this package once was is re-exported here.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from functools import cached_property
+
+import libcst as cst
+
+from rules.context import FileContext, bound_names
+from rules.engine import Category, Example, Rule, Severity, register
+from rules.general.secrets.places import (
+    builds_url,
+    enclosing_class,
+    env_name,
+    fixtures_only,
+    in_documented_example,
+    is_bytes,
+    is_enum,
+    is_message_catalog,
+    is_sample_row,
+    key_name,
+    shorten,
+    words_only,
+)
+from rules.general.secrets.values import (
+    CREDENTIAL_PREFIXES,
+    EXAMPLE_FOLDERS,
+    MIN_SECRET_LENGTH,
+    NON_SECRET_VALUES,
+    PREFILTER_WORDS,
+    PUBLIC_KEY_PREFIXES,
+    SECRET_PAIRS,
+    SECRET_WORDS,
+    URL_CREDENTIALS,
+    is_non_secret_value,
+    is_placeholder,
+    is_secret_name,
+    looks_real,
+)
+from rules.general.strings import (
+    concatenated_text,
+    formatted_text,
+    string_pieces,
+    string_value,
+)
+
+__all__ = [
+    "CREDENTIAL_PREFIXES",
+    "EXAMPLE_FOLDERS",
+    "NON_SECRET_VALUES",
+    "PREFILTER_WORDS",
+    "PUBLIC_KEY_PREFIXES",
+    "SECRET_PAIRS",
+    "SECRET_WORDS",
+    "HardcodedSecret",
+    "is_non_secret_value",
+    "is_placeholder",
+    "is_secret_name",
+    "looks_real",
+]
+
+
+
+@register
+class HardcodedSecret(Rule):
+    code = "PYS102"
+    name = "hardcoded-secret"
+    severity = Severity.WARNING
+    category = Category.SECURITY
+    default = True
+    rationale = (
+        "A committed credential is costly and the rule fires rarely (6 findings on the 23 "
+        "tuning projects), so it stays on; but a literal under a secret-like name is often a "
+        "sample, a build-time key or a public key (about 1 of those 6 was worth a comment), "
+        "so it never fails the gate."
+    )
+    message = "Hardcoded secret in `{name}`; read it from the environment or a secret store"
+    url_message = "Credentials inline in a URL literal; read them from the environment"
+    run_on_tests = True
+    docs = """
+## What it does
+Flags a non-empty string literal assigned to a secret-looking name: a variable, attribute,
+class attribute, dict key, keyword argument or `config["..."]` item whose name ends with
+`secret`, `password`, `passwd`, `token`, `api_key`/`apikey`, `private_key`, `secret_key` or
+`client_secret` (any case, `snake_case` or `camelCase`: `DB_PASSWORD`, `apiKey`,
+`AUTH_TOKEN`). Also flags any URL literal with inline credentials,
+`postgres://user:s3cr3t@db.internal/app`.
+
+Names that only mention the word (`token_url`, `password_field`, `PASSWORD_HASHERS`,
+`TOKEN_EXPIRY`) are not secrets, nor are values that cannot be one: empty strings,
+environment or settings reads, placeholders (`"<token>"`, `"${DB_PASSWORD}"`, `"***"`,
+`"xxx"`, `"changeme"`, `"your-api-key-here"`), scheme and field names (`"bearer"`,
+`"basic"`, `"password"`), sample-data stand-ins (`"test"`, `"dummy"`), messages,
+descriptions of the field (`"ClickHouse Cloud password"`, `"Stripe API key"`), names of
+settings (`"audio.tts.openai.api_key"`, `"OPENAI_API_KEY"`), rate
+limits (`"5/m/user"`, `"100/day"`), file paths and password hashes, nor the arguments of a
+URL builder (`reverse("confirm", kwargs={"token": "set-password"})`, `url_for(...)`),
+which are parts of a URL, nor documented examples (`Field(examples=[...])`,
+`openapi_examples=`, an OpenAPI `"example": {...}`) and translation tables (a dict whose
+keys are phrases for a quarter or more, where `"Password"` is a label). In test files only
+values that look like real credentials are flagged (`ghp_…`, `sk_live_…`, long random
+strings), never fixtures like `"secret"` or `"test-token"`; the same holds in example and
+demo code (an `example/`, `examples/`, `demo/` or `demos/` folder), whose logins are
+published stand-ins. Keys that their vendor documents as public are not secrets either:
+PostHog project keys (`phc_…`) and Stripe publishable keys (`pk_live_…`, `pk_test_…`).
+Rows of sample data (dicts with the same keys in a list or tuple display, such as pretix's
+sample orders for previews) are data, not a credential written once.
+
+By default a value made only of lower-case words (`"reallyhardtoguess"`,
+`"build-time-secret-key"`, `"super secret key"`) is not reported: projects ship such
+stand-ins in default and build configurations for the operator to replace (flaskbb,
+pretix). Select PYS102 by code to have them reported too.
+
+## Why is this bad?
+A secret in the source is in every clone, fork, CI log and backup of the repository, and
+it cannot be rotated without a deploy. OWASP's Secrets Management Cheat Sheet and the
+Twelve-Factor App ("III. Config": store config in the environment) both say to keep
+credentials out of code; Django's deployment checklist says the same of `SECRET_KEY`.
+
+## Example
+```python
+SECRET_KEY = "django-insecure-9x!k2m@4q7zr"
+DATABASE_URL = "postgres://app:hunter2@db.internal/app"
+```
+
+## Use instead
+```python
+SECRET_KEY = os.environ["SECRET_KEY"]
+DATABASE_URL = os.environ["DATABASE_URL"]
+```
+or a settings object (pydantic-settings `BaseSettings`, `django-environ`) fed by the
+environment or a secret manager.
+
+## Fix
+An unconditional module-level `NAME = "..."` becomes `NAME = os.environ["NAME"]` (adding
+`import os`; the environment variable is named in upper case). Where the literal is a
+default — a class attribute, a value in an `if`/`try` branch, or a name assigned again
+in the module — it becomes `os.environ.get("NAME")`, which never raises at import and
+never keeps the secret as its default. The finding message never repeats the value.
+
+## Suppress
+`# noqa: PYS102` on the line, for a value you know is public (a client-side analytics key).
+"""
+    bad = (
+        Example(
+            """
+            SECRET_KEY = "django-insecure-9x!k2m@4q7zr"  # flagged
+            """,
+            fixed="""
+            import os
+            SECRET_KEY = os.environ["SECRET_KEY"]  # flagged
+            """,
+        ),
+        Example(
+            """
+            class Config:
+                api_key = "a8f5f167f44f4964e6c998dee827110c"  # flagged
+            """,
+            fixed="""
+            import os
+            class Config:
+                api_key = os.environ.get("API_KEY")  # flagged
+            """,
+        ),
+        """
+        import requests
+
+        requests.post("https://x.test", data={"password": "hunter2"})  # flagged
+        """,
+        """
+        import psycopg2
+
+        conn = psycopg2.connect(host="db", password="hunter2")  # flagged
+        """,
+        """
+        from flask import Flask
+
+        app = Flask(__name__)
+        app.config["SECRET_KEY"] = "s3cr3t-k3y"  # flagged
+        """,
+        """
+        DATABASE_URL = "postgres://app:hunter2@db.internal/app"  # flagged
+        """,
+        Example(
+            """
+            GITHUB_TOKEN = "ghp_4Yb7Qm2Lx9Tz6Wc1Vn8Rk3Ps5Hd0Jf7Ga2Ue"  # flagged
+            """,
+            "tests/test_client.py",
+        ),
+    )
+    good = (
+        """
+        import os
+
+        SECRET_KEY = os.environ["SECRET_KEY"]
+        """,
+        """
+        PASSWORD_RESET_TIMEOUT = 3600
+        TOKEN_URL = "https://auth.example.com/token"
+        """,
+        """
+        token_type = "bearer"
+        API_KEY = ""
+        DB_PASSWORD = "${DB_PASSWORD}"
+        """,
+        """
+        AUTH_PASSWORD_VALIDATORS = [
+            {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+        ]
+        """,
+        Example(
+            """
+            def test_login(client):
+                client.login(username="u", password="secret")
+            """,
+            "tests/test_auth.py",
+        ),
+    )
+
+    @classmethod
+    def applies(cls, ctx: FileContext) -> bool:
+        """`requires` is case-sensitive; one lower-cased copy of the text is cheaper than a
+        case-insensitive regex and sees `SECRET_KEY`, `apiKey` and `Password` alike."""
+        text = ctx.source.lower()
+        return any(word in text for word in PREFILTER_WORDS)
+
+    # -- names ------------------------------------------------------------------------
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        fixable = len(node.targets) == 1
+        self._required = fixable and len(self.ctx.ancestors) == 3 and not any(
+            self._module_bindings.get(name, 0) > 1 for name in bound_names(node.targets[0].target))
+        for target in node.targets:
+            self._check_target(target.target, node.value, fixable=fixable)
+
+    _required = False  # the Assign being checked is the one unconditional module-level value
+
+    @cached_property
+    def _module_bindings(self) -> Counter[str]:
+        """How often each name is assigned outside functions and classes: a second
+        assignment (`SECRET_KEY = os.environ.get("SECRET_KEY", SECRET_KEY)`, an `if DEBUG:`
+        branch) makes the literal a default."""
+        counts: Counter[str] = Counter()
+        stack: list[cst.CSTNode] = [self.ctx.module] if self.ctx.module is not None else []
+        while stack:
+            node = stack.pop()
+            if isinstance(node, cst.Assign):
+                for target in node.targets:
+                    counts.update(bound_names(target.target))
+            elif isinstance(node, (cst.AnnAssign, cst.AugAssign)):
+                counts.update(bound_names(node.target))
+            elif isinstance(node, (cst.Module, cst.BaseSuite, cst.SimpleStatementLine,
+                                   cst.If, cst.Else, cst.Try, cst.ExceptHandler, cst.Finally,
+                                   cst.With, cst.For, cst.While)):
+                stack.extend(node.children)
+        return counts
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if node.value is not None:
+            self._check_target(node.target, node.value, fixable=False)
+
+    def visit_Dict(self, node: cst.Dict) -> None:
+        ancestors = self.ctx.ancestors
+        if (len(ancestors) >= 3 and isinstance(ancestors[-2], cst.Arg)
+                and ancestors[-2].keyword is not None and ancestors[-2].keyword.value == "kwargs"
+                and isinstance(ancestors[-3], cst.Call) and builds_url(ancestors[-3])):
+            return  # reverse("order", kwargs={"secret": "6zzj..."}): parts of a URL
+        if is_message_catalog(node):
+            return  # {"Password": "Cyfrinair", "No results found": "..."}: translations
+        if is_sample_row(node, self.ctx):
+            return  # [{"code": "F8VVL", "secret": "6zzj..."}, {...}]: rows of sample data
+        for element in node.elements:
+            if isinstance(element, cst.DictElement):
+                key = key_name(element.key)
+                if key is not None:
+                    self._check(key, element.value)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if builds_url(node):  # url_for("reset", token="set-password")
+            return
+        for arg in node.args:
+            if arg.keyword is not None:
+                self._check(arg.keyword.value, arg.value)
+
+    def _check_target(self, target: cst.BaseExpression, value: cst.BaseExpression, *,
+                      fixable: bool) -> None:
+        if isinstance(target, cst.Name):
+            self._check(target.value, value, fix_name=fixable)
+        elif isinstance(target, cst.Attribute):
+            self._check(target.attr.value, value)
+        elif isinstance(target, cst.Subscript):  # config["SECRET_KEY"], os.environ["TOKEN"]
+            if len(target.slice) == 1 and isinstance(target.slice[0].slice, cst.Index):
+                key = key_name(target.slice[0].slice.value)
+                if key is not None:
+                    self._check(key, value)
+        elif (isinstance(target, (cst.Tuple, cst.List)) and isinstance(value, (cst.Tuple,
+                                                                               cst.List))
+              and len(target.elements) == len(value.elements)):  # user, pw = "a", "b"
+            for t, v in zip(target.elements, value.elements, strict=True):
+                self._check_target(t.value, v.value, fixable=False)
+
+    def _check(self, name: str, value: cst.BaseExpression, *, fix_name: bool = False) -> None:
+        if not is_secret_name(name):
+            return
+        text = string_value(value)
+        if text is None or is_non_secret_value(text, name):
+            return
+        ctx = self.ctx
+        if fixtures_only(ctx) and not looks_real(text.strip()):
+            return
+        statement_class = enclosing_class(ctx)
+        if statement_class is not None and is_enum(statement_class):
+            return  # `class Auth(Enum): TOKEN = "tok"` names a choice
+        if in_documented_example(ctx):
+            return  # Field(examples=[{"password": "s3cr3t"}]), OpenAPI "example": {...}
+        message = self.message.format(name=shorten(name))
+        if fix_name and not ctx.scopes and not ctx.kind.is_test and not is_bytes(value):
+            # Only the one unconditional module-level value may become a required read;
+            # a class attribute (a config class next to others in its module), a branch or
+            # a value assigned again elsewhere is a default, and `os.environ[...]` would
+            # raise at import where it used to work: it becomes `os.environ.get(...)`.
+            read = (f'os.environ["{env_name(name)}"]' if self._required
+                    else f'os.environ.get("{env_name(name)}")')
+            env = cst.parse_expression(read)
+            self.report(value, message, replace=(value, env), imports=("import os",),
+                        evidence=not words_only(text))
+        else:
+            self.report(value, message, evidence=not words_only(text))
+
+    # -- URLs -------------------------------------------------------------------------
+
+    def visit_SimpleString(self, node: cst.SimpleString) -> None:
+        if "://" in node.value and "@" in node.value and not self._nested_or_docstring():
+            text = string_value(node)
+            if text is not None:
+                self._check_url(node, text)
+
+    def visit_ConcatenatedString(self, node: cst.ConcatenatedString) -> None:
+        if self._nested_or_docstring():
+            return
+        pieces = string_pieces(node)
+        raw = "".join(p.value if isinstance(p, cst.SimpleString) else formatted_text(p)
+                      for p in pieces if isinstance(p, (cst.SimpleString, cst.FormattedString)))
+        if "://" in raw and "@" in raw:  # cheap test on the source before evaluating
+            self._check_url(node, concatenated_text(node))
+
+    def visit_FormattedString(self, node: cst.FormattedString) -> None:
+        if not self._nested_or_docstring():
+            text = formatted_text(node)
+            if "://" in text and "@" in text:
+                self._check_url(node, text)
+
+    def _nested_or_docstring(self) -> bool:
+        return isinstance(self.ctx.parent, (cst.ConcatenatedString, cst.Expr))
+
+    def _check_url(self, node: cst.BaseExpression, text: str) -> None:
+        """Flag the literal once if a URL in it carries a password. (A URL assigned to a
+        secret name is left to this check: the name check skips values with `://`.)
+        Multi-line text is prose or documentation (a rule's docs, a help text), not a
+        connection string, and is left alone."""
+        if "\n" in text:
+            return
+        for match in URL_CREDENTIALS.finditer(text):
+            password = match.group("password")
+            if (is_placeholder(password) or password.lower() in NON_SECRET_VALUES
+                    or len(password) < MIN_SECRET_LENGTH):
+                continue
+            if fixtures_only(self.ctx) and not looks_real(password):
+                continue
+            self.report(node, self.url_message)
+            return
