@@ -420,8 +420,10 @@ def test_a_refusal_drops_only_what_it_points_at():
 
 async def test_twenty_pull_requests_under_random_faults_end_right():
     """bench/faults.py at 20 runs and a 20% fault rate: nothing pending, duplicated, lost
-    or wrongly concluded."""
-    figures = await replay(runs=20, seed=3, rate=0.2, concurrency=10)
+    or wrongly concluded. One run at a time, so that the seed decides every fault (with
+    runs in parallel the order of calls, and so the faults, vary with the machine's load;
+    `python bench/faults.py` measures that)."""
+    figures = await replay(runs=20, seed=3, rate=0.2, concurrency=1)
     assert sum(figures.faults.values()) > 10
     assert figures.failures == 0, report(figures)
     assert figures.reference.startswith("failure")
