@@ -197,7 +197,9 @@ async def replay(runs: int = 200, seed: int = 8, rate: float = 0.10, concurrency
     settings = Settings(app_id=APP_ID, private_key=pem, webhook_secret=secret,
                         github_api_url=gh.url, request_timeout=REQUEST_TIMEOUT,
                         concurrent_jobs=concurrency, writes_per_minute=10**6,
-                        queue_url="memory://", _env_file=None)
+                        queue_url="memory://", _env_file=None,
+                        # The queue's retry backoff in real time, scaled like GitHub's waits.
+                        queue_retry_delay=30.0 * time_scale, queue_poll_interval=0.05)
     app = create_app(settings, engine_in_process=True)
     bot_runner, bot_url = await serve(app)
     try:
@@ -215,8 +217,11 @@ async def replay(runs: int = 200, seed: int = 8, rate: float = 0.10, concurrency
                             raise SystemExit(f"delivery answered {answer.status}")
                 services = app[SERVICES]
                 await services.queue.join()
-                while services.env.runs.tasks:  # background work may queue a job again
+                # Background work may queue a job again, and a failed job waits for its
+                # retry: judged only once nothing runs, is due or waits.
+                while services.env.runs.tasks or (await services.queue.refresh_stats()).waiting:
                     await services.env.runs.drain()
+                    await asyncio.sleep(0.05)
                     await services.queue.join()
                 return heads
 
