@@ -20,10 +20,7 @@ from aiohttp import web
 from cachetools import TTLCache
 from prometheus_client import (
     CollectorRegistry,
-    GCCollector,
     Histogram,
-    PlatformCollector,
-    ProcessCollector,
     generate_latest,
 )
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
@@ -31,6 +28,7 @@ from prometheus_client.registry import Collector
 
 from bot import messages, pages
 from bot.health import AppKeyCheck
+from bot.metrics import new_registry, service_metrics
 from bot.runtime import running
 from bot.services import Services
 from bot.settings import Settings
@@ -64,7 +62,6 @@ class Runtime:
 
 
 RUNTIME = web.AppKey("runtime", Runtime)
-LATENCY_BUCKETS = (0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600)
 LINGERING_SECONDS = 2.0  # after refusing an unread body, discard what follows this long
 
 
@@ -105,42 +102,13 @@ class _AppMetrics(Collector):
         services = self._app[RUNTIME].services
         if services is None:
             return
-        reviews = CounterMetricFamily("pystd_reviews", "Reviews by check-run conclusion",
-                                      labels=["conclusion"])
-        for conclusion, n in sorted(services.env.stats.items()):
-            reviews.add_metric([conclusion], n)
-        yield reviews
-        calls = CounterMetricFamily("pystd_github_requests", "GitHub API requests",
-                                    labels=["method"])
-        for method, n in sorted(services.access.calls.items()):
-            calls.add_metric([method], n)
-        yield calls
-        stats = services.queue.stats
-        yield GaugeMetricFamily("pystd_queue_depth", "Jobs waiting", value=stats.waiting)
-        jobs = GaugeMetricFamily("pystd_queue_jobs", "Jobs in the queue's store by state",
-                                 labels=["state"])
-        for state, n in sorted(stats.by_state.items()):
-            jobs.add_metric([state], n)
-        yield jobs
-        yield GaugeMetricFamily("pystd_queue_oldest_waiting_seconds",
-                                "Age of the oldest job due and not started",
-                                value=stats.oldest_waiting_seconds)
-        yield GaugeMetricFamily("pystd_queue_stalled_jobs",
-                                "Running jobs whose worker stopped renewing its lease",
-                                value=stats.stalled)
+        yield from service_metrics(services)
 
 
 def _registry(app: web.Application) -> CollectorRegistry:
     """This app's metrics: its own counters, the review latency histogram, and the
     process's CPU, memory, open files and garbage collection."""
-    registry = CollectorRegistry()
-    registry.register(_AppMetrics(app))
-    app[REVIEW_SECONDS] = Histogram(
-        "pystd_review_seconds", "Seconds from a delivery being queued to its job's end "
-        "(the check run completed)", buckets=LATENCY_BUCKETS, registry=registry)
-    ProcessCollector(registry=registry)
-    PlatformCollector(registry=registry)
-    GCCollector(registry=registry)
+    registry, app[REVIEW_SECONDS] = new_registry(_AppMetrics(app))
     return registry
 
 

@@ -19,23 +19,20 @@ import signal
 from aiohttp import web
 from prometheus_client import (
     CollectorRegistry,
-    GCCollector,
     Histogram,
-    PlatformCollector,
-    ProcessCollector,
     generate_latest,
 )
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from bot import messages
+from bot.metrics import Family, new_registry, service_metrics
 from bot.runtime import Runtime, running
 from bot.settings import Settings
 from bot.store import StoreError
 
 log = logging.getLogger(__name__)
 
-LATENCY_BUCKETS = (0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600)  # as bot/app.py's
 RUNTIME = web.AppKey("runtime", Runtime)
 REGISTRY = web.AppKey("registry", CollectorRegistry)
 
@@ -46,54 +43,25 @@ class _WorkerMetrics(Collector):
     def __init__(self, app: web.Application) -> None:
         self._app = app
 
-    def collect(self) -> list[CounterMetricFamily | GaugeMetricFamily]:
+    def collect(self) -> list[Family]:
         runtime = self._app.get(RUNTIME)
         if runtime is None:
             return []
-        services = runtime.services
-        reviews = CounterMetricFamily("pystd_reviews", "Reviews by check-run conclusion",
-                                      labels=["conclusion"])
-        for conclusion, n in sorted(services.env.stats.items()):
-            reviews.add_metric([conclusion], n)
-        calls = CounterMetricFamily("pystd_github_requests", "GitHub API requests",
-                                    labels=["method"])
-        for method, n in sorted(services.access.calls.items()):
-            calls.add_metric([method], n)
-        queue = services.queue
-        jobs = GaugeMetricFamily("pystd_queue_jobs", "Jobs in the queue's store by state",
-                                 labels=["state"])
-        for state, n in sorted(queue.stats.by_state.items()):
-            jobs.add_metric([state], n)
+        queue = runtime.services.queue
         ended = CounterMetricFamily("pystd_worker_jobs", "Jobs this worker ended, by outcome",
                                     labels=["outcome"])
         ended.add_metric(["done"], queue.completed)
         ended.add_metric(["failed"], queue.failed)
-        return [
-            reviews, calls, jobs, ended,
-            GaugeMetricFamily("pystd_queue_depth", "Jobs waiting", value=queue.stats.waiting),
-            GaugeMetricFamily("pystd_queue_oldest_waiting_seconds",
-                              "Age of the oldest job due and not started",
-                              value=queue.stats.oldest_waiting_seconds),
-            GaugeMetricFamily("pystd_queue_stalled_jobs",
-                              "Running jobs whose worker stopped renewing its lease",
-                              value=queue.stats.stalled),
-            GaugeMetricFamily("pystd_worker_running_jobs", "Jobs this worker runs now",
-                              value=queue.running_jobs)]
+        return [*service_metrics(runtime.services), ended,
+                GaugeMetricFamily("pystd_worker_running_jobs", "Jobs this worker runs now",
+                                  value=queue.running_jobs)]
 
 
 def health_app() -> tuple[web.Application, Histogram]:
     """The worker's HTTP application (its runtime is set once opened) and the review
     latency histogram the queue feeds."""
     app = web.Application()
-    registry = CollectorRegistry()
-    registry.register(_WorkerMetrics(app))
-    histogram = Histogram(
-        "pystd_review_seconds", "Seconds from a delivery being queued to its job's end "
-        "(the check run completed)", buckets=LATENCY_BUCKETS, registry=registry)
-    ProcessCollector(registry=registry)
-    PlatformCollector(registry=registry)
-    GCCollector(registry=registry)
-    app[REGISTRY] = registry
+    app[REGISTRY], histogram = new_registry(_WorkerMetrics(app))
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     return app, histogram
