@@ -10,7 +10,7 @@ RUN python -m venv /opt/pystd
 COPY pyproject.toml ./
 RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > requirements.txt \
  && /opt/pystd/bin/pip install --no-cache-dir -r requirements.txt
-COPY README.md LICENSE ./
+COPY README.md LICENSE setup.py ./
 COPY bot ./bot
 COPY rules ./rules
 # /setup posts app.yml to GitHub: shipped inside the package (package data).

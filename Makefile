@@ -7,10 +7,12 @@ BIN := $(VENV)/bin
 
 .PHONY: run test lint install bench docs clean browser-deps db-deps
 
-$(BIN)/pystd: pyproject.toml
+# setuptools tells every editable install, as a warning, that a folder named like the package
+# may shadow it; pystd has none (bot/ and rules/ install as pystd.bot and pystd.rules).
+$(BIN)/pystd: pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $@
 
 install: $(BIN)/pystd
@@ -21,8 +23,11 @@ install: $(BIN)/pystd
 run: install
 	cd examples/shop && $(abspath $(BIN))/pystd check || test $$? -eq 1
 
-# mypy keeps its cache in .mypy_cache: a run after a small change takes seconds.
+# mypy keeps its cache in .mypy_cache: a run after a small change takes seconds. It reads
+# bot/ and rules/ through .typing/pystd/, links named as the code imports them (pystd.bot,
+# pystd.rules), since it cannot follow the editable install's import hook.
 lint: install
+	@mkdir -p .typing/pystd && ln -sfn ../../bot .typing/pystd/bot && ln -sfn ../../rules .typing/pystd/rules
 	$(BIN)/ruff check .
 	$(BIN)/pystd check bot rules bench
 	$(BIN)/mypy
@@ -64,4 +69,4 @@ docs: install
 	$(BIN)/pystd rule --markdown > docs/rules.md
 
 clean:
-	rm -rf $(VENV) .bench .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) .bench .pytest_cache .ruff_cache .mypy_cache .typing

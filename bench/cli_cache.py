@@ -33,7 +33,7 @@ def pystd(*args: str, cwd: Path) -> float:
     on a machine shared with other work, wall time also counts the waits for a CPU)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "bot.cli", "check", "--exit-zero", *args],
+    subprocess.run([sys.executable, "-m", "pystd.bot.cli", "check", "--exit-zero", *args],
                    cwd=cwd, stdout=subprocess.DEVNULL, check=True)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -47,7 +47,7 @@ def best(repeat: int, run: object) -> float:
 
 def import_ms(cwd: Path, target: str) -> float:
     """Milliseconds spent importing modules (top level of -X importtime) for one check."""
-    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "bot.cli", "check",
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "pystd.bot.cli", "check",
                            "--exit-zero", "--no-cache", target], cwd=cwd,
                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                           check=True)

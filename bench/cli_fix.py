@@ -26,8 +26,9 @@ FLAGS = ["--select", "ALL", "--format", "json", "--no-cache", "--exit-zero"]
 
 
 def check(tree: Path, *extra: str) -> tuple[list[dict[str, object]], str]:
-    done = subprocess.run([sys.executable, "-m", "bot.cli", "check", str(tree), *FLAGS, *extra],
-                          cwd=ROOT, capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "pystd.bot.cli", "check", str(tree), *FLAGS, *extra],
+        cwd=ROOT, capture_output=True, text=True, check=True)
     return json.loads(done.stdout), done.stderr
 
 

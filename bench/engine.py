@@ -38,8 +38,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run from a checkout without `pip install -e .`
     sys.path.insert(0, str(ROOT))
 
-from rules.catalogue import select_rules  # noqa: E402
-from rules.runner import FileInput, check_inputs, check_source, decode, discover  # noqa: E402
+from pystd.rules.catalogue import select_rules  # noqa: E402
+from pystd.rules.runner import FileInput, check_inputs, check_source, decode, discover  # noqa: E402
 
 T = TypeVar("T")
 TARGET_PARSE_SHARE = 0.5  # engine throughput / bare parse throughput

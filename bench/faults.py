@@ -46,10 +46,10 @@ if str(ROOT) not in sys.path:  # run from a checkout: the fake GitHub lives in t
     sys.path.insert(0, str(ROOT))
 
 from bench.pipeline import serve  # noqa: E402
-from bot.app import create_app  # noqa: E402
-from bot.github import InstallationClient  # noqa: E402
-from bot.settings import Settings  # noqa: E402
-from bot.webhooks import SERVICES  # noqa: E402
+from pystd.bot.app import create_app  # noqa: E402
+from pystd.bot.github import InstallationClient  # noqa: E402
+from pystd.bot.settings import Settings  # noqa: E402
+from pystd.bot.webhooks import SERVICES  # noqa: E402
 from tests.github_fake import (  # noqa: E402
     APP_ID,
     LINE_NOT_RESOLVED,

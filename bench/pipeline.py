@@ -63,8 +63,8 @@ from bench.pipeline_changes import (  # noqa: E402
     pick_files,
 )
 from bench.pipeline_report import report, summarise  # noqa: E402
-from bot.app import create_app  # noqa: E402
-from bot.settings import Settings  # noqa: E402
+from pystd.bot.app import create_app  # noqa: E402
+from pystd.bot.settings import Settings  # noqa: E402
 from tests.github_fake import (  # noqa: E402
     APP_ID,
     FakeGitHub,

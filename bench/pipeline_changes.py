@@ -11,8 +11,8 @@ import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rules.catalogue import select_rules
-from rules.runner import FileInput, check_inputs
+from pystd.rules.catalogue import select_rules
+from pystd.rules.runner import FileInput, check_inputs
 from tests.github_fake import (
     FakeFile,
     FakeGitHub,

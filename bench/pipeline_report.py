@@ -14,7 +14,7 @@ from typing import Any
 
 from bench.pipeline_calls import Answered, Attribution, Measured
 from bench.pipeline_changes import OWNER, REPO, PullRequest, SourceFile
-from bot.settings import Settings
+from pystd.bot.settings import Settings
 from tests.github_fake import FakeGitHub
 
 TARGET_ANSWER_P99_MS = 50.0

@@ -18,9 +18,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from rules import limits
-from rules.catalogue import select_rules
-from rules.runner import check_source
+from pystd.rules import limits
+from pystd.rules.catalogue import select_rules
+from pystd.rules.runner import check_source
 
 
 def _timed(fn: Callable[[str], object], texts: list[str]) -> tuple[float, list[object]]:

@@ -53,12 +53,12 @@ if str(ROOT) not in sys.path:  # run from a checkout: the fake GitHub lives in t
 
 from bench.faults import EXAMPLE  # noqa: E402
 from bench.queue_fake import SOURCES  # noqa: E402
-from bot.result_cache import CachingEngine  # noqa: E402
-from bot.store import store_for  # noqa: E402
-from bot.store.base import DONE, SUPERSEDED  # noqa: E402
-from bot.store.memory import MemoryStore  # noqa: E402
-from rules.config import PystdConfig  # noqa: E402
-from rules.runner import FileInput  # noqa: E402
+from pystd.bot.result_cache import CachingEngine  # noqa: E402
+from pystd.bot.store import store_for  # noqa: E402
+from pystd.bot.store.base import DONE, SUPERSEDED  # noqa: E402
+from pystd.bot.store.memory import MemoryStore  # noqa: E402
+from pystd.rules.config import PystdConfig  # noqa: E402
+from pystd.rules.runner import FileInput  # noqa: E402
 from tests.bot.postgres import NoPostgres, throwaway_cluster  # noqa: E402
 from tests.github_fake import APP_ID, app_private_key_pem  # noqa: E402
 
@@ -191,10 +191,10 @@ async def burst(store: str, url: str, workers: int, args: argparse.Namespace,
     fake, env["PYSTD_GITHUB_API_URL"] = await start_fake(env, args, out)
     procs: list[asyncio.subprocess.Process] = [fake]
     try:
-        procs.append(await start(env, "bot.cli", "serve", "--workers", "0",
+        procs.append(await start(env, "pystd.bot.cli", "serve", "--workers", "0",
                                  ready="listening"))
         for _ in range(workers):
-            procs.append(await start(env, "bot.cli", "worker", "--workers", "1",
+            procs.append(await start(env, "pystd.bot.cli", "worker", "--workers", "1",
                                      ready="worker ready"))
         cpu_before = [tree_cpu(p.pid) for p in procs]
         signed = [(headers, body.encode()) for headers, body in json.loads(out.read_text())]

@@ -44,9 +44,9 @@ if str(ROOT) not in sys.path:  # run from a checkout: the fake GitHub lives in t
 
 from bench.diff_history import fetch, replace_tree, sh  # noqa: E402
 from bench.pipeline import serve  # noqa: E402
-from bot.app import create_app  # noqa: E402
-from bot.settings import Settings  # noqa: E402
-from rules.runner import is_checkable  # noqa: E402
+from pystd.bot.app import create_app  # noqa: E402
+from pystd.bot.settings import Settings  # noqa: E402
+from pystd.rules.runner import is_checkable  # noqa: E402
 from tests.github_fake import APP_ID, FakeFile, FakeGitHub, app_private_key_pem  # noqa: E402
 from tests.github_fake import delivery as make_delivery  # noqa: E402
 from tests.github_fake.state import FileStatus  # noqa: E402

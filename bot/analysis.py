@@ -10,20 +10,20 @@ from __future__ import annotations
 
 from gidgethub.abc import GitHubAPI
 
-from bot import messages
-from bot.engine_pool import Engine
-from bot.plans import Analysis, Skipped
-from bot.snapshot import (
+from pystd.bot import messages
+from pystd.bot.engine_pool import Engine
+from pystd.bot.plans import Analysis, Skipped
+from pystd.bot.snapshot import (
     BlobCache,
     ChangedFile,
     PullRequestSnapshot,
     existing_folders,
     fetch_blobs,
 )
-from rules.config import PystdConfig
-from rules.pipeline import ChangeScope, analyse
-from rules.runner import FileInput
-from rules.versions import Versions
+from pystd.rules.config import PystdConfig
+from pystd.rules.pipeline import ChangeScope, analyse
+from pystd.rules.runner import FileInput
+from pystd.rules.versions import Versions
 
 
 async def analyse_pull_request(gh: GitHubAPI, snapshot: PullRequestSnapshot,

@@ -26,16 +26,16 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from bot import messages, pages
-from bot.health import AppKeyCheck
-from bot.metrics import new_registry, service_metrics
-from bot.runtime import running
-from bot.services import Services
-from bot.settings import Settings
-from bot.setup import SetupFlow
-from bot.setup import add_routes as add_setup_routes
-from bot.store import StoreError
-from bot.webhooks import (
+from pystd.bot import messages, pages
+from pystd.bot.health import AppKeyCheck
+from pystd.bot.metrics import new_registry, service_metrics
+from pystd.bot.runtime import running
+from pystd.bot.services import Services
+from pystd.bot.settings import Settings
+from pystd.bot.setup import SetupFlow
+from pystd.bot.setup import add_routes as add_setup_routes
+from pystd.bot.store import StoreError
+from pystd.bot.webhooks import (
     DELIVERY_COUNTS,
     MAX_DELIVERY_BYTES,
     SEEN_DELIVERIES,

@@ -25,8 +25,14 @@ from typing import Any
 
 import gidgethub
 
-from bot.github import AmbiguousWrite, GitHubError, InstallationClient, RateLimited, describe_error
-from bot.plans import CHECK_NAME, completion, now_iso
+from pystd.bot.github import (
+    AmbiguousWrite,
+    GitHubError,
+    InstallationClient,
+    RateLimited,
+    describe_error,
+)
+from pystd.bot.plans import CHECK_NAME, completion, now_iso
 
 log = logging.getLogger(__name__)
 

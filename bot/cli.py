@@ -14,22 +14,22 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot import messages
-from bot.cli_cache import ResultCache, cache_dir, check_with_cache, fingerprint
-from bot.cli_paths import PathNames, relative
-from bot.cli_projects import Group, RootFinder, group_by_root, union
-from bot.diff import DiffError, FileChanges, git_diff_changes
-from bot.fixing import FixGroup, fix_projects
-from bot.progress import Progress
-from rules.catalogue import all_rules
-from rules.config import ConfigError, PystdConfig, load_config, selector_problem
-from rules.engine import Finding, RuleSet
-from rules.pipeline import ChangeScope, SerialRunner, analyse
-from rules.runner import FileInput, FileResult, check_inputs, discover, is_checkable
-from rules.versions import VERSION_FILES, Versions, versions_from_texts
+from pystd.bot import messages
+from pystd.bot.cli_cache import ResultCache, cache_dir, check_with_cache, fingerprint
+from pystd.bot.cli_paths import PathNames, relative
+from pystd.bot.cli_projects import Group, RootFinder, group_by_root, union
+from pystd.bot.diff import DiffError, FileChanges, git_diff_changes
+from pystd.bot.fixing import FixGroup, fix_projects
+from pystd.bot.progress import Progress
+from pystd.rules.catalogue import all_rules
+from pystd.rules.config import ConfigError, PystdConfig, load_config, selector_problem
+from pystd.rules.engine import Finding, RuleSet
+from pystd.rules.pipeline import ChangeScope, SerialRunner, analyse
+from pystd.rules.runner import FileInput, FileResult, check_inputs, discover, is_checkable
+from pystd.rules.versions import VERSION_FILES, Versions, versions_from_texts
 
 if TYPE_CHECKING:
-    from bot.settings import Settings
+    from pystd.bot.settings import Settings
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -188,8 +188,8 @@ def _server_settings(command: str) -> Settings | None:
     stderr naming what is wrong) when they cannot start."""
     from pydantic import ValidationError
 
-    from bot.settings import Settings, SettingsError
-    from bot.store import store_for
+    from pystd.bot.settings import Settings, SettingsError
+    from pystd.bot.store import store_for
 
     try:
         settings = Settings().with_stored_credentials()  # what /setup stored, if any
@@ -213,9 +213,9 @@ def run_serve(workers: int | None = None) -> int:
     """Start the App; on a missing or bad setting (app id, private key, webhook secret, log
     level...), say which in one line and exit 2. SIGTERM drains and exits 0. Logs are JSON
     lines on stderr, never with a secret in them."""
-    from bot import serve
-    from bot.app import create_app
-    from bot.logs import configure_logging
+    from pystd.bot import serve
+    from pystd.bot.app import create_app
+    from pystd.bot.logs import configure_logging
 
     settings = _server_settings("serve")
     if settings is None:
@@ -227,8 +227,8 @@ def run_serve(workers: int | None = None) -> int:
 
 def run_worker(workers: int | None = None, port: int | None = None) -> int:
     """Run reviews from the shared queue; the same settings and exits as `serve`."""
-    from bot import worker
-    from bot.logs import configure_logging
+    from pystd.bot import worker
+    from pystd.bot.logs import configure_logging
 
     settings = _server_settings("worker")
     if settings is None:
@@ -240,8 +240,8 @@ def run_worker(workers: int | None = None, port: int | None = None) -> int:
 
 def run_queue(action: str, job_id: int | None, states: list[str]) -> int:
     """`pystd queue list | retry ID | cancel ID` on the store PYSTD_QUEUE_URL names."""
-    from bot.queue_admin import queue_command
-    from bot.settings import Settings
+    from pystd.bot.queue_admin import queue_command
+    from pystd.bot.settings import Settings
 
     settings = Settings()
     return queue_command(settings.queue_store_url, settings.queue_timeout, action, job_id,
@@ -251,7 +251,7 @@ def run_queue(action: str, job_id: int | None, states: list[str]) -> int:
 # -- pystd rule --------------------------------------------------------------------------
 
 def run_rule(code: str | None, *, markdown: bool = False) -> int:
-    from rules.docs import one_line, rules_markdown
+    from pystd.rules.docs import one_line, rules_markdown
 
     rules = all_rules()
     if markdown:
@@ -285,7 +285,7 @@ class Plan:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from bot.formats import render  # keeps `pystd rule` light
+    from pystd.bot.formats import render  # keeps `pystd rule` light
 
     cwd = Path.cwd()
     for option, codes in (("--select", args.select or []), ("--ignore", args.ignore)):

@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot import messages
-from rules.config import PystdConfig
-from rules.engine import Finding, Fix, RuleSet, Severity
-from rules.runner import FileInput, FileResult
+from pystd.bot import messages
+from pystd.rules.config import PystdConfig
+from pystd.rules.engine import Finding, Fix, RuleSet, Severity
+from pystd.rules.runner import FileInput, FileResult
 
 DEFAULT_DIR = ".pystd_cache"
 CACHE_DIR_ENV = "PYSTD_CACHE_DIR"
@@ -75,8 +75,7 @@ def _pystd_version() -> str:
 def _engine_digest() -> str:
     """The size and modification time of every module of the engine and its rules: an
     edited rule in a development checkout (same version number) invalidates the cache."""
-    import rules
-
+    import pystd.rules as rules
     root = Path(rules.__file__).parent
     digest = hashlib.sha256()
     for dirpath, dirnames, filenames in os.walk(root):

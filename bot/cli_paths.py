@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from rules.runner import FileResult
+from pystd.rules.runner import FileResult
 
 
 def relative(path: Path, base: Path) -> str:

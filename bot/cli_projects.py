@@ -17,8 +17,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.diff import FileChanges
-from rules.engine import RuleSet
+from pystd.bot.diff import FileChanges
+from pystd.rules.engine import RuleSet
 
 # With --diff, a changed path: its status, its path before a rename and its hunks.
 Changed = tuple[Path, str, str | None, FileChanges | None]

@@ -14,7 +14,7 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from bot import messages
+from pystd.bot import messages
 
 FILE_NAME = "github-app.json"
 FILE_MODE = 0o600

@@ -28,11 +28,11 @@ from typing import Any, TypeVar
 from pebble import ProcessExpired, ProcessPool
 from pebble.pool.process import WORKERS_NAME
 
-from bot import messages
-from rules.change import Change, check_change
-from rules.engine import Finding, RuleSet
-from rules.pipeline import RunFailed
-from rules.runner import FileInput, FileResult, check_item, how_it_ended
+from pystd.bot import messages
+from pystd.rules.change import Change, check_change
+from pystd.rules.engine import Finding, RuleSet
+from pystd.rules.pipeline import RunFailed
+from pystd.rules.runner import FileInput, FileResult, check_item, how_it_ended
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ ChangeCheck = Callable[[Change, RuleSet], tuple[Finding, ...]]
 MB = 1024 * 1024
 # Modules every worker needs, imported once in the fork server: a new worker (after a
 # crash) starts in milliseconds instead of importing libcst and the rules again.
-_PRELOAD = ["rules.runner", "rules.change", "bot.engine_pool"]
+_PRELOAD = ["pystd.rules.runner", "pystd.rules.change", "pystd.bot.engine_pool"]
 _CLOSE_WAIT = 10.0  # seconds close() waits for the pool to stop before killing workers
 # The change rules read the whole pull request in one task (most of it from facts the
 # file tasks handed over): they get this many times the per-file limit.

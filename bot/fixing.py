@@ -22,10 +22,10 @@ from pathlib import Path
 
 import libcst as cst
 
-from bot import messages
-from bot.formats import source_lines
-from rules.engine import Finding, Fix, RuleSet
-from rules.runner import FileResult, check_source
+from pystd.bot import messages
+from pystd.bot.formats import source_lines
+from pystd.rules.engine import Finding, Fix, RuleSet
+from pystd.rules.runner import FileResult, check_source
 
 MAX_PASSES = 10
 _BOM = "\ufeff".encode()

@@ -18,10 +18,10 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 from urllib.parse import quote
 
-from bot.messages import PROJECT_URL, rule_docs_url
-from bot.source_view import docs_url, hyperlink, source_block
-from rules.engine import Finding, Fix, Rule, RuleSet, Severity
-from rules.runner import FileResult
+from pystd.bot.messages import PROJECT_URL, rule_docs_url
+from pystd.bot.source_view import docs_url, hyperlink, source_block
+from pystd.rules.engine import Finding, Fix, Rule, RuleSet, Severity
+from pystd.rules.runner import FileResult
 
 FORMATS = ("text", "json", "github", "sarif")
 

@@ -18,8 +18,8 @@ import aiohttp
 import gidgethub
 from gidgethub.aiohttp import GitHubAPI
 
-from bot import messages
-from bot.github import USER_AGENT, TokenStore
+from pystd.bot import messages
+from pystd.bot.github import USER_AGENT, TokenStore
 
 log = logging.getLogger(__name__)
 

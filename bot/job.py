@@ -20,14 +20,14 @@ from typing import Any
 from cachetools import TTLCache
 from gidgethub.abc import GitHubAPI
 
-from bot import messages
-from bot.analysis import analyse_pull_request
-from bot.checks import OpenRuns
-from bot.engine_pool import Engine
-from bot.github import InstallationClient, RateLimited, describe_error
-from bot.plans import check_output, check_run_steps, neutral_steps
-from bot.publish import complete_check_run, open_check_run, publish_review
-from bot.snapshot import (
+from pystd.bot import messages
+from pystd.bot.analysis import analyse_pull_request
+from pystd.bot.checks import OpenRuns
+from pystd.bot.engine_pool import Engine
+from pystd.bot.github import InstallationClient, RateLimited, describe_error
+from pystd.bot.plans import check_output, check_run_steps, neutral_steps
+from pystd.bot.publish import complete_check_run, open_check_run, publish_review
+from pystd.bot.snapshot import (
     BaseFiles,
     BlobCache,
     PullRequestSnapshot,
@@ -35,7 +35,7 @@ from bot.snapshot import (
     fetch_compare_files,
     fetch_files,
 )
-from bot.targets import ReviewTarget
+from pystd.bot.targets import ReviewTarget
 
 log = logging.getLogger(__name__)
 SHUTDOWN_COMPLETION_SECONDS = 10.0

@@ -25,7 +25,7 @@ SETUP_PATH = "/setup"
 @functools.cache
 def app_manifest() -> dict[str, Any]:
     """app.yml as a dict: the packaged copy, else the checkout's."""
-    packaged = resources.files("bot").joinpath("app.yml")
+    packaged = resources.files("pystd.bot").joinpath("app.yml")
     text = packaged.read_text(encoding="utf-8") if packaged.is_file() \
         else REPOSITORY_MANIFEST.read_text(encoding="utf-8")
     data = yaml.safe_load(text)

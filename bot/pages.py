@@ -21,10 +21,10 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
-from bot import messages
-from rules.catalogue import all_rules
-from rules.docs import fix_example, one_line, with_fix_example
-from rules.engine import Category, Rule
+from pystd.bot import messages
+from pystd.rules.catalogue import all_rules
+from pystd.rules.docs import fix_example, one_line, with_fix_example
+from pystd.rules.engine import Category, Rule
 
 # Code prefixes and what they cover (README "Rules"); PYS0xx is the parser's own finding.
 FRAMEWORKS = (

@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from bot import messages
-from bot.diff import FileChanges
-from bot.suggestions import Offer, OfferKind, place, plan_offer
-from rules.config import PystdConfig
-from rules.context import module_kind
-from rules.engine import Finding, Severity
+from pystd.bot import messages
+from pystd.bot.diff import FileChanges
+from pystd.bot.suggestions import Offer, OfferKind, place, plan_offer
+from pystd.rules.config import PystdConfig
+from pystd.rules.context import module_kind
+from pystd.rules.engine import Finding, Severity
 
 CHECK_NAME = "pystd"
 ANNOTATIONS_PER_REQUEST = 50  # GitHub's limit per check-run create/update (limits.json)

@@ -8,7 +8,7 @@ import sys
 import time
 from typing import TextIO
 
-from bot import messages
+from pystd.bot import messages
 
 _WIDTH = 24  # characters of the bar itself
 _EVERY = 0.1  # seconds between two redraws (a redraw per file would cost on big trees)

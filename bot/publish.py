@@ -13,15 +13,15 @@ from typing import Any
 
 import gidgethub
 
-from bot import messages
-from bot.checks import OpenRun, OpenRuns, RunUpdates, finish, open_run
-from bot.github import GitHubError, InstallationClient, describe_error
-from bot.plans import Analysis, build_review, fingerprints, offers_in
-from bot.reviews import ReviewResult, post_review
-from bot.snapshot import PullRequestSnapshot
-from bot.targets import ReviewTarget
-from bot.threads import fixed_comments, follow_fixed, our_comments
-from rules.config import PystdConfig
+from pystd.bot import messages
+from pystd.bot.checks import OpenRun, OpenRuns, RunUpdates, finish, open_run
+from pystd.bot.github import GitHubError, InstallationClient, describe_error
+from pystd.bot.plans import Analysis, build_review, fingerprints, offers_in
+from pystd.bot.reviews import ReviewResult, post_review
+from pystd.bot.snapshot import PullRequestSnapshot
+from pystd.bot.targets import ReviewTarget
+from pystd.bot.threads import fixed_comments, follow_fixed, our_comments
+from pystd.rules.config import PystdConfig
 
 log = logging.getLogger(__name__)
 

@@ -20,8 +20,8 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.store.base import DONE, FAILED, RETENTION_SECONDS, Job, JobStore, NewJob, QueueStats
-from bot.store.base import StoreError as StoreError
+from pystd.bot.store.base import DONE, FAILED, RETENTION_SECONDS, Job, JobStore, NewJob, QueueStats
+from pystd.bot.store.base import StoreError as StoreError
 
 log = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from bot import messages
-from bot.store import Job, JobStore, StoreError, store_for
+from pystd.bot import messages
+from pystd.bot.store import Job, JobStore, StoreError, store_for
 
 LIST_LIMIT = 50
 

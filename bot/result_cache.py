@@ -23,10 +23,10 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from bot.engine_pool import Engine
-from bot.store import JobStore, StoreError
-from rules.engine import RuleSet
-from rules.runner import FileInput, FileResult
+from pystd.bot.engine_pool import Engine
+from pystd.bot.store import JobStore, StoreError
+from pystd.rules.engine import RuleSet
+from pystd.rules.runner import FileInput, FileResult
 
 log = logging.getLogger(__name__)
 

@@ -14,13 +14,13 @@ from typing import Any
 
 import gidgethub
 
-from bot import messages
-from bot.checks import OpenRun, RunUpdates, completion, our_runs_in_progress
-from bot.github import GitHubError, RateLimited, describe_error
-from bot.queue import Deferred
-from bot.services import RECHECK, RERUN, REVIEW, RecheckRequest, Services
-from bot.store import Job
-from bot.targets import ReviewTarget
+from pystd.bot import messages
+from pystd.bot.checks import OpenRun, RunUpdates, completion, our_runs_in_progress
+from pystd.bot.github import GitHubError, RateLimited, describe_error
+from pystd.bot.queue import Deferred
+from pystd.bot.services import RECHECK, RERUN, REVIEW, RecheckRequest, Services
+from pystd.bot.store import Job
+from pystd.bot.targets import ReviewTarget
 
 log = logging.getLogger(__name__)
 

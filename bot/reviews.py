@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import gidgethub
 
-from bot.github import AmbiguousWrite, GitHubError, InstallationClient, describe_error
-from bot.plans import ReviewComment, ReviewPlan, review_body, review_marker
+from pystd.bot.github import AmbiguousWrite, GitHubError, InstallationClient, describe_error
+from pystd.bot.plans import ReviewComment, ReviewPlan, review_body, review_marker
 
 log = logging.getLogger(__name__)
 

@@ -17,15 +17,15 @@ from dataclasses import dataclass
 
 import aiohttp
 
-from bot.github import GitHubAccess, TokenStore, WritePacer
-from bot.job import JobEnv
-from bot.queue import JobQueue, QueueTuning
-from bot.result_cache import CachingEngine
-from bot.review_jobs import ServicesRunner
-from bot.services import Services
-from bot.settings import Settings
-from bot.snapshot import BlobCache
-from bot.store import store_for
+from pystd.bot.github import GitHubAccess, TokenStore, WritePacer
+from pystd.bot.job import JobEnv
+from pystd.bot.queue import JobQueue, QueueTuning
+from pystd.bot.result_cache import CachingEngine
+from pystd.bot.review_jobs import ServicesRunner
+from pystd.bot.services import Services
+from pystd.bot.settings import Settings
+from pystd.bot.snapshot import BlobCache
+from pystd.bot.store import store_for
 
 log = logging.getLogger(__name__)
 

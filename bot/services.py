@@ -12,14 +12,14 @@ import gidgethub
 from cachetools import TTLCache
 from gidgethub.abc import GitHubAPI
 
-from bot import messages
-from bot.checks import completed_by_earlier_attempt, sweep_runs
-from bot.github import GitHubAccess, InstallationClient, describe_error
-from bot.job import JobEnv, review_head
-from bot.queue import Deferred, JobFailed, JobQueue, KeyedLocks
-from bot.settings import Settings
-from bot.store import NewJob
-from bot.targets import ReviewTarget
+from pystd.bot import messages
+from pystd.bot.checks import completed_by_earlier_attempt, sweep_runs
+from pystd.bot.github import GitHubAccess, InstallationClient, describe_error
+from pystd.bot.job import JobEnv, review_head
+from pystd.bot.queue import Deferred, JobFailed, JobQueue, KeyedLocks
+from pystd.bot.settings import Settings
+from pystd.bot.store import NewJob
+from pystd.bot.targets import ReviewTarget
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot import messages
+from pystd.bot import messages
 
 
 class SettingsError(Exception):
@@ -132,7 +132,7 @@ class Settings(BaseSettings):
         them and the environment sets none. The three go together: an App id of one App
         with the key or webhook secret of another would fail every GitHub call or every
         delivery, so credentials split between the two are refused with the names to unset."""
-        from bot.credentials import StoredCredentialsError, load_app
+        from pystd.bot.credentials import StoredCredentialsError, load_app
 
         try:
             stored = load_app(self.data_dir)

@@ -34,12 +34,12 @@ import aiohttp
 from aiohttp import web
 from cachetools import TTLCache
 
-from bot import messages
-from bot.credentials import StoredApp, StoredCredentialsError, load_app, save_app
-from bot.github import USER_AGENT
-from bot.manifest import manifest_for
-from bot.pages import html_page
-from bot.settings import Settings, SettingsError
+from pystd.bot import messages
+from pystd.bot.credentials import StoredApp, StoredCredentialsError, load_app, save_app
+from pystd.bot.github import USER_AGENT
+from pystd.bot.manifest import manifest_for
+from pystd.bot.pages import html_page
+from pystd.bot.settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
 

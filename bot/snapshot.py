@@ -17,11 +17,11 @@ import gidgethub
 from cachetools import LRUCache
 from gidgethub.abc import GitHubAPI
 
-from bot.diff import DiffError, FileChanges, patch_changes
-from bot.github import GitHubError, describe_error
-from rules.config import CONFIG_FILES, ConfigError, PystdConfig, config_from_texts
-from rules.runner import is_checkable
-from rules.versions import VERSION_FILES, Versions, versions_from_texts
+from pystd.bot.diff import DiffError, FileChanges, patch_changes
+from pystd.bot.github import GitHubError, describe_error
+from pystd.rules.config import CONFIG_FILES, ConfigError, PystdConfig, config_from_texts
+from pystd.rules.runner import is_checkable
+from pystd.rules.versions import VERSION_FILES, Versions, versions_from_texts
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")

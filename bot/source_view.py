@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import os
 
-from bot.messages import TEXT_RULE_LINK, rule_docs_url
-from rules.engine import Finding
+from pystd.bot.messages import TEXT_RULE_LINK, rule_docs_url
+from pystd.rules.engine import Finding
 
 CONTEXT = 1  # lines shown above the finding
 MAX_LINES = 6  # flagged lines shown at most; the rest is elided

@@ -23,8 +23,8 @@ import enum
 import re
 from dataclasses import dataclass
 
-from bot.diff import FileChanges
-from rules.engine import Finding, Fix
+from pystd.bot.diff import FileChanges
+from pystd.rules.engine import Finding, Fix
 
 MAX_IMPORT_SPAN = 12  # lines of a suggestion that also adds an import: read, then clicked
 MAX_FIX_DISTANCE = 8  # lines between a finding and a fix on other lines (async def -> def)

@@ -18,9 +18,9 @@ from typing import Any
 
 import gidgethub
 
-from bot import messages
-from bot.github import GitHubError, InstallationClient, describe_error
-from bot.plans import offers_in
+from pystd.bot import messages
+from pystd.bot.github import GitHubError, InstallationClient, describe_error
+from pystd.bot.plans import offers_in
 
 log = logging.getLogger(__name__)
 

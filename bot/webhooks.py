@@ -24,11 +24,11 @@ from urllib.parse import parse_qs
 from aiohttp import hdrs, web
 from cachetools import TTLCache
 
-from bot import messages
-from bot.events import MalformedEvent, parse_event
-from bot.handlers import router
-from bot.services import Services
-from bot.store import DuplicateDelivery, StoreError
+from pystd.bot import messages
+from pystd.bot.events import MalformedEvent, parse_event
+from pystd.bot.handlers import router
+from pystd.bot.services import Services
+from pystd.bot.store import DuplicateDelivery, StoreError
 
 log = logging.getLogger(__name__)
 

@@ -25,11 +25,11 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from bot import messages
-from bot.metrics import Family, new_registry, service_metrics
-from bot.runtime import Runtime, running
-from bot.settings import Settings
-from bot.store import StoreError
+from pystd.bot import messages
+from pystd.bot.metrics import Family, new_registry, service_metrics
+from pystd.bot.runtime import Runtime, running
+from pystd.bot.settings import Settings
+from pystd.bot.store import StoreError
 
 log = logging.getLogger(__name__)
 

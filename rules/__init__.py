@@ -2,7 +2,7 @@
 
 The rule API is re-exported here; the rules themselves are found by rules/catalogue.py."""
 
-from rules.engine import (
+from pystd.rules.engine import (
     Category,
     Example,
     Finding,

@@ -13,8 +13,17 @@ import importlib
 import pkgutil
 from collections.abc import Callable, Iterable
 
-import rules
-from rules.engine import ALL, DEFAULT, Rule, RuleSet, Severity, matches_rule, registered, selector
+import pystd.rules as rules
+from pystd.rules.engine import (
+    ALL,
+    DEFAULT,
+    Rule,
+    RuleSet,
+    Severity,
+    matches_rule,
+    registered,
+    selector,
+)
 
 _loaded = False
 
@@ -24,7 +33,7 @@ def load_rule_modules() -> None:
     global _loaded
     if _loaded:
         return
-    for module in pkgutil.walk_packages(rules.__path__, prefix="rules."):
+    for module in pkgutil.walk_packages(rules.__path__, prefix=rules.__name__ + "."):
         importlib.import_module(module.name)
     _loaded = True
 

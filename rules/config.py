@@ -10,8 +10,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from rules.catalogue import all_rules, select_rules
-from rules.engine import (
+from pystd.rules.catalogue import all_rules, select_rules
+from pystd.rules.engine import (
     ALL,
     DEFAULT,
     Category,
@@ -22,7 +22,7 @@ from rules.engine import (
     matches_rule,
     selector,
 )
-from rules.versions import Versions
+from pystd.rules.versions import Versions
 
 CONFIG_FILES = ("pyproject.toml", ".github/pystd.toml")
 

@@ -15,9 +15,9 @@ from pathlib import PurePosixPath
 
 import libcst as cst
 
-from rules.engine import Report
-from rules.versions import Versions
-from rules.walker import find_nodes
+from pystd.rules.engine import Report
+from pystd.rules.versions import Versions
+from pystd.rules.walker import find_nodes
 
 _BUILTINS = frozenset(dir(builtins))
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 
-from rules.catalogue import all_rules
-from rules.engine import FLAG_MARKER, Category, Rule, example_of
-from rules.suppress import EQUIVALENTS
+from pystd.rules.catalogue import all_rules
+from pystd.rules.engine import FLAG_MARKER, Category, Rule, example_of
+from pystd.rules.suppress import EQUIVALENTS
 
 HEADER = """# pystd rules
 

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, ClassVar
 
 import libcst as cst
 
-from rules.versions import Versions
+from pystd.rules.versions import Versions
 
 if TYPE_CHECKING:
-    from rules.context import FileContext
+    from pystd.rules.context import FileContext
 
 
 class Severity(enum.StrEnum):

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
-from rules.context import dotted_name, is_docstring
-from rules.engine import Fix, Report
+from pystd.rules.context import dotted_name, is_docstring
+from pystd.rules.engine import Fix, Report
 
 log = logging.getLogger(__name__)
 

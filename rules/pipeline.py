@@ -19,11 +19,10 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
-from rules.change.base import Change, ChangedPath, ChangeRule, FileChange, check_change
-from rules.change.base import wants_facts as _wants_facts
-from rules.django.related import change_models
-from rules.engine import Finding, RuleSet
-from rules.runner import FileInput, FileResult, check_inputs, check_item
+from pystd.rules.change.base import Change, ChangedPath, ChangeRule, FileChange, check_change
+from pystd.rules.change.base import wants_facts as _wants_facts
+from pystd.rules.engine import Finding, RuleSet
+from pystd.rules.runner import FileInput, FileResult, check_inputs, check_item
 
 # Asked which of some folders exist after the change; answers with those that do.
 FolderProbe = Callable[[tuple[str, ...]], Awaitable[frozenset[str]]]
@@ -156,11 +155,11 @@ def _with_facts_wanted(checked: Sequence[FileInput], change: Change, rules: Rule
                        ) -> list[FileInput]:
     """The worker tasks, each with how its file changed when a selected change rule has
     facts to work out of it, and with the Django models of the change's models modules
-    when a selected rule reads them (`uses_change_models`)."""
-    wants_models = any(getattr(cls, "uses_change_models", False) for cls in rules)
-    if not _wants_facts(rules) and not wants_models:
+    when a selected rule reads them (it names its reader as `change_models_of`)."""
+    readers = {reader for cls in rules if (reader := getattr(cls, "change_models_of", None))}
+    if not _wants_facts(rules) and not readers:
         return [_task(f) for f in checked]
-    models = change_models(change) if wants_models else ()
+    models = tuple(model for read in readers for model in read(change))
     how = {c.path: FileChange(c.status, c.previous_path, c.old_text, change.max_handler_lines,
                               models)
            for c in change.files}

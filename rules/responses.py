@@ -26,8 +26,8 @@ from collections.abc import Callable, Iterator
 
 import libcst as cst
 
-from rules.context import bound_names
-from rules.walker import find_nodes
+from pystd.rules.context import bound_names
+from pystd.rules.walker import find_nodes
 
 # Methods only response objects have (Starlette, Django, Flask/Werkzeug).
 RESPONSE_METHODS = frozenset({"set_cookie", "delete_cookie", "set_signed_cookie",

@@ -17,13 +17,13 @@ from pathlib import Path
 
 import libcst as cst
 
-from rules.change.base import FileChange, change_facts, wants_facts
-from rules.context import FileContext, module_kind
-from rules.engine import Finding, LineRule, Report, Rule, RuleSet
-from rules.fixes import Layout, build_fix, resolve_positions
-from rules.limits import MAX_FILE_BYTES, TOO_DEEP, too_deep
-from rules.suppress import ignores_file, is_suppressed, noqa_lines
-from rules.walker import walk
+from pystd.rules.change.base import FileChange, change_facts, wants_facts
+from pystd.rules.context import FileContext, module_kind
+from pystd.rules.engine import Finding, LineRule, Report, Rule, RuleSet
+from pystd.rules.fixes import Layout, build_fix, resolve_positions
+from pystd.rules.limits import MAX_FILE_BYTES, TOO_DEEP, too_deep
+from pystd.rules.suppress import ignores_file, is_suppressed, noqa_lines
+from pystd.rules.walker import walk
 
 CRASHED = "the analysis process died on this file ({how})"
 

@@ -12,9 +12,9 @@ from collections.abc import Sequence
 
 import libcst as cst
 
-from rules.context import FileContext, bound_names
-from rules.engine import Category, Rule, Severity, register
-from rules.walker import find_nodes
+from pystd.rules.context import FileContext, bound_names
+from pystd.rules.engine import Category, Rule, Severity, register
+from pystd.rules.walker import find_nodes
 
 THREADPOOL_DOCS = "https://www.starlette.io/threadpool/"
 WEBSOCKETS_DOCS = "https://www.starlette.io/websockets/"

@@ -16,8 +16,8 @@ import tokenize
 from functools import cache
 from io import StringIO
 
-from rules.catalogue import all_rules
-from rules.engine import Category
+from pystd.rules.catalogue import all_rules
+from pystd.rules.engine import Category
 
 _NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:\s*,\s*[A-Z]+[0-9]+)*))?", re.I)
 # Bandit: `# nosec`, `# nosec B608`, `# nosec: B105, B106`, `# nosec hardcoded_sql_expressions`.

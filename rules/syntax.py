@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rules.engine import Category, Rule, Severity, register
+from pystd.rules.engine import Category, Rule, Severity, register
 
 
 @register

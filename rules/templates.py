@@ -10,8 +10,8 @@ import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from rules.context import FileContext
-from rules.engine import Category, Example, LineRule, Severity, register
+from pystd.rules.context import FileContext
+from pystd.rules.engine import Category, Example, LineRule, Severity, register
 
 _OPEN = re.compile(r"\{[{%#]")
 _AUTOESCAPE_OFF = re.compile(r"autoescape\s+(?:off|false|False)")

@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import libcst as cst
 
-from rules.engine import Rule
+from pystd.rules.engine import Rule
 
 if TYPE_CHECKING:  # the context's helpers use the walker's `find_nodes`
-    from rules.context import FileContext
+    from pystd.rules.context import FileContext
 
 # Fields that hold only whitespace, comments or punctuation: no rule looks inside them.
 _SKIP_FIELDS = frozenset(

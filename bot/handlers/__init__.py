@@ -6,8 +6,8 @@ function, and returns whether it queued work.
 
 from __future__ import annotations
 
-from bot.handlers import check_run, issue_comment, pull_request
-from bot.handlers.routing import Route, Router
+from pystd.bot.handlers import check_run, issue_comment, pull_request
+from pystd.bot.handlers.routing import Route, Router
 
 router = Router(pull_request.router, issue_comment.router, check_run.router)
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bot.events import CheckRunEvent, CheckSuiteEvent, MergeGroupEvent, PullRequestRef
-from bot.handlers.routing import Router
-from bot.services import Services
-from bot.targets import ReviewTarget
+from pystd.bot.events import CheckRunEvent, CheckSuiteEvent, MergeGroupEvent, PullRequestRef
+from pystd.bot.handlers.routing import Router
+from pystd.bot.services import Services
+from pystd.bot.targets import ReviewTarget
 
 router = Router()
 

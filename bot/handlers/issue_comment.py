@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from bot.events import IssueCommentEvent
-from bot.handlers.routing import Router
-from bot.services import RecheckRequest, Services
+from pystd.bot.events import IssueCommentEvent
+from pystd.bot.handlers.routing import Router
+from pystd.bot.services import RecheckRequest, Services
 
 router = Router()
 

@@ -11,10 +11,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from bot.events import WebhookEvent
+from pystd.bot.events import WebhookEvent
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from pystd.bot.services import Services
 
 E = TypeVar("E", bound=WebhookEvent)
 Handler = Callable[[Any, "Services"], Awaitable[bool]]

@@ -4,7 +4,7 @@ file under the data folder), `postgresql://...` (several replicas and workers), 
 
 from __future__ import annotations
 
-from bot.store.base import (
+from pystd.bot.store.base import (
     DuplicateDelivery,
     Job,
     JobStore,
@@ -20,12 +20,12 @@ __all__ = ["DuplicateDelivery", "Job", "JobStore", "NewJob", "QueueStats", "Stor
 def store_for(url: str, timeout: float = 5.0) -> JobStore:
     """The store a queue URL names; ValueError for a scheme pystd does not know."""
     if url == "memory://":
-        from bot.store.memory import MemoryStore
+        from pystd.bot.store.memory import MemoryStore
         return MemoryStore()
     if url.startswith("sqlite:///"):
-        from bot.store.sqlite import SQLiteStore, path_of
+        from pystd.bot.store.sqlite import SQLiteStore, path_of
         return SQLiteStore(path_of(url), timeout=timeout)
     if url.startswith(("postgresql://", "postgres://")):
-        from bot.store.postgres import PostgresStore
+        from pystd.bot.store.postgres import PostgresStore
         return PostgresStore(url, timeout=timeout)
     raise ValueError(f"unknown queue URL scheme: {url.split(':', 1)[0]}")

@@ -7,7 +7,7 @@ import itertools
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import replace
 
-from bot.store.base import (
+from pystd.bot.store.base import (
     CANCELLED,
     DONE,
     FAILED,

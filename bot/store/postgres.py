@@ -17,7 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 
-from bot.store.sql import Connection, SQLStore
+from pystd.bot.store.sql import Connection, SQLStore
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from bot.store.base import (
+from pystd.bot.store.base import (
     CANCELLED,
     DONE,
     FAILED,

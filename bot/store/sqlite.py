@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from bot.store.sql import Connection, SQLStore
+from pystd.bot.store.sql import Connection, SQLStore
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS deliveries (

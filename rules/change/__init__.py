@@ -14,9 +14,9 @@ the problem (an added `.env`).
 
 from __future__ import annotations
 
-from rules.change import fat_handlers, migrations, routes, secret_files, untested_handlers
-from rules.change.base import Change, ChangedPath, ChangeRule, check_change
-from rules.change.migrations import migration_folders_to_probe
+from pystd.rules.change import fat_handlers, migrations, routes, secret_files, untested_handlers
+from pystd.rules.change.base import Change, ChangedPath, ChangeRule, check_change
+from pystd.rules.change.migrations import migration_folders_to_probe
 
 __all__ = ["Change", "ChangeRule", "ChangedPath", "check_change", "fat_handlers",
            "migration_folders_to_probe", "migrations", "routes", "secret_files",

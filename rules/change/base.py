@@ -19,11 +19,11 @@ from typing import ClassVar, TypeGuard
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
-from rules.context import FileContext, module_kind
-from rules.engine import Finding, Rule, RuleSet
-from rules.fixes import Layout
-from rules.limits import parseable
-from rules.suppress import ignores_file, is_suppressed, noqa_lines
+from pystd.rules.context import FileContext, module_kind
+from pystd.rules.engine import Finding, Rule, RuleSet
+from pystd.rules.fixes import Layout
+from pystd.rules.limits import parseable
+from pystd.rules.suppress import ignores_file, is_suppressed, noqa_lines
 
 
 @dataclass(frozen=True)

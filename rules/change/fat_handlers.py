@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from rules.change.base import (
+from pystd.rules.change.base import (
     HANDLER_WORDS,
     Change,
     ChangedPath,
@@ -14,8 +14,8 @@ from rules.change.base import (
     on_added_line,
     source_files,
 )
-from rules.context import is_docstring
-from rules.engine import Category, Severity, register
+from pystd.rules.context import is_docstring
+from pystd.rules.engine import Category, Severity, register
 
 
 def handler_size(fn: cst.FunctionDef, module: cst.Module) -> int:

@@ -10,7 +10,7 @@ from pathlib import PurePosixPath
 
 import libcst as cst
 
-from rules.change.base import (
+from pystd.rules.change.base import (
     Change,
     ChangedPath,
     ChangeRule,
@@ -18,8 +18,8 @@ from rules.change.base import (
     on_added_line,
     source_files,
 )
-from rules.context import FileContext, module_kind
-from rules.engine import Category, Severity, register
+from pystd.rules.context import FileContext, module_kind
+from pystd.rules.engine import Category, Severity, register
 
 MODEL_BASES = frozenset({"django.db.models.Model", "django.db.models.base.Model",
                          "django.contrib.gis.db.models.Model"})

@@ -6,7 +6,7 @@ import re
 
 import libcst as cst
 
-from rules.change.base import (
+from pystd.rules.change.base import (
     Change,
     ChangedPath,
     ChangeRule,
@@ -14,8 +14,8 @@ from rules.change.base import (
     on_added_line,
     source_files,
 )
-from rules.context import ROUTE_METHODS
-from rules.engine import Category, Severity, register
+from pystd.rules.context import ROUTE_METHODS
+from pystd.rules.engine import Category, Severity, register
 
 MAX_APP_ROUTES = 15
 APP_CLASSES = frozenset({"fastapi.FastAPI", "fastapi.applications.FastAPI", "flask.Flask",

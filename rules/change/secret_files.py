@@ -5,8 +5,8 @@ from __future__ import annotations
 import fnmatch
 from pathlib import PurePosixPath
 
-from rules.change.base import Change, ChangeRule
-from rules.engine import Category, Severity, register
+from pystd.rules.change.base import Change, ChangeRule
+from pystd.rules.engine import Category, Severity, register
 
 SECRET_FILE_PATTERNS = (".env", ".env.*", "*.pem", "id_rsa", "id_rsa.*", "id_ed25519",
                         "id_ecdsa", "id_dsa")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rules.change.base import (
+from pystd.rules.change.base import (
     HANDLER_WORDS,
     Change,
     ChangedPath,
@@ -15,8 +15,8 @@ from rules.change.base import (
     on_added_line,
     source_files,
 )
-from rules.context import module_kind
-from rules.engine import Category, Severity, register
+from pystd.rules.context import module_kind
+from pystd.rules.engine import Category, Severity, register
 
 
 @register

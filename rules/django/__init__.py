@@ -13,25 +13,25 @@ rules/change/migrations.py and rules/templates.py.
 
 from __future__ import annotations
 
-from rules.django import csrf, deployment, orm, queries, querysets, responses
-from rules.django.csrf import CsrfExempt
-from rules.django.deployment import AllowedHostsWildcard, DebugTrue
-from rules.django.orm import (
+from pystd.rules.django import csrf, deployment, orm, queries, querysets, responses
+from pystd.rules.django.csrf import CsrfExempt
+from pystd.rules.django.deployment import AllowedHostsWildcard, DebugTrue
+from pystd.rules.django.orm import (
     INSTANCE_METHODS,
     OFFLOADING,
     RETURNS_INSTANCE,
     RETURNS_PAIR,
     SyncOrmInAsync,
 )
-from rules.django.queries import NPlusOne, QuerysetExtra
-from rules.django.querysets import (
+from pystd.rules.django.queries import NPlusOne, QuerysetExtra
+from pystd.rules.django.querysets import (
     DJANGO_PACKAGES,
     EVALUATING,
     VALUES_METHODS,
     chain_label,
     queryset_chain,
 )
-from rules.django.responses import JSON_RESPONSE, JsonResponseUnsafeList, with_keyword
+from pystd.rules.django.responses import JSON_RESPONSE, JsonResponseUnsafeList, with_keyword
 
 __all__ = [
     "DJANGO_PACKAGES",

@@ -6,9 +6,9 @@ import re
 
 import libcst as cst
 
-from rules.context import FileContext, dotted_name
-from rules.engine import Category, Example, Rule, Severity, register
-from rules.walker import find_nodes
+from pystd.rules.context import FileContext, dotted_name
+from pystd.rules.engine import Category, Example, Rule, Severity, register
+from pystd.rules.walker import find_nodes
 
 CSRF_EXEMPT = "django.views.decorators.csrf.csrf_exempt"
 METHOD_DECORATOR = "django.utils.decorators.method_decorator"

@@ -13,8 +13,8 @@ from pathlib import PurePosixPath
 
 import libcst as cst
 
-from rules.context import FileContext, ModuleKind
-from rules.engine import Category, Example, Rule, Severity, register
+from pystd.rules.context import FileContext, ModuleKind
+from pystd.rules.engine import Category, Example, Rule, Severity, register
 
 # RULES.md: settings modules named `*dev*`/`*local*`/`*test*` are for development.
 NON_PRODUCTION_WORDS = ("dev", "local", "test")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from rules.context import FileContext, bound_names
-from rules.django.querysets import (
+from pystd.rules.context import FileContext, bound_names
+from pystd.rules.django.querysets import (
     DJANGO_PACKAGES,
     EVALUATING,
     chain_label,
@@ -14,7 +14,7 @@ from rules.django.querysets import (
     iterable_queryset,
     queryset_chain,
 )
-from rules.engine import Category, Example, Rule, Severity, register
+from pystd.rules.engine import Category, Example, Rule, Severity, register
 
 # Those that return one model instance, and those that return `(instance, created)`.
 RETURNS_INSTANCE = frozenset({"get", "create", "first", "last", "latest", "earliest"})

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import ClassVar
 
 import libcst as cst
 
-from rules.context import FileContext, bound_names
-from rules.django.querysets import (
+from pystd.rules.change.base import Change, ChangeModel
+from pystd.rules.context import FileContext, bound_names
+from pystd.rules.django.querysets import (
     EVALUATING,
     MANAGER,
     QUERYSET_METHODS,
@@ -18,8 +20,13 @@ from rules.django.querysets import (
     chain_methods,
     manager_of,
 )
-from rules.django.related import import_module_of, same_module, with_inherited
-from rules.engine import Category, Example, Rule, Severity, register
+from pystd.rules.django.related import (
+    change_models,
+    import_module_of,
+    same_module,
+    with_inherited,
+)
+from pystd.rules.engine import Category, Example, Rule, Severity, register
 
 # == PYS203 django-queryset-extra ======================================================
 
@@ -370,8 +377,10 @@ after a custom manager method, which a QuerySet may lack
         """,
     )
 
-    # The engine is to hand over the models of the change's other files (rules/pipeline.py).
-    uses_change_models: ClassVar[bool] = True
+    # How to read the models of the change's other files: the pipeline (rules/pipeline.py)
+    # calls it once per change and hands the result to every file's context.
+    change_models_of: ClassVar[Callable[[Change], tuple[ChangeModel, ...]]] = staticmethod(
+        change_models)
 
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)

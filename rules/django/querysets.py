@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import libcst as cst
 
-from rules.context import FileContext, dotted_name
+from pystd.rules.context import FileContext, dotted_name
 
 # Packages whose import marks a module as Django code (Ninja, DRF and Channels run on it).
 DJANGO_PACKAGES = ("django", "rest_framework", "ninja", "channels", "adrf", "asgiref")

@@ -14,9 +14,9 @@ from __future__ import annotations
 import ast
 from pathlib import PurePosixPath
 
-from rules.change.base import Change, ChangeModel
-from rules.change.migrations import model_app, uses_django_models
-from rules.limits import parseable
+from pystd.rules.change.base import Change, ChangeModel
+from pystd.rules.change.migrations import model_app, uses_django_models
+from pystd.rules.limits import parseable
 
 # Must match PYS209's own notion of a relation (`rules.django.queries.RELATION_FIELDS`).
 _RELATIONS = frozenset({"ForeignKey", "OneToOneField"})

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from rules.context import FileContext
-from rules.django.querysets import is_values_chain
-from rules.engine import Category, Example, Rule, Severity, register
+from pystd.rules.context import FileContext
+from pystd.rules.django.querysets import is_values_chain
+from pystd.rules.engine import Category, Example, Rule, Severity, register
 
 JSON_RESPONSE = frozenset({"django.http.JsonResponse", "django.http.response.JsonResponse"})
 

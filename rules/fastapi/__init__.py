@@ -6,7 +6,7 @@ rule. The Pydantic names are re-exported so `from rules.fastapi import PydanticN
 working as it did when this package was one module.
 """
 
-from rules.fastapi import (  # noqa: F401
+from pystd.rules.fastapi import (  # noqa: F401
     annotated_params,
     cors,
     error_as_success,
@@ -18,7 +18,7 @@ from rules.fastapi import (  # noqa: F401
     session_in_handler,
     untyped_body,
 )
-from rules.fastapi.pydantic import (
+from pystd.rules.fastapi.pydantic import (
     CLASS_DECORATORS,
     CONSTRUCTORS,
     FIELD,

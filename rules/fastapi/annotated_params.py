@@ -6,11 +6,11 @@ import ast
 
 import libcst as cst
 
-from rules.context import FileContext
-from rules.engine import Category, Example, Severity, register
-from rules.fastapi.path_operations import PathOperationRule, param_function
-from rules.nodes import keyword
-from rules.walker import find_nodes
+from pystd.rules.context import FileContext
+from pystd.rules.engine import Category, Example, Severity, register
+from pystd.rules.fastapi.path_operations import PathOperationRule, param_function
+from pystd.rules.nodes import keyword
+from pystd.rules.walker import find_nodes
 
 # The parameter functions of the RULES.md row; Body/Cookie/Form/File/Security are left to a
 # later revision of the row.

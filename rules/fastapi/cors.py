@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import libcst as cst
 
-from rules.context import FileContext
-from rules.engine import Category, Rule, Severity, register
-from rules.fastapi.path_operations import app_objects, argument
-from rules.nodes import is_true, keyword, literal_string
+from pystd.rules.context import FileContext
+from pystd.rules.engine import Category, Rule, Severity, register
+from pystd.rules.fastapi.path_operations import app_objects, argument
+from pystd.rules.nodes import is_true, keyword, literal_string
 
 CORS_MIDDLEWARE = frozenset({"fastapi.middleware.cors.CORSMiddleware",
                              "starlette.middleware.cors.CORSMiddleware"})

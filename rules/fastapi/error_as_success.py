@@ -6,11 +6,11 @@ import re
 
 import libcst as cst
 
-from rules.context import FileContext
-from rules.engine import Category, Example, Severity, register
-from rules.fastapi.path_operations import PathOperation, PathOperationRule, dotted_tail
-from rules.nodes import keyword_arg, literal_string
-from rules.walker import find_nodes
+from pystd.rules.context import FileContext
+from pystd.rules.engine import Category, Example, Severity, register
+from pystd.rules.fastapi.path_operations import PathOperation, PathOperationRule, dotted_tail
+from pystd.rules.nodes import keyword_arg, literal_string
+from pystd.rules.walker import find_nodes
 
 HTTP_EXCEPTIONS = frozenset({"fastapi.HTTPException", "fastapi.exceptions.HTTPException",
                              "starlette.exceptions.HTTPException"})

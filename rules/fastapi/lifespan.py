@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from rules.context import FileContext
-from rules.engine import Category, Rule, Severity, register
-from rules.fastapi.path_operations import (
+from pystd.rules.context import FileContext
+from pystd.rules.engine import Category, Rule, Severity, register
+from pystd.rules.fastapi.path_operations import (
     APP,
     FASTAPI_APPS,
     IMPORTED,
@@ -16,7 +16,7 @@ from rules.fastapi.path_operations import (
     app_objects,
     argument,
 )
-from rules.nodes import literal_string
+from pystd.rules.nodes import literal_string
 
 EVENTS = frozenset({"startup", "shutdown"})
 EVENT_ARGUMENTS = frozenset({"on_startup", "on_shutdown"})

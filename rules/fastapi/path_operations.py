@@ -30,9 +30,9 @@ from weakref import WeakKeyDictionary
 
 import libcst as cst
 
-from rules.context import FileContext, bound_names, dotted_name
-from rules.engine import Rule
-from rules.nodes import keyword, literal_string
+from pystd.rules.context import FileContext, bound_names, dotted_name
+from pystd.rules.engine import Rule
+from pystd.rules.nodes import keyword, literal_string
 
 FASTAPI_APPS = frozenset({"fastapi.FastAPI", "fastapi.applications.FastAPI"})
 FASTAPI_ROUTERS = frozenset({"fastapi.APIRouter", "fastapi.routing.APIRouter"})

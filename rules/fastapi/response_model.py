@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import libcst as cst
 
-from rules.context import FileContext
-from rules.engine import Category, Severity, register
-from rules.fastapi.path_operations import (
+from pystd.rules.context import FileContext
+from pystd.rules.engine import Category, Severity, register
+from pystd.rules.fastapi.path_operations import (
     PathOperation,
     PathOperationRule,
     all_params,
     dotted_tail,
     is_none,
 )
-from rules.nodes import keyword, literal_string
-from rules.responses import ResponseEvidence
-from rules.walker import find_nodes
+from pystd.rules.nodes import keyword, literal_string
+from pystd.rules.responses import ResponseEvidence
+from pystd.rules.walker import find_nodes
 
 # `status.HTTP_204_NO_CONTENT` (fastapi.status, starlette.status), `HTTPStatus.NO_CONTENT`.
 _NO_CONTENT = frozenset({"HTTP_204_NO_CONTENT", "NO_CONTENT"})

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import libcst as cst
 
-from rules.context import FileContext
-from rules.engine import Category, Severity, register
-from rules.fastapi.path_operations import APP, PathOperationRule, argument, has_star_args
-from rules.nodes import keyword
-from rules.walker import find_nodes
+from pystd.rules.context import FileContext
+from pystd.rules.engine import Category, Severity, register
+from pystd.rules.fastapi.path_operations import APP, PathOperationRule, argument, has_star_args
+from pystd.rules.nodes import keyword
+from pystd.rules.walker import find_nodes
 
 
 def _sets_tags(call: cst.Call) -> bool:

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import libcst as cst
 
-from rules.context import FileContext, dotted_name
-from rules.engine import Category, Severity, register
-from rules.fastapi.path_operations import (
+from pystd.rules.context import FileContext, dotted_name
+from pystd.rules.engine import Category, Severity, register
+from pystd.rules.fastapi.path_operations import (
     PathOperation,
     PathOperationRule,
     all_params,
     argument,
     param_function,
 )
-from rules.walker import find_nodes
+from pystd.rules.walker import find_nodes
 
 SESSION_CLASSES = frozenset({
     "sqlalchemy.orm.Session", "sqlalchemy.orm.session.Session",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from rules.engine import Category, Severity, register
-from rules.fastapi.path_operations import (
+from pystd.rules.engine import Category, Severity, register
+from pystd.rules.fastapi.path_operations import (
     PathOperationRule,
     is_none,
     param_function,

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from rules.context import FileContext, bound_names
-from rules.walker import find_nodes
+from pystd.rules.context import FileContext, bound_names
+from pystd.rules.walker import find_nodes
 
 FLASK_CLASSES = frozenset({"flask.Flask", "flask.app.Flask"})
 # Names that hold the application by convention, and the application factory's names

@@ -7,12 +7,12 @@ from functools import cached_property
 
 import libcst as cst
 
-from rules.context import ROUTE_METHODS, FileContext, dotted_name
-from rules.django.csrf import authenticates_by_header, server_to_server_name
-from rules.engine import Category, Example, Rule, Severity, register
-from rules.flask.application import Shadowing
-from rules.nodes import is_false, is_true, literal_string
-from rules.walker import find_nodes
+from pystd.rules.context import ROUTE_METHODS, FileContext, dotted_name
+from pystd.rules.django.csrf import authenticates_by_header, server_to_server_name
+from pystd.rules.engine import Category, Example, Rule, Severity, register
+from pystd.rules.flask.application import Shadowing
+from pystd.rules.nodes import is_false, is_true, literal_string
+from pystd.rules.walker import find_nodes
 
 KEY = "WTF_CSRF_ENABLED"
 CSRF_CLASSES = frozenset({"flask_wtf.CSRFProtect", "flask_wtf.csrf.CSRFProtect",

@@ -6,10 +6,10 @@ from collections.abc import Sequence
 
 import libcst as cst
 
-from rules.context import FileContext
-from rules.engine import Category, Example, Rule, Severity, register
-from rules.flask.application import FACTORIES, Apps
-from rules.nodes import is_true, literal_string
+from pystd.rules.context import FileContext
+from pystd.rules.engine import Category, Example, Rule, Severity, register
+from pystd.rules.flask.application import FACTORIES, Apps
+from pystd.rules.nodes import is_true, literal_string
 
 # `Flask.run(host=None, port=None, debug=None, load_dotenv=True, **options)`
 _DEBUG_POSITION = 2

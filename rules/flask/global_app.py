@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from rules.context import FileContext
-from rules.engine import Category, Rule, Severity, register
-from rules.flask.application import Shadowing, creates_flask
+from pystd.rules.context import FileContext
+from pystd.rules.engine import Category, Rule, Severity, register
+from pystd.rules.flask.application import Shadowing, creates_flask
 
 # `Flask.route` and its HTTP-method shortcuts (Flask 2.0+), and `add_url_rule`.
 ROUTE_DECORATORS = frozenset({"route", "get", "post", "put", "patch", "delete"})

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from rules.context import FileContext, dotted_name
-from rules.engine import Category, Example, Rule, Severity, register
-from rules.flask.application import Shadowing
+from pystd.rules.context import FileContext, dotted_name
+from pystd.rules.engine import Category, Example, Rule, Severity, register
+from pystd.rules.flask.application import Shadowing
 
 REQUEST_OBJECTS = frozenset({"flask.request", "flask.globals.request"})
 # Nodes that, holding the attribute in one of these fields, write or delete it.

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import libcst as cst
 
-from rules.context import FileContext, dotted_name
-from rules.engine import Category, Rule, Severity, register
-from rules.nodes import literal_string, string_pieces
+from pystd.rules.context import FileContext, dotted_name
+from pystd.rules.engine import Category, Rule, Severity, register
+from pystd.rules.nodes import literal_string, string_pieces
 
 REDIRECTS = frozenset({"flask.redirect", "flask.helpers.redirect", "werkzeug.redirect",
                        "werkzeug.utils.redirect"})

@@ -15,7 +15,7 @@ PYS110 (fat handler) is change-level: it lives in rules/change/fat_handlers.py.
 
 from __future__ import annotations
 
-from rules.general import (
+from pystd.rules.general import (
     async_calls,
     environment,
     exceptions,
@@ -27,20 +27,20 @@ from rules.general import (
     sql,
     strings,
 )
-from rules.general.async_calls import (
+from pystd.rules.general.async_calls import (
     BLOCKING_CALLS,
     OFFLOADING_CALLS,
     TASK_FUNCTIONS,
     BlockingCallInAsync,
     TaskReferenceDropped,
 )
-from rules.general.environment import EnvReadInHandler
-from rules.general.exceptions import ExceptionSwallowed
-from rules.general.html_responses import HtmlBuiltInCode
-from rules.general.loggers import module_loggers
-from rules.general.markup import SAFE_MARKERS, UnsafeMarkup
-from rules.general.printing import PrintInServerCode
-from rules.general.secrets import (
+from pystd.rules.general.environment import EnvReadInHandler
+from pystd.rules.general.exceptions import ExceptionSwallowed
+from pystd.rules.general.html_responses import HtmlBuiltInCode
+from pystd.rules.general.loggers import module_loggers
+from pystd.rules.general.markup import SAFE_MARKERS, UnsafeMarkup
+from pystd.rules.general.printing import PrintInServerCode
+from pystd.rules.general.secrets import (
     CREDENTIAL_PREFIXES,
     NON_SECRET_VALUES,
     PREFILTER_WORDS,
@@ -52,14 +52,14 @@ from rules.general.secrets import (
     is_secret_name,
     looks_real,
 )
-from rules.general.sql import (
+from pystd.rules.general.sql import (
     DB_MODULES,
     DB_RECEIVER_WORDS,
     RAW_SQL,
     TEXT_FUNCTIONS,
     SqlStringBuilding,
 )
-from rules.general.strings import identifier_words, string_pieces
+from pystd.rules.general.strings import identifier_words, string_pieces
 
 __all__ = [
     "BLOCKING_CALLS",

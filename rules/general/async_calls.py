@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from rules.context import FileContext, dotted_name
-from rules.engine import Category, Example, Rule, Severity, register
-from rules.walker import is_async_body
+from pystd.rules.context import FileContext, dotted_name
+from pystd.rules.engine import Category, Example, Rule, Severity, register
+from pystd.rules.walker import is_async_body
 
 # Qualified names (through import aliases) of calls that block the event loop.
 BLOCKING_CALLS = frozenset(

@@ -6,8 +6,8 @@ from pathlib import PurePosixPath
 
 import libcst as cst
 
-from rules.context import FileContext
-from rules.engine import Category, Example, Rule, Severity, register
+from pystd.rules.context import FileContext
+from pystd.rules.engine import Category, Example, Rule, Severity, register
 
 ENVIRON = "os.environ"
 ENV_READ_CALLS = frozenset({"os.environ.get", "os.getenv"})

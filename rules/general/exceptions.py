@@ -7,10 +7,10 @@ from functools import cached_property
 
 import libcst as cst
 
-from rules.engine import FLAG_MARKER, Category, Example, Rule, Severity, register
-from rules.general.loggers import LOGGER_NAMES, module_loggers
-from rules.general.strings import identifier_words
-from rules.walker import comments_in, find_nodes
+from pystd.rules.engine import FLAG_MARKER, Category, Example, Rule, Severity, register
+from pystd.rules.general.loggers import LOGGER_NAMES, module_loggers
+from pystd.rules.general.strings import identifier_words
+from pystd.rules.walker import comments_in, find_nodes
 
 BROAD_EXCEPTIONS = frozenset({"builtins.Exception", "builtins.BaseException"})
 LOG_MESSAGE = "Ignoring error"

@@ -6,9 +6,9 @@ import re
 
 import libcst as cst
 
-from rules.context import FileContext
-from rules.engine import Category, Example, Rule, Severity, register
-from rules.general.strings import (
+from pystd.rules.context import FileContext
+from pystd.rules.engine import Category, Example, Rule, Severity, register
+from pystd.rules.general.strings import (
     added_operands,
     concatenated_text,
     formatted_text,

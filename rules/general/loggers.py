@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from rules.context import FileContext
+from pystd.rules.context import FileContext
 
 LOGGER_NAMES = ("logger", "log", "LOGGER")
 # Calls that create a logger: `logging.getLogger(__name__)`, `structlog.get_logger()`.

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from rules.context import FileContext, dotted_name
-from rules.engine import Category, Example, Rule, Severity, register
-from rules.general.strings import string_pieces, string_value
+from pystd.rules.context import FileContext, dotted_name
+from pystd.rules.engine import Category, Example, Rule, Severity, register
+from pystd.rules.general.strings import string_pieces, string_value
 
 # `django.utils.html` re-exports `mark_safe`; both spellings are in use.
 MARK_SAFE = frozenset({"django.utils.safestring.mark_safe", "django.utils.html.mark_safe"})

@@ -7,11 +7,11 @@ from pathlib import PurePosixPath
 
 import libcst as cst
 
-from rules.context import FileContext, dotted_name, is_main_guard
-from rules.engine import Category, Example, Rule, Severity, register
-from rules.general.loggers import module_loggers
-from rules.general.secrets import EXAMPLE_FOLDERS
-from rules.walker import find_nodes
+from pystd.rules.context import FileContext, dotted_name, is_main_guard
+from pystd.rules.engine import Category, Example, Rule, Severity, register
+from pystd.rules.general.loggers import module_loggers
+from pystd.rules.general.secrets import EXAMPLE_FOLDERS
+from pystd.rules.walker import find_nodes
 
 WEB_FRAMEWORKS = frozenset({"django", "flask", "fastapi", "starlette", "ninja"})
 # Folders that hold scripts run by hand, not code the server imports.

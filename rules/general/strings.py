@@ -7,7 +7,7 @@ from functools import lru_cache
 
 import libcst as cst
 
-from rules.nodes import string_pieces, string_value
+from pystd.rules.nodes import string_pieces, string_value
 
 _CAMEL_LOWER_UPPER = re.compile(r"([a-z0-9])([A-Z])")
 _CAMEL_ACRONYM = re.compile(r"([A-Z]+)([A-Z][a-z])")

@@ -13,8 +13,8 @@ single module this package once was is re-exported here.
 
 from __future__ import annotations
 
-from rules.ninja.api_root import REGEX_URL_FUNCTIONS, URL_FUNCTIONS, NinjaApiAtRoot
-from rules.ninja.operations import (
+from pystd.rules.ninja.api_root import REGEX_URL_FUNCTIONS, URL_FUNCTIONS, NinjaApiAtRoot
+from pystd.rules.ninja.operations import (
     NINJA_APIS,
     NINJA_ROUTERS,
     OPERATIONS,
@@ -29,9 +29,9 @@ from rules.ninja.operations import (
     is_django_response,
     operation_decorators,
 )
-from rules.ninja.pagination import LIST_TYPES, NinjaUnpaginatedList
-from rules.ninja.querysets import is_manager, lazy_chain, returns_queryset
-from rules.ninja.response_schema import RESPONSE_SHORTCUTS, NinjaMissingResponseSchema
+from pystd.rules.ninja.pagination import LIST_TYPES, NinjaUnpaginatedList
+from pystd.rules.ninja.querysets import is_manager, lazy_chain, returns_queryset
+from pystd.rules.ninja.response_schema import RESPONSE_SHORTCUTS, NinjaMissingResponseSchema
 
 __all__ = [
     "LIST_TYPES",

@@ -6,10 +6,10 @@ import re
 
 import libcst as cst
 
-from rules.context import FileContext
-from rules.engine import Category, Example, Rule, Severity, register
-from rules.ninja.operations import TUTORIAL_DOCS, analyse
-from rules.nodes import keyword
+from pystd.rules.context import FileContext
+from pystd.rules.engine import Category, Example, Rule, Severity, register
+from pystd.rules.ninja.operations import TUTORIAL_DOCS, analyse
+from pystd.rules.nodes import keyword
 
 URL_FUNCTIONS = frozenset({"django.urls.path", "django.urls.conf.path"})
 REGEX_URL_FUNCTIONS = frozenset({"django.urls.re_path", "django.urls.conf.re_path",

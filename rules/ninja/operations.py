@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from rules.context import FileContext
-from rules.engine import Rule
+from pystd.rules.context import FileContext
+from pystd.rules.engine import Rule
 
 RESPONSE_DOCS = "https://django-ninja.dev/guides/response/"
 PAGINATION_DOCS = "https://django-ninja.dev/guides/response/pagination/"

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import libcst as cst
 
-from rules.context import FileContext, dotted_name
-from rules.engine import Category, Example, Severity, register
-from rules.ninja.operations import (
+from pystd.rules.context import FileContext, dotted_name
+from pystd.rules.engine import Category, Example, Severity, register
+from pystd.rules.ninja.operations import (
     PAGINATE,
     PAGINATE_IMPORT,
     PAGINATION_DOCS,
     NinjaRule,
     operation_decorators,
 )
-from rules.ninja.querysets import Bindings, returns_queryset
-from rules.nodes import keyword
-from rules.walker import find_nodes
+from pystd.rules.ninja.querysets import Bindings, returns_queryset
+from pystd.rules.nodes import keyword
+from pystd.rules.walker import find_nodes
 
 LIST_TYPES = frozenset({"typing.List", "builtins.list"})
 

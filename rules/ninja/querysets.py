@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from rules.context import dotted_name
-from rules.django import EVALUATING
-from rules.walker import find_nodes
+from pystd.rules.context import dotted_name
+from pystd.rules.django import EVALUATING
+from pystd.rules.walker import find_nodes
 
 # Methods that end a lazy queryset chain (they run the query and return something else).
 _NOT_LAZY = EVALUATING | {"a" + m for m in EVALUATING} | {"contains", "explain", "raw"}

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import libcst as cst
 
-from rules.context import FileContext
-from rules.engine import Category, Severity, register
-from rules.ninja.operations import (
+from pystd.rules.context import FileContext
+from pystd.rules.engine import Category, Severity, register
+from pystd.rules.ninja.operations import (
     RESPONSE_DOCS,
     NinjaRule,
     has_double_star,
     is_django_response,
     operation_decorators,
 )
-from rules.nodes import keyword
-from rules.responses import ResponseEvidence, is_none_literal
+from pystd.rules.nodes import keyword
+from pystd.rules.responses import ResponseEvidence, is_none_literal
 
 # Shortcuts that return an `HttpResponse`.
 RESPONSE_SHORTCUTS = frozenset({"django.shortcuts.render", "django.shortcuts.redirect"})

@@ -11,9 +11,9 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient
 
-from bot.app import create_app
-from bot.github import InstallationClient
-from bot.settings import Settings
+from pystd.bot.app import create_app
+from pystd.bot.github import InstallationClient
+from pystd.bot.settings import Settings
 from tests.bot.postgres import postgres_cluster  # noqa: F401 - the fixture, for test_store
 from tests.github_fake import APP_ID, FakeGitHub
 

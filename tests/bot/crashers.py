@@ -9,10 +9,10 @@ import os
 import signal
 import threading
 
-from bot.engine_pool import check_file
-from rules.change import Change, check_change
-from rules.engine import Finding, RuleSet
-from rules.runner import FileInput, FileResult
+from pystd.bot.engine_pool import check_file
+from pystd.rules.change import Change, check_change
+from pystd.rules.engine import Finding, RuleSet
+from pystd.rules.runner import FileInput, FileResult
 
 SEGFAULT = b"# crash: segfault"
 HANG = b"# crash: hang"

@@ -15,8 +15,8 @@ import jwt
 import pytest
 from aiohttp.test_utils import TestClient
 
-from bot.cli import main
-from bot.webhooks import SERVICES
+from pystd.bot.cli import main
+from pystd.bot.webhooks import SERVICES
 from tests.github_fake import FakeFile, FakeGitHub
 
 # -- the App ------------------------------------------------------------------------------

@@ -9,10 +9,10 @@ import json
 import pytest
 from aiohttp.test_utils import TestClient
 
-from bot import messages
-from bot.app import create_app
-from bot.settings import Settings, SettingsError
-from bot.webhooks import SERVICES
+from pystd.bot import messages
+from pystd.bot.app import create_app
+from pystd.bot.settings import Settings, SettingsError
+from pystd.bot.webhooks import SERVICES
 from tests.bot.drivers import (
     BASE,
     HEAD,
@@ -278,7 +278,7 @@ async def test_push_does_not_repeat_comments(bot, delivery, fake_github):
 
 
 async def test_stale_head_result_is_dropped(bot: TestClient, delivery, fake_github, monkeypatch):
-    from bot import job
+    from pystd.bot import job
 
     started, proceed = asyncio.Event(), asyncio.Event()
     real_fetch = job.fetch_files
@@ -408,7 +408,7 @@ async def test_change_level_rules_run_on_the_whole_pull_request(bot, delivery, f
 
 async def test_a_crashed_engine_worker_costs_its_file_only_and_is_replaced(
         aiohttp_client, settings, delivery, fake_github):
-    from bot.engine_pool import Engine
+    from pystd.bot.engine_pool import Engine
     from tests.bot import crashers
 
     bot = await aiohttp_client(create_app(settings.model_copy(update={"workers": 1})))

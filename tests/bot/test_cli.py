@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import messages
-from rules.limits import TOO_DEEP
+from pystd.bot import messages
+from pystd.rules.limits import TOO_DEEP
 from tests.bot.drivers import BLOCKING, CLEAN, git, run
 
 

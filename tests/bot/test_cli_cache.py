@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import cli, messages
+from pystd.bot import cli, messages
 from tests.bot.test_cli import BLOCKING, CLEAN, run
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import messages
+from pystd.bot import messages
 from tests.bot.drivers import BLOCKING, run
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from bot import messages
+from pystd.bot import messages
 from tests.bot.test_cli import BLOCKING, run
 
 DJANGO_VIEW = (
@@ -80,8 +80,8 @@ def test_fix_with_diff_is_refused(project, capsys):
 
 def example_project(root) -> int:
     """Every documented bad example of every rule, each in its own folder; returns how many."""
-    from rules.catalogue import all_rules
-    from rules.engine import example_of
+    from pystd.rules.catalogue import all_rules
+    from pystd.rules.engine import example_of
 
     count = 0
     for rule in all_rules().values():

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import messages
+from pystd.bot import messages
 from tests.bot.test_cli import BLOCKING, run
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -142,7 +142,7 @@ def test_progress_shows_files_done_of_the_total_on_a_terminal(project):
         (project / f"m{i}.py").write_text(BLOCKING)
     master, slave = pty.openpty()
     done = subprocess.Popen(  # stderr is a terminal, stdout a pipe
-        [sys.executable, "-m", "bot.cli", "check", "--jobs", "1", "--no-cache"],
+        [sys.executable, "-m", "pystd.bot.cli", "check", "--jobs", "1", "--no-cache"],
         cwd=project, stdout=subprocess.PIPE, stderr=slave,
         env={**os.environ, "PYTHONPATH": str(ROOT)})
     os.close(slave)

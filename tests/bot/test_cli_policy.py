@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from bot import messages
-from bot.cli import main
-from rules.catalogue import all_rules
-from rules.engine import Category
+from pystd.bot import messages
+from pystd.bot.cli import main
+from pystd.rules.catalogue import all_rules
+from pystd.rules.engine import Category
 
 # A blocking call (correctness of the event loop: on by default), a hard-coded key
 # (security: on by default) and a print in server code (style: opt-in).

@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from bot.diff import git_diff_changes, patch_changes
+from pystd.bot.diff import git_diff_changes, patch_changes
 
 
 def edited(base: list[str], rng: random.Random, tag: int) -> list[str]:

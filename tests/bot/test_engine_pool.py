@@ -15,15 +15,15 @@ from typing import Any
 
 import pytest
 
-from bot import messages
-from bot.app import create_app
-from bot.engine_pool import MAX_TIMEOUTS_PER_CHANGE, Engine, EngineCrashed
-from bot.webhooks import SERVICES
-from rules.catalogue import select_rules
-from rules.change import Change, ChangedPath
-from rules.config import PystdConfig
-from rules.limits import TOO_DEEP
-from rules.runner import CRASHED, FileInput, check_inputs
+from pystd.bot import messages
+from pystd.bot.app import create_app
+from pystd.bot.engine_pool import MAX_TIMEOUTS_PER_CHANGE, Engine, EngineCrashed
+from pystd.bot.webhooks import SERVICES
+from pystd.rules.catalogue import select_rules
+from pystd.rules.change import Change, ChangedPath
+from pystd.rules.config import PystdConfig
+from pystd.rules.limits import TOO_DEEP
+from pystd.rules.runner import CRASHED, FileInput, check_inputs
 from tests.bot import crashers
 from tests.bot.drivers import (
     HEAD2,

@@ -16,9 +16,9 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from bench.faults import replay, report
-from bot import messages
-from bot.app import create_app
-from bot.github import (
+from pystd.bot import messages
+from pystd.bot.app import create_app
+from pystd.bot.github import (
     AmbiguousWrite,
     GitHubAccess,
     GitHubError,
@@ -26,13 +26,13 @@ from bot.github import (
     TokenStore,
     WritePacer,
 )
-from bot.plans import ReviewComment
-from bot.reviews import narrowed
-from bot.services import Services
-from bot.settings import Settings
-from bot.snapshot import existing_folders, fetch_config
-from bot.store.base import WAITING
-from bot.webhooks import SERVICES
+from pystd.bot.plans import ReviewComment
+from pystd.bot.reviews import narrowed
+from pystd.bot.services import Services
+from pystd.bot.settings import Settings
+from pystd.bot.snapshot import existing_folders, fetch_config
+from pystd.bot.store.base import WAITING
+from pystd.bot.webhooks import SERVICES
 from tests.bot.drivers import BASE, HEAD, OWNER, REPO, add_pr, open_pr
 from tests.github_fake import (
     APP_ID,
@@ -331,7 +331,7 @@ async def test_unfetchable_blob_of_the_only_flagged_file_is_not_a_pass(bot, deli
 
 
 async def test_one_log_line_per_completed_review(bot, delivery, fake_github, caplog):
-    caplog.set_level(logging.INFO, logger="bot.job")
+    caplog.set_level(logging.INFO, logger="pystd.bot.job")
     await review_once(bot, delivery, fake_github)
     (record,) = [r for r in caplog.records if r.getMessage() == "review completed"]
     assert (record.repository, record.pr, record.head_sha, record.conclusion) == (

@@ -11,18 +11,18 @@ from typing import Any
 import jsonschema
 import pytest
 
-from bot.formats import (
+from pystd.bot.formats import (
     FORMATS,
     SARIF_SCHEMA_URI,
     TEXT_NOTHING_CHECKED,
     render,
     tool_version,
 )
-from bot.messages import PROJECT_URL, rule_docs_url
-from rules.catalogue import select_rules
-from rules.engine import RuleSet, Severity
-from rules.fixes import apply_fix
-from rules.runner import FileResult, check_source
+from pystd.bot.messages import PROJECT_URL, rule_docs_url
+from pystd.rules.catalogue import select_rules
+from pystd.rules.engine import RuleSet, Severity
+from pystd.rules.fixes import apply_fix
+from pystd.rules.runner import FileResult, check_source
 
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "data" / "sarif-schema-2.1.0.json"
 RULES = select_rules(["PYS101"])

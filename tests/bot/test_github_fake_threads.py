@@ -9,7 +9,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.threads import RESOLVE_MUTATION, THREADS_QUERY
+from pystd.bot.threads import RESOLVE_MUTATION, THREADS_QUERY
 from tests.bot.drivers import (
     FAKE_BASE,
     FAKE_HEAD,

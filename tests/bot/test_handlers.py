@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from bot.engine_pool import Engine
-from bot.events import (
+from pystd.bot.engine_pool import Engine
+from pystd.bot.events import (
     CheckRunEvent,
     IssueCommentEvent,
     MergeGroupEvent,
@@ -18,15 +18,15 @@ from bot.events import (
     WebhookEvent,
     parse_event,
 )
-from bot.handlers import router
-from bot.handlers.issue_comment import is_recheck
-from bot.job import JobEnv, ReviewTarget
-from bot.queue import JobQueue
-from bot.services import RecheckRequest, Services
-from bot.settings import Settings
-from bot.snapshot import BlobCache, fetch_compare_files
-from bot.store import Job, NewJob
-from bot.store.memory import MemoryStore
+from pystd.bot.handlers import router
+from pystd.bot.handlers.issue_comment import is_recheck
+from pystd.bot.job import JobEnv, ReviewTarget
+from pystd.bot.queue import JobQueue
+from pystd.bot.services import RecheckRequest, Services
+from pystd.bot.settings import Settings
+from pystd.bot.snapshot import BlobCache, fetch_compare_files
+from pystd.bot.store import Job, NewJob
+from pystd.bot.store.memory import MemoryStore
 from tests.github_fake import RecordingGitHubAPI
 
 JSON = {"content-type": "application/json"}

@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-from bot.logs import REDACTED, configure_logging, redact
+from pystd.bot.logs import REDACTED, configure_logging, redact
 
 TOKEN = "ghs_" + "A1b2C3d4" * 5  # shaped like an installation token; not a real one
 
@@ -25,18 +25,18 @@ def log_lines():
 
 
 def test_a_line_is_one_json_object_with_the_context_fields(log_lines):
-    logging.getLogger("bot.job").info("review completed", extra={
+    logging.getLogger("pystd.bot.job").info("review completed", extra={
         "delivery_id": "d-1", "repository": "o/r", "pr": 7, "head_sha": "a" * 40,
         "duration_ms": 812, "findings": 3, "conclusion": "failure"})
     (line,) = log_lines()
     assert line["message"] == "review completed"
-    assert (line["level"], line["logger"]) == ("INFO", "bot.job")
+    assert (line["level"], line["logger"]) == ("INFO", "pystd.bot.job")
     assert line["pr"] == 7 and line["conclusion"] == "failure" and line["duration_ms"] == 812
     assert "time" in line
 
 
 def test_credentials_never_reach_the_log(log_lines):
-    log = logging.getLogger("bot.github")
+    log = logging.getLogger("pystd.bot.github")
     log.warning("calling with token %s", TOKEN)
     log.info("header", extra={"authorization": f"Bearer {TOKEN}"})
     try:

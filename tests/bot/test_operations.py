@@ -7,8 +7,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import SecretStr
 
-from bot import messages
-from bot.app import create_app
+from pystd.bot import messages
+from pystd.bot.app import create_app
 from tests.bot.drivers import add_pr, open_pr, settle
 
 

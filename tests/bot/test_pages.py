@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import re
 
-from bot import messages
-from bot.app import create_app
-from bot.pages import render_markdown
-from rules.catalogue import all_rules
+from pystd.bot import messages
+from pystd.bot.app import create_app
+from pystd.bot.pages import render_markdown
+from pystd.rules.catalogue import all_rules
 from tests.bot.test_app import OWNER, REPO, add_pr, only_run, open_pr, settle
 
 PUBLIC = "https://pystd.example.org"

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot import messages
-from bot.diff import patch_changes
-from bot.plans import (
+from pystd.bot import messages
+from pystd.bot.diff import patch_changes
+from pystd.bot.plans import (
     Analysis,
     Skipped,
     annotation,
@@ -20,9 +20,9 @@ from bot.plans import (
     noqa_hint,
     offers_in,
 )
-from bot.suggestions import OfferKind, fix_diff, split_lines
-from rules.config import PystdConfig
-from rules.engine import Finding, Fix, Severity
+from pystd.bot.suggestions import OfferKind, fix_diff, split_lines
+from pystd.rules.config import PystdConfig
+from pystd.rules.engine import Finding, Fix, Severity
 
 # Lines 1-3 are context, 4-5 added, 6 context: the right side of one hunk.
 PATCH = "@@ -1,4 +1,6 @@\n a\n b\n c\n+d\n+e\n f\n"

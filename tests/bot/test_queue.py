@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from bot.queue import Deferred, JobFailed, JobQueue, QueueTuning
-from bot.store import Job, NewJob, StoreError
-from bot.store.base import DONE, FAILED, WAITING
-from bot.store.memory import MemoryStore
-from bot.webhooks import SEEN_DELIVERIES, SERVICES
+from pystd.bot.queue import Deferred, JobFailed, JobQueue, QueueTuning
+from pystd.bot.store import Job, NewJob, StoreError
+from pystd.bot.store.base import DONE, FAILED, WAITING
+from pystd.bot.store.memory import MemoryStore
+from pystd.bot.webhooks import SEEN_DELIVERIES, SERVICES
 from tests.bot.test_app import add_pr, open_pr, settle
 
 
@@ -159,7 +159,7 @@ async def test_a_job_queued_by_another_process_wakes_postgresql_workers_at_once(
 
     import psycopg
 
-    from bot.store import store_for
+    from pystd.bot.store import store_for
 
     url = postgres_cluster.fresh_database()
     here, there = store_for(url), store_for(url)  # a worker's store, a webhook replica's

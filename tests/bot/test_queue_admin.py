@@ -7,10 +7,10 @@ import asyncio
 
 import pytest
 
-from bot.cli import main
-from bot.store import NewJob
-from bot.store.base import FAILED
-from bot.store.sqlite import SQLiteStore
+from pystd.bot.cli import main
+from pystd.bot.store import NewJob
+from pystd.bot.store.base import FAILED
+from pystd.bot.store.sqlite import SQLiteStore
 from tests.bot.test_app import add_pr, open_pr, settle
 
 

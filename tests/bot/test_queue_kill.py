@@ -15,8 +15,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.store import JobStore, store_for
-from bot.store.base import RUNNING, WAITING
+from pystd.bot.store import JobStore, store_for
+from pystd.bot.store.base import RUNNING, WAITING
 from tests.bot.test_app import HEAD, NEW_VIEWS, OLD_VIEWS, OWNER, REPO
 from tests.bot.test_serve import free_port
 from tests.github_fake import APP_ID, FakeFile, FakeGitHub, Fault
@@ -45,7 +45,7 @@ async def start(env: dict[str, str], cwd: Path, *args: str, ready: str
                 ) -> asyncio.subprocess.Process:
     """`pystd ARGS`, once its log says `ready`."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", *args, env=env, cwd=cwd,
+        sys.executable, "-m", "pystd.bot.cli", *args, env=env, cwd=cwd,
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
     assert proc.stderr is not None
     async with asyncio.timeout(GUARD):

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import pickle
 
-from bot.result_cache import CachingEngine, file_key, rules_fingerprint
-from bot.store.memory import MemoryStore
-from bot.webhooks import SERVICES
-from rules.config import PystdConfig
-from rules.runner import FileInput, FileResult
+from pystd.bot.result_cache import CachingEngine, file_key, rules_fingerprint
+from pystd.bot.store.memory import MemoryStore
+from pystd.bot.webhooks import SERVICES
+from pystd.rules.config import PystdConfig
+from pystd.rules.runner import FileInput, FileResult
 from tests.bot.test_app import BASE, HEAD, HEAD2, OWNER, REPO, open_pr, send, settle
 from tests.github_fake import FakeFile
 

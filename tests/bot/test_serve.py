@@ -16,10 +16,10 @@ import pytest
 from aiohttp import web
 from cryptography.hazmat.primitives import serialization
 
-from bot import messages
-from bot.app import create_app
-from bot.cli import EXIT_ERROR, main
-from bot.serve import ACCEPT_ERROR, AcceptErrorFilter, ConnectionCap
+from pystd.bot import messages
+from pystd.bot.app import create_app
+from pystd.bot.cli import EXIT_ERROR, main
+from pystd.bot.serve import ACCEPT_ERROR, AcceptErrorFilter, ConnectionCap
 from tests.bot.drivers import OWNER, REPO, add_pr
 from tests.github_fake import APP_ID
 
@@ -109,7 +109,7 @@ async def test_sigterm_finishes_queued_reviews_and_exits_0(
     env = {**os.environ, "PYSTD_GITHUB_API_URL": fake_github.url, "PYSTD_HOST": "127.0.0.1",
            "PYSTD_PORT": str(port), "PYSTD_WORKERS": "1"}
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", "serve", env=env, cwd=tmp_path,
+        sys.executable, "-m", "pystd.bot.cli", "serve", env=env, cwd=tmp_path,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     assert proc.stderr is not None
     try:
@@ -118,7 +118,7 @@ async def test_sigterm_finishes_queued_reviews_and_exits_0(
                 line = await proc.stderr.readline()
                 assert line, "pystd serve exited before listening"
                 record = json.loads(line)  # every log line is one JSON object
-                if (record["logger"], record["message"]) == ("bot.serve", "listening"):
+                if (record["logger"], record["message"]) == ("pystd.bot.serve", "listening"):
                     assert record["port"] == port
                     break
             headers, body = delivery("pull_request", "opened.payload.json",
@@ -206,7 +206,7 @@ def test_accept_errors_are_reported_once_per_period_without_traceback():
 
 
 def test_log_level_is_read_in_any_case(environment, monkeypatch):
-    from bot.settings import Settings
+    from pystd.bot.settings import Settings
 
     monkeypatch.setenv("PYSTD_LOG_LEVEL", " warning ")
     assert Settings().log_level == "WARNING"

@@ -18,11 +18,11 @@ import pytest
 import yaml
 from aiohttp.test_utils import TestClient, unused_port
 
-from bot import messages
-from bot.app import RUNTIME, create_app
-from bot.credentials import StoredApp, credentials_file, load_app, save_app
-from bot.settings import Settings, SettingsError
-from bot.setup import SETUP
+from pystd.bot import messages
+from pystd.bot.app import RUNTIME, create_app
+from pystd.bot.credentials import StoredApp, credentials_file, load_app, save_app
+from pystd.bot.settings import Settings, SettingsError
+from pystd.bot.setup import SETUP
 from tests.bot.test_app import OWNER, REPO, add_pr, only_run
 from tests.github_fake import FakeGitHub
 from tests.github_fake import delivery as make_delivery
@@ -95,7 +95,7 @@ async def test_a_fresh_server_serves_setup_and_rules_and_refuses_webhooks(
 
 async def test_the_setup_link_is_logged_at_start(aiohttp_client, fake_github, tmp_path,
                                                  no_credentials, caplog):
-    caplog.set_level(logging.WARNING, logger="bot.app")
+    caplog.set_level(logging.WARNING, logger="pystd.bot.app")
     app = create_app(bare_settings(fake_github, tmp_path, 8080), engine_in_process=True)
     await aiohttp_client(app)
     (record,) = [r for r in caplog.records if r.getMessage() == messages.SETUP_LOG_OPEN]
@@ -294,7 +294,7 @@ def test_github_enterprise_registers_on_its_own_host():
 
 def test_serve_names_unreadable_stored_credentials_in_one_line(tmp_path, monkeypatch,
                                                                no_credentials, capsys):
-    from bot.cli import EXIT_ERROR, main
+    from pystd.bot.cli import EXIT_ERROR, main
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("PYSTD_DATA_DIR", str(tmp_path))

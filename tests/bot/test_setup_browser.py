@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestClient, unused_port
 
-from bot.app import RUNTIME, create_app
-from bot.credentials import load_app
-from bot.setup import SETUP
+from pystd.bot.app import RUNTIME, create_app
+from pystd.bot.credentials import load_app
+from pystd.bot.setup import SETUP
 from tests.bot.test_setup import CREDENTIAL_VARIABLES, bare_settings
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

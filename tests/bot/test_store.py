@@ -10,9 +10,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.store import DuplicateDelivery, JobStore, NewJob, StoreError, store_for
-from bot.store.base import CANCELLED, DONE, FAILED, RUNNING, SUPERSEDED, WAITING
-from bot.store.sqlite import SQLiteStore
+from pystd.bot.store import DuplicateDelivery, JobStore, NewJob, StoreError, store_for
+from pystd.bot.store.base import CANCELLED, DONE, FAILED, RUNNING, SUPERSEDED, WAITING
+from pystd.bot.store.sqlite import SQLiteStore
 
 LEASE = 30.0
 

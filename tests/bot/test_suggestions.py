@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from bench.replay import apply_suggestion, undefined_names
-from bot import messages
+from pystd.bot import messages
 from tests.bot.drivers import BASE, HEAD, HEAD2, OWNER, REPO, open_pr, send, settle
 from tests.github_fake import FakeFile, FakeGitHub
 

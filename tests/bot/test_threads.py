@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.plans import marker
-from bot.threads import fixed_comments, fixed_marker, graphql_endpoint, our_comments
+from pystd.bot.plans import marker
+from pystd.bot.threads import fixed_comments, fixed_marker, graphql_endpoint, our_comments
 
 FP1, FP2 = "1" * 16, "2" * 16
 

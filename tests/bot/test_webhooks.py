@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from bot import messages
-from bot.app import create_app
-from bot.events import parse_event
-from bot.handlers import router
-from bot.settings import Settings
-from bot.webhooks import MAX_DELIVERY_BYTES, SERVICES
+from pystd.bot import messages
+from pystd.bot.app import create_app
+from pystd.bot.events import parse_event
+from pystd.bot.handlers import router
+from pystd.bot.settings import Settings
+from pystd.bot.webhooks import MAX_DELIVERY_BYTES, SERVICES
 from tests.bot.drivers import HEAD, OWNER, REPO, add_pr, recheck, send, settle
 from tests.github_fake import FakeGitHub, webhook_signature
 from tests.github_fake.webhooks import load_payload
@@ -231,19 +231,19 @@ async def test_a_bug_in_a_handler_is_a_logged_500_not_a_400(bot, delivery, fake_
 
     bot.app[SERVICES].schedule_review = broken  # type: ignore[method-assign]
     headers, body = opened(fake_github, delivery)
-    with caplog.at_level(logging.INFO, logger="bot.webhooks"):
+    with caplog.at_level(logging.INFO, logger="pystd.bot.webhooks"):
         response = await bot.post("/webhook", data=body, headers=headers)
     assert response.status == 500
-    (record,) = [r for r in caplog.records if r.name == "bot.webhooks"]
+    (record,) = [r for r in caplog.records if r.name == "pystd.bot.webhooks"]
     assert record.exc_info is not None and "a bug in pystd" in str(record.exc_info[1])
     assert (record.outcome, record.status) == ("error", 500)
 
 
 async def test_each_delivery_is_one_log_line(bot, delivery, fake_github, caplog):
     headers, body = opened(fake_github, delivery)
-    with caplog.at_level(logging.INFO, logger="bot.webhooks"):
+    with caplog.at_level(logging.INFO, logger="pystd.bot.webhooks"):
         await bot.post("/webhook", data=body, headers=headers)
-    (record,) = [r for r in caplog.records if r.name == "bot.webhooks"]
+    (record,) = [r for r in caplog.records if r.name == "pystd.bot.webhooks"]
     assert record.getMessage() == "delivery"
     assert (record.delivery_id, record.event, record.action, record.repository, record.pr,
             record.outcome, record.status) == (

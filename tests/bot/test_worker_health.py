@@ -9,9 +9,9 @@ from urllib.parse import parse_qs, urlsplit
 import aiohttp
 import pytest
 
-from bot.queue import JobQueue
-from bot.store import store_for
-from bot.worker import RUNTIME, health_app
+from pystd.bot.queue import JobQueue
+from pystd.bot.store import store_for
+from pystd.bot.worker import RUNTIME, health_app
 from tests.bot.test_app import HEAD, NEW_VIEWS, OLD_VIEWS, OWNER, REPO
 from tests.bot.test_queue_kill import GUARD, environment, post, settled, start, stop
 from tests.bot.test_serve import free_port
@@ -107,7 +107,7 @@ async def test_healthz_is_503_once_the_worker_loop_has_stopped(aiohttp_client):
 
 @pytest.mark.parametrize("port", ["0", "x", "-1", "70000"])
 def test_a_bad_port_is_refused(port, capsys):
-    from bot.cli import main
+    from pystd.bot.cli import main
 
     with pytest.raises(SystemExit) as exit_:
         main(["worker", "--port", port])

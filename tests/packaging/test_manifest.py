@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.handlers import router
+from pystd.bot.handlers import router
 
 ROOT = Path(__file__).resolve().parents[2]
 MANIFEST = yaml.safe_load((ROOT / "app.yml").read_text())

@@ -7,11 +7,11 @@ from dataclasses import replace
 
 import libcst as cst
 
-from rules.catalogue import select_rules
-from rules.engine import Finding
-from rules.fixes import apply_fix
-from rules.runner import check_source
-from rules.versions import versions_from_texts
+from pystd.rules.catalogue import select_rules
+from pystd.rules.engine import Finding
+from pystd.rules.fixes import apply_fix
+from pystd.rules.runner import check_source
+from pystd.rules.versions import versions_from_texts
 
 
 def lint(code: str, path: str = "app.py", select: str | None = None,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rules.catalogue import select_rules
-from rules.change import Change, ChangedPath, check_change, migration_folders_to_probe
+from pystd.rules.catalogue import select_rules
+from pystd.rules.change import Change, ChangedPath, check_change, migration_folders_to_probe
 
 VIEW = (
     "from django.shortcuts import render\n\n\n"
@@ -349,9 +349,9 @@ def test_private_helpers_in_views_are_not_handlers():
 # -- one parse: the engine hands the change rules their facts -----------------------------
 
 def test_engine_facts_give_the_same_findings_without_parsing_again(monkeypatch):
-    from rules.change import base
-    from rules.change.base import FileChange
-    from rules.runner import check_source
+    from pystd.rules.change import base
+    from pystd.rules.change.base import FileChange
+    from pystd.rules.runner import check_source
 
     old_models = MODELS
     new_models = MODELS.replace("max_length=32", "max_length=64")
@@ -381,8 +381,8 @@ def test_engine_facts_give_the_same_findings_without_parsing_again(monkeypatch):
 
 
 def test_no_facts_without_a_change_or_change_rules():
-    from rules.change.base import FileChange
-    from rules.runner import check_source
+    from pystd.rules.change.base import FileChange
+    from pystd.rules.runner import check_source
 
     assert check_source("shop/views.py", VIEWS_HEAD + view("index", 3), select_rules()).facts is None
     only_file_rules = select_rules(["PYS1"], ["PYS110"])
@@ -391,7 +391,7 @@ def test_no_facts_without_a_change_or_change_rules():
 
 
 def test_text_too_deep_for_the_parser_is_not_parsed_by_the_change_rules():
-    from rules.change.base import parse
+    from pystd.rules.change.base import parse
 
     deep = "LIMIT = " + " + ".join(["1"] * 1500) + "\n"
     assert parse("shop/models.py", deep) is None  # the engine skips it too

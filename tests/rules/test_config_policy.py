@@ -6,10 +6,10 @@ from __future__ import annotations
 import libcst as cst
 import pytest
 
-from rules.catalogue import all_rules, select_rules
-from rules.config import ConfigError, PystdConfig, config_from_texts, parse_config
-from rules.engine import Category, Rule, RuleSet, Severity
-from rules.runner import check_source
+from pystd.rules.catalogue import all_rules, select_rules
+from pystd.rules.config import ConfigError, PystdConfig, config_from_texts, parse_config
+from pystd.rules.engine import Category, Rule, RuleSet, Severity
+from pystd.rules.runner import check_source
 
 SLEEPY = "import time\n\n\nasync def f():\n    time.sleep(1)\n"
 PRINTS = "import flask\n\n\ndef f():\n    print('hi')\n"

@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from rules.engine import Finding, Severity
+from pystd.rules.engine import Finding, Severity
 from tests.rules import lint as shared
 
 IMPORT = "from django.views.decorators.csrf import csrf_exempt\n"

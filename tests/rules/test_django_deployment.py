@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from rules.engine import Finding, Severity
+from pystd.rules.engine import Finding, Severity
 from tests.rules import lint as shared
 from tests.rules.lint import lint
 

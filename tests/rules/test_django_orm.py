@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from rules.django.querysets import EVALUATING
+from pystd.rules.django.querysets import EVALUATING
 from tests.rules.lint import fix_of, fixed, lines_of, one, only
 
 ASYNC = "from django.http import HttpResponse\nfrom shop.models import Author, Book\n\n\n"

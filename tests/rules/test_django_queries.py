@@ -8,9 +8,9 @@ import textwrap
 
 import pytest
 
-from rules.engine import Finding, Severity
-from rules.pipeline import ChangeScope, Outcome, SerialRunner, analyse
-from rules.runner import FileInput
+from pystd.rules.engine import Finding, Severity
+from pystd.rules.pipeline import ChangeScope, Outcome, SerialRunner, analyse
+from pystd.rules.runner import FileInput
 from tests.rules import lint as shared
 from tests.rules.lint import fixed
 
@@ -423,7 +423,7 @@ def change_findings(*files: tuple[str, str]) -> list[tuple[str, int, str]]:
 
 def analysed(files: tuple[tuple[str, str], ...]) -> Outcome:
     """PYS209 over a change of `files` (path, new text), in this process."""
-    from rules.catalogue import select_rules
+    from pystd.rules.catalogue import select_rules
 
     inputs = [FileInput(path, text.encode()) for path, text in files]
     return asyncio.run(analyse(inputs, ChangeScope(), select_rules(["PYS209"]),
@@ -450,7 +450,7 @@ def test_n_plus_one_over_a_model_of_another_module_of_the_change(
 
 
 def test_n_plus_one_fix_over_a_model_of_another_module_parses_and_is_clean() -> None:
-    from rules.fixes import apply_fix
+    from pystd.rules.fixes import apply_fix
 
     (finding,) = analysed((("shop/models.py", MODELS), ("shop/views.py", VIEWS))).findings()
     assert finding.fix is not None

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.messages import DOCS_URL, rule_docs_url
-from rules.catalogue import all_rules
-from rules.docs import rules_markdown
+from pystd.bot.messages import DOCS_URL, rule_docs_url
+from pystd.rules.catalogue import all_rules
+from pystd.rules.docs import rules_markdown
 
 DOCS = Path(__file__).parents[2] / "docs" / "rules.md"
 
@@ -26,8 +26,8 @@ def test_every_rule_has_a_section_the_comment_links_reach():
 
 
 def test_a_rule_with_a_documented_fix_shows_it_before_and_after_in_its_fix_section():
-    from rules.docs import rule_section
-    from rules.engine import example_of
+    from pystd.rules.docs import rule_section
+    from pystd.rules.engine import example_of
 
     section = rule_section(all_rules()["PYS104"])
     ex = next(e for e in map(example_of, all_rules()["PYS104"].bad) if e.fixed)

@@ -3,10 +3,10 @@ on by default, why) and the other tools' suppressions, all generated from the co
 
 from __future__ import annotations
 
-from rules.catalogue import all_rules
-from rules.docs import rules_markdown
-from rules.engine import Category
-from rules.suppress import EQUIVALENTS
+from pystd.rules.catalogue import all_rules
+from pystd.rules.docs import rules_markdown
+from pystd.rules.engine import Category
+from pystd.rules.suppress import EQUIVALENTS
 
 
 def test_policy_table_has_a_row_per_rule_before_the_rule_sections():

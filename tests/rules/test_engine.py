@@ -9,13 +9,13 @@ from pathlib import Path
 import libcst as cst
 import pytest
 
-from rules.catalogue import all_rules, select_rules
-from rules.config import ConfigError, PystdConfig, config_from_texts, load_config
-from rules.context import FileContext, module_kind
-from rules.engine import Fix, Rule, RuleSet, Severity
-from rules.fixes import apply_fix, import_insert_line
-from rules.runner import FileInput, check_inputs, check_source
-from rules.walker import walk
+from pystd.rules.catalogue import all_rules, select_rules
+from pystd.rules.config import ConfigError, PystdConfig, config_from_texts, load_config
+from pystd.rules.context import FileContext, module_kind
+from pystd.rules.engine import Fix, Rule, RuleSet, Severity
+from pystd.rules.fixes import apply_fix, import_insert_line
+from pystd.rules.runner import FileInput, check_inputs, check_source
+from pystd.rules.walker import walk
 from tests.rules.lint import codes
 
 
@@ -321,7 +321,7 @@ def test_pyproject_without_table_falls_back_to_github_toml(tmp_path):
     ],
 )
 def test_config_errors_are_one_line(table, message):
-    from rules.config import parse_config
+    from pystd.rules.config import parse_config
 
     with pytest.raises(ConfigError) as err:
         parse_config(table, "pyproject.toml")

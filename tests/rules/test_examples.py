@@ -8,10 +8,10 @@ import ast
 
 import pytest
 
-from rules.catalogue import all_rules, select_rules
-from rules.engine import FLAG_MARKER, Example, Rule, example_of
-from rules.fixes import apply_fix
-from rules.runner import check_source
+from pystd.rules.catalogue import all_rules, select_rules
+from pystd.rules.engine import FLAG_MARKER, Example, Rule, example_of
+from pystd.rules.fixes import apply_fix
+from pystd.rules.runner import check_source
 
 RULES = list(all_rules().values())
 ALL = select_rules()

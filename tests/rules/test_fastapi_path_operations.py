@@ -8,11 +8,18 @@ import textwrap
 import libcst as cst
 import pytest
 
-import rules.fastapi
-from rules.catalogue import all_rules
-from rules.context import FileContext
-from rules.fastapi.path_operations import APP, IMPORTED, ROUTER, STARLETTE, AppObjects, app_objects
-from rules.walker import find_nodes
+import pystd.rules.fastapi
+from pystd.rules.catalogue import all_rules
+from pystd.rules.context import FileContext
+from pystd.rules.fastapi.path_operations import (
+    APP,
+    IMPORTED,
+    ROUTER,
+    STARLETTE,
+    AppObjects,
+    app_objects,
+)
+from pystd.rules.walker import find_nodes
 
 
 def objects(code: str, path: str = "app.py") -> tuple[AppObjects, dict[str, cst.FunctionDef]]:
@@ -35,16 +42,16 @@ def operations(code: str, path: str = "app.py") -> list[str]:
 
 def test_importing_the_package_registers_every_pys4_rule() -> None:
     codes = {code for code, rule in all_rules().items() if rule.__module__.startswith(
-        "rules.fastapi.")}
+        "pystd.rules.fastapi.")}
     assert codes == {f"PYS4{n:02d}" for n in range(1, 11)}
 
 
 def test_the_pydantic_names_are_still_importable_from_the_package() -> None:
-    from rules.fastapi.pydantic import PydanticNames, model_of
+    from pystd.rules.fastapi.pydantic import PydanticNames, model_of
 
-    assert rules.fastapi.PydanticNames is PydanticNames
-    assert rules.fastapi.model_of is model_of
-    assert set(rules.fastapi.__all__) <= set(dir(rules.fastapi))
+    assert pystd.rules.fastapi.PydanticNames is PydanticNames
+    assert pystd.rules.fastapi.model_of is model_of
+    assert set(pystd.rules.fastapi.__all__) <= set(dir(pystd.rules.fastapi))
 
 
 # == what holds an application or router ===================================================

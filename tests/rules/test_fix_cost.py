@@ -8,12 +8,12 @@ import dataclasses
 import libcst as cst
 import pytest
 
-from rules.catalogue import all_rules, select_rules
-from rules.context import FileContext
-from rules.engine import LineRule, example_of
-from rules.fixes import Layout, build_fix, resolve_positions
-from rules.runner import _active_rules
-from rules.walker import walk
+from pystd.rules.catalogue import all_rules, select_rules
+from pystd.rules.context import FileContext
+from pystd.rules.engine import LineRule, example_of
+from pystd.rules.fixes import Layout, build_fix, resolve_positions
+from pystd.rules.runner import _active_rules
+from pystd.rules.walker import walk
 
 CASES = [(rule, example_of(ex)) for rule in all_rules().values()
          if rule.file_kind == "python" for ex in rule.bad]

@@ -12,7 +12,7 @@ import textwrap
 
 import pytest
 
-from rules.engine import Finding
+from pystd.rules.engine import Finding
 from tests.rules import lint as shared
 from tests.rules.lint import lint
 

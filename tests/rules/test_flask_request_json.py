@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rules.engine import Finding
+from pystd.rules.engine import Finding
 from tests.rules import lint as shared
 from tests.rules.lint import fixed
 

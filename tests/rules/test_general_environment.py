@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rules.engine import Finding, Severity
+from pystd.rules.engine import Finding, Severity
 from tests.rules import lint as shared
 
 FLASK = "import os\nfrom os import environ, getenv\n\nfrom flask import Flask\n\napp = Flask(__name__)\n\n\n"

@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from rules.engine import Finding
+from pystd.rules.engine import Finding
 from tests.rules import lint as shared
 
 LOGGER = "import logging\n\nlogger = logging.getLogger(__name__)\n\n\n"

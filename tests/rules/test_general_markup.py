@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rules.engine import Finding
+from pystd.rules.engine import Finding
 from tests.rules.lint import fixed, lint
 
 DJANGO = "from django.utils.safestring import SafeString, mark_safe\n\n\n"

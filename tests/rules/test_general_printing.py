@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from rules.engine import Finding
+from pystd.rules.engine import Finding
 from tests.rules import lint as shared
 
 LOGGER = "import logging\n\nfrom django.http import HttpResponse\n\nlogger = logging.getLogger(__name__)\n"

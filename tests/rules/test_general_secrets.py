@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from rules.context import FileContext
-from rules.general import (
+from pystd.rules.context import FileContext
+from pystd.rules.general import (
     HardcodedSecret,
     identifier_words,
     is_secret_name,

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from rules.general import (
+from pystd.rules.general import (
     SqlStringBuilding,
 )
-from rules.general.sql.text import binds_values, is_value_position
+from pystd.rules.general.sql.text import binds_values, is_value_position
 from tests.rules.lint import fix_of, lines_of, lint, no_fix, one, only
 
 TEST_PATH = "tests/test_api.py"

@@ -8,7 +8,7 @@ import ast
 import re
 from pathlib import Path
 
-from rules.catalogue import all_rules
+from pystd.rules.catalogue import all_rules
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "rules"
@@ -16,7 +16,7 @@ RULES = ROOT / "rules"
 
 def module_name(path: Path) -> str:
     parts = path.relative_to(ROOT).with_suffix("").parts
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+    return "pystd." + ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
 MODULES = {module_name(p): p for p in RULES.rglob("*.py")}
@@ -77,7 +77,7 @@ def test_no_module_of_rules_imports_itself_round_a_loop():
 
 
 def test_the_engine_imports_no_rule():
-    assert imports_of("rules.engine") <= {"rules.versions"}
+    assert imports_of("pystd.rules.engine") <= {"pystd.rules.versions"}
 
 
 def test_every_module_that_registers_a_rule_is_found():

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from rules.catalogue import select_rules
-from rules.limits import MAX_BRACKETS, TOO_DEEP, too_deep
-from rules.runner import check_source
+from pystd.rules.catalogue import select_rules
+from pystd.rules.limits import MAX_BRACKETS, TOO_DEEP, too_deep
+from pystd.rules.runner import check_source
 
 ROOT = Path(__file__).resolve().parents[2]
 

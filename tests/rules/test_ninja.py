@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from rules.engine import Finding
+from pystd.rules.engine import Finding
 from tests.rules import lint as shared
 
 API = "from ninja import NinjaAPI, Schema\n\napi = NinjaAPI()\n\n\n"  # operations from line 6

@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 import pytest
 
-from rules.nodes import (
+from pystd.rules.nodes import (
     is_false,
     is_true,
     keyword,

@@ -8,10 +8,10 @@ from collections.abc import Sequence
 
 import pytest
 
-from rules.catalogue import select_rules
-from rules.change import Change
-from rules.engine import Finding, RuleSet
-from rules.pipeline import (
+from pystd.rules.catalogue import select_rules
+from pystd.rules.change import Change
+from pystd.rules.engine import Finding, RuleSet
+from pystd.rules.pipeline import (
     ChangeScope,
     Outcome,
     ProcessPoolRunner,
@@ -20,7 +20,7 @@ from rules.pipeline import (
     SerialRunner,
     analyse,
 )
-from rules.runner import FileInput, FileResult
+from pystd.rules.runner import FileInput, FileResult
 
 MODELS = ("from django.db import models\n\n\nclass Order(models.Model):\n"
           "    reference = models.CharField(max_length=64)\n")

@@ -7,8 +7,8 @@ import libcst as cst
 import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from rules.engine import Report, Rule
-from rules.fixes import resolve_positions
+from pystd.rules.engine import Report, Rule
+from pystd.rules.fixes import resolve_positions
 
 SOURCE = '''"""Module docstring."""
 import os
@@ -132,7 +132,7 @@ def test_members_and_statements_off_the_diff_are_not_laid_out():
 
 
 def test_reports_in_the_same_member_share_one_layout(monkeypatch):
-    from rules import fixes
+    from pystd.rules import fixes
 
     layouts = []
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from rules.catalogue import all_rules, select_rules
-from rules.engine import Category
-from rules.runner import check_source
-from rules.suppress import EQUIVALENTS, comment_codes, equivalent
+from pystd.rules.catalogue import all_rules, select_rules
+from pystd.rules.engine import Category
+from pystd.rules.runner import check_source
+from pystd.rules.suppress import EQUIVALENTS, comment_codes, equivalent
 
 SQL = 'def f(cursor, name):\n    cursor.execute(f"SELECT * FROM t WHERE name = \'{name}\'"){c}\n'
 SECRET = 'API_KEY = "sk_live_4eC39HqLyjWDarjtT1zdp7dc"{c}\n'

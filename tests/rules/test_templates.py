@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from rules.catalogue import select_rules
-from rules.engine import Finding
-from rules.runner import check_source
+from pystd.rules.catalogue import select_rules
+from pystd.rules.engine import Finding
+from pystd.rules.runner import check_source
 from tests.rules.lint import lint
 
 PAGE = "templates/blog/post.html"

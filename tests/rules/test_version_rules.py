@@ -7,9 +7,9 @@ from dataclasses import replace
 
 import pytest
 
-from rules.catalogue import select_rules
-from rules.runner import FileInput, check_inputs
-from rules.versions import versions_from_texts
+from pystd.rules.catalogue import select_rules
+from pystd.rules.runner import FileInput, check_inputs
+from pystd.rules.versions import versions_from_texts
 from tests.rules.lint import fixed, lint
 
 PYDANTIC_V1 = """

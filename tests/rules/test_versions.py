@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from rules.versions import versions_from_texts
+from pystd.rules.versions import versions_from_texts
 
 
 @pytest.mark.parametrize("line", ["pydantic<2", "pydantic==1.10.13", "pydantic~=1.10",

@@ -9,7 +9,7 @@ is re-exported here.
 
 from __future__ import annotations
 
-from rules.fastapi.pydantic.models import (
+from pystd.rules.fastapi.pydantic.models import (
     CLASS_DECORATORS,
     CONSTRUCTORS,
     FIELD,
@@ -26,9 +26,9 @@ from rules.fastapi.pydantic.models import (
     model_of,
     pydantic_1,
 )
-from rules.fastapi.pydantic.names import PydanticNames
-from rules.fastapi.pydantic.settings import PydanticBaseSettingsImport
-from rules.fastapi.pydantic.v1_api import PydanticV1Api
+from pystd.rules.fastapi.pydantic.names import PydanticNames
+from pystd.rules.fastapi.pydantic.settings import PydanticBaseSettingsImport
+from pystd.rules.fastapi.pydantic.v1_api import PydanticV1Api
 
 __all__ = [
     "CLASS_DECORATORS",

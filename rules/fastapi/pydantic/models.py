@@ -12,7 +12,7 @@ from pathlib import PurePosixPath
 
 import libcst as cst
 
-from rules.context import FileContext
+from pystd.rules.context import FileContext
 
 MIGRATION_GUIDE = "https://docs.pydantic.dev/latest/migration/"
 

@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from rules.context import FileContext, bound_names
-from rules.engine import Rule
-from rules.fastapi.pydantic.models import (
+from pystd.rules.context import FileContext, bound_names
+from pystd.rules.engine import Rule
+from pystd.rules.fastapi.pydantic.models import (
     CLASS_DECORATORS,
     CONSTRUCTORS,
     PYDANTIC_CONSTRUCTORS,
@@ -20,7 +20,7 @@ from rules.fastapi.pydantic.models import (
     Model,
     model_of,
 )
-from rules.walker import find_nodes
+from pystd.rules.walker import find_nodes
 
 
 @dataclass(slots=True)

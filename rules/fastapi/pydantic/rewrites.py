@@ -10,10 +10,10 @@ import re
 
 import libcst as cst
 
-from rules.context import FileContext
-from rules.fastapi.pydantic.models import class_body
-from rules.nodes import is_false, is_true, keyword_arg
-from rules.walker import find_nodes
+from pystd.rules.context import FileContext
+from pystd.rules.fastapi.pydantic.models import class_body
+from pystd.rules.nodes import is_false, is_true, keyword_arg
+from pystd.rules.walker import find_nodes
 
 _FIELD_VALIDATOR = "pydantic.field_validator"
 _DUMP_KEYWORDS = frozenset({"include", "exclude", "by_alias", "exclude_unset", "exclude_defaults",

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import libcst as cst
 
-from rules.context import FileContext, dotted_name
-from rules.engine import Category, Example, Rule, Severity, register
-from rules.fastapi.pydantic.models import MIGRATION_GUIDE, pydantic_1
-from rules.walker import find_nodes
+from pystd.rules.context import FileContext, dotted_name
+from pystd.rules.engine import Category, Example, Rule, Severity, register
+from pystd.rules.fastapi.pydantic.models import MIGRATION_GUIDE, pydantic_1
+from pystd.rules.walker import find_nodes
 
 # Modules that exported `BaseSettings` in Pydantic v1.
 _V1_SETTINGS_MODULES = frozenset({"pydantic", "pydantic.env_settings"})

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from rules.context import FileContext
-from rules.engine import Category, Example, Severity, register
-from rules.fastapi.pydantic.models import (
+from pystd.rules.context import FileContext
+from pystd.rules.engine import Category, Example, Severity, register
+from pystd.rules.fastapi.pydantic.models import (
     FIELD,
     MIGRATION_GUIDE,
     ROOT_VALIDATORS,
@@ -22,8 +22,8 @@ from rules.fastapi.pydantic.models import (
     pydantic_1,
     small_statements,
 )
-from rules.fastapi.pydantic.names import PydanticNames
-from rules.fastapi.pydantic.rewrites import (
+from pystd.rules.fastapi.pydantic.names import PydanticNames
+from pystd.rules.fastapi.pydantic.rewrites import (
     COMMA,
     METHOD_FIXES,
     NOT_RUST_REGEX,
@@ -31,7 +31,7 @@ from rules.fastapi.pydantic.rewrites import (
     config_fix,
     validator_fix,
 )
-from rules.nodes import is_true, keyword_arg
+from pystd.rules.nodes import is_true, keyword_arg
 
 # `.json()` on these receivers is an HTTP body, whatever the binding analysis says.
 _HTTP_NAMES = frozenset({"r", "res", "resp", "rsp", "req"})

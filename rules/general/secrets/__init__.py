@@ -13,9 +13,9 @@ from functools import cached_property
 
 import libcst as cst
 
-from rules.context import FileContext, bound_names
-from rules.engine import Category, Example, Rule, Severity, register
-from rules.general.secrets.places import (
+from pystd.rules.context import FileContext, bound_names
+from pystd.rules.engine import Category, Example, Rule, Severity, register
+from pystd.rules.general.secrets.places import (
     builds_url,
     enclosing_class,
     env_name,
@@ -29,7 +29,7 @@ from rules.general.secrets.places import (
     shorten,
     words_only,
 )
-from rules.general.secrets.values import (
+from pystd.rules.general.secrets.values import (
     CREDENTIAL_PREFIXES,
     EXAMPLE_FOLDERS,
     MIN_SECRET_LENGTH,
@@ -44,7 +44,7 @@ from rules.general.secrets.values import (
     is_secret_name,
     looks_real,
 )
-from rules.general.strings import (
+from pystd.rules.general.strings import (
     concatenated_text,
     formatted_text,
     string_pieces,

@@ -9,9 +9,9 @@ from pathlib import PurePosixPath
 
 import libcst as cst
 
-from rules.context import FileContext, dotted_name
-from rules.general.secrets.values import ENUM_BASE_SUFFIXES, EXAMPLE_FOLDERS, KEY_NAME
-from rules.general.strings import split_camel_case
+from pystd.rules.context import FileContext, dotted_name
+from pystd.rules.general.secrets.values import ENUM_BASE_SUFFIXES, EXAMPLE_FOLDERS, KEY_NAME
+from pystd.rules.general.strings import split_camel_case
 
 _WORDS_ONLY = re.compile(r"[a-z]+(?:[\s_-]+[a-z]+)*")
 

@@ -10,7 +10,7 @@ import math
 import re
 from collections import Counter
 
-from rules.general.strings import (
+from pystd.rules.general.strings import (
     identifier_words,
 )
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from rules.context import FileContext, dotted_name
-from rules.engine import Category, Example, Severity, register
-from rules.general.sql.calls import (
+from pystd.rules.context import FileContext, dotted_name
+from pystd.rules.engine import Category, Example, Severity, register
+from pystd.rules.general.sql.calls import (
     DB_MODULES,
     DB_RECEIVER_WORDS,
     RAW_SQL,
@@ -22,10 +22,10 @@ from rules.general.sql.calls import (
     passes_parameters,
     sql_argument,
 )
-from rules.general.sql.fix import parameterized
-from rules.general.sql.origins import SqlOrigins, Verdict
-from rules.general.sql.values import Built, Constant, Fragment
-from rules.general.strings import added_operands, string_pieces
+from pystd.rules.general.sql.fix import parameterized
+from pystd.rules.general.sql.origins import SqlOrigins, Verdict
+from pystd.rules.general.sql.values import Built, Constant, Fragment
+from pystd.rules.general.strings import added_operands, string_pieces
 
 __all__ = ["DB_MODULES", "DB_RECEIVER_WORDS", "RAW_SQL", "TEXT_FUNCTIONS", "SqlStringBuilding"]
 

@@ -6,7 +6,7 @@ import re
 
 import libcst as cst
 
-from rules.general.strings import identifier_words
+from pystd.rules.general.strings import identifier_words
 
 # Importing one of these makes `<anything>.execute(...)` a database call when its
 # argument reads as SQL.

@@ -6,14 +6,14 @@ import re
 
 import libcst as cst
 
-from rules.context import FileContext
-from rules.general.sql.calls import (
+from pystd.rules.context import FileContext
+from pystd.rules.general.sql.calls import (
     ORM_RECEIVER_WORDS,
     is_cursor,
     is_db_receiver,
     receiver_name,
 )
-from rules.general.strings import identifier_words
+from pystd.rules.general.strings import identifier_words
 
 # Paramstyle of the suggestion: `?` for qmark drivers, `%s` (format) otherwise; none for
 # drivers with their own (`$1`) or libraries whose `execute` is not DB-API.

@@ -10,8 +10,8 @@ from functools import cached_property
 
 import libcst as cst
 
-from rules.context import bound_names, local_bindings
-from rules.general.sql.text import (
+from pystd.rules.context import bound_names, local_bindings
+from pystd.rules.general.sql.text import (
     Piece,
     Segment,
     binds_values,
@@ -20,7 +20,7 @@ from rules.general.sql.text import (
     numeric_spec,
     percent_segments,
 )
-from rules.general.sql.values import (
+from pystd.rules.general.sql.values import (
     CONSTANT_NAME,
     MAX_DEPTH,
     UNTRACED,
@@ -29,8 +29,8 @@ from rules.general.sql.values import (
     Fragment,
     SqlValues,
 )
-from rules.general.strings import added_operands, string_pieces, string_value
-from rules.walker import find_nodes
+from pystd.rules.general.strings import added_operands, string_pieces, string_value
+from pystd.rules.walker import find_nodes
 
 # Names that hold the request being served: whatever they carry came from the client.
 _REQUEST_NAMES = frozenset({"request", "req"})

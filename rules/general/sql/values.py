@@ -13,18 +13,18 @@ from functools import cached_property
 
 import libcst as cst
 
-from rules.context import FileContext, bound_names, dotted_name
-from rules.engine import Rule
-from rules.general.sql.calls import is_db_receiver
-from rules.general.sql.text import Segment
-from rules.general.strings import (
+from pystd.rules.context import FileContext, bound_names, dotted_name
+from pystd.rules.engine import Rule
+from pystd.rules.general.sql.calls import is_db_receiver
+from pystd.rules.general.sql.text import Segment
+from pystd.rules.general.strings import (
     added_operands,
     concatenated_text,
     formatted_text,
     string_pieces,
     string_value,
 )
-from rules.walker import find_nodes
+from pystd.rules.walker import find_nodes
 
 CONSTANT_NAME = re.compile(r"_*[A-Z][A-Z0-9_]+")
 # Calls whose result cannot carry SQL: numbers, and identifier quoting.
