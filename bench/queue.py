@@ -1,7 +1,8 @@
 """Job queue benchmark: a burst of signed deliveries against the real server, per store
 and number of workers.
 
-    python -m bench.queue [--deliveries 100] [--prs 20] [--files 40] [--workers 1 2]
+    python -m bench.queue [--deliveries 100] [--prs 20] [--files 40] [--lines 150]
+                          [--workers 1 2]
                           [--stores sqlite postgresql] [--in-flight 100] [--json OUT]
 
 (A module, not a script: a script named queue.py would hide the standard library's
@@ -12,9 +13,9 @@ process each) that review, and this process, which only sends the deliveries (si
 before the clock starts) and reads the store. The queue is on SQLite (a file in a
 temporary folder) or PostgreSQL (a throw-away cluster started with the machine's
 `initdb`/`pg_ctl`, skipped when there are none). Each of `--prs` pull requests adds
-`--files` files of examples/shop (CPU-bound reviews); `--deliveries` `synchronize`
-deliveries go out at once (`--in-flight` of them together), spread over the pull requests
-(several pushes each).
+`--files` files of about `--lines` lines (examples/shop's, repeated: CPU-bound reviews);
+`--deliveries` `synchronize` deliveries go out at once (`--in-flight` of them together),
+spread over the pull requests (several pushes each).
 
 Reported per run: deliveries accepted (202), jobs processed, coalesced (a waiting push
 replaced by a newer one) and lost (accepted, yet neither processed nor coalesced), pull
@@ -51,8 +52,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run from a checkout: the fake GitHub lives in tests/
     sys.path.insert(0, str(ROOT))
 
-from bench.faults import EXAMPLE  # noqa: E402
-from bench.queue_fake import SOURCES  # noqa: E402
+from bench.queue_fake import SOURCES, source  # noqa: E402
 from pystd.bot.result_cache import CachingEngine  # noqa: E402
 from pystd.bot.store import store_for  # noqa: E402
 from pystd.bot.store.base import DONE, SUPERSEDED  # noqa: E402
@@ -142,9 +142,10 @@ async def start_fake(env: dict[str, str], args: argparse.Namespace, out: Path
                      ) -> tuple[asyncio.subprocess.Process, str]:
     """bench/queue_fake.py in its own process; (process, its URL)."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bench.queue_fake", "--prs", str(args.prs), "--files",
-        str(args.files), "--deliveries", str(args.deliveries), "--out", str(out), env=env,
-        cwd=ROOT, stdout=asyncio.subprocess.PIPE)
+        sys.executable, "-m", "bench.queue_fake", "--prs", str(args.prs),
+        "--files", str(args.files), "--lines", str(args.lines),
+        "--deliveries", str(args.deliveries), "--out", str(out),
+        env=env, cwd=ROOT, stdout=asyncio.subprocess.PIPE)
     assert proc.stdout is not None
     async with asyncio.timeout(GUARD):
         line = await proc.stdout.readline()
@@ -244,7 +245,7 @@ async def burst(store: str, url: str, workers: int, args: argparse.Namespace,
         os.cpu_count() or 0)
 
 
-async def second_push_cost(files: int) -> float:
+async def second_push_cost(files: int, lines: int) -> float:
     """Engine CPU of a second push changing 1 of `files` files, as a share of the first
     review's (the engine in this process, its per-file results in a store)."""
     engine = CachingEngine(None, store=MemoryStore(), key=secrets.token_bytes(32))
@@ -253,7 +254,7 @@ async def second_push_cost(files: int) -> float:
 
     def inputs(changed: int | None) -> list[FileInput]:
         return [FileInput(f"pkg{k}/{path.replace('/', '_')}",
-                          ((EXAMPLE / path).read_text() + f"# file {k}"
+                          (source(path, lines) + f"# file {k}"
                            + (" pushed again" if k == changed else "") + "\n").encode())
                 for k, path in zip(range(files), sources, strict=False)]
 
@@ -266,7 +267,7 @@ async def second_push_cost(files: int) -> float:
 
 
 async def main(args: argparse.Namespace) -> list[Figures]:
-    share = await second_push_cost(40)
+    share = await second_push_cost(40, args.lines)
     print(f"second push changing 1 of 40 files: {share:.1%} of the first review's engine CPU")
     results: list[Figures] = []
     for store in args.stores:
@@ -302,6 +303,9 @@ if __name__ == "__main__":
                         choices=("sqlite", "postgresql"))
     parser.add_argument("--files", type=int, default=40,
                         help="files each pull request adds (the reviews' CPU)")
+    parser.add_argument("--lines", type=int, default=150,
+                        help="lines per file (examples/shop's files repeated; CPU-bound "
+                             "reviews: the analysis, not the download, takes the time)")
     parser.add_argument("--in-flight", type=int, default=100,
                         help="deliveries sent at once (100: the whole burst together)")
     parser.add_argument("--json", type=Path, help="also write the figures here")

@@ -31,7 +31,7 @@ from pebble.pool.process import WORKERS_NAME
 from pystd.bot import messages
 from pystd.rules.change import Change, check_change
 from pystd.rules.engine import Finding, RuleSet
-from pystd.rules.pipeline import RunFailed
+from pystd.rules.pipeline import RunFailed, warm_up
 from pystd.rules.runner import FileInput, FileResult, check_item, how_it_ended
 
 log = logging.getLogger(__name__)
@@ -91,18 +91,20 @@ class Engine:
     (tests that count on deterministic single-process runs).
 
     `file_timeout` (seconds) and `memory_mb` (per worker, 0 for no cap) bound each file;
-    `file_check` and `change_check` are what the workers run (tests pass ones that crash
-    on purpose).
+    `file_check`, `change_check` and `warm_check` are what the workers run (tests pass
+    ones that crash on purpose).
     """
 
     def __init__(self, workers: int | None, *, file_timeout: float | None = 30.0,
                  memory_mb: int = 0, file_check: FileCheck = check_file,
-                 change_check: ChangeCheck = check_change) -> None:
+                 change_check: ChangeCheck = check_change,
+                 warm_check: Callable[[], int] = warm_up) -> None:
         self.workers = workers
         self.file_timeout = file_timeout
         self.memory_mb = memory_mb
         self._file_check = file_check
         self._change_check = change_check
+        self._warm_check = warm_check
         self._pool: ProcessPool | None = None
         self._lock = threading.Lock()
         self.restarts = 0  # pools replaced after breaking (all workers dead at once)
@@ -138,6 +140,20 @@ class Engine:
                        count=len(timed_out)), failed=True)
                    for i, r in zip(inputs, done, strict=True)]
         return sorted(results, key=lambda r: r.path)
+
+    async def warm(self) -> None:
+        """Start the engine processes and load every rule in each (`warm_up`), so that the
+        first review after a start does not wait for them. A failure is only logged: the
+        first review meets it again and handles it as any engine failure."""
+        if self.in_process:
+            return
+        try:
+            loaded = await asyncio.gather(*(self._run(self._warm_check, limit=self.file_timeout)
+                                            for _ in range(self.workers or 1)))
+        except (TimeoutError, ProcessExpired, EngineCrashed, OSError) as exc:
+            log.warning("engine warm-up failed: %s", _describe(exc, self.file_timeout))
+            return
+        log.info("engine ready", extra={"engine_workers": self.workers, "rules": loaded[0]})
 
     async def check_change(self, change: Change, rules: RuleSet) -> tuple[Finding, ...]:
         """The change-level rules, in a worker process too (a file whose facts the engine

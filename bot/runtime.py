@@ -70,6 +70,8 @@ async def running(settings: Settings, *, workers: int, engine_in_process: bool =
                                file_timeout=settings.file_timeout,
                                memory_mb=settings.worker_memory_mb)
         stack.push_async_callback(asyncio.to_thread, engine.close)  # bounded, off the loop
+        if workers:
+            await engine.warm()  # the first review does not wait for the engine to start
         tokens = TokenStore(settings.app_id or 0, settings.private_key_pem())
         access = GitHubAccess(
             session=session,

@@ -65,3 +65,4 @@ def select_rules(
     by_name = [c for c in chosen_by if c != DEFAULT]
     named = frozenset(cls.code for cls in chosen if matches_rule(cls, by_name))
     return RuleSet(chosen, dict(severities or {}), named=named)
+

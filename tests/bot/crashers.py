@@ -67,3 +67,8 @@ def report(fifo: str, then_hang: bool = True) -> bytes:
     """The marker line that makes a worker report its pid on `fifo`, then hang (or
     finish the file)."""
     return (REPORT if then_hang else TELL) + fifo.encode() + b"\n"
+
+
+def warm_up_and_die() -> int:
+    """An engine process that dies while it starts (a broken install, the OOM killer)."""
+    os._exit(3)

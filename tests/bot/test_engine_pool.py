@@ -7,6 +7,7 @@ throughout; the misbehaving files come from tests/bot/crashers.py through the En
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 from collections.abc import AsyncIterator, Callable
@@ -19,7 +20,7 @@ from pystd.bot import messages
 from pystd.bot.app import create_app
 from pystd.bot.engine_pool import MAX_TIMEOUTS_PER_CHANGE, Engine, EngineCrashed
 from pystd.bot.webhooks import SERVICES
-from pystd.rules.catalogue import select_rules
+from pystd.rules.catalogue import all_rules, select_rules
 from pystd.rules.change import Change, ChangedPath
 from pystd.rules.config import PystdConfig
 from pystd.rules.limits import TOO_DEEP
@@ -316,3 +317,28 @@ async def test_a_file_that_crashes_keeps_the_other_files_findings_and_the_change
     assert f"`app/crash.py`: {messages.FILE_CRASHED.format(how='SIGSEGV')}" in run.summary
     codes = {a["title"].split()[0] for a in run.annotations}
     assert {"PYS101", "PYS902"} <= codes  # a file rule's finding and a change rule's
+
+
+async def test_a_started_engine_has_its_processes_and_every_rule_loaded_before_a_review(
+        pool, caplog):
+    caplog.set_level(logging.INFO, logger="pystd.bot.engine_pool")
+    eng = pool(workers=2)
+    await eng.warm()
+    (ready,) = [r for r in caplog.records if r.getMessage() == "engine ready"]
+    assert ready.rules == len(all_rules())
+    assert ready.engine_workers == 2
+    # The review after it runs in those processes: no pool was replaced, nothing failed.
+    (result,) = await eng.check_files([FileInput("app/views.py", BLOCKING)], RULES)
+    assert not result.failed and eng.restarts == 0
+
+
+async def test_an_engine_that_cannot_start_is_logged_and_the_review_still_ends(pool, caplog):
+    caplog.set_level(logging.INFO, logger="pystd.bot.engine_pool")
+    eng = Engine(1, warm_check=crashers.warm_up_and_die)
+    try:
+        await eng.warm()  # never raises: the first review meets the failure again
+        assert any(r.getMessage().startswith("engine warm-up failed") for r in caplog.records)
+        (result,) = await eng.check_files([FileInput("app/views.py", BLOCKING)], RULES)
+        assert not result.failed  # the pool was replaced; the file is checked
+    finally:
+        await asyncio.to_thread(eng.close)
