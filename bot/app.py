@@ -28,6 +28,7 @@ from prometheus_client.registry import Collector
 
 from pystd.bot import messages, pages
 from pystd.bot.health import AppKeyCheck
+from pystd.bot.logs import learn_secrets
 from pystd.bot.metrics import new_registry, service_metrics
 from pystd.bot.runtime import running
 from pystd.bot.services import Services
@@ -141,6 +142,7 @@ def create_app(settings: Settings, *, engine_in_process: bool = False,
     unset."""
     settings = settings.with_stored_credentials()
     settings.check()
+    learn_secrets(settings.secret_values())  # however the process configured its logs
     app = web.Application(client_max_size=MAX_DELIVERY_BYTES, handler_args={
         # Never inflate a body while buffering it: an unauthenticated gzip bomb would cost
         # seconds of CPU and hundreds of MB before the signature is even checked. The

@@ -37,6 +37,7 @@ from cachetools import TTLCache
 from pystd.bot import messages
 from pystd.bot.credentials import StoredApp, StoredCredentialsError, load_app, save_app
 from pystd.bot.github import USER_AGENT
+from pystd.bot.logs import learn_secrets
 from pystd.bot.manifest import manifest_for
 from pystd.bot.pages import html_page
 from pystd.bot.settings import Settings, SettingsError
@@ -258,6 +259,9 @@ async def exchange_code(settings: Settings, code: str) -> StoredApp:
 
 
 def _stored_app(data: Any) -> StoredApp:
+    if isinstance(data, dict):  # scrubbed from the logs before anything can log them
+        learn_secrets(v for k in ("webhook_secret", "pem", "client_secret")
+                      if isinstance(v := data.get(k), str))
     try:
         secret = data["webhook_secret"]
         if not isinstance(secret, str) or not secret:
