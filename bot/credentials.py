@@ -59,6 +59,9 @@ def load_app(data_dir: Path) -> StoredApp | None:
     except OSError as exc:
         raise StoredCredentialsError(
             messages.SETUP_STORED_UNREADABLE.format(path=path, reason=exc.strerror)) from None
+    except UnicodeDecodeError:  # not what save_app writes: a damaged or foreign file
+        raise StoredCredentialsError(
+            messages.SETUP_STORED_UNREADABLE.format(path=path, reason="not UTF-8")) from None
     try:
         data = json.loads(text)
         if isinstance(data, dict):

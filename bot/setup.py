@@ -34,7 +34,7 @@ import aiohttp
 from aiohttp import web
 from cachetools import TTLCache
 
-from pystd.bot import messages
+from pystd.bot import messages, pickup
 from pystd.bot.credentials import StoredApp, StoredCredentialsError, load_app, save_app
 from pystd.bot.github import USER_AGENT
 from pystd.bot.logs import learn_secrets
@@ -87,6 +87,17 @@ class SetupFlow:
         state = secrets.token_urlsafe(24)
         self.pending[state] = org
         return state
+
+    async def adopt(self, settings: Settings, stored: StoredApp) -> bool:
+        """Serve with credentials another replica's /setup stored in the shared data
+        folder (bot/pickup.py), as this one's own callback does; False when this server
+        got credentials meanwhile."""
+        async with self.lock:
+            if self.settings.configured:
+                return False
+            await self.activate(settings)
+            self.settings, self.stored = settings, stored
+            return True
 
     def take_state(self, state: str, cookie: str) -> bool:
         """Was `state` issued here, to this browser, and not used yet? Used up either way."""
@@ -163,7 +174,7 @@ def _register_page(flow: SetupFlow, org: str | None) -> web.Response:
 
 async def setup_page(request: web.Request) -> web.Response:
     flow = request.app[SETUP]
-    if flow.settings.configured:
+    if await pickup.configured(request.app):  # perhaps registered from another replica
         installed = request.query.get("setup_action") == "install"
         return _configured_page(flow, messages.SETUP_INSTALLED if installed else "")
     if not _same(request.query.get("key", ""), flow.key):
@@ -188,6 +199,8 @@ async def setup_callback(request: web.Request) -> web.Response:
     code = request.query.get("code", "")
     if not CODE.fullmatch(code):
         return _problem_page(messages.SETUP_BAD_CODE, 400)
+    if await pickup.configured(request.app, force=True):  # another replica registered one
+        return _configured_page(flow, f"<p>{messages.SETUP_ALREADY}</p>")
     async with flow.lock:  # two callbacks at once: the second finds the App registered
         if flow.settings.configured:
             return _configured_page(flow, f"<p>{messages.SETUP_ALREADY}</p>")
