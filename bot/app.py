@@ -26,8 +26,9 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from pystd.bot import messages, pages
+from pystd.bot import messages, pages, pickup
 from pystd.bot.health import AppKeyCheck
+from pystd.bot.logs import learn_secrets
 from pystd.bot.metrics import new_registry, service_metrics
 from pystd.bot.runtime import running
 from pystd.bot.services import Services
@@ -71,6 +72,8 @@ async def healthz(request: web.Request) -> web.Response:
     but is not our failure). Without credentials yet, 200 "not configured": it is alive and
     serving /setup, which is no reason for an orchestrator to restart it."""
     runtime = request.app[RUNTIME]
+    if runtime.services is None:  # another replica's /setup may have stored credentials
+        await pickup.configured(request.app, pickup.PROBE)
     services = runtime.services
     if services is None or runtime.key_check is None:
         if not request.app[SETTINGS].configured:
@@ -127,6 +130,8 @@ async def webhook(request: web.Request) -> web.Response:
     """POST /webhook: bot/webhooks.py, or 503 while the App has no credentials (GitHub
     cannot be sending real deliveries yet; a redelivery after /setup will work)."""
     services = request.app[RUNTIME].services
+    if services is None and await pickup.configured(request.app, pickup.WEBHOOK):
+        services = request.app[RUNTIME].services  # credentials another replica stored
     if services is None:
         return web.json_response({"error": messages.WEBHOOK_NOT_CONFIGURED}, status=503)
     return await handle_delivery(request, services)
@@ -141,6 +146,7 @@ def create_app(settings: Settings, *, engine_in_process: bool = False,
     unset."""
     settings = settings.with_stored_credentials()
     settings.check()
+    learn_secrets(settings.secret_values())  # however the process configured its logs
     app = web.Application(client_max_size=MAX_DELIVERY_BYTES, handler_args={
         # Never inflate a body while buffering it: an unauthenticated gzip bomb would cost
         # seconds of CPU and hundreds of MB before the signature is even checked. The
@@ -159,6 +165,8 @@ def create_app(settings: Settings, *, engine_in_process: bool = False,
     app[REGISTRY] = _registry(app)
     jobs = settings.concurrent_jobs if workers is None else workers
     flow = SetupFlow(settings, activate=lambda new: _start(app, new, engine_in_process, jobs))
+    if not settings.configured:  # until /setup, here or on another replica sharing data_dir
+        app[pickup.WATCH] = pickup.StoredCredentialsWatch(flow)
     app.cleanup_ctx.append(_resources(settings, flow, engine_in_process, jobs))
     app.router.add_post("/webhook", webhook)
     app.router.add_get("/healthz", healthz)

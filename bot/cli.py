@@ -318,10 +318,13 @@ def run_check(args: argparse.Namespace) -> int:
                 replace(r, findings=tuple(f for f in r.findings if config.reports(f, f.path)))
                 for r in project.results]
     if args.fix:
-        fixed = fix_projects([FixGroup(p.results, p.locate(cwd), p.rules, p.keeps)
+        fixed = fix_projects([FixGroup(p.results, p.locate(cwd), p.rules, p.keeps,
+                                       p.cache.store if p.cache is not None else None)
                               for p in projects], unsafe=args.unsafe_fixes)
         for project, results in zip(projects, fixed, strict=True):
             project.results = results
+            if project.cache is not None:  # the fixed files' new text, as checked
+                project.cache.save()
     results = [r for p in projects for r in p.names.for_report(p.results)]
     if len(projects) > 1:  # in the order the files were named, as for one project
         order = {relative(path, cwd): n for n, (path, _) in enumerate(plan.files)}

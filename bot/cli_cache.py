@@ -9,7 +9,9 @@ a hash of its bytes. The folder (`.pystd_cache/` in the project root by default)
 `.gitignore` of `*`, written when the folder is made, so it never shows in `git status`.
 
 Only whole-file checks are cached (not `--diff`, whose findings depend on the change), and
-never a file whose analysis failed (a crash or a time limit is not a verdict).
+never a file whose analysis failed (a crash or a time limit is not a verdict). A file
+`--fix` rewrote is stored with its fix loop's last check of the new text (`store`), so
+`pystd check --fix && pystd check` analyses nothing the second time.
 """
 
 from __future__ import annotations
@@ -135,6 +137,15 @@ class ResultCache:
                 continue
             self.entries[item.path] = [content_hash(item.data), _encode(result)]
             self.dirty = True
+
+    def store(self, path: str, data: bytes, result: FileResult) -> None:
+        """Learn `result`, the check of `data`, as the file at `path` (a file `--fix`
+        rewrote: its check of the new text is already done, so the next run reads it)."""
+        if result.failed or result.facts is not None:
+            self.entries.pop(path, None)
+        else:
+            self.entries[path] = [content_hash(data), _encode(result)]
+        self.dirty = True
 
     def save(self) -> None:
         """Write the cache atomically (a concurrent run reads the old or the new one); a

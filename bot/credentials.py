@@ -3,7 +3,8 @@
 `github-app.json` holds the App's id, slug, page, owner, webhook secret and private key.
 It is written once, atomically, readable by this user only (mode 0600, in a folder of
 mode 0700), and read at start-up by `Settings.with_stored_credentials`; environment
-variables still win over it.
+variables still win over it. Whatever secrets it holds reach the log scrubber
+(bot/logs.py) as soon as the file is read, before anything could log them.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from pystd.bot import messages
+from pystd.bot.logs import learn_secrets
 
 FILE_NAME = "github-app.json"
 FILE_MODE = 0o600
@@ -57,8 +59,14 @@ def load_app(data_dir: Path) -> StoredApp | None:
     except OSError as exc:
         raise StoredCredentialsError(
             messages.SETUP_STORED_UNREADABLE.format(path=path, reason=exc.strerror)) from None
+    except UnicodeDecodeError:  # not what save_app writes: a damaged or foreign file
+        raise StoredCredentialsError(
+            messages.SETUP_STORED_UNREADABLE.format(path=path, reason="not UTF-8")) from None
     try:
         data = json.loads(text)
+        if isinstance(data, dict):
+            learn_secrets(v for k in ("webhook_secret", "pem", "client_secret")
+                          if isinstance(v := data.get(k), str))
         return StoredApp(app_id=int(data["app_id"]), slug=str(data["slug"]),
                          name=str(data["name"]), html_url=str(data["html_url"]),
                          owner=str(data["owner"]), webhook_secret=str(data["webhook_secret"]),

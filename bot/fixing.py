@@ -34,13 +34,16 @@ _BOM = "\ufeff".encode()
 @dataclass(frozen=True)
 class Fixed:
     """One file after fixing: its new text, how many fixes went in, in how many passes,
-    and the findings of its final check."""
+    and the findings of its final check (`result`, with the configuration's per-file
+    ignores applied; `checked`, the engine's own answer for `text`, which the result
+    cache stores; None when no pass ran)."""
 
     text: str
     applied: int
     passes: int
     result: FileResult
     unparsable: bool = False
+    checked: FileResult | None = None
 
 
 def fixable(finding: Finding, unsafe: bool) -> bool:
@@ -65,6 +68,9 @@ class FixGroup:
     locate: Callable[[str], Path]
     rules: RuleSet
     keep: Callable[[Finding], bool] = lambda f: True
+    # Told of each file written: its name, the bytes now on disk and the engine's check
+    # of them (the result cache learns them, so the next run checks nothing again).
+    written: Callable[[str, bytes, FileResult], None] | None = None
 
 
 def fix_projects(groups: Sequence[FixGroup], *, unsafe: bool) -> list[list[FileResult]]:
@@ -93,14 +99,16 @@ def fix_projects(groups: Sequence[FixGroup], *, unsafe: bool) -> list[list[FileR
             if done.unparsable:
                 print(messages.CLI_FIX_NOT_APPLIED.format(path=path), file=sys.stderr)
             if done.applied:
+                new = (_BOM if data.startswith(_BOM) else b"") + done.text.encode("utf-8")
                 try:
-                    _replace(path, (_BOM if data.startswith(_BOM) else b"")
-                             + done.text.encode("utf-8"))
+                    _replace(path, new)
                 except OSError as exc:
                     print(messages.CLI_FIX_WRITE_FAILED.format(path=path, reason=exc.strerror),
                           file=sys.stderr)
                     out.append(result)
                     continue
+                if group.written is not None and done.checked is not None:
+                    group.written(result.path, new, done.checked)
                 applied += done.applied
                 files += 1
                 passes = max(passes, done.passes)
@@ -122,6 +130,7 @@ def fix_text(name: str, text: str, rules: RuleSet, result: FileResult, *, unsafe
     """Apply the fixes of `result` (the check of `text`) pass after pass until stable."""
     applied = passes = 0
     unparsable = False
+    checked: FileResult | None = None
     while passes < max_passes:
         chosen = choose([f.fix for f in result.findings if keep(f) and fixable(f, unsafe)
                          and f.fix is not None])
@@ -138,10 +147,10 @@ def fix_text(name: str, text: str, rules: RuleSet, result: FileResult, *, unsafe
                 unparsable = True
                 break
         text, applied, passes = new, applied + len(chosen), passes + 1
-        result = check_source(name, text, rules)
-        result = FileResult(result.path, tuple(f for f in result.findings if keep(f)),
-                            result.skipped, result.lines, result.failed)
-    return Fixed(text, applied, passes, result, unparsable)
+        checked = check_source(name, text, rules)
+        result = FileResult(checked.path, tuple(f for f in checked.findings if keep(f)),
+                            checked.skipped, checked.lines, checked.failed)
+    return Fixed(text, applied, passes, result, unparsable, checked)
 
 
 def choose(fixes: Sequence[Fix]) -> list[Fix]:

@@ -7,6 +7,11 @@ Code logs as usual, with context in `extra`:
 Each finished line is scrubbed of anything that looks like a credential (GitHub tokens,
 JWTs, PEM private keys, `token …`/`Bearer …` headers) and of the configured secrets'
 literal values, whichever field or traceback it got into.
+
+Secrets learnt after the logging was configured (the credentials /setup registers, those
+read from the data folder) are added with `learn_secrets` as soon as they are known: every
+formatter of the process scrubs them from then on. A PEM key is scrubbed whole and line by
+line, since a message or a traceback may carry one line of it.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+import threading
 from collections.abc import Iterable
 from typing import IO
 
@@ -29,6 +35,37 @@ _CREDENTIALS = re.compile(
     re.DOTALL,
 )
 _MIN_SECRET = 6  # shorter "secrets" would blank out ordinary words
+_MIN_KEY_LINE = 16  # a PEM body line shorter than this (a key's last) could be a word
+_PEM_MARK = "PRIVATE KEY-----"
+
+# The secrets learnt at run time, for every formatter of the process: replaced whole
+# (a tuple), so a formatter reads either the old or the new one, never a half-built list.
+_learned: tuple[str, ...] = ()
+_learning = threading.Lock()
+
+
+def secret_forms(value: str) -> list[str]:
+    """What to scrub for one secret: the value and, for a PEM key (with real newlines or
+    the `\\n` an environment variable carries), each line of its body."""
+    if not value:
+        return []
+    forms = [value]
+    if _PEM_MARK in value:
+        for line in re.split(r"\\n|\r?\n", value):
+            line = line.strip()
+            if len(line) >= _MIN_KEY_LINE and not line.startswith("-----") and ":" not in line:
+                forms.append(line)
+    return forms
+
+
+def learn_secrets(values: Iterable[str | None]) -> None:
+    """Scrub these secret values (and a key's lines) from every log line from now on."""
+    global _learned
+    forms = [form for value in values if value for form in secret_forms(value)]
+    if not forms:
+        return
+    with _learning:
+        _learned = tuple(dict.fromkeys((*_learned, *forms)))
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
@@ -52,10 +89,10 @@ class JsonLogFormatter(JsonFormatter):
             rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
             datefmt="%Y-%m-%dT%H:%M:%S%z",
         )
-        self._secrets = tuple(s for s in secrets if s)
+        self._secrets = tuple(form for s in secrets for form in secret_forms(s))
 
     def format(self, record: logging.LogRecord) -> str:
-        return redact(super().format(record), self._secrets)
+        return redact(super().format(record), (*self._secrets, *_learned))
 
 
 def configure_logging(level: str, *, secrets: Iterable[str] = (),

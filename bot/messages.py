@@ -263,3 +263,9 @@ SETUP_NOT_ACTIVATED = (
 # -- worker health (issue 11) --
 HEALTH_WORKER_STOPPED = "the worker loop has stopped: no job is claimed any more"
 CLI_BAD_PORT = "--port takes a TCP port number, 1 to 65535, not {value!r}"
+
+# -- replicas pick up /setup (leftovers of issues 12 and 13) --
+PICKUP_DONE = "serving the App /setup registered, from the credentials in the data folder"
+PICKUP_PROBLEM = "the stored App credentials cannot be used yet: still not configured"
+PICKUP_UNREADABLE = "the stored App credentials could not be read ({reason})"
+PICKUP_NOT_STARTED = "the stored App credentials were found but serving failed ({reason})"

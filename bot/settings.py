@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -196,8 +197,12 @@ class Settings(BaseSettings):
 
     def secret_values(self) -> list[str]:
         """The literal secrets, for the log formatter to scrub wherever they turn up."""
-        values = [self.webhook_secret, self.private_key]
-        return [v.get_secret_value() for v in values if v is not None]
+        values = [v.get_secret_value() for v in (self.webhook_secret, self.private_key)
+                  if v is not None]
+        if self.private_key is None and self.private_key_path is not None:
+            with contextlib.suppress(SettingsError):  # check() reports an unreadable key
+                values.append(self.private_key_pem())
+        return values
 
     @property
     def queue_store_url(self) -> str:

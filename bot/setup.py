@@ -34,9 +34,10 @@ import aiohttp
 from aiohttp import web
 from cachetools import TTLCache
 
-from pystd.bot import messages
+from pystd.bot import messages, pickup
 from pystd.bot.credentials import StoredApp, StoredCredentialsError, load_app, save_app
 from pystd.bot.github import USER_AGENT
+from pystd.bot.logs import learn_secrets
 from pystd.bot.manifest import manifest_for
 from pystd.bot.pages import html_page
 from pystd.bot.settings import Settings, SettingsError
@@ -86,6 +87,17 @@ class SetupFlow:
         state = secrets.token_urlsafe(24)
         self.pending[state] = org
         return state
+
+    async def adopt(self, settings: Settings, stored: StoredApp) -> bool:
+        """Serve with credentials another replica's /setup stored in the shared data
+        folder (bot/pickup.py), as this one's own callback does; False when this server
+        got credentials meanwhile."""
+        async with self.lock:
+            if self.settings.configured:
+                return False
+            await self.activate(settings)
+            self.settings, self.stored = settings, stored
+            return True
 
     def take_state(self, state: str, cookie: str) -> bool:
         """Was `state` issued here, to this browser, and not used yet? Used up either way."""
@@ -162,7 +174,7 @@ def _register_page(flow: SetupFlow, org: str | None) -> web.Response:
 
 async def setup_page(request: web.Request) -> web.Response:
     flow = request.app[SETUP]
-    if flow.settings.configured:
+    if await pickup.configured(request.app):  # perhaps registered from another replica
         installed = request.query.get("setup_action") == "install"
         return _configured_page(flow, messages.SETUP_INSTALLED if installed else "")
     if not _same(request.query.get("key", ""), flow.key):
@@ -187,6 +199,8 @@ async def setup_callback(request: web.Request) -> web.Response:
     code = request.query.get("code", "")
     if not CODE.fullmatch(code):
         return _problem_page(messages.SETUP_BAD_CODE, 400)
+    if await pickup.configured(request.app, force=True):  # another replica registered one
+        return _configured_page(flow, f"<p>{messages.SETUP_ALREADY}</p>")
     async with flow.lock:  # two callbacks at once: the second finds the App registered
         if flow.settings.configured:
             return _configured_page(flow, f"<p>{messages.SETUP_ALREADY}</p>")
@@ -258,6 +272,9 @@ async def exchange_code(settings: Settings, code: str) -> StoredApp:
 
 
 def _stored_app(data: Any) -> StoredApp:
+    if isinstance(data, dict):  # scrubbed from the logs before anything can log them
+        learn_secrets(v for k in ("webhook_secret", "pem", "client_secret")
+                      if isinstance(v := data.get(k), str))
     try:
         secret = data["webhook_secret"]
         if not isinstance(secret, str) or not secret:

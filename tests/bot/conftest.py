@@ -11,11 +11,19 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient
 
+from pystd.bot import logs
 from pystd.bot.app import create_app
 from pystd.bot.github import InstallationClient
 from pystd.bot.settings import Settings
 from tests.bot.postgres import postgres_cluster  # noqa: F401 - the fixture, for test_store
 from tests.github_fake import APP_ID, FakeGitHub
+
+
+@pytest.fixture(autouse=True)
+def _learned_secrets_per_test(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts with no secrets learnt at run time (bot/logs.py keeps them for the
+    process): one test's secret must not blank another's log lines."""
+    monkeypatch.setattr(logs, "_learned", ())
 
 
 @pytest.fixture

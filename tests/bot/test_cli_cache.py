@@ -153,3 +153,36 @@ def test_choosing_a_rule_by_code_is_a_fresh_cache(project, capsys):
     assert run(capsys, "check", "--select", "DEFAULT")[0] == 0
     code, out, _ = run(capsys, "check", "--select", "DEFAULT,PYS102")
     assert code == 0 and "PYS102" in out  # a warning: reported, not failing
+
+
+def test_files_fixed_by_fix_are_cached_as_fixed(project, capsys, checked, monkeypatch):
+    from pystd.bot import fixing
+    from tests.bot.test_cli_fix import DJANGO_VIEW
+
+    fix_checks: list[str] = []
+    real = fixing.check_source
+
+    def spy(name, text, rules, *args, **kwargs):
+        fix_checks.append(name)
+        return real(name, text, rules, *args, **kwargs)
+
+    monkeypatch.setattr(fixing, "check_source", spy)
+    (project / "views.py").write_text(DJANGO_VIEW)  # two safe fixes, in two passes
+    # A safe fix and an unsafe one (PYS101) in one file: --fix leaves a finding there.
+    (project / "mixed.py").write_text(DJANGO_VIEW + "\n\n" + BLOCKING.replace(
+        "import time\n\n\n", "import time  # noqa: E402\n\n\n"))
+    (project / "ok.py").write_text(CLEAN)
+    code, _, err = run(capsys, "check", "--jobs", "1", "--fix")
+    assert code == 1 and "2 files" in err
+    assert sorted(fix_checks) == ["mixed.py", "mixed.py", "views.py", "views.py"]
+    # The next run analyses nothing (the fixed files' checks came from the fix passes)
+    # and says what a run without the cache says.
+    cached = run(capsys, "check", "--jobs", "1", "--format", "json")
+    assert checked == [["mixed.py", "ok.py", "views.py"]]
+    assert len(fix_checks) == 4
+    fresh = run(capsys, "check", "--jobs", "1", "--format", "json", "--no-cache")
+    assert cached == fresh and cached[0] == 1
+    assert [(f["path"], f["code"]) for f in json.loads(cached[1])] == [("mixed.py", "PYS101")]
+    text = run(capsys, "check", "--jobs", "1", "--show-source")
+    assert text == run(capsys, "check", "--jobs", "1", "--show-source", "--no-cache")
+    assert len(checked) == 3  # only the two --no-cache runs checked again

@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-from pystd.bot.logs import REDACTED, configure_logging, redact
+from pystd.bot.logs import REDACTED, JsonLogFormatter, configure_logging, redact
 
 TOKEN = "ghs_" + "A1b2C3d4" * 5  # shaped like an installation token; not a real one
 
@@ -59,3 +59,46 @@ def test_pem_keys_and_jwts_are_redacted():
 def test_ordinary_words_are_left_alone():
     assert redact("token expired for installation 42", ["ab"]) == \
         "token expired for installation 42"
+
+
+def test_secrets_learnt_later_are_scrubbed_by_formatters_made_before(log_lines,
+                                                                      app_private_key_pem):
+    from pystd.bot.logs import learn_secrets
+
+    log = logging.getLogger("pystd.bot.setup")
+    key_line = app_private_key_pem.splitlines()[3]
+    log.info("before: %s", "a-secret-learnt-later")
+    learn_secrets(["a-secret-learnt-later", app_private_key_pem, None, ""])
+    log.info("after: %s", "a-secret-learnt-later")
+    log.info("a line of the key", extra={"detail": f"x{key_line}y"})
+    log.info("the whole key: %s", app_private_key_pem)
+    lines = log_lines()
+    assert "a-secret-learnt-later" in lines[0]["message"]  # nothing is scrubbed back in time
+    text = json.dumps(lines[1:])
+    assert "a-secret-learnt-later" not in text and key_line not in text
+    assert lines[2]["detail"] == f"x{REDACTED}y"
+
+
+def test_a_key_given_with_escaped_newlines_is_scrubbed_line_by_line(app_private_key_pem):
+    from pystd.bot.logs import secret_forms
+
+    escaped = app_private_key_pem.replace("\n", "\\n")  # as PYSTD_PRIVATE_KEY carries it
+    body = [line for line in app_private_key_pem.splitlines()[1:-1] if len(line) >= 16]
+    assert secret_forms(escaped)[1:] == body and body
+    assert redact(f"got {body[0]} here", secret_forms(escaped)) == f"got {REDACTED} here"
+
+
+def test_a_key_read_from_its_file_is_scrubbed_too(tmp_path, app_private_key_pem):
+    from pystd.bot.settings import Settings
+
+    key = tmp_path / "app.pem"
+    key.write_text(app_private_key_pem)
+    settings = Settings(app_id=1, private_key_path=key, webhook_secret="the-hook-secret",
+                        _env_file=None)
+    assert settings.secret_values() == ["the-hook-secret", app_private_key_pem]
+    line = app_private_key_pem.splitlines()[1]
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonLogFormatter(settings.secret_values()))
+    handler.emit(logging.makeLogRecord({"msg": f"key line {line}"}))
+    assert json.loads(stream.getvalue())["message"] == f"key line {REDACTED}"

@@ -5,10 +5,12 @@ App, stores the credentials (0600), and serves webhooks without a restart."""
 from __future__ import annotations
 
 import html
+import io
 import json
 import logging
 import re
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -21,6 +23,7 @@ from aiohttp.test_utils import TestClient, unused_port
 from pystd.bot import messages
 from pystd.bot.app import RUNTIME, create_app
 from pystd.bot.credentials import StoredApp, credentials_file, load_app, save_app
+from pystd.bot.logs import REDACTED, JsonLogFormatter
 from pystd.bot.settings import Settings, SettingsError
 from pystd.bot.setup import SETUP
 from tests.bot.test_app import OWNER, REPO, add_pr, only_run
@@ -315,3 +318,53 @@ async def test_on_github_enterprise_the_form_posts_to_the_enterprise_host(
         "https://ghe.example.com/organizations/platform/settings/apps/new?state=")
     assert manifest["hook_attributes"]["url"] == "https://pystd.example.org/webhook"
     assert "form-action 'self' https://ghe.example.com" in page.headers["Content-Security-Policy"]
+
+
+@pytest.fixture
+def json_log() -> Iterator[tuple[logging.Logger, io.StringIO]]:
+    """A logger writing JSON lines through the App's formatter, made before any of the
+    credentials of the test existed (as `pystd serve` configures its logs at start)."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonLogFormatter())
+    logger = logging.getLogger("pystd.test.secrets")
+    saved = logger.propagate, logger.level
+    logger.addHandler(handler)
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    yield logger, stream
+    logger.removeHandler(handler)
+    logger.propagate, logger.level = saved
+
+
+async def test_credentials_setup_registers_never_reach_the_log(fresh, fake_github, tmp_path,
+                                                               json_log):
+    logger, stream = json_log
+    answer, _ = await register(fresh)
+    assert answer.status == 200
+    stored = load_app(tmp_path / "data")
+    created = fake_github.manifest_flow.apps[stored.slug]
+    key_line = stored.pem.splitlines()[2]
+    logger.warning("signature check: %s", stored.webhook_secret)
+    logger.warning("key", extra={"line": key_line})
+    logger.warning("oauth %s", created.client_secret)
+    try:
+        raise ValueError(f"could not load {stored.pem}")
+    except ValueError:
+        logger.exception("failed")
+    text = stream.getvalue()
+    for secret in (stored.webhook_secret, key_line, created.client_secret):
+        assert secret not in text
+    assert text.count(REDACTED) >= 4 and len(text.splitlines()) == 4
+
+
+def test_stored_credentials_read_at_start_never_reach_the_log(
+        fake_github, tmp_path, no_credentials, app_private_key_pem, json_log):
+    logger, stream = json_log
+    save_app(tmp_path, StoredApp(fake_github.app_id, "pystd", "pystd", "x", "octocat",
+                                 "stored-webhook-secret", app_private_key_pem))
+    create_app(bare_settings(fake_github, tmp_path, 8080), engine_in_process=True)
+    key_line = app_private_key_pem.splitlines()[5]
+    logger.info("delivery signed with stored-webhook-secret, key %s", key_line)
+    line = json.loads(stream.getvalue())["message"]
+    assert line == f"delivery signed with {REDACTED}, key {REDACTED}"
