@@ -41,8 +41,8 @@ uninstalled. So:
   findings alone: PYS208 reports by default only `|safe` on a user's data inside
   `<script>`, where a `</script>` in the data breaks out.
 - **What the code says was decided stays quiet by default.** A settings module that is a
-  template users copy (`settings_example.py`, `*sample*`, `*template*`, `*_dist`) is never
-  an error and is reported only where PYS201/PYS202 are chosen by code; a dropped task
+  template users copy (`settings_example.py`, `settings_sample.py`, `settings_dist.py`) is
+  never an error and is reported only where PYS201/PYS202 are chosen by code; a dropped task
   whose comment says it is deliberate (`# fire and forget`, `# don't await`: PYS108) and
   HTML built in admin-only code from no request data (`admin.py`, `ModelAdmin` methods,
   `@staff_member_required`: PYS107) likewise.

@@ -47,23 +47,21 @@ def _settings_names(kind: ModuleKind) -> list[str]:
 
 
 # Settings modules that are templates users copy and edit (weblate's
-# `settings_example.py`, `settings_sample.py`, `settings_template.py`, `settings_dist.py`):
-# their values are placeholders, never what a deployment runs. Substrings for the long
-# words, whole words (split at `_`, `-`, `.`) for the short ones.
-_TEMPLATE_WORDS = ("example", "sample", "template")
-_TEMPLATE_SHORT = frozenset({"dist", "tmpl", "tpl", "skel", "skeleton"})
+# `settings_example.py`, `settings_sample.py`, `settings.template.py`, `settings_dist.py`):
+# their values are placeholders, never what a deployment runs. Whole words of the names
+# (split at `_`, `-`, `.`), so django-split-settings' `components/templates.py`, which
+# configures `TEMPLATES`, stays production settings.
+_TEMPLATE_WORDS = frozenset({"example", "examples", "sample", "samples", "template", "tmpl",
+                             "tpl", "dist", "skel", "skeleton"})
+_NAME_WORDS = re.compile(r"[_.-]+")
 
 
 def is_template_settings(kind: ModuleKind) -> bool:
     """Is the settings module a template to copy (`settings_example.py`,
     `settings/sample.py`, `settings_dist.py`)? The file stem and the folders of its
     settings package count, as for development settings."""
-    for name in _settings_names(kind):
-        if any(word in name for word in _TEMPLATE_WORDS):
-            return True
-        if _TEMPLATE_SHORT.intersection(re.split(r"[_.\-]+", name)):
-            return True
-    return False
+    return any(_TEMPLATE_WORDS.intersection(_NAME_WORDS.split(name))
+               for name in _settings_names(kind))
 
 
 def production_settings(ctx: FileContext) -> bool:
@@ -140,9 +138,10 @@ a folder of its settings package contains `dev`, `local` or `test` (`settings/de
 `local_settings.py`, `settings/local/base.py`). By default, a value the module replaces
 later is not reported (settings loaded over it: `from .local_settings import *`, dynaconf's
 `DjangoDynaconf(__name__)`, `exec(...)`, `include(...)`): it is a default each deployment
-sets. Nor is a settings module that is a template users copy and edit, named
-`*example*`/`*sample*`/`*template*` or `*_dist`/`*_tmpl` (weblate's `settings_example.py`):
-its values are placeholders. Select PYS201 by code to have those reported too; a
+sets. Nor is a settings module that is a template users copy and edit: its file name or a
+folder of its settings package has the word `example`, `sample`, `template`, `dist` or
+`tmpl` (split at `_`, `-`, `.`: weblate's `settings_example.py`, `settings.template.py`,
+`settings/sample.py`; not `settings/components/templates.py`): its values are placeholders. Select PYS201 by code to have those reported too; a
 template's finding is then a warning, never an error.
 
 Only the literal `True` is flagged. Values read from the environment

@@ -309,6 +309,7 @@ def test_a_settings_template_chosen_by_code_is_a_warning_never_an_error(path: st
     "distribution/settings.py",       # a folder above the settings package
     "templates_app/settings.py",
     "mysite/settings/distributed.py",  # `dist` only as a whole word
+    "mysite/settings/components/templates.py",  # django-split-settings: it sets TEMPLATES
 ])
 def test_production_settings_stay_an_error_by_default(path: str) -> None:
     assert default_codes(TEMPLATE_CODE, path) == [("PYS201", 2), ("PYS202", 3)]
