@@ -37,7 +37,15 @@ uninstalled. So:
   code shows: SQL built from request data or a handler's parameter, not from a helper's
   parameter whose caller the file does not show. Choose the rule by code, category or `ALL`
   (`select = ["DEFAULT", "PYS105"]`) and it also reports the findings it cannot prove, for
-  a team that wants every one reviewed.
+  a team that wants every one reviewed. A rule may be on by default for its evidenced
+  findings alone: PYS208 reports by default only `|safe` on a user's data inside
+  `<script>`, where a `</script>` in the data breaks out.
+- **What the code says was decided stays quiet by default.** A settings module that is a
+  template users copy (`settings_example.py`, `settings_sample.py`, `settings_dist.py`) is
+  never an error and is reported only where PYS201/PYS202 are chosen by code; a dropped task
+  whose comment says it is deliberate (`# fire and forget`, `# don't await`: PYS108) and
+  HTML built in admin-only code from no request data (`admin.py`, `ModelAdmin` methods,
+  `@staff_member_required`: PYS107) likewise.
 
 Select rules in `[tool.pystd]` (or `.github/pystd.toml`) or with `--select`/`--ignore` on the
 command line. An entry is `DEFAULT` (the rules marked on below; the default `select`), `ALL`

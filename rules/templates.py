@@ -12,6 +12,7 @@ from pathlib import PurePosixPath
 
 from pystd.rules.context import FileContext
 from pystd.rules.engine import Category, Example, LineRule, Severity, register
+from pystd.rules.template_scripts import ScriptTracker, is_user_data, value_name
 
 _OPEN = re.compile(r"\{[{%#]")
 _AUTOESCAPE_OFF = re.compile(r"autoescape\s+(?:off|false|False)")
@@ -37,6 +38,12 @@ ESCAPING_FILTERS = frozenset(
 # A project's own filter named for escaping says what it does (calibre-web's
 # `escapedlink`, `sanitize_markdown`, `clean_body`).
 _ESCAPING_NAME = re.compile(r"(?i)escape|saniti[sz]|bleach|clean")
+
+
+# A `|safe` on a user's data inside `<script>`: the finding the default selection reports.
+SCRIPT_MESSAGE = ("`|{filter}` on `{value}` inside `<script>`: a `</script>` in this user data "
+                  "ends the script and runs the rest as HTML; render it with `json_script` "
+                  "(Django) or `|tojson` (Jinja), or escape it with `escapejs`")
 
 
 def is_escaping(name: str) -> bool:
@@ -247,11 +254,12 @@ class TemplateAutoescapeOff(LineRule):
     name = "django-template-autoescape-off"
     severity = Severity.WARNING
     category = Category.SECURITY
-    default = False
+    default = True
     rationale = (
-        "`|safe` and `autoescape off` are nearly always deliberate (help texts, labels, rich "
-        "text, translation strings): 188 findings on the tuning projects, about 2 of 22 read "
-        "worth a comment. Opt-in; untrusted values rendered this way are the real hole."
+        "`|safe` and `autoescape off` are nearly always deliberate (help texts, rich text): "
+        "about 2 of 22 read worth a comment, so they need opting in. By default only `|safe` "
+        "on a user's data inside `<script>`, where `</script>` breaks out (label-studio "
+        "1.21.0's hotkeys JSON, the one true alarm the defaults missed)."
     )
     message = "`|{filter}` on `{value}` turns off HTML escaping: a cross-site scripting risk"
     requires = ("safe", "autoescape")
@@ -278,9 +286,24 @@ after a filter whose output is a number or a date (`|floatformat`, `|length`, `|
 `|filesizeformat`, `|round`, `|int` …, with literal arguments after it), or on a value
 named like one (`order.id`, `user.pk`, `forloop.counter`, `unread_count`, `invoice_id`).
 
+**By default** (no configuration, `select = ["DEFAULT"]`) only one kind of finding is
+reported, the one the template itself shows is a hole: `|safe` on a user's data inside a
+`<script>` element (its opening tag included), such as
+`var keys = {{ user.custom_hotkeys|json_dumps|safe }};`. A user's data is a value named for
+a user or the request's input: a dotted name with a part `user`, `profile`, `author`,
+`owner`, `member`, `customer`, `account`, `comment`, `submission` or `input` (split at `_`
+too: `user_hotkeys`), or `request.GET`/`.POST`/`.args`/`.json`/`.path`/…. Operator
+configuration (`settings.…`, `config.…`, UPPER_CASE names), URLs (`user.avatar_url`:
+storage and `reverse()` percent-encode `<`) and other names (`versions`, `feature_flags`)
+are not. Every other finding above is reported where PYS208 is chosen by code, by the
+`security` category or by `ALL`.
+
 ## Why is this bad?
 Automatic escaping is what keeps a value such as `<script>…</script>` from becoming markup
-in the page. `|safe` and `autoescape off` tell the engine the value is trusted HTML; when
+in the page. Inside `<script>` the browser ends the element at the first `</script>` in
+the text, whatever the JavaScript around it, so JSON of a user's data marked safe there
+runs whatever the user saved after it; Django's `json_script` filter and Jinja's `tojson`
+escape `<`, `>` and `&` for exactly this (Django's built-in filter reference, `json_script`). `|safe` and `autoescape off` tell the engine the value is trusted HTML; when
 any part of it comes from a user, that is stored cross-site scripting. Django's security
 guide (docs.djangoproject.com/en/stable/topics/security/#cross-site-scripting-xss-protection)
 warns about exactly these two switches, and the template language guide's "Automatic HTML
@@ -299,7 +322,10 @@ documentation ("Working with Automatic Escaping") says the same of `|safe`.
 <div>{{ post.html_sanitized }}</div>
 ```
 Sanitise HTML that must stay HTML when it is saved (e.g. with `nh3`/`bleach`), or build
-trusted markup in Python with `format_html()`, which escapes every argument.
+trusted markup in Python with `format_html()`, which escapes every argument. For data a
+script needs, `{{ user.hotkeys|json_script:"hotkeys" }}` and
+`JSON.parse(document.getElementById("hotkeys").textContent)` (Django), or
+`{{ user.hotkeys|tojson }}` (Jinja).
 
 ## Suppress
 `{# noqa: PYS208 #}` on the line, for content you produce and trust.
@@ -325,6 +351,14 @@ trusted markup in Python with `format_html()`, which escapes every argument.
             """,
             "app/templates/app/note.jinja",
         ),
+        Example(
+            """
+            <script>
+              var hotkeys = {{ user.custom_hotkeys|json_dumps|safe }}; // # flagged
+            </script>
+            """,
+            "templates/base.html",
+        ),
     )
     good = (
         Example(
@@ -349,6 +383,16 @@ trusted markup in Python with `format_html()`, which escapes every argument.
         ),
         Example(
             """
+            {{ user.custom_hotkeys|json_script:"hotkeys" }}
+            <script>
+              var hotkeys = JSON.parse(document.getElementById("hotkeys").textContent);
+              var name = "{{ user.name|escapejs }}";
+            </script>
+            """,
+            "templates/base.html",
+        ),
+        Example(
+            """
             {% autoescape off %}
             Hi {{ user.name }}
             {% endautoescape %}
@@ -364,7 +408,9 @@ trusted markup in Python with `format_html()`, which escapes every argument.
     def check_lines(self, lines: list[str]) -> None:
         closing: str | None = None  # the tag or `#}` that ends the opaque section we are in
         self._blocks: list[str] = []  # the `{% block name %}` sections we are in
+        scripts = ScriptTracker()
         for number, line in enumerate(lines, start=1):
+            scripts.feed(line)
             pos = 0
             while pos < len(line):
                 if closing is not None:
@@ -392,11 +438,23 @@ trusted markup in Python with `format_html()`, which escapes every argument.
                     closing = self._tag(content, number, match.start(), end + 2)
                 if closing is None and not self._in_subject():
                     for found in unsafe_filters(tokenize(content, match.end())):
-                        tok = found.filter
-                        value = line[found.operand.start : tok.start].rstrip(" |")
-                        self.report_at(number, _pipe_column(line, tok), tok.end,
-                                       self.message.format(filter=tok.text, value=value))
+                        self._report_filter(line, number, found, scripts)
                 pos = end + 2
+
+    def _report_filter(self, line: str, number: int, found: UnsafeFilter,
+                       scripts: ScriptTracker) -> None:
+        """Report a `|safe`. The code shows the hole only inside `<script>` on a user's
+        data (`</script>` in it ends the element); elsewhere the value may be trusted
+        markup, reported where PYS208 is chosen by name."""
+        tok = found.filter
+        value = line[found.operand.start : tok.start].rstrip(" |")
+        column = _pipe_column(line, tok)
+        if scripts.in_script(found.operand.start) and is_user_data(value_name(value)):
+            self.report_at(number, column, tok.end, SCRIPT_MESSAGE.format(
+                filter=tok.text, value=value))
+            return
+        self.report_at(number, column, tok.end,
+                       self.message.format(filter=tok.text, value=value), evidence=False)
 
     def _in_subject(self) -> bool:
         """Inside `{% block subject %}` (`email_subject` ...): a mail's subject line, text
@@ -418,7 +476,7 @@ trusted markup in Python with `format_html()`, which escapes every argument.
             tag = "{% " + body + " %}"
             self.report_at(line, start + 1, end,
                            f"`{tag}` turns off HTML escaping for the whole block: "
-                           "a cross-site scripting risk")
+                           "a cross-site scripting risk", evidence=False)
         return None
 
 

@@ -30,6 +30,12 @@ def is_non_production_settings(kind: ModuleKind) -> bool:
     every folder from the settings package down (`settings/local/base.py`); folders above
     it do not, so `devops/mysite/settings.py` is still production settings.
     """
+    return any(word in name for name in _settings_names(kind) for word in NON_PRODUCTION_WORDS)
+
+
+def _settings_names(kind: ModuleKind) -> list[str]:
+    """The lower-cased file stem and the folders from the settings package down: the names
+    that say what a settings module is for."""
     path = PurePosixPath(kind.path)
     names = [path.stem]
     folders = path.parts[:-1]
@@ -37,7 +43,25 @@ def is_non_production_settings(kind: ModuleKind) -> bool:
         if "settings" in folders[index].lower():
             names.extend(folders[index:])
             break
-    return any(word in name.lower() for name in names for word in NON_PRODUCTION_WORDS)
+    return [name.lower() for name in names]
+
+
+# Settings modules that are templates users copy and edit (weblate's
+# `settings_example.py`, `settings_sample.py`, `settings.template.py`, `settings_dist.py`):
+# their values are placeholders, never what a deployment runs. Whole words of the names
+# (split at `_`, `-`, `.`), so django-split-settings' `components/templates.py`, which
+# configures `TEMPLATES`, stays production settings.
+_TEMPLATE_WORDS = frozenset({"example", "examples", "sample", "samples", "template", "tmpl",
+                             "tpl", "dist", "skel", "skeleton"})
+_NAME_WORDS = re.compile(r"[_.-]+")
+
+
+def is_template_settings(kind: ModuleKind) -> bool:
+    """Is the settings module a template to copy (`settings_example.py`,
+    `settings/sample.py`, `settings_dist.py`)? The file stem and the folders of its
+    settings package count, as for development settings."""
+    return any(_TEMPLATE_WORDS.intersection(_NAME_WORDS.split(name))
+               for name in _settings_names(kind))
 
 
 def production_settings(ctx: FileContext) -> bool:
@@ -99,8 +123,9 @@ class DebugTrue(Rule):
     default = True
     rationale = (
         "`DEBUG = True` in a production settings module exposes settings and tracebacks to "
-        "anyone; dev/local/test settings and environment reads are never flagged, so a "
-        "finding is a hole."
+        "anyone; dev/local/test settings and environment reads are never flagged, and a "
+        "template users copy (weblate's `settings_example.py`, the one wrong error of the "
+        "second survey) only where chosen by code, as a warning: a finding is a hole."
     )
     message = "`DEBUG = True` in production settings shows tracebacks, settings and SQL to anyone"
     requires = ("DEBUG",)
@@ -113,7 +138,11 @@ a folder of its settings package contains `dev`, `local` or `test` (`settings/de
 `local_settings.py`, `settings/local/base.py`). By default, a value the module replaces
 later is not reported (settings loaded over it: `from .local_settings import *`, dynaconf's
 `DjangoDynaconf(__name__)`, `exec(...)`, `include(...)`): it is a default each deployment
-sets. Select PYS201 by code to have those reported too.
+sets. Nor is a settings module that is a template users copy and edit: its file name or a
+folder of its settings package has the word `example`, `sample`, `template`, `dist` or
+`tmpl` (split at `_`, `-`, `.`: weblate's `settings_example.py`, `settings.template.py`,
+`settings/sample.py`; not `settings/components/templates.py`): its values are placeholders. Select PYS201 by code to have those reported too; a
+template's finding is then a warning, never an error.
 
 Only the literal `True` is flagged. Values read from the environment
 (`DEBUG = env.bool("DEBUG")`, `DEBUG = os.environ.get("DEBUG") == "1"`) and assignments
@@ -235,18 +264,21 @@ and set `DJANGO_DEBUG=1` only on development machines, or keep `DEBUG = True` in
 
     def visit_Module(self, node: cst.Module) -> None:
         override = last_override(node)
+        template = is_template_settings(self.ctx.kind)
+        # A template users copy is never a failed gate: a warning, where chosen by code.
+        severity = Severity.WARNING if template else None
         for index, stmt in top_level_indexed(node):
-            evidence = index > override
+            evidence = index > override and not template
             value = assigned_value(stmt, "DEBUG")
             if not (isinstance(value, cst.Name) and value.value == "True"):
                 continue
             if isinstance(stmt, cst.Assign) and len(stmt.targets) > 1:
                 # `DEBUG = OTHER = True`: rewriting would change OTHER too
-                self.report(stmt, evidence=evidence)
+                self.report(stmt, evidence=evidence, severity=severity)
                 continue
             new = cst.parse_expression(DEBUG_FROM_ENV)
             self.report(stmt, replace=(value, new), imports=("import os",),
-                        evidence=evidence)
+                        evidence=evidence, severity=severity)
 
 
 # == PYS202 django-allowed-hosts-wildcard ==============================================
@@ -328,7 +360,9 @@ except those named `*dev*`/`*local*`/`*test*`):
 By default, a value that the module itself replaces later is not reported: settings loaded
 over it at the end (`from .local_settings import *`, dynaconf's `DjangoDynaconf(__name__)`
 as pulpcore does, `exec(...)`, django-split-settings' `include(...)`) make it a default
-that each deployment sets. Select PYS202 by code to have those reported too.
+that each deployment sets, and so is a settings template users copy
+(`settings_example.py`, `settings_sample.py`, `settings_dist.py`, as for PYS201). Select
+PYS202 by code to have those reported too.
 
 Hosts read from the environment and assignments under a module-level `if`/`try` (such as
 `if DEBUG:`) are left alone. A leading-dot subdomain pattern (`".example.com"`) is fine.
@@ -434,7 +468,8 @@ or list the domains: `ALLOWED_HOSTS = ["example.com", ".example.com"]`.
 
     def visit_Module(self, node: cst.Module) -> None:
         override = last_override(node)
+        template = is_template_settings(self.ctx.kind)
         for index, stmt in top_level_indexed(node):
             wildcard = _allowed_hosts_wildcard(stmt)
             if wildcard is not None:
-                self.report(wildcard, evidence=index > override)
+                self.report(wildcard, evidence=index > override and not template)

@@ -1,7 +1,8 @@
 """PYS1xx: rules for every framework, one submodule per concern; importing the package
 registers them all.
 
-- `async_calls`: the event loop (PYS101 blocking calls, PYS108 dropped task references)
+- `async_calls`: blocking calls in the event loop (PYS101)
+- `tasks`: asyncio tasks whose reference is dropped (PYS108)
 - `secrets`: credentials in the source (PYS102)
 - `exceptions`: swallowed exceptions (PYS103)
 - `printing`: `print` in server code (PYS104)
@@ -26,13 +27,12 @@ from pystd.rules.general import (
     secrets,
     sql,
     strings,
+    tasks,
 )
 from pystd.rules.general.async_calls import (
     BLOCKING_CALLS,
     OFFLOADING_CALLS,
-    TASK_FUNCTIONS,
     BlockingCallInAsync,
-    TaskReferenceDropped,
 )
 from pystd.rules.general.environment import EnvReadInHandler
 from pystd.rules.general.exceptions import ExceptionSwallowed
@@ -60,6 +60,7 @@ from pystd.rules.general.sql import (
     SqlStringBuilding,
 )
 from pystd.rules.general.strings import identifier_words, string_pieces
+from pystd.rules.general.tasks import TASK_FUNCTIONS, TaskReferenceDropped
 
 __all__ = [
     "BLOCKING_CALLS",
@@ -101,4 +102,5 @@ __all__ = [
     "sql",
     "string_pieces",
     "strings",
+    "tasks",
 ]

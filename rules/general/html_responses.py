@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import PurePosixPath
 
 import libcst as cst
 
@@ -14,10 +15,19 @@ from pystd.rules.general.strings import (
     formatted_text,
     string_value,
 )
+from pystd.rules.walker import find_nodes
 
 RESPONSE_NAMES = frozenset({"HttpResponse", "HTMLResponse", "Response", "make_response"})
 # Packages whose responses send a string as the body (DRF's `Response` serializes it).
 RESPONSE_PACKAGES = frozenset({"django", "flask", "fastapi", "starlette", "werkzeug", "ninja"})
+# Admin-only code: Django's admin modules (`shop/admin.py`, `shop/admin/views.py`), classes
+# built on its admin bases, views behind a staff-only decorator.
+ADMIN_MODULES = frozenset({"admin", "admins"})
+ADMIN_BASE_SUFFIXES = ("ModelAdmin", "AdminSite", "InlineModelAdmin", "TabularInline",
+                       "StackedInline")
+STAFF_ONLY_DECORATORS = frozenset({"staff_member_required", "superuser_required",
+                                   "staff_required", "admin_required"})
+REQUEST_NAMES = frozenset({"request", "req"})
 _HTML_TAG = re.compile(r"<\s*/?\s*[A-Za-z][A-Za-z0-9-]*(?:\s|/?>)")
 
 
@@ -30,7 +40,9 @@ class HtmlBuiltInCode(Rule):
     default = True
     rationale = (
         "HTML assembled with interpolated values in a handler skips autoescaping, a common "
-        "XSS source; the value may still be trusted, so a warning."
+        "XSS source; the value may still be trusted, so a warning. Admin-only code that "
+        "reads no request data (label-studio's staff debug pages: noise) is reported only "
+        "where chosen by code."
     )
     message = ("HTML built from values with {how} in a handler; render a template "
                "(autoescaping prevents XSS)")
@@ -44,6 +56,13 @@ or `+` whose literal text contains an HTML tag and which interpolates a value.
 Literal HTML (no values), template rendering (`render`, `render_template`,
 `TemplateResponse`), functions that are not handlers and DRF's `Response` (it serializes
 its data) are not flagged.
+
+By default, admin-only code is not reported either, unless the HTML reads the request: an
+`admin.py` module or a module in an `admin/` package, a method of a class built on
+Django's admin (`ModelAdmin`, `AdminSite`, `TabularInline`, `StackedInline`), or a view
+behind `@staff_member_required`/`@superuser_required`. Such pages show staff the project's
+own data (label-studio's debug pages, judged noise), so the code shows no untrusted value.
+Select PYS107 by code to have those reported too.
 
 ## Why is this bad?
 A value pasted into HTML by string building is not escaped: any user-controlled part is a
@@ -131,7 +150,30 @@ def hello(request):
         how = _html_built(first.value)
         if how is None or not self._in_handler():
             return
-        self.report(call, self.message.format(how=how))
+        # Admin-only code builds pages for staff from the project's own data: without
+        # request data in the HTML, the code shows no untrusted value (chosen by code only).
+        evidence = not self._admin_only() or _reads_request(first.value)
+        self.report(call, self.message.format(how=how), evidence=evidence)
+
+    def _admin_only(self) -> bool:
+        """Is the code being walked admin-only: an `admin.py` module or `admin/` package,
+        a method of a `ModelAdmin`-like class, or a function behind a staff-only
+        decorator (`@staff_member_required`, `@superuser_required`)?"""
+        path = PurePosixPath(self.ctx.kind.path)
+        if path.stem in ADMIN_MODULES or ADMIN_MODULES.intersection(path.parts[:-1]):
+            return True
+        for scope in self.ctx.ancestors:
+            if isinstance(scope, cst.ClassDef) and any(
+                _last_name(base.value).endswith(ADMIN_BASE_SUFFIXES) for base in scope.bases
+            ):
+                return True
+            if isinstance(scope, cst.FunctionDef) and any(
+                _last_name(d.decorator.func if isinstance(d.decorator, cst.Call)
+                           else d.decorator) in STAFF_ONLY_DECORATORS
+                for d in scope.decorators
+            ):
+                return True
+        return False
 
     def _in_handler(self) -> bool:
         func = self.ctx.enclosing_function()
@@ -141,6 +183,20 @@ def hello(request):
         if known is None:
             known = self._handlers[id(func)] = self.ctx.handler_framework(func) is not None
         return known
+
+
+def _last_name(node: cst.BaseExpression) -> str:
+    """`ModelAdmin` of `admin.ModelAdmin`, `staff_member_required` of a decorator."""
+    if isinstance(node, cst.Attribute):
+        return node.attr.value
+    return node.value if isinstance(node, cst.Name) else ""
+
+
+def _reads_request(expr: cst.BaseExpression) -> bool:
+    """Does the built HTML read the request (`request.GET["q"]`, `req.args`)? Then a link
+    sent to a staff member can inject it, admin code or not."""
+    names = find_nodes(expr, (cst.Name,), into_functions=True)
+    return any(isinstance(n, cst.Name) and n.value in REQUEST_NAMES for n in names)
 
 
 def _literal_text(node: cst.BaseExpression) -> str | None:

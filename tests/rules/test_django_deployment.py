@@ -274,3 +274,43 @@ def test_values_set_after_the_loaded_settings_are_this_modules_own() -> None:
     code = 'from .base import *\n\nDEBUG = True\nALLOWED_HOSTS = ["*"]\n'
     assert default_codes(code, "mysite/settings/production.py") == [("PYS201", 3),
                                                                      ("PYS202", 4)]
+
+
+# -- settings templates users copy (weblate's settings_example.py) -------------------------
+
+TEMPLATES = [
+    "weblate/settings_example.py",
+    "mysite/settings_sample.py",
+    "mysite/sample_settings.py",
+    "mysite/settings.template.py",
+    "mysite/settings_dist.py",
+    "mysite/settings/example.py",
+    "mysite/settings_examples/base.py",
+]
+TEMPLATE_CODE = INSTALLED + 'DEBUG = True\nALLOWED_HOSTS = ["*"]\n'
+
+
+@pytest.mark.parametrize("path", TEMPLATES)
+def test_a_settings_template_is_quiet_by_default(path: str) -> None:
+    assert default_codes(TEMPLATE_CODE, path) == []
+
+
+@pytest.mark.parametrize("path", TEMPLATES)
+def test_a_settings_template_chosen_by_code_is_a_warning_never_an_error(path: str) -> None:
+    debug = one(TEMPLATE_CODE, "PYS201", path)
+    assert (debug.line, debug.severity) == (2, Severity.WARNING)
+    hosts = one(TEMPLATE_CODE, "PYS202", path)
+    assert (hosts.line, hosts.severity) == (3, Severity.WARNING)
+
+
+@pytest.mark.parametrize("path", [
+    "mysite/settings.py",
+    "mysite/settings/production.py",
+    "distribution/settings.py",       # a folder above the settings package
+    "templates_app/settings.py",
+    "mysite/settings/distributed.py",  # `dist` only as a whole word
+    "mysite/settings/components/templates.py",  # django-split-settings: it sets TEMPLATES
+])
+def test_production_settings_stay_an_error_by_default(path: str) -> None:
+    assert default_codes(TEMPLATE_CODE, path) == [("PYS201", 2), ("PYS202", 3)]
+    assert one(TEMPLATE_CODE, "PYS201", path).severity is Severity.ERROR

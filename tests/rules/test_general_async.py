@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.rules.lint import fix_of, lines_of, no_fix, one, only
+from tests.rules.lint import fix_of, lines_of, lint, no_fix, one, only
 
 TEST_PATH = "tests/test_api.py"
 
@@ -427,3 +427,48 @@ def test_pys101_never_flags_a_local_name_that_shadows_the_module(code: str) -> N
 )
 def test_pys101_still_flags_the_module_next_to_shadowing_names(code: str, line: int) -> None:
     assert lines_of(code, "PYS101") == [line]
+
+
+# == PYS108: a task the comment beside it says is dropped on purpose ======================
+
+
+def default_pys108(code: str) -> list[int]:
+    """PYS108's lines when the repository sets nothing (`select = ["DEFAULT"]`)."""
+    return [f.line for f in lint(code, select="DEFAULT") if f.code == "PYS108"]
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "    # fire and forget\n    asyncio.create_task(job())\n",
+        "    # Fire-and-forget: the user does not wait for the update\n"
+        "    asyncio.create_task(job())\n",
+        "    # Update last active in the background.\n    # Don't await.\n"
+        "    asyncio.create_task(job())\n",
+        "    asyncio.create_task(job())  # don't await, best effort\n",
+        "    asyncio.ensure_future(job())  # intentionally not awaited\n",
+        "    asyncio.create_task(\n        job(),  # deliberately not kept\n    )\n",
+        "    if ready: asyncio.create_task(job())  # do not wait for it\n",
+        "    # no need to await this one\n    loop.create_task(job())\n",
+    ],
+)
+def test_pys108_deliberate_drop_is_quiet_by_default_but_reported_by_code(code: str) -> None:
+    source = f"import asyncio\n\nasync def f(loop, ready):\n{code}"
+    assert default_pys108(source) == []
+    finding = one(source, "PYS108")  # chosen by code: still reported
+    assert source.splitlines()[finding.line - 1].lstrip().startswith(("asyncio", "loop", "if"))
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "    asyncio.create_task(job())\n",
+        "    # start the job\n    asyncio.create_task(job())\n",
+        "    # fire and forget\n\n    asyncio.create_task(job())\n",  # a blank line between
+        "    asyncio.create_task(job())  # we await the result later\n",
+        "    # fire and forget\n    x = 1\n    asyncio.create_task(job())\n",  # another statement's
+    ],
+)
+def test_pys108_without_such_a_comment_is_reported_by_default(code: str) -> None:
+    source = f"import asyncio\n\nasync def f(loop, ready):\n{code}"
+    assert default_pys108(source) == [len(source.splitlines())]

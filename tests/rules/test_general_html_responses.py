@@ -93,3 +93,50 @@ def test_never_flags_drf_response_and_other_responses() -> None:
 
 def test_skips_test_files() -> None:
     assert only(django_view("return HttpResponse(f'<b>{name}</b>')"), "tests/views.py") == []
+
+
+# == admin-only code (Django admin modules, ModelAdmin methods, staff-only views) ==========
+
+ADMIN_DEBUG_PAGE = "    return HttpResponse(f'<pre>{flags}</pre>')\n"
+ADMIN_ONLY = [
+    # a view module of an `admin/` package
+    ("shop/admin/views.py", DJANGO + "def flags_page(request):\n    flags = load()\n"
+     + ADMIN_DEBUG_PAGE),
+    # an admin module's view (a handler by its decorator)
+    ("shop/admin.py", "from django.http import HttpResponse\n"
+     "from django.views.decorators.http import require_GET\n\n\n@require_GET\n"
+     "def flags_page(request):\n    flags = load()\n" + ADMIN_DEBUG_PAGE),
+    # a method of a ModelAdmin, even in a views module
+    ("shop/views.py", DJANGO + "class OrderAdmin(admin.ModelAdmin):\n"
+     "    def report_view(self, request):\n        flags = self.load()\n"
+     "        return HttpResponse(f'<pre>{flags}</pre>')\n"),
+    # a view behind Django's staff-only decorator
+    ("shop/views.py", DJANGO + "@staff_member_required\ndef flags_page(request):\n"
+     "    flags = load()\n" + ADMIN_DEBUG_PAGE),
+]
+
+
+def default_lines(code: str, path: str) -> list[int]:
+    return [f.line for f in shared.lint(code, path, select="DEFAULT") if f.code == "PYS107"]
+
+
+@pytest.mark.parametrize(("path", "code"), ADMIN_ONLY)
+def test_admin_only_html_is_quiet_by_default_but_reported_by_code(path: str, code: str) -> None:
+    assert default_lines(code, path) == []
+    last = len(code.splitlines())
+    assert [f.line for f in only(code, path)] == [last]
+
+
+@pytest.mark.parametrize(("path", "code"), ADMIN_ONLY)
+def test_admin_only_html_of_request_data_stays_a_finding(path: str, code: str) -> None:
+    reflected = code.replace("{flags}", "{request.GET['q']}")
+    assert default_lines(reflected, path) == [len(code.splitlines())]
+
+
+def test_a_view_that_is_not_admin_only_stays_a_finding_by_default() -> None:
+    code = DJANGO + "@login_required\ndef flags_page(request):\n    flags = load()\n" \
+        + ADMIN_DEBUG_PAGE
+    assert default_lines(code, "shop/views.py") == [7]
+    code = DJANGO + "class OrderView(View):\n    def get(self, request):\n" \
+        "        flags = self.load()\n        return HttpResponse(f'<pre>{flags}</pre>')\n"
+    assert default_lines(code, "shop/views.py") == [7]
