@@ -64,6 +64,21 @@ def is_template_settings(kind: ModuleKind) -> bool:
                for name in _settings_names(kind))
 
 
+# The shared module of a settings package that each deployment's module imports and then
+# overrides (kiwitcms' `tcms/settings/common.py` says "override ... in product.py", whose
+# `DEBUG = False` follows `from tcms.settings.common import *`): its values are defaults,
+# and the module that says what production runs is another one.
+_BASE_STEMS = frozenset({"base", "common", "default", "defaults", "shared", "core"})
+
+
+def is_base_settings(kind: ModuleKind) -> bool:
+    """Is the settings module the shared base of a settings package
+    (`settings/base.py`, `settings/common.py`)? A lone `settings.py` never is."""
+    path = PurePosixPath(kind.path)
+    return (path.stem.lower() in _BASE_STEMS
+            and any("settings" in folder.lower() for folder in path.parts[:-1]))
+
+
 def production_settings(ctx: FileContext) -> bool:
     return ctx.kind.is_settings and not is_non_production_settings(ctx.kind)
 
@@ -141,8 +156,12 @@ later is not reported (settings loaded over it: `from .local_settings import *`,
 sets. Nor is a settings module that is a template users copy and edit: its file name or a
 folder of its settings package has the word `example`, `sample`, `template`, `dist` or
 `tmpl` (split at `_`, `-`, `.`: weblate's `settings_example.py`, `settings.template.py`,
-`settings/sample.py`; not `settings/components/templates.py`): its values are placeholders. Select PYS201 by code to have those reported too; a
-template's finding is then a warning, never an error.
+`settings/sample.py`; not `settings/components/templates.py`): its values are placeholders.
+Nor is the shared base of a settings package (`settings/base.py`, `settings/common.py`,
+`settings/defaults.py`), which each deployment's module imports and overrides (kiwitcms'
+`settings/common.py` says so, and its `product.py` sets `DEBUG = False`). Select PYS201 by
+code to have those reported too; a template's or a base's finding is then a warning,
+never an error.
 
 Only the literal `True` is flagged. Values read from the environment
 (`DEBUG = env.bool("DEBUG")`, `DEBUG = os.environ.get("DEBUG") == "1"`) and assignments
@@ -264,8 +283,9 @@ and set `DJANGO_DEBUG=1` only on development machines, or keep `DEBUG = True` in
 
     def visit_Module(self, node: cst.Module) -> None:
         override = last_override(node)
-        template = is_template_settings(self.ctx.kind)
-        # A template users copy is never a failed gate: a warning, where chosen by code.
+        template = is_template_settings(self.ctx.kind) or is_base_settings(self.ctx.kind)
+        # A template users copy or a base each deployment overrides is never a failed
+        # gate: a warning, where chosen by code.
         severity = Severity.WARNING if template else None
         for index, stmt in top_level_indexed(node):
             evidence = index > override and not template
@@ -361,8 +381,9 @@ By default, a value that the module itself replaces later is not reported: setti
 over it at the end (`from .local_settings import *`, dynaconf's `DjangoDynaconf(__name__)`
 as pulpcore does, `exec(...)`, django-split-settings' `include(...)`) make it a default
 that each deployment sets, and so is a settings template users copy
-(`settings_example.py`, `settings_sample.py`, `settings_dist.py`, as for PYS201). Select
-PYS202 by code to have those reported too.
+(`settings_example.py`, `settings_sample.py`, `settings_dist.py`, as for PYS201), and
+so is the shared base of a settings package (`settings/base.py`, `settings/common.py`).
+Select PYS202 by code to have those reported too.
 
 Hosts read from the environment and assignments under a module-level `if`/`try` (such as
 `if DEBUG:`) are left alone. A leading-dot subdomain pattern (`".example.com"`) is fine.
@@ -468,7 +489,7 @@ or list the domains: `ALLOWED_HOSTS = ["example.com", ".example.com"]`.
 
     def visit_Module(self, node: cst.Module) -> None:
         override = last_override(node)
-        template = is_template_settings(self.ctx.kind)
+        template = is_template_settings(self.ctx.kind) or is_base_settings(self.ctx.kind)
         for index, stmt in top_level_indexed(node):
             wildcard = _allowed_hosts_wildcard(stmt)
             if wildcard is not None:

@@ -286,6 +286,10 @@ TEMPLATES = [
     "mysite/settings_dist.py",
     "mysite/settings/example.py",
     "mysite/settings_examples/base.py",
+    # the shared base a settings package's deployment modules import and override
+    "tcms/settings/common.py",
+    "mysite/settings/base.py",
+    "config/settings/defaults.py",
 ]
 TEMPLATE_CODE = INSTALLED + 'DEBUG = True\nALLOWED_HOSTS = ["*"]\n'
 
@@ -310,6 +314,8 @@ def test_a_settings_template_chosen_by_code_is_a_warning_never_an_error(path: st
     "templates_app/settings.py",
     "mysite/settings/distributed.py",  # `dist` only as a whole word
     "mysite/settings/components/templates.py",  # django-split-settings: it sets TEMPLATES
+    "base/settings.py",                # a lone settings.py in a folder named base
+    "mysite/settings/product.py",      # the module that overrides the base
 ])
 def test_production_settings_stay_an_error_by_default(path: str) -> None:
     assert default_codes(TEMPLATE_CODE, path) == [("PYS201", 2), ("PYS202", 3)]
