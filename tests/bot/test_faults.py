@@ -321,15 +321,6 @@ async def test_the_verdict_stands_when_the_review_cannot_be_posted(bot, delivery
     assert run.summary.startswith("**The review could not be posted** (GitHub answered 403")
 
 
-async def test_unfetchable_blob_of_the_only_flagged_file_is_not_a_pass(bot, delivery, fake_github):
-    fake_github.fail_next("GET", r"/git/blobs/", 502, times=10)
-    await review_once(bot, delivery, fake_github)
-    run = the_run(fake_github)
-    assert run.conclusion == "neutral"
-    assert run.title != messages.CHECK_TITLE_CLEAN
-    assert "app/views.py" in run.summary
-
-
 async def test_one_log_line_per_completed_review(bot, delivery, fake_github, caplog):
     caplog.set_level(logging.INFO, logger="pystd.bot.job")
     await review_once(bot, delivery, fake_github)
