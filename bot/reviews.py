@@ -50,6 +50,7 @@ class ReviewResult:
 
     @classmethod
     def failed(cls, exc: BaseException) -> ReviewResult:
+        """Not posted because of `exc`, which tells whether another attempt may help."""
         return cls(False, problem=describe_error(exc), transient=is_transient(exc))
 
 

@@ -420,6 +420,15 @@ async def test_twenty_pull_requests_under_random_faults_end_right():
     assert figures.reference.startswith("failure")
 
 
+@pytest.mark.parametrize("seed", [5, 6])
+async def test_a_quarter_of_calls_failing_delays_reviews_but_loses_nothing(seed):
+    """At a 25% fault rate a blob (seed 6) or the review POST (seed 5) fails through all
+    of a job's per-call retries; before the queue retried such reviews, seed 6 lost a
+    file's comment and annotation and seed 5 its whole review."""
+    figures = await replay(runs=20, seed=seed, rate=0.25, concurrency=1)
+    assert figures.failures == 0, report(figures)
+
+
 async def test_a_review_cut_short_by_shutdown_leaves_no_run_in_progress(
         bot, delivery, fake_github):
     add_pr(fake_github)

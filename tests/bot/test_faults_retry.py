@@ -44,16 +44,25 @@ async def settle(bot: TestClient) -> None:
         await services.queue.join()
 
 
-async def run_retries(bot: TestClient) -> None:
-    """Run the jobs waiting for a retry, moving the queue's clock to each one's time, until
-    none waits."""
+async def run_next_retry(bot: TestClient) -> bool:
+    """Move the queue's clock to the time of the jobs waiting for a retry and run them;
+    False when none waits."""
     queue = bot.app[SERVICES].queue
     await settle(bot)
-    while waiting := await queue.store.jobs([WAITING]):
-        due = max(job.run_at for job in waiting)
-        queue.clock = lambda due=due: due
-        await queue.wake()
-        await settle(bot)
+    waiting = await queue.store.jobs([WAITING])
+    if not waiting:
+        return False
+    due = max(job.run_at for job in waiting)
+    queue.clock = lambda: due
+    await queue.wake()
+    await settle(bot)
+    return True
+
+
+async def run_retries(bot: TestClient) -> None:
+    """Run the jobs waiting for a retry until none waits."""
+    while await run_next_retry(bot):
+        pass
 
 
 async def the_job(bot: TestClient) -> Any:
@@ -76,17 +85,27 @@ def commented(gh: FakeGitHub) -> list[tuple[str, int | None]]:
     return [(c.path, c.line) for c in posted.comments]
 
 
+PASSING = {
+    "502": {"status": 502},
+    "connection reset": {"kind": "reset"},
+    "secondary rate limit": {"status": 403, "headers": {"Retry-After": "3"}},
+}
+
+
+@pytest.mark.parametrize("fault", PASSING.values(), ids=PASSING.keys())
 async def test_a_blob_github_fails_for_two_attempts_is_reviewed_on_the_third(
-        bot, delivery, fake_github):
-    fake_github.fail_next(*BLOB, 502, times=2 * TRIES_PER_CALL)
+        bot, delivery, fake_github, fault):
+    fake_github.fail_next(*BLOB, times=1000, **fault)
     await review(bot, delivery, fake_github)
-    # Between attempts: one run, still in progress and saying why; nothing posted yet.
+    assert await run_next_retry(bot)
+    # After two attempts: one run, still in progress and saying why; nothing posted yet.
     (run,) = runs_at_head(fake_github)
     assert run.status == "in_progress"
     assert run.title == messages.CHECK_TITLE_RETRYING
     assert "`app/views.py`" in run.summary
     assert fake_github.reviews(OWNER, REPO, 1) == []
 
+    fake_github.clear_faults()  # GitHub is healthy again
     await run_retries(bot)
     (run,) = runs_at_head(fake_github)
     assert (run.status, run.conclusion) == ("completed", "failure")
