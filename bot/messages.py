@@ -265,7 +265,7 @@ HEALTH_WORKER_STOPPED = "the worker loop has stopped: no job is claimed any more
 CLI_BAD_PORT = "--port takes a TCP port number, 1 to 65535, not {value!r}"
 
 # -- transient GitHub failures: the review is retried (faults2) --
-CHECK_TITLE_RETRYING = "Waiting to retry: GitHub did not answer"
+CHECK_TITLE_RETRYING = "Waiting to retry after a GitHub failure"
 SUMMARY_RETRYING = (
     "GitHub failed while pystd was reviewing this commit ({reason}), so the review will be "
     "tried again shortly; this run is completed then."
