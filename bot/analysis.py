@@ -17,6 +17,7 @@ from pystd.bot.snapshot import (
     BlobCache,
     ChangedFile,
     PullRequestSnapshot,
+    Unfetched,
     existing_folders,
     fetch_blobs,
 )
@@ -40,8 +41,9 @@ async def analyse_pull_request(gh: GitHubAPI, snapshot: PullRequestSnapshot,
     read: dict[str, bytes] = {}
     for f in wanted:
         data = contents.get(f.path)
-        if isinstance(data, str) or data is None:
-            skipped.append(Skipped(f.path, data or "could not be fetched", failed=True))
+        if isinstance(data, Unfetched) or data is None:
+            lost = data or Unfetched("could not be fetched")
+            skipped.append(Skipped(f.path, lost.reason, failed=True, transient=lost.transient))
             continue
         if f.changes is None:
             skipped.append(Skipped(f.path, messages.SKIP_NO_PATCH))

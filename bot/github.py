@@ -256,6 +256,22 @@ class GitHubAccess:
         )
 
 
+def is_transient(exc: BaseException) -> bool:
+    """Whether a failed GitHub call may succeed later: no answer (timeout, dropped
+    connection), a 5xx, or a rate limit, after the per-call retries. A 404, a 422 or a
+    refusal (a blob too large, no permission) is GitHub's last word."""
+    if isinstance(exc, GitHubError):  # no answer, an ambiguous write, a long rate limit
+        return True
+    if isinstance(exc, gidgethub.GitHubBroken):  # 5xx
+        return True
+    if isinstance(exc, gidgethub.RateLimitExceeded):
+        return True
+    if isinstance(exc, gidgethub.BadRequest):
+        status = int(exc.status_code)
+        return status == 429 or (status == 403 and "rate limit" in str(exc).lower())
+    return False
+
+
 def describe_error(exc: BaseException) -> str:
     """A short, token-free description of a failed GitHub call for summaries and logs."""
     if isinstance(exc, GitHubError):

@@ -5,6 +5,11 @@ analysis (bot/analysis.py: blobs by sha, the pipeline in the engine's workers) -
 (bot/publish.py) -> check run completed. Whatever fails, the check run is completed
 (bot/checks.py retries its completion in the background and a sweep closes what is
 left), and its conclusion is the analysis's even when the review could not be posted.
+
+A transient GitHub failure (no answer, 5xx, rate limit: a file not fetched, the review
+not posted, a listing lost) delays the review rather than dropping part of it: unless
+this is the queue job's last attempt, the run stays `in_progress` saying so, and
+`ReviewPostponed` has the queue run the job again, which takes the same run over.
 """
 
 from __future__ import annotations
@@ -24,9 +29,15 @@ from pystd.bot import messages
 from pystd.bot.analysis import analyse_pull_request
 from pystd.bot.checks import OpenRuns
 from pystd.bot.engine_pool import Engine
-from pystd.bot.github import InstallationClient, RateLimited, describe_error
+from pystd.bot.github import InstallationClient, RateLimited, describe_error, is_transient
 from pystd.bot.plans import check_output, check_run_steps, neutral_steps
-from pystd.bot.publish import complete_check_run, open_check_run, publish_review
+from pystd.bot.publish import (
+    complete_check_run,
+    open_check_run,
+    postpone_check_run,
+    publish_review,
+)
+from pystd.bot.queue import JobFailed
 from pystd.bot.snapshot import (
     BaseFiles,
     BlobCache,
@@ -40,7 +51,13 @@ from pystd.bot.targets import ReviewTarget
 log = logging.getLogger(__name__)
 SHUTDOWN_COMPLETION_SECONDS = 10.0
 
-__all__ = ["JobEnv", "ReviewTarget", "review_head"]
+__all__ = ["JobEnv", "ReviewPostponed", "ReviewTarget", "review_head"]
+MAX_PATHS_SAID = 5  # files named in the summary of a postponed run
+
+
+class ReviewPostponed(JobFailed):
+    """GitHub failed in a way that passes and this is not the job's last attempt: its
+    check run stays `in_progress` and the queue retries the job (with backoff)."""
 
 
 @dataclass
@@ -76,11 +93,13 @@ class JobEnv:
 
 async def review_head(gh: InstallationClient, env: JobEnv, target: ReviewTarget,
                       limit: float, retry_later: Callable[[float], None] | None = None,
-                      *, resume: bool = False) -> str:
+                      *, resume: bool = False, final: bool = True) -> str:
     """Run one review; returns the check run's conclusion ("stale"; "error" when even the
     check run could not be created; "deferred" when GitHub asked to wait longer than a job
     may block before creating it, and `retry_later(seconds)` was told). `resume`: a retry
-    of a queue job whose earlier attempt died; it takes over the run that one opened."""
+    of a queue job whose earlier attempt died; it takes over the run that one opened.
+    Not `final` (the queue will run the job again): a transient GitHub failure raises
+    ReviewPostponed, the run left `in_progress` for the next attempt."""
     started = time.monotonic()
     try:
         run = await open_check_run(gh, env.runs, target, env.write_attempts, resume=resume)
@@ -99,8 +118,15 @@ async def review_head(gh: InstallationClient, env: JobEnv, target: ReviewTarget,
     report = _Report()
     try:
         async with asyncio.timeout(limit):
-            conclusion, steps = await _review(gh, env, target, report)
-    except Exception as exc:  # every failure ends in a completed check run
+            conclusion, steps = await _review(gh, env, target, report, final)
+    except Exception as exc:  # every failure ends in a completed check run, or a retry
+        if not final and (isinstance(exc, ReviewPostponed) or is_transient(exc)):
+            reason = str(exc) if isinstance(exc, ReviewPostponed) else describe_error(exc)
+            log.warning("review postponed: %s", reason, extra={**target.log_extra(),
+                                                                 "error": reason})
+            await postpone_check_run(gh, env.runs, run, reason, env.write_attempts)
+            env.count("postponed")
+            raise ReviewPostponed(reason) from exc
         reason = "the run took too long" if isinstance(exc, TimeoutError) else describe_error(exc)
         log.exception("review failed: %s %s", reason, target.log_context())
         conclusion = "neutral"
@@ -135,9 +161,11 @@ class _Report:
     files: int = 0
 
 
-async def _review(gh: InstallationClient, env: JobEnv, target: ReviewTarget, report: _Report
-                  ) -> tuple[str, list[dict[str, Any]]]:
-    """The conclusion and the check-run updates that complete the run."""
+async def _review(gh: InstallationClient, env: JobEnv, target: ReviewTarget, report: _Report,
+                  final: bool = True) -> tuple[str, list[dict[str, Any]]]:
+    """The conclusion and the check-run updates that complete the run. Not `final`: files
+    GitHub did not serve, or a review it did not take, for a reason that passes raise
+    ReviewPostponed before anything is posted or completed."""
     if target.merge_group:
         listing = fetch_compare_files(gh, target.owner, target.repo, target.base_sha,
                                       target.head_sha)
@@ -156,10 +184,17 @@ async def _review(gh: InstallationClient, env: JobEnv, target: ReviewTarget, rep
         newest = env.heads[target.key]
         return "stale", neutral_steps(messages.CHECK_TITLE_STALE,
                                       messages.SUMMARY_STALE.format(sha=newest[:12]))
+    lost = [s.path for s in analysis.skipped if s.transient]
+    if lost and not final:
+        named = ", ".join(f"`{p}`" for p in lost[:MAX_PATHS_SAID])
+        raise ReviewPostponed(messages.REASON_FILES_UNFETCHED.format(
+            count=len(lost), paths=named + (", …" if len(lost) > MAX_PATHS_SAID else "")))
     review = None
     if not target.merge_group:  # a merge group has no pull request to review
         review = await publish_review(gh, target, snapshot, analysis, sources, base.config,
                                       env.write_attempts, public_url=env.public_url)
+        if review is not None and not review.posted and review.transient and not final:
+            raise ReviewPostponed(review.problem or messages.JOB_NO_REVIEW)
     output = check_output(analysis, base.config, env.public_url)
     problem = review.problem if review is not None and not review.posted else None
     return output.conclusion, check_run_steps(output, problem)

@@ -269,3 +269,12 @@ PICKUP_DONE = "serving the App /setup registered, from the credentials in the da
 PICKUP_PROBLEM = "the stored App credentials cannot be used yet: still not configured"
 PICKUP_UNREADABLE = "the stored App credentials could not be read ({reason})"
 PICKUP_NOT_STARTED = "the stored App credentials were found but serving failed ({reason})"
+
+# -- transient GitHub failures: the review is retried (faults2) --
+CHECK_TITLE_RETRYING = "Waiting to retry after a GitHub failure"
+SUMMARY_RETRYING = (
+    "GitHub failed while pystd was reviewing this commit ({reason}), so the review will be "
+    "tried again shortly; this run is completed then."
+)
+REASON_FILES_UNFETCHED = "{count} file(s) could not be fetched: {paths}"
+JOB_NO_REVIEW = "the review could not be posted"

@@ -39,6 +39,9 @@ class Skipped:
     # Not checked because something went wrong (the analysis failed, the file could not be
     # fetched), as opposed to a file there is nothing to check in (binary, empty).
     failed: bool = False
+    # GitHub may serve it on another attempt (no answer, 5xx, rate limit): the job is
+    # retried before the file is reported as not checked (bot/job.py).
+    transient: bool = False
 
 
 @dataclass(frozen=True)

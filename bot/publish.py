@@ -45,6 +45,21 @@ async def complete_check_run(gh: InstallationClient, runs: OpenRuns, run: OpenRu
     return await finish(runs, RunUpdates(gh, run, steps), attempts, budget)
 
 
+async def postpone_check_run(gh: InstallationClient, runs: OpenRuns, run: OpenRun,
+                             reason: str, attempts: int) -> None:
+    """Say on `run`, left `in_progress`, that the review will be tried again (`reason`:
+    what GitHub did not give), and hand it over to the queue's retry, which takes it over
+    by the job's lineage (bot/checks.py `open_run(resume=True)`); if every attempt fails,
+    the queue's give-up completes it. A failure to say so changes nothing."""
+    step = {"output": {"title": messages.CHECK_TITLE_RETRYING,
+                       "summary": messages.SUMMARY_RETRYING.format(reason=reason)}}
+    try:
+        await RunUpdates(gh, run, [step]).send(attempts=attempts)
+    except (GitHubError, gidgethub.HTTPException) as exc:
+        log.warning("check run %s not told of the retry: %s", run.run_id, describe_error(exc))
+    runs.closed(run)
+
+
 async def publish_review(gh: InstallationClient, target: ReviewTarget,
                          snapshot: PullRequestSnapshot, analysis: Analysis,
                          sources: dict[str, str], config: PystdConfig,
@@ -65,7 +80,7 @@ async def publish_review(gh: InstallationClient, target: ReviewTarget,
             log.warning("earlier comments not listed: %s %s", describe_error(exc),
                         target.log_context())
             return None
-        return ReviewResult(False, problem=describe_error(exc))
+        return ReviewResult.failed(exc)
     if earlier:
         await _follow_fixed(gh, target, snapshot, analysis, sources, config, earlier)
     if not to_say:
@@ -77,7 +92,7 @@ async def publish_review(gh: InstallationClient, target: ReviewTarget,
             bodies += [r.get("body") or "" async for r in gh.getiter(
                 "/repos/{owner}/{repo}/pulls/{number}/reviews?per_page=100", url_vars)]
         except (GitHubError, gidgethub.HTTPException) as exc:
-            return ReviewResult(False, problem=describe_error(exc))
+            return ReviewResult.failed(exc)
     plan = build_review(analysis.findings, changes, sources, offers_in(bodies),
                         config.max_comments, public_url=public_url)
     if not plan.worth_posting:

@@ -208,7 +208,10 @@ class JobQueue:
                 raise
             except Exception as exc:  # the job's own failure: retried, then given up
                 reason = f"{type(exc).__name__}: {exc}"
-                log.exception("job failed", extra={**extra, "error": reason})
+                if isinstance(exc, JobFailed):  # said why: no traceback to show
+                    log.warning("job failed", extra={**extra, "error": reason})
+                else:
+                    log.exception("job failed", extra={**extra, "error": reason})
                 if job.attempts >= self.tuning.max_attempts:
                     await self._give_up(runner, job, reason)
                     return

@@ -44,13 +44,14 @@ class ServicesRunner:
         if job.kind == RECHECK:
             request = RecheckRequest(**job.payload)
             gh = services.access.client(request.installation_id)
-            await services.recheck(gh, request, resume=job.attempts > 1)
+            await services.recheck(gh, request, resume=job.attempts > 1,
+                                   final=self.final(job))
             return
         if job.kind == RERUN:
             p = job.payload
             await services.rerun(int(p["installation_id"]), str(p["owner"]), str(p["repo"]),
                                  str(p["head_sha"]), list(p["pulls"]), str(p["delivery_id"]),
-                                 resume=job.attempts > 1)
+                                 resume=job.attempts > 1, final=self.final(job))
             return
         raise ValueError(f"unknown job kind {job.kind!r}")
 
@@ -83,7 +84,13 @@ class ServicesRunner:
             return
         if not target.merge_group:
             services.env.heads[target.key] = target.head_sha
-        await services.review_now(gh, target, resume=resume or target.head_sha in job.carried)
+        await services.review_now(gh, target, resume=resume or target.head_sha in job.carried,
+                                  final=self.final(job))
+
+    def final(self, job: Job) -> bool:
+        """The job's last attempt: a transient GitHub failure no longer postpones its
+        review (bot/job.py), the run is completed with what could be done."""
+        return job.attempts >= self.services.queue.tuning.max_attempts
 
     async def give_up(self, job: Job, reason: str) -> None:
         """No run is left `in_progress` by a job given up: complete them `neutral`."""

@@ -19,7 +19,13 @@ from dataclasses import dataclass
 
 import gidgethub
 
-from pystd.bot.github import AmbiguousWrite, GitHubError, InstallationClient, describe_error
+from pystd.bot.github import (
+    AmbiguousWrite,
+    GitHubError,
+    InstallationClient,
+    describe_error,
+    is_transient,
+)
 from pystd.bot.plans import ReviewComment, ReviewPlan, review_body, review_marker
 
 log = logging.getLogger(__name__)
@@ -33,12 +39,19 @@ MAX_NARROWING = 3
 @dataclass(frozen=True)
 class ReviewResult:
     """What became of the review: posted or not (`problem` says why), inline comments
-    kept, and comments listed in the body instead."""
+    kept, and comments listed in the body instead; `transient`: not posted for a reason
+    that may pass (no answer, 5xx, rate limit), so the job may try again."""
 
     posted: bool
     inline: int = 0
     listed: int = 0
     problem: str | None = None
+    transient: bool = False
+
+    @classmethod
+    def failed(cls, exc: BaseException) -> ReviewResult:
+        """Not posted because of `exc`, which tells whether another attempt may help."""
+        return cls(False, problem=describe_error(exc), transient=is_transient(exc))
 
 
 def narrowed(comments: Sequence[ReviewComment], problem: str,
@@ -72,10 +85,10 @@ async def post_review(gh: InstallationClient, owner: str, repo: str, number: int
             return ReviewResult(True, len(comments), len(refused))
         except gidgethub.BadRequest as exc:
             if int(exc.status_code) != 422 or not comments:
-                return ReviewResult(False, problem=describe_error(exc))
+                return ReviewResult.failed(exc)
             problem = describe_error(exc)
         except (GitHubError, gidgethub.HTTPException) as exc:
-            return ReviewResult(False, problem=describe_error(exc))
+            return ReviewResult.failed(exc)
         log.warning("review refused: %s", problem)
         if not retried_same:  # a 422 may be transient: the same payload once more
             retried_same = True

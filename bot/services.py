@@ -73,11 +73,13 @@ class Services:
         await self.queue.submit(target.delivery_id, review_job(target))
 
     async def review_now(self, gh: InstallationClient, target: ReviewTarget, *,
-                         resume: bool = False) -> str:
+                         resume: bool = False, final: bool = True) -> str:
         """`review_head`, once no other review of the same pull request (or merge
         group head) in this process is running. Raises Deferred when GitHub asks to wait
         too long before creating the check run (the queue runs the job again then), and
-        JobFailed when the run could not be created (the queue retries with backoff)."""
+        JobFailed when the run could not be created or, unless this is the job's `final`
+        attempt, a transient GitHub failure postponed the review (the queue retries with
+        backoff)."""
         if resume and await completed_by_earlier_attempt(gh, target.owner, target.repo,
                                                          target.head_sha, target.delivery_id):
             log.info("review done by an earlier attempt", extra={
@@ -87,7 +89,7 @@ class Services:
         waits: list[float] = []
         async with self.reviewing.hold(target.queue_key):
             conclusion = await review_head(gh, self.env, target, self.settings.job_timeout,
-                                           waits.append, resume=resume)
+                                           waits.append, resume=resume, final=final)
         if conclusion == "deferred":
             raise Deferred(waits[0])
         if conclusion == "error":
@@ -118,7 +120,7 @@ class Services:
         return True
 
     async def recheck(self, gh: InstallationClient, request: RecheckRequest, *,
-                      resume: bool = False) -> bool:
+                      resume: bool = False, final: bool = True) -> bool:
         """Honour `/pystd recheck` from the PR author or a user with write access, on an
         open pull request: an `eyes` reaction, then a review. Anyone else, or a closed pull
         request, gets nothing at all: an unauthorised command must not cost a write
@@ -145,7 +147,7 @@ class Services:
                               request.number, pr["head"]["sha"], pr["base"]["sha"],
                               request.delivery_id)
         self.env.heads[target.key] = target.head_sha
-        await self.review_now(gh, target, resume=resume)
+        await self.review_now(gh, target, resume=resume, final=final)
         return True
 
     async def pull(self, gh: GitHubAPI, owner: str, repo: str, number: int) -> dict[str, Any]:
@@ -196,13 +198,13 @@ class Services:
 
     async def rerun(self, installation_id: int, owner: str, repo: str, head_sha: str,
                     pulls: list[dict[str, Any]], delivery_id: str, *,
-                    resume: bool = False) -> None:
+                    resume: bool = False, final: bool = True) -> None:
         """The re-run job: review every open pull request whose head is `head_sha`."""
         gh = self.access.client(installation_id)
         for target in await self.rerun_targets(gh, installation_id, owner, repo, head_sha,
                                                pulls, delivery_id):
             self.env.heads[target.key] = target.head_sha
-            await self.review_now(gh, target, resume=resume)
+            await self.review_now(gh, target, resume=resume, final=final)
 
     async def rerun_targets(self, gh: GitHubAPI, installation_id: int, owner: str,
                             repo: str, head_sha: str, pulls: list[dict[str, Any]],

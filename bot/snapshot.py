@@ -18,7 +18,7 @@ from cachetools import LRUCache
 from gidgethub.abc import GitHubAPI
 
 from pystd.bot.diff import DiffError, FileChanges, patch_changes
-from pystd.bot.github import GitHubError, describe_error
+from pystd.bot.github import GitHubError, describe_error, is_transient
 from pystd.rules.config import CONFIG_FILES, ConfigError, PystdConfig, config_from_texts
 from pystd.rules.runner import is_checkable
 from pystd.rules.versions import VERSION_FILES, Versions, versions_from_texts
@@ -93,6 +93,15 @@ async def fetch_files(gh: GitHubAPI, owner: str, repo: str, number: int
     return tuple(files), len(files) >= MAX_FILES
 
 
+@dataclass(frozen=True)
+class Unfetched:
+    """Why a file's contents could not be fetched; `transient`: GitHub may serve it on a
+    later attempt (no answer, 5xx, rate limit), as opposed to a 404 or a refusal."""
+
+    reason: str
+    transient: bool = False
+
+
 class BlobCache:
     """File contents by blob sha, bounded by total bytes (a sha never changes content)."""
 
@@ -109,11 +118,11 @@ class BlobCache:
 
 
 async def fetch_blobs(gh: GitHubAPI, owner: str, repo: str, files: Sequence[ChangedFile],
-                      cache: BlobCache, concurrency: int) -> dict[str, bytes | str]:
-    """Contents of `files` by path; a file that could not be fetched maps to the reason."""
+                      cache: BlobCache, concurrency: int) -> dict[str, bytes | Unfetched]:
+    """Contents of `files` by path; a file that could not be fetched maps to why."""
     limit = asyncio.Semaphore(concurrency)
 
-    async def one(f: ChangedFile) -> tuple[str, bytes | str]:
+    async def one(f: ChangedFile) -> tuple[str, bytes | Unfetched]:
         assert f.sha is not None
         cached = cache.get(f.sha)
         if cached is not None:
@@ -123,13 +132,15 @@ async def fetch_blobs(gh: GitHubAPI, owner: str, repo: str, files: Sequence[Chan
                 blob = await gh.getitem("/repos/{owner}/{repo}/git/blobs/{sha}",
                                         {"owner": owner, "repo": repo, "sha": f.sha})
             except gidgethub.HTTPException as exc:
-                return f.path, f"could not be fetched (GitHub answered {int(exc.status_code)})"
+                return f.path, Unfetched(
+                    f"could not be fetched (GitHub answered {int(exc.status_code)})",
+                    is_transient(exc))
             except GitHubError as exc:  # no answer, after retries
-                return f.path, f"could not be fetched ({describe_error(exc)})"
+                return f.path, Unfetched(f"could not be fetched ({describe_error(exc)})", True)
         try:
             data = base64.b64decode(blob.get("content", ""), validate=False)
         except (binascii.Error, ValueError):
-            return f.path, "could not be decoded"
+            return f.path, Unfetched("could not be decoded")
         cache.put(f.sha, data)
         return f.path, data
 

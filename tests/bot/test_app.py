@@ -234,17 +234,6 @@ async def test_secondary_rate_limit_is_waited_out(bot, delivery, fake_github, no
     fake_github.take_violations()  # the refused first attempt
 
 
-async def test_github_down_completes_the_run_neutral(bot, delivery, fake_github, no_sleep):
-    add_pr(fake_github)
-    fake_github.fail_next("GET", r"/files$", 502, times=10)
-    await open_pr(bot, delivery, fake_github)
-    await settle(bot)
-    run = only_run(fake_github)
-    assert (run.status, run.conclusion) == ("completed", "neutral")
-    assert "502" in run.summary
-    assert "/pystd recheck" in run.summary
-
-
 async def test_expired_token_is_refreshed(bot, delivery, fake_github):
     add_pr(fake_github)
     await open_pr(bot, delivery, fake_github)
