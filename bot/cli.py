@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import functools
 import os
 import shutil
 import subprocess
@@ -240,12 +242,19 @@ def run_worker(workers: int | None = None, port: int | None = None) -> int:
 
 def run_queue(action: str, job_id: int | None, states: list[str]) -> int:
     """`pystd queue list | retry ID | cancel ID` on the store PYSTD_QUEUE_URL names."""
-    from pystd.bot.queue_admin import queue_command
-    from pystd.bot.settings import Settings
+    from pystd.bot.queue_admin import close_cancelled_runs, queue_command
+    from pystd.bot.settings import Settings, SettingsError
 
     settings = Settings()
+    with contextlib.suppress(SettingsError):  # unreadable stored credentials: none
+        settings = settings.with_stored_credentials()
+
+    def err(line: str) -> None:
+        print(line, file=sys.stderr)
+
+    close = functools.partial(close_cancelled_runs, settings, err)
     return queue_command(settings.queue_store_url, settings.queue_timeout, action, job_id,
-                         states, print, lambda line: print(line, file=sys.stderr))
+                         states, print, err, close if action == "cancel" else None)
 
 
 # -- pystd rule --------------------------------------------------------------------------

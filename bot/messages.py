@@ -278,3 +278,11 @@ SUMMARY_RETRYING = (
 )
 REASON_FILES_UNFETCHED = "{count} file(s) could not be fetched: {paths}"
 JOB_NO_REVIEW = "the review could not be posted"
+
+# -- pystd queue cancel completes the job's open check runs --
+QUEUE_CANCELLED_REASON = "an operator cancelled the review (`pystd queue cancel`)"
+QUEUE_CANCEL_RUNS_OPEN = (
+    "pystd queue cancel: job {job_id} may have left its check run in progress at {heads}; "
+    "without the App's credentials here it is not completed (run the command where "
+    "pystd serve runs, or re-run the check from GitHub)"
+)

@@ -4,13 +4,18 @@ PYSTD_QUEUE_URL names, and the queue's gauges on /metrics."""
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
+from pystd.bot import queue_admin
 from pystd.bot.cli import main
-from pystd.bot.store import NewJob
-from pystd.bot.store.base import FAILED
+from pystd.bot.settings import Settings
+from pystd.bot.store import Job, NewJob
+from pystd.bot.store.base import FAILED, WAITING
 from pystd.bot.store.sqlite import SQLiteStore
+from pystd.bot.webhooks import SERVICES
+from tests.bot.drivers import OWNER, REPO
 from tests.bot.test_app import add_pr, open_pr, settle
 
 
@@ -95,3 +100,60 @@ def test_serve_with_an_unknown_queue_url_scheme_is_one_line_and_exit_2(
     assert main(["serve"]) == 2
     err = capsys.readouterr().err
     assert err == "pystd: cannot start: PYSTD_QUEUE_URL: unknown queue URL scheme: mysql\n"
+
+
+# -- a cancel leaves no check run in progress ---------------------------------------------
+
+def test_cancel_completes_the_runs_only_of_a_job_that_may_have_left_one_open(
+        queue_db, monkeypatch, capsys):
+    closed: list[int] = []
+
+    async def close(settings, err, job) -> None:
+        closed.append(job.id)
+
+    monkeypatch.setattr(queue_admin, "close_cancelled_runs", close)
+
+    async def retried_once() -> int:  # job 2's first attempt failed: it waits again
+        store = SQLiteStore(queue_db)
+        await store.open()
+        job = await store.claim("w", now=101, lease=30)
+        assert job is not None and job.id == 2
+        await store.reschedule(job.id, "w", at=200, now=102, error="GitHub answered 502")
+        never_ran = await store.enqueue("d-3", review(3), now=103)
+        await store.close()
+        return never_ran
+
+    never_ran = asyncio.run(retried_once())
+    assert main(["queue", "cancel", str(never_ran)]) == 0  # no run of its own to close
+    assert closed == []
+    assert main(["queue", "cancel", "2"]) == 0
+    assert closed == [2]
+
+
+async def test_cancelling_a_job_waiting_for_its_retry_completes_its_check_run(
+        bot, delivery, fake_github, settings, no_sleep):
+    fake_github.fail_next("GET", r"/git/blobs/", times=1000, status=502)
+    add_pr(fake_github)
+    await open_pr(bot, delivery, fake_github)
+    await settle(bot)
+    store = bot.app[SERVICES].queue.store
+    (job,) = await store.jobs([WAITING])
+    (run,) = fake_github.check_runs(OWNER, REPO)
+    assert (job.attempts, run.status) == (1, "in_progress")  # waiting for its retry
+
+    assert await store.cancel(job.id, time.time())
+    errors: list[str] = []
+    await queue_admin.close_cancelled_runs(settings, errors.append, job)
+    (run,) = fake_github.check_runs(OWNER, REPO)
+    assert (run.status, run.conclusion) == ("completed", "neutral")
+    assert "operator cancelled" in run.summary
+    assert errors == []
+
+
+def test_cancel_without_credentials_says_which_run_stays_open(monkeypatch):
+    job = Job(7, "review", "k", "k", {}, "c" * 40, "review o/r#1", "d-7", WAITING, 1,
+              0.0, 0.0, 0.0)
+    errors: list[str] = []
+    asyncio.run(queue_admin.close_cancelled_runs(Settings(_env_file=None), errors.append, job))
+    (line,) = errors
+    assert "job 7" in line and "c" * 12 in line
