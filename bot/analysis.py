@@ -76,9 +76,14 @@ async def analyse_pull_request(gh: GitHubAPI, snapshot: PullRequestSnapshot,
 
 def file_input(f: ChangedFile, data: bytes | None) -> FileInput:
     """One file of the pull request for the pipeline (`data` None: not read); its text
-    before the change is rebuilt from its patch (no extra API call)."""
+    before the change is rebuilt from its patch (no extra API call), a removed file's
+    too."""
     old = None
     if data is not None and f.changes is not None and f.status != "added":
         old = f.changes.old_text(data.decode("utf-8-sig", errors="replace"))
+    elif f.status == "removed" and f.changes is not None and f.path.endswith(".py"):
+        # A removed file's patch holds all of it: the change rules see what it defined
+        # (PYS206 tells a models.py split into a package from new fields).
+        old = f.changes.old_text("")
     return FileInput(f.path, data, f.changes.added if f.changes else None, f.status,
                      f.previous_path, old)

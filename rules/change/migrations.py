@@ -118,6 +118,11 @@ def model_fields(parsed: Parsed
     return out
 
 
+def _definitions(parsed: Parsed) -> set[tuple[str, str, str]]:
+    """(model class, field, normalised definition) of every field of the module."""
+    return {(cls, name, src) for (cls, name), (src, _, _) in model_fields(parsed).items()}
+
+
 def uses_django_models(text: str) -> bool:
     """Does a models module import Django's model fields at all? Only then can it hold a
     field PYS206 sees (`FIELD_MODULES`): a SQLAlchemy or Pydantic `models.py` cannot, and
@@ -179,6 +184,12 @@ without a `migrations/` package, nor models modules that do not import Django's 
 (a SQLAlchemy or Pydantic `models.py`: the App does not even ask GitHub about their app's
 folders). It is reported once per app, on the first changed field.
 
+Moving models is not a model change: when a change adds, removes or renames models
+modules of an app (a `models.py` split into a `models/` package, as wger 2.1 did) and
+every field of those modules is defined the same before and after, layout and comments
+aside, nothing is reported. The App reads a removed module's text from its patch; when
+GitHub left the patch out, the move cannot be seen and the fields count as new.
+
 ## Why is this bad?
 Django's migrations are how a model change reaches the database: without one, the code
 and the schema disagree and the deploy fails at the first query on the new column (or
@@ -229,8 +240,35 @@ Run `python manage.py makemigrations shop`, review the generated
             if isinstance(line, int):
                 anchors[app] = (f.path, line)
         for app, (path, line) in anchors.items():
+            if self._only_moved(change, app):
+                continue
             label = PurePosixPath(app).name
             self.report_line(path, line, self.message.format(app=label))
+
+    def _only_moved(self, change: Change, app: str) -> bool:
+        """Did the change only move or reformat the app's fields (wger 2.1 split each
+        `models.py` into a `models/` package): every field of the app's changed models
+        modules, removed ones included, defined the same before and after? Only asked when
+        a models module of the app was added, removed or renamed (the modules are parsed
+        again here, rarely); not known, and so False, when a file's text before the change
+        is unknown."""
+        files = [f for f in change.files
+                 if model_app(f.path) == app and not module_kind(f.path).is_migration]
+        if all(f.status == "modified" for f in files):
+            return False  # within one module the engine's facts already compared the fields
+        before: set[tuple[str, str, str]] = set()
+        after: set[tuple[str, str, str]] = set()
+        for f in files:
+            old = self.cctx.parsed_before(f)
+            if old is None:
+                return False
+            before.update(_definitions(old))
+            if f.status != "removed":
+                new = self.cctx.parsed(f) if f.text is not None else None
+                if new is None:
+                    return False
+                after.update(_definitions(new))
+        return bool(before) and before == after
 
     def file_facts(self, f: ChangedPath) -> int | None:
         """The first line of a field the change adds, edits or removes in a models module."""

@@ -485,6 +485,29 @@ async def test_model_change_with_its_migration_or_without_migrations_is_quiet(
     assert [p.rsplit("/contents/", 1)[1] for p in probes] == ["legacy/migrations"]
 
 
+async def test_a_models_module_split_into_a_package_is_not_a_model_change(
+        bot, delivery, fake_github):
+    # wger 2.1: models.py removed, the same models in models/, reformatted. The removed
+    # file's text comes from its patch; a field that did change is still flagged.
+    split = MODELS.replace("models.CharField(max_length=32)",
+                           "models.CharField(\n        max_length=32,\n    )")
+    migrations = {"shop/migrations/0001_initial.py": "operations = []\n",
+                  "blog/migrations/0001_initial.py": "operations = []\n"}
+    add_pr(fake_github, [
+        FakeFile("shop/models.py", status="removed", base_content=MODELS),
+        FakeFile("shop/models/__init__.py", status="added", content="from .order import *\n"),
+        FakeFile("shop/models/order.py", status="added", content=split),
+        FakeFile("blog/models.py", status="removed", base_content=MODELS),
+        FakeFile("blog/models/order.py", status="added",
+                 content=split.replace("max_length=32", "max_length=64")),
+    ], base_files={**migrations, "shop/models.py": MODELS, "blog/models.py": MODELS})
+    await open_pr(bot, delivery, fake_github)
+    await settle(bot)
+    run = only_run(fake_github)
+    assert [(a["title"].split()[0], a["path"]) for a in run.annotations] == [
+        ("PYS206", "blog/models/order.py")]
+
+
 async def test_fat_handler_threshold_comes_from_the_base_config(bot, delivery, fake_github):
     body = "".join(f"    x{i} = {i}\n" for i in range(5))
     view = ("from django.shortcuts import render\n\n\ndef index(request):\n" + body
