@@ -74,6 +74,13 @@ QUIET_BY_DEFAULT = [
     pytest.param("app/geo.py",
                  'API_KEY = "4f6d8e2a9b1c3d5e7f8a0b2c4d6e8f0a"  # public key, shared by all\n',
                  [1], id="documented-default-trailing-comment"),
+    pytest.param("app/geo.py",
+                 'import logging\n\nAPI_KEY = "4f6d8e2a9b1c3d5e7f8a0b2c4d6e8f0a"\n\n\n'
+                 'class Geocoder:\n    def __init__(self, config):\n'
+                 '        self.api_key = config.get("geo_api_key", API_KEY)\n'
+                 '        if self.api_key == API_KEY:\n'
+                 '            logging.warning("using the shared default key")\n', [3],
+                 id="default-overridden-from-config"),
     pytest.param("app/quickstart.py", 'DEFAULT_PASSWORD = "1234"\n', [1],
                  id="default-password-constant"),
     pytest.param("app/core.py", 'DEFAULT_API_KEY = "qN3x8Vb2Lk5Tz9Wc4Rm7"\n', [1],
@@ -228,3 +235,19 @@ def test_pys102_never_flags_an_import_reference() -> None:
     `"api-token"` entry names a class; not a credential, whatever the selection."""
     code = '_factories = {"api-token": "ckan.tests.factories:APIToken"}\n'
     assert lines_of(code, "PYS102", "ckan/cli/generate.py") == []
+
+
+@pytest.mark.parametrize("code", [
+    'DEFAULT_API_KEY = "Vb2Lk5Tz9Wc4Rm7qN3x8"\n',
+    'DUMMY_TOKEN = "Vb2Lk5Tz9Wc4Rm7qN3x8"\n',
+    'FAKE_PASSWORD = "Vb2Lk5Tz9Wc4Rm7qN3x8"\n',
+    'EXAMPLE_SECRET = "Vb2Lk5Tz9Wc4Rm7qN3x8"\n',
+    'TEST_API_KEY = "Vb2Lk5Tz9Wc4Rm7qN3x8"\n',
+    'DEFAULT_CREDENTIALS = {"password": "Vb2Lk5Tz9Wc4Rm7qN3x8"}\n',  # the dict's name
+])
+def test_pys102_a_constant_named_as_a_default_is_quiet_by_default(code: str) -> None:
+    assert default_lines(code, "app/core.py") == []
+    assert lines_of(code, "PYS102", "app/core.py") == [1]
+    same_value = code.replace("DEFAULT_", "").replace("DUMMY_", "").replace("FAKE_", "")
+    same_value = same_value.replace("EXAMPLE_", "").replace("TEST_", "")
+    assert default_lines(same_value, "app/core.py") == [1]

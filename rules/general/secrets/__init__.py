@@ -21,6 +21,7 @@ from pystd.rules.general.secrets.evidence import (
     is_provider_credential,
     looks_generated,
     named_as_default,
+    overridden_names,
     url_has_evidence,
     url_host,
 )
@@ -148,7 +149,9 @@ configuration PYS102 reports a value only with evidence that it is a real creden
   `__main__` block. A value whose constant is named as a default or stand-in
   (`DEFAULT_*`, `DUMMY_*`, `FAKE_*`, `EXAMPLE_*`, `TEST_*`, `*_PLACEHOLDER`), or whose
   comment (on its line or right above) calls it a default, shared, public, sample or
-  placeholder value, is not evidence either;
+  placeholder value, or that the module passes as the fallback of a configuration read
+  (`config.get("api_key", API_KEY)`, `os.getenv("TOKEN", TOKEN)`, `default=API_KEY`: a
+  default the application replaces), is not evidence either;
 - **a URL with inline credentials** for a host that is not local (not `localhost`,
   loopback, `*.local`, a documentation domain, nor a name without a dot such as a
   docker-compose service `db`, `mongo`, `redis`) and a password that is not a stand-in
@@ -305,6 +308,11 @@ never keeps the secret as its default. The finding message never repeats the val
                 stack.extend(node.children)
         return counts
 
+    @cached_property
+    def _overridden(self) -> frozenset[str]:
+        module = self.ctx.module
+        return overridden_names(module) if module is not None else frozenset()
+
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         if node.value is not None:
             self._check_target(node.target, node.value, fixable=False)
@@ -389,6 +397,8 @@ never keeps the secret as its default. The finding message never repeats the val
             return True
         if named_as_default(name) or self._default_targets:
             return False  # DEFAULT_PASSWORD = "1234", DEFAULT_SECRET_KEY = "..."
+        if name in self._overridden:
+            return False  # API_KEY = "..." ... config.get("api_key", API_KEY)
         return (in_application_code(self.ctx) and looks_generated(value)
                 and not documented_as_default(self.ctx))
 

@@ -243,3 +243,37 @@ def documented_as_default(ctx: FileContext) -> bool:
         comments.append(line.comment.value)
     return any(_DEFAULT_COMMENT.search(comment) for comment in comments)
 
+
+
+# Calls that read a setting and fall back to their second argument or `default=`:
+# `config.get("api_key", API_KEY)`, `os.getenv("TOKEN", TOKEN)`, `getattr(s, "K", KEY)`.
+_READS_WITH_DEFAULT = frozenset({"get", "getenv", "getattr", "setdefault", "pop", "get_value",
+                                 "getstr", "get_setting", "get_config", "config", "env"})
+_DEFAULT_KEYWORDS = frozenset({"default", "fallback"})
+
+
+def overridden_names(module: cst.Module) -> frozenset[str]:
+    """Names the module passes as the fallback of a configuration read: the constant is a
+    default the application replaces from its configuration (`self.api_key =
+    config.get("api_key", DEFAULT_KEY)`), not the credential it runs with."""
+    names: set[str] = set()
+    stack: list[cst.CSTNode] = [module]
+    while stack:
+        node = stack.pop()
+        stack.extend(node.children)
+        if not isinstance(node, cst.Call):
+            continue
+        func = node.func
+        called = func.value if isinstance(func, cst.Name) else (
+            func.attr.value if isinstance(func, cst.Attribute) else "")
+        positional = [arg for arg in node.args if arg.keyword is None and not arg.star]
+        fallbacks = [arg.value for arg in node.args
+                     if arg.keyword is not None and arg.keyword.value in _DEFAULT_KEYWORDS]
+        if called in _READS_WITH_DEFAULT and len(positional) >= 2:
+            fallbacks.append(positional[-1].value)
+        for value in fallbacks:
+            if isinstance(value, cst.Name):
+                names.add(value.value)
+            elif isinstance(value, cst.Attribute):
+                names.add(value.attr.value)
+    return frozenset(names)
