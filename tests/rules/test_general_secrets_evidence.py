@@ -129,6 +129,8 @@ PROVIDER_KEYS = [
     "github_pat_11ABCDEFG0aBcDeFgHiJkL_mNoPqRsTuVwXyZ",
     "glpat-Xy7Qm2Lx9Tz6Wc1Vn8Rk",
     "xoxb-1234567890-abcdefghij",
+    "xoxs-1234567890-abcdefghij",
+    "sk-4Yb7Qm2Lx9Tz6Wc1Vn8Rk3Ps5Hd0Jf7Ga2Ue",
     "sk_live_4eC39HqLyjWDarjtT1zdp7dc",
     "rk_live_4eC39HqLyjWDarjtT1zdp7dc",
     "AIzaSyD4Yb7Qm2Lx9Tz6Wc1Vn8Rk3Ps5Hd0Jf7G",

@@ -270,7 +270,8 @@ class HardcodedSecret(Rule):
         if text is None or is_non_secret_value(text, name):
             return
         ctx = self.ctx
-        if fixtures_only(ctx) and not looks_real(text.strip()):
+        if fixtures_only(ctx) and not (looks_real(text.strip())
+                                       or is_provider_credential(text.strip())):
             return
         statement_class = enclosing_class(ctx)
         if statement_class is not None and is_enum(statement_class):
@@ -346,7 +347,8 @@ class HardcodedSecret(Rule):
             if (is_placeholder(password) or password.lower() in NON_SECRET_VALUES
                     or len(password) < MIN_SECRET_LENGTH):
                 continue
-            if fixtures_only(self.ctx) and not looks_real(password):
+            if fixtures_only(self.ctx) and not (looks_real(password)
+                                                or is_provider_credential(password)):
                 continue
             host = url_host(text, match.end())
             evidence = url_has_evidence(match.group("user"), password, host,
