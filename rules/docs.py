@@ -39,7 +39,10 @@ uninstalled. So:
   (`select = ["DEFAULT", "PYS105"]`) and it also reports the findings it cannot prove, for
   a team that wants every one reviewed. A rule may be on by default for its evidenced
   findings alone: PYS208 reports by default only `|safe` on a user's data inside
-  `<script>`, where a `</script>` in the data breaks out.
+  `<script>`, where a `</script>` in the data breaks out; PYS102 only a value shown to be
+  a real credential (a provider's key format anywhere; a generated-looking value in
+  application code; a password in a URL to a host that is not local), not a test's,
+  factory's, script's or documented default's stand-in.
 - **What the code says was decided stays quiet by default.** A settings module that is a
   template users copy (`settings_example.py`, `settings_sample.py`, `settings_dist.py`) is
   never an error and is reported only where PYS201/PYS202 are chosen by code; a dropped task

@@ -113,7 +113,7 @@ def test_installed_beside_django_rules_both_work(wheels, tmp_path):
     (project / "views.py").write_text(
         "from django.http import JsonResponse\n\n\n"
         "def show(request):\n"
-        "    password = \"hunter2hunter2XQ\"\n"
+        "    password = \"Kx7mP2qR9vT4wY8zB3nF\"\n"
         "    return JsonResponse({\"ok\": True})\n")
     # The wheel's copy, not the checkout's: -I drops the working folder and PYTHONPATH and
     # the installed folder goes first on sys.path; the CLI then runs as `pystd check`.

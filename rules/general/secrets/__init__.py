@@ -15,6 +15,17 @@ import libcst as cst
 
 from pystd.rules.context import FileContext, bound_names
 from pystd.rules.engine import Category, Example, Rule, Severity, register
+from pystd.rules.general.secrets.doc import DOCS
+from pystd.rules.general.secrets.evidence import (
+    documented_as_default,
+    in_application_code,
+    is_provider_credential,
+    looks_generated,
+    named_as_default,
+    overridden_names,
+    url_has_evidence,
+    url_host,
+)
 from pystd.rules.general.secrets.places import (
     builds_url,
     enclosing_class,
@@ -27,7 +38,6 @@ from pystd.rules.general.secrets.places import (
     is_sample_row,
     key_name,
     shorten,
-    words_only,
 )
 from pystd.rules.general.secrets.values import (
     CREDENTIAL_PREFIXES,
@@ -76,82 +86,19 @@ class HardcodedSecret(Rule):
     category = Category.SECURITY
     default = True
     rationale = (
-        "A committed credential is costly and the rule fires rarely (6 findings on the 23 "
-        "tuning projects), so it stays on; but a literal under a secret-like name is often a "
-        "sample, a build-time key or a public key (about 1 of those 6 was worth a comment), "
-        "so it never fails the gate."
+        "A committed credential is costly, so the rule stays on; but most literals under a "
+        "secret-like name are stand-ins in tests, factories, scripts or documented defaults "
+        "(0 useful of 12 in a blind judging over 8 applications), so by default it reports "
+        "only a value shown to be real, and never fails the gate."
     )
     message = "Hardcoded secret in `{name}`; read it from the environment or a secret store"
     url_message = "Credentials inline in a URL literal; read them from the environment"
     run_on_tests = True
-    docs = """
-## What it does
-Flags a non-empty string literal assigned to a secret-looking name: a variable, attribute,
-class attribute, dict key, keyword argument or `config["..."]` item whose name ends with
-`secret`, `password`, `passwd`, `token`, `api_key`/`apikey`, `private_key`, `secret_key` or
-`client_secret` (any case, `snake_case` or `camelCase`: `DB_PASSWORD`, `apiKey`,
-`AUTH_TOKEN`). Also flags any URL literal with inline credentials,
-`postgres://user:s3cr3t@db.internal/app`.
-
-Names that only mention the word (`token_url`, `password_field`, `PASSWORD_HASHERS`,
-`TOKEN_EXPIRY`) are not secrets, nor are values that cannot be one: empty strings,
-environment or settings reads, placeholders (`"<token>"`, `"${DB_PASSWORD}"`, `"***"`,
-`"xxx"`, `"changeme"`, `"your-api-key-here"`), scheme and field names (`"bearer"`,
-`"basic"`, `"password"`), sample-data stand-ins (`"test"`, `"dummy"`), messages,
-descriptions of the field (`"ClickHouse Cloud password"`, `"Stripe API key"`), names of
-settings (`"audio.tts.openai.api_key"`, `"OPENAI_API_KEY"`), rate
-limits (`"5/m/user"`, `"100/day"`), file paths and password hashes, nor the arguments of a
-URL builder (`reverse("confirm", kwargs={"token": "set-password"})`, `url_for(...)`),
-which are parts of a URL, nor documented examples (`Field(examples=[...])`,
-`openapi_examples=`, an OpenAPI `"example": {...}`) and translation tables (a dict whose
-keys are phrases for a quarter or more, where `"Password"` is a label). In test files only
-values that look like real credentials are flagged (`ghp_…`, `sk_live_…`, long random
-strings), never fixtures like `"secret"` or `"test-token"`; the same holds in example and
-demo code (an `example/`, `examples/`, `demo/` or `demos/` folder), whose logins are
-published stand-ins. Keys that their vendor documents as public are not secrets either:
-PostHog project keys (`phc_…`) and Stripe publishable keys (`pk_live_…`, `pk_test_…`).
-Rows of sample data (dicts with the same keys in a list or tuple display, such as pretix's
-sample orders for previews) are data, not a credential written once.
-
-By default a value made only of lower-case words (`"reallyhardtoguess"`,
-`"build-time-secret-key"`, `"super secret key"`) is not reported: projects ship such
-stand-ins in default and build configurations for the operator to replace (flaskbb,
-pretix). Select PYS102 by code to have them reported too.
-
-## Why is this bad?
-A secret in the source is in every clone, fork, CI log and backup of the repository, and
-it cannot be rotated without a deploy. OWASP's Secrets Management Cheat Sheet and the
-Twelve-Factor App ("III. Config": store config in the environment) both say to keep
-credentials out of code; Django's deployment checklist says the same of `SECRET_KEY`.
-
-## Example
-```python
-SECRET_KEY = "django-insecure-9x!k2m@4q7zr"
-DATABASE_URL = "postgres://app:hunter2@db.internal/app"
-```
-
-## Use instead
-```python
-SECRET_KEY = os.environ["SECRET_KEY"]
-DATABASE_URL = os.environ["DATABASE_URL"]
-```
-or a settings object (pydantic-settings `BaseSettings`, `django-environ`) fed by the
-environment or a secret manager.
-
-## Fix
-An unconditional module-level `NAME = "..."` becomes `NAME = os.environ["NAME"]` (adding
-`import os`; the environment variable is named in upper case). Where the literal is a
-default — a class attribute, a value in an `if`/`try` branch, or a name assigned again
-in the module — it becomes `os.environ.get("NAME")`, which never raises at import and
-never keeps the secret as its default. The finding message never repeats the value.
-
-## Suppress
-`# noqa: PYS102` on the line, for a value you know is public (a client-side analytics key).
-"""
+    docs = DOCS
     bad = (
         Example(
             """
-            SECRET_KEY = "django-insecure-9x!k2m@4q7zr"  # flagged
+            SECRET_KEY = "django-insecure-9x!k2m@4q7zrw3e8t5y1u6i0o2p4a7s9d3f6g8h1j4k7l0z"  # flagged
             """,
             fixed="""
             import os
@@ -235,10 +182,15 @@ never keeps the secret as its default. The finding message never repeats the val
 
     def visit_Assign(self, node: cst.Assign) -> None:
         fixable = len(node.targets) == 1
+        self._default_targets = any(named_as_default(name) for target in node.targets
+                                    for name in bound_names(target.target))
         self._required = fixable and len(self.ctx.ancestors) == 3 and not any(
             self._module_bindings.get(name, 0) > 1 for name in bound_names(node.targets[0].target))
         for target in node.targets:
             self._check_target(target.target, node.value, fixable=fixable)
+
+    def leave_Assign(self, original_node: cst.Assign) -> None:
+        self._default_targets = False  # `DEFAULTS = {"password": ...}` kept it for the value
 
     _required = False  # the Assign being checked is the one unconditional module-level value
 
@@ -261,6 +213,11 @@ never keeps the secret as its default. The finding message never repeats the val
                                    cst.With, cst.For, cst.While)):
                 stack.extend(node.children)
         return counts
+
+    @cached_property
+    def _overridden(self) -> frozenset[str]:
+        module = self.ctx.module
+        return overridden_names(module) if module is not None else frozenset()
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         if node.value is not None:
@@ -313,7 +270,8 @@ never keeps the secret as its default. The finding message never repeats the val
         if text is None or is_non_secret_value(text, name):
             return
         ctx = self.ctx
-        if fixtures_only(ctx) and not looks_real(text.strip()):
+        if fixtures_only(ctx) and not (looks_real(text.strip())
+                                       or is_provider_credential(text.strip())):
             return
         statement_class = enclosing_class(ctx)
         if statement_class is not None and is_enum(statement_class):
@@ -321,6 +279,7 @@ never keeps the secret as its default. The finding message never repeats the val
         if in_documented_example(ctx):
             return  # Field(examples=[{"password": "s3cr3t"}]), OpenAPI "example": {...}
         message = self.message.format(name=shorten(name))
+        evidence = self._evidence(name, text)
         if fix_name and not ctx.scopes and not ctx.kind.is_test and not is_bytes(value):
             # Only the one unconditional module-level value may become a required read;
             # a class attribute (a config class next to others in its module), a branch or
@@ -330,9 +289,25 @@ never keeps the secret as its default. The finding message never repeats the val
                     else f'os.environ.get("{env_name(name)}")')
             env = cst.parse_expression(read)
             self.report(value, message, replace=(value, env), imports=("import os",),
-                        evidence=not words_only(text))
+                        evidence=evidence)
         else:
-            self.report(value, message, evidence=not words_only(text))
+            self.report(value, message, evidence=evidence)
+
+    _default_targets = False  # the Assign being checked also binds a name like DEFAULT_*
+
+    def _evidence(self, name: str, text: str) -> bool:
+        """Is the value shown to be a real credential (evidence.py)? A provider's format
+        anywhere; else a generated-looking value in application code, unless its name or
+        comment says it is a default or a stand-in."""
+        value = text.strip()
+        if is_provider_credential(value):
+            return True
+        if named_as_default(name) or self._default_targets:
+            return False  # DEFAULT_PASSWORD = "1234", DEFAULT_SECRET_KEY = "..."
+        if name in self._overridden:
+            return False  # API_KEY = "..." ... config.get("api_key", API_KEY)
+        return (in_application_code(self.ctx) and looks_generated(value)
+                and not documented_as_default(self.ctx))
 
     # -- URLs -------------------------------------------------------------------------
 
@@ -372,7 +347,11 @@ never keeps the secret as its default. The finding message never repeats the val
             if (is_placeholder(password) or password.lower() in NON_SECRET_VALUES
                     or len(password) < MIN_SECRET_LENGTH):
                 continue
-            if fixtures_only(self.ctx) and not looks_real(password):
+            if fixtures_only(self.ctx) and not (looks_real(password)
+                                                or is_provider_credential(password)):
                 continue
-            self.report(node, self.url_message)
+            host = url_host(text, match.end())
+            evidence = url_has_evidence(match.group("user"), password, host,
+                                        in_application_code(self.ctx))
+            self.report(node, self.url_message, evidence=evidence)
             return

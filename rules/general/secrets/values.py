@@ -48,6 +48,9 @@ _CONSTANT_VALUE = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Z][A-Z_]*")
 # `"audio.tts.openai.api_key"`, `"services.db.password"`: a dotted configuration path
 # (lower-case identifiers, as settings loaders and i18n catalogs key their values).
 _CONFIG_PATH = re.compile(r"[a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)+")
+# `"ckan.tests.factories:APIToken"`: an import reference (`module.path:attribute`), which
+# names code, not a credential.
+_IMPORT_REFERENCE = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+:[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
 # Words of a description (`"ClickHouse Cloud password"`, `"Stripe API key"`).
 _DESCRIPTION_WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*[,;)]?|\(?[A-Za-z]+")
 _DESCRIBED_THINGS = frozenset({"key", "keys", "token", "tokens", "secret", "secrets",
@@ -146,7 +149,8 @@ def is_non_secret_value(value: str, name: str) -> bool:
     lowered = text.lower()
     if lowered in NON_SECRET_VALUES or "://" in text or _is_message(text):
         return True
-    if _is_description(text, name) or _CONFIG_PATH.fullmatch(text):
+    if (_is_description(text, name) or _CONFIG_PATH.fullmatch(text)
+            or _IMPORT_REFERENCE.fullmatch(text)):
         return True
     if len(text) <= 64 and identifier_words(text) == identifier_words(name):  # `TOKEN = "token"`
         return True
@@ -168,7 +172,8 @@ def is_non_secret_value(value: str, name: str) -> bool:
     )
 
 
-def _entropy(value: str) -> float:
+def entropy(value: str) -> float:
+    """Shannon entropy of the value's characters, in bits per character."""
     size = len(value)
     return -sum(n / size * math.log2(n / size) for n in Counter(value).values())
 
@@ -193,4 +198,4 @@ def looks_real(value: str) -> bool:
         return False
     classes = (any(c.islower() for c in value) + any(c.isupper() for c in value)
                + any(c.isdigit() for c in value))
-    return classes >= 2 and _entropy(value) >= 3.6
+    return classes >= 2 and entropy(value) >= 3.6
