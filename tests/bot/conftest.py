@@ -3,6 +3,7 @@ real aiohttp application built from them."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from pystd.bot.app import create_app
 from pystd.bot.github import InstallationClient
 from pystd.bot.settings import Settings
 from tests.bot.postgres import postgres_cluster  # noqa: F401 - the fixture, for test_store
+from tests.bot.processes import free_port
 from tests.github_fake import APP_ID, FakeGitHub
 
 
@@ -64,3 +66,17 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
     """A plain HTTP client, for tests that call the fake GitHub directly."""
     async with aiohttp.ClientSession() as client:
         yield client
+
+
+@pytest.fixture
+def environment(monkeypatch, tmp_path, app_private_key_pem, webhook_secret, fake_github):
+    """The environment of a real `pystd serve`/`pystd worker` on the fake GitHub and a
+    SQLite queue in the test's folder (tests/bot/processes.py starts them)."""
+    for name in list(os.environ):
+        if name.startswith("PYSTD_"):
+            monkeypatch.delenv(name)
+    return {**os.environ, "PYSTD_APP_ID": str(APP_ID), "PYSTD_PRIVATE_KEY": app_private_key_pem,
+            "PYSTD_WEBHOOK_SECRET": webhook_secret, "PYSTD_GITHUB_API_URL": fake_github.url,
+            "PYSTD_HOST": "127.0.0.1", "PYSTD_PORT": str(free_port()), "PYSTD_WORKERS": "1",
+            "PYSTD_QUEUE_URL": f"sqlite:///{tmp_path / 'data' / 'queue.db'}",
+            "PYSTD_QUEUE_LEASE_SECONDS": "1.5", "PYSTD_QUEUE_POLL_INTERVAL": "0.2"}

@@ -122,3 +122,12 @@ async def call(gh: FakeGitHub, session: aiohttp.ClientSession, method: str, path
 def review_comment(line: int, **extra: Any) -> dict[str, Any]:
     """One inline comment of a review on the fake's `shop/views.py`."""
     return {"path": "shop/views.py", "line": line, "side": "RIGHT", "body": "fix", **extra}
+
+
+# A Django view with two blocking ORM calls on one line (PYS104's two fixes).
+DJANGO_VIEW = (
+    "from django.http import JsonResponse\n\nfrom shop.models import Product\n\n\n"
+    "async def detail(request, pk):\n"
+    "    a = Product.objects.get(pk=pk); b = Product.objects.count()\n"
+    "    return JsonResponse({'a': a.pk, 'b': b})\n"
+)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from pystd.bot import cli, messages
-from tests.bot.test_cli import BLOCKING, CLEAN, run
+from tests.bot.drivers import BLOCKING, CLEAN, run
 
 
 @pytest.fixture
@@ -157,7 +157,7 @@ def test_choosing_a_rule_by_code_is_a_fresh_cache(project, capsys):
 
 def test_files_fixed_by_fix_are_cached_as_fixed(project, capsys, checked, monkeypatch):
     from pystd.bot import fixing
-    from tests.bot.test_cli_fix import DJANGO_VIEW
+    from tests.bot.drivers import DJANGO_VIEW
 
     fix_checks: list[str] = []
     real = fixing.check_source

@@ -10,14 +10,7 @@ import json
 import pytest
 
 from pystd.bot import messages
-from tests.bot.test_cli import BLOCKING, run
-
-DJANGO_VIEW = (
-    "from django.http import JsonResponse\n\nfrom shop.models import Product\n\n\n"
-    "async def detail(request, pk):\n"
-    "    a = Product.objects.get(pk=pk); b = Product.objects.count()\n"
-    "    return JsonResponse({'a': a.pk, 'b': b})\n"
-)
+from tests.bot.drivers import BLOCKING, DJANGO_VIEW, run
 
 
 def test_fix_applies_safe_fixes_in_place_and_reports_what_is_left(project, capsys):

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from pystd.bot import messages
-from tests.bot.test_cli import BLOCKING, run
+from tests.bot.drivers import BLOCKING, run
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.bot.test_cli import BLOCKING, git, run
+from tests.bot.drivers import BLOCKING, git, run
 
 SECRET = 'PASSWORD = "hunter2hunter2"\n'
 BOTH = BLOCKING + "\n\n" + SECRET  # PYS101 on line 5, PYS102 on line 8

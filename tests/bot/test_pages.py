@@ -9,7 +9,7 @@ from pystd.bot import messages
 from pystd.bot.app import create_app
 from pystd.bot.pages import render_markdown
 from pystd.rules.catalogue import all_rules
-from tests.bot.test_app import OWNER, REPO, add_pr, only_run, open_pr, settle
+from tests.bot.drivers import OWNER, REPO, add_pr, only_run, open_pr, settle
 
 PUBLIC = "https://pystd.example.org"
 

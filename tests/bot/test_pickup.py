@@ -18,11 +18,16 @@ import pytest
 from aiohttp.test_utils import TestClient, unused_port
 
 from pystd.bot import messages, pickup
-from pystd.bot.app import RUNTIME, create_app
+from pystd.bot.app import create_app
 from pystd.bot.credentials import StoredApp, credentials_file, load_app, save_app
 from pystd.bot.setup import SETUP
-from tests.bot.test_app import OWNER, REPO, add_pr, only_run
-from tests.bot.test_setup import CREDENTIAL_VARIABLES, bare_settings, form_of, register
+from tests.bot.setup_drivers import (
+    CREDENTIAL_VARIABLES,
+    bare_settings,
+    form_of,
+    register,
+    reviewed_as_the_new_app,
+)
 from tests.github_fake import FakeGitHub
 from tests.github_fake import delivery as make_delivery
 
@@ -72,15 +77,9 @@ async def test_a_replica_serves_the_app_another_replicas_setup_registered(
     stored = load_app(data)
     assert stored is not None
     caplog.set_level(logging.INFO, logger="pystd.bot.pickup")
-    # GitHub signs with the new App's secret; the second replica reviews as the new App
-    # (the fake accepts only JWTs signed with the key /setup stored), no restart.
-    add_pr(fake_github)
-    headers, body = make_delivery(
-        "pull_request", "opened.payload.json", secret=stored.webhook_secret,
-        overrides=fake_github.pull_request_overrides(OWNER, REPO, 1))
-    assert (await second.post("/webhook", data=body, headers=headers)).status == 202
-    await second.app[RUNTIME].services.queue.join()
-    assert only_run(fake_github).conclusion == "failure"
+    # GitHub signs with the new App's secret; the second replica reviews as the new App,
+    # no restart.
+    await reviewed_as_the_new_app(second, fake_github, stored.webhook_secret)
     assert [r.getMessage() for r in caplog.records
             if r.name == "pystd.bot.pickup"] == [messages.PICKUP_DONE]
     health = await second.get("/healthz")

@@ -11,7 +11,7 @@ from pystd.bot.store import Job, NewJob, StoreError
 from pystd.bot.store.base import DONE, FAILED, WAITING
 from pystd.bot.store.memory import MemoryStore
 from pystd.bot.webhooks import SEEN_DELIVERIES, SERVICES
-from tests.bot.test_app import add_pr, open_pr, settle
+from tests.bot.drivers import add_pr, open_pr, settle
 
 
 class Clock:

@@ -15,8 +15,7 @@ from pystd.bot.store import Job, NewJob
 from pystd.bot.store.base import FAILED, WAITING
 from pystd.bot.store.sqlite import SQLiteStore
 from pystd.bot.webhooks import SERVICES
-from tests.bot.drivers import OWNER, REPO
-from tests.bot.test_app import add_pr, open_pr, settle
+from tests.bot.drivers import OWNER, REPO, add_pr, open_pr, settle
 
 
 def review(pr: int) -> NewJob:

@@ -11,7 +11,7 @@ from pystd.bot.store.memory import MemoryStore
 from pystd.bot.webhooks import SERVICES
 from pystd.rules.config import PystdConfig
 from pystd.rules.runner import FileInput, FileResult
-from tests.bot.test_app import BASE, HEAD, HEAD2, OWNER, REPO, open_pr, send, settle
+from tests.bot.drivers import BASE, HEAD, HEAD2, OWNER, REPO, open_pr, send, settle
 from tests.github_fake import FakeFile
 
 BLOCKING = "import time\n\n\nasync def handler_{n}():\n    time.sleep({n})\n"

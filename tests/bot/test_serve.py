@@ -8,7 +8,6 @@ import json
 import logging
 import os
 import signal
-import socket
 import sys
 
 import aiohttp
@@ -21,6 +20,7 @@ from pystd.bot.app import create_app
 from pystd.bot.cli import EXIT_ERROR, main
 from pystd.bot.serve import ACCEPT_ERROR, AcceptErrorFilter, ConnectionCap
 from tests.bot.drivers import OWNER, REPO, add_pr
+from tests.bot.processes import free_port
 from tests.github_fake import APP_ID
 
 GUARD = 30.0  # seconds: only a hung server ever waits this long
@@ -91,12 +91,6 @@ def test_corrupt_key_says_so(environment, monkeypatch, capsys, app_private_key_p
     monkeypatch.setenv("PYSTD_PRIVATE_KEY", corrupt(app_private_key_pem))
     assert main(["serve"]) == EXIT_ERROR
     assert messages.SERVE_KEY_CORRUPT in one_line_error(capsys)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def test_sigterm_finishes_queued_reviews_and_exits_0(

@@ -8,11 +8,9 @@ import html
 import io
 import json
 import logging
-import re
 import stat
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
@@ -21,30 +19,27 @@ import yaml
 from aiohttp.test_utils import TestClient, unused_port
 
 from pystd.bot import messages
-from pystd.bot.app import RUNTIME, create_app
+from pystd.bot.app import create_app
 from pystd.bot.credentials import StoredApp, credentials_file, load_app, save_app
 from pystd.bot.logs import REDACTED, JsonLogFormatter
 from pystd.bot.settings import Settings, SettingsError
 from pystd.bot.setup import SETUP
-from tests.bot.test_app import OWNER, REPO, add_pr, only_run
-from tests.github_fake import FakeGitHub
+from tests.bot.setup_drivers import (
+    CREDENTIAL_VARIABLES,
+    bare_settings,
+    form_of,
+    register,
+    reviewed_as_the_new_app,
+)
 from tests.github_fake import delivery as make_delivery
 
 ROOT = Path(__file__).resolve().parents[2]
-CREDENTIAL_VARIABLES = ("PYSTD_APP_ID", "PYSTD_PRIVATE_KEY", "PYSTD_PRIVATE_KEY_PATH",
-                        "PYSTD_WEBHOOK_SECRET", "PYSTD_PUBLIC_URL", "PYSTD_DATA_DIR")
 
 
 @pytest.fixture
 def no_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in CREDENTIAL_VARIABLES:
         monkeypatch.delenv(name, raising=False)
-
-
-def bare_settings(gh: FakeGitHub, data_dir: Path, port: int, **more: Any) -> Settings:
-    return Settings(public_url=f"http://127.0.0.1:{port}", github_api_url=gh.url,
-                    github_url=gh.url, data_dir=data_dir, concurrent_jobs=1,
-                    request_timeout=5, _env_file=None, **more)
 
 
 @pytest.fixture
@@ -54,30 +49,6 @@ async def fresh(aiohttp_client, fake_github, tmp_path, no_credentials) -> TestCl
     app = create_app(bare_settings(fake_github, tmp_path / "data", port),
                      engine_in_process=True)
     return await aiohttp_client(app, server_kwargs={"port": port})
-
-
-def form_of(page: str) -> tuple[str, dict[str, Any]]:
-    """The register form's action and the manifest it posts."""
-    action = re.search(r'<form method="post" action="([^"]+)"', page)
-    manifest = re.search(r'name="manifest" value="([^"]+)"', page)
-    assert action and manifest, page
-    return html.unescape(action.group(1)), json.loads(html.unescape(manifest.group(1)))
-
-
-async def register(bot: TestClient, org: str | None = None) -> tuple[aiohttp.ClientResponse, str]:
-    """Open /setup with the key, post the form to the fake GitHub as a browser would, and
-    follow GitHub's redirect back to the callback. Returns the callback's answer and the
-    path+query GitHub redirected to."""
-    key = bot.app[SETUP].key
-    page = await (await bot.get("/setup", params={"key": key, **({"org": org} if org else {})})).text()
-    action, manifest = form_of(page)
-    async with aiohttp.ClientSession() as browser:
-        answer = await browser.post(action, data={"manifest": json.dumps(manifest)},
-                                    allow_redirects=False)
-        assert answer.status == 302, await answer.text()
-        location = urlsplit(answer.headers["Location"])
-    back = f"{location.path}?{location.query}"
-    return await bot.get(back), back
 
 
 async def test_a_fresh_server_serves_setup_and_rules_and_refuses_webhooks(
@@ -136,14 +107,8 @@ async def test_registering_stores_the_credentials_and_serves_webhooks_at_once(
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     assert f"App ID {stored.app_id}" in page
     # GitHub now signs deliveries with the secret it made; the server reviews them, as
-    # the new App (the fake only accepts JWTs signed with the new key).
-    add_pr(fake_github)
-    headers, body = make_delivery(
-        "pull_request", "opened.payload.json", secret=stored.webhook_secret,
-        overrides=fake_github.pull_request_overrides(OWNER, REPO, 1))
-    assert (await fresh.post("/webhook", data=body, headers=headers)).status == 202
-    await fresh.app[RUNTIME].services.queue.join()
-    assert only_run(fake_github).conclusion == "failure"
+    # the new App.
+    await reviewed_as_the_new_app(fresh, fake_github, stored.webhook_secret)
     health = await fresh.get("/healthz")
     assert (health.status, (await health.json())["status"]) == (200, "ok")
 

@@ -22,7 +22,7 @@ from aiohttp.test_utils import TestClient, unused_port
 from pystd.bot.app import RUNTIME, create_app
 from pystd.bot.credentials import load_app
 from pystd.bot.setup import SETUP
-from tests.bot.test_setup import CREDENTIAL_VARIABLES, bare_settings
+from tests.bot.setup_drivers import CREDENTIAL_VARIABLES, bare_settings
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"

@@ -12,12 +12,9 @@ import pytest
 from pystd.bot.queue import JobQueue
 from pystd.bot.store import store_for
 from pystd.bot.worker import RUNTIME, health_app
-from tests.bot.test_app import HEAD, NEW_VIEWS, OLD_VIEWS, OWNER, REPO
-from tests.bot.test_queue_kill import GUARD, environment, post, settled, start, stop
-from tests.bot.test_serve import free_port
+from tests.bot.drivers import HEAD, NEW_VIEWS, OLD_VIEWS, OWNER, REPO
+from tests.bot.processes import GUARD, free_port, post, settled, start, stop
 from tests.github_fake import FakeFile
-
-__all__ = ["environment"]  # the fixture, shared with the kill tests
 
 
 async def get(port: int, path: str) -> tuple[int, str]:
