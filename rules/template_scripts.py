@@ -16,7 +16,11 @@ from dataclasses import dataclass, field
 
 _SCRIPT_OPEN = re.compile(r"<script\b", re.I)
 _SCRIPT_CLOSE = re.compile(r"</script\s*>", re.I)
-_MARKS = re.compile(r"<script\b|</script\s*>", re.I)
+# Script tags, and the comments that hide them: a template comment (`{# #}`,
+# `{% comment %}`…`{% endcomment %}`), which the engine drops before rendering, and an HTML
+# comment outside a script (inside one, `<!--` is script text and `</script>` still ends it).
+_MARKS = re.compile(r"<script\b|</script\s*>|<!--|-->|\{#|#\}|\{%-?\s*(?:end)?comment\b[^%]*%\}",
+                    re.I)
 
 # Words of a value's name that say it belongs to a user of the site (`user.custom_hotkeys`,
 # `request.user.profile`, `member_settings`, `author.bio`), split at `.` and `_`.
@@ -48,13 +52,31 @@ class ScriptTracker:
     _flips: list[tuple[int, bool]] = field(default_factory=list)
     _start: bool = False
 
+    # The end of the comment the tracker is in ("-->", "#}", "endcomment"), or "".
+    _comment: str = ""
+
     def feed(self, line: str) -> None:
-        """Read the next line (call once per line, before asking `in_script`)."""
+        """Read the next line (call once per line, before asking `in_script`). A script
+        tag inside a comment is not one (`{# <script> #}`, `<!-- <script> -->`)."""
         self._start = self.inside
         self._flips = []
         state = self.inside
         for match in _MARKS.finditer(line):
-            opening = _SCRIPT_OPEN.match(match.group()) is not None
+            mark = match.group().lower()
+            if self._comment:
+                if mark == self._comment or (self._comment == "endcomment"
+                                             and "endcomment" in mark):
+                    self._comment = ""
+                continue
+            if mark == "{#" or (mark == "<!--" and not state):
+                self._comment = "#}" if mark == "{#" else "-->"
+                continue
+            if mark.startswith("{%"):
+                self._comment = "" if "endcomment" in mark else "endcomment"
+                continue
+            if mark in ("<!--", "-->", "#}"):
+                continue
+            opening = _SCRIPT_OPEN.match(mark) is not None
             if opening != state:
                 state = opening
                 self._flips.append((match.start(), state))

@@ -129,3 +129,20 @@ def test_user_data_names() -> None:
     assert not any(map(is_user_data, ["settings.USER_KEYMAP", "USER_DEFAULTS", "versions",
                                       "request.server_id", "user.avatar_url", "username",
                                       "config.user_theme", "request"]))
+
+
+@pytest.mark.parametrize("before", [
+    "{# <script> left out for now #}\n",
+    "<!-- <script src=\"old.js\"> -->\n",
+    "{% comment %}\n<script>\n{% endcomment %}\n",
+    "<!--\n<script>\n-->\n",
+    "<script>\n  var x = 1; <!-- old browsers\n</script>\n",  # inside a script, <!-- is text
+])
+def test_a_script_tag_in_a_comment_opens_no_script(before: str) -> None:
+    # found by review: the `|safe` below was reported as inside `<script>`
+    assert by_default(before + "<div>{{ user.bio|safe }}</div>\n") == []
+
+
+def test_a_script_after_a_comment_is_still_followed() -> None:
+    text = "{# note #}<!-- x -->\n<script>\n  var k = {{ user.keys|safe }};\n</script>\n"
+    assert [f.line for f in by_default(text)] == [3]
