@@ -150,8 +150,9 @@ class Engine:
         try:
             loaded = await asyncio.gather(*(self._run(self._warm_check, limit=self.file_timeout)
                                             for _ in range(self.workers or 1)))
-        except (TimeoutError, ProcessExpired, EngineCrashed, OSError) as exc:
-            log.warning("engine warm-up failed: %s", _describe(exc, self.file_timeout))
+        except Exception as exc:  # never fatal: the first review meets it again, per file
+            log.warning("engine warm-up failed: %s (%s)", _describe(exc, self.file_timeout),
+                        type(exc).__name__)
             return
         log.info("engine ready", extra={"engine_workers": self.workers, "rules": loaded[0]})
 

@@ -6,11 +6,15 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 
+import aiohttp
+
 from pystd.bot import messages
-from pystd.bot.settings import Settings
+from pystd.bot.settings import Settings, SettingsError
 from pystd.bot.store import Job, JobStore, StoreError, store_for
+from pystd.bot.store.base import carried_heads
 
 LIST_LIMIT = 50
 
@@ -26,13 +30,6 @@ def job_line(job: Job) -> str:
             f"{job.label or job.lock_key}  delivery {job.delivery_id}{error}")
 
 
-def open_run_heads(job: Job) -> list[str]:
-    """The heads at which `job` may have left a check run `in_progress`: those an
-    interrupted earlier job handed it (`carried`), and its own once an attempt ran (a job
-    waiting for its retry keeps its run open, bot/publish.py `postpone_check_run`)."""
-    return list(dict.fromkeys([*job.carried, *([job.head] if job.head and job.attempts else [])]))
-
-
 async def _waiting(store: JobStore, job_id: int) -> Job | None:
     return next((job for job in await store.jobs(["waiting"], limit=100_000)
                  if job.id == job_id), None)
@@ -40,17 +37,26 @@ async def _waiting(store: JobStore, job_id: int) -> Job | None:
 
 async def close_cancelled_runs(settings: Settings, err: Callable[[str], None], job: Job
                                ) -> None:
-    """Complete `neutral` the check runs a cancelled job may have left open, as the queue
-    does for a job it gives up; without the App's credentials, say which stay open."""
+    """Complete `neutral` the check runs a cancelled job may have left open (its own once
+    an attempt ran, those it carried), as the queue does for a job it gives up. When
+    GitHub cannot be reached from here (no credentials, an unreadable key), say which runs
+    stay open instead."""
+    heads = carried_heads(job)
+    open_runs = messages.QUEUE_CANCEL_RUNS_OPEN.format(
+        job_id=job.id, heads=", ".join(head[:12] for head in heads))
     if not settings.configured:
-        err(messages.QUEUE_CANCEL_RUNS_OPEN.format(
-            job_id=job.id, heads=", ".join(head[:12] for head in open_run_heads(job))))
+        err(open_runs)
         return
     from pystd.bot.review_jobs import ServicesRunner
     from pystd.bot.runtime import running
 
-    async with running(settings, workers=0) as runtime:
-        await ServicesRunner(runtime.services).give_up(job, messages.QUEUE_CANCELLED_REASON)
+    # Only those heads: at a head it never reached, a run is another job's, maybe live.
+    only = replace(job, head=None, carried=heads)
+    try:
+        async with running(settings, workers=0) as runtime:
+            await ServicesRunner(runtime.services).give_up(only, messages.QUEUE_CANCELLED_REASON)
+    except (SettingsError, StoreError, OSError, aiohttp.ClientError, TimeoutError) as exc:
+        err(f"{open_runs} ({exc})")
 
 
 async def _run(store: JobStore, action: str, job_id: int | None, states: list[str],
@@ -75,7 +81,7 @@ async def _run(store: JobStore, action: str, job_id: int | None, states: list[st
             return 1
         outcome = "waits to run again" if action == "retry" else "cancelled"
         out(messages.QUEUE_DONE.format(action=action, job_id=job_id, outcome=outcome))
-        if cancelled is not None and close is not None and open_run_heads(cancelled):
+        if cancelled is not None and close is not None and carried_heads(cancelled):
             await close(cancelled)  # no check run is left `in_progress` by a cancel
         return 0
     finally:

@@ -72,3 +72,8 @@ def report(fifo: str, then_hang: bool = True) -> bytes:
 def warm_up_and_die() -> int:
     """An engine process that dies while it starts (a broken install, the OOM killer)."""
     os._exit(3)
+
+
+def warm_up_and_raise() -> int:
+    """A rule that fails on the warm-up file, or a MemoryError under a tight memory cap."""
+    raise MemoryError

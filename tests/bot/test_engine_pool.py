@@ -332,9 +332,12 @@ async def test_a_started_engine_has_its_processes_and_every_rule_loaded_before_a
     assert not result.failed and eng.restarts == 0
 
 
-async def test_an_engine_that_cannot_start_is_logged_and_the_review_still_ends(pool, caplog):
+@pytest.mark.parametrize("warm_check", [crashers.warm_up_and_die, crashers.warm_up_and_raise],
+                         ids=["process-dies", "raises"])
+async def test_an_engine_that_cannot_start_is_logged_and_the_review_still_ends(
+        pool, caplog, warm_check):
     caplog.set_level(logging.INFO, logger="pystd.bot.engine_pool")
-    eng = Engine(1, warm_check=crashers.warm_up_and_die)
+    eng = Engine(1, warm_check=warm_check)
     try:
         await eng.warm()  # never raises: the first review meets the failure again
         assert any(r.getMessage().startswith("engine warm-up failed") for r in caplog.records)

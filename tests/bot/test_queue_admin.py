@@ -156,3 +156,15 @@ def test_cancel_without_credentials_says_which_run_stays_open(monkeypatch):
     asyncio.run(queue_admin.close_cancelled_runs(Settings(_env_file=None), errors.append, job))
     (line,) = errors
     assert "job 7" in line and "c" * 12 in line
+
+
+def test_cancel_with_an_unreadable_key_says_which_run_stays_open(tmp_path):
+    # found by review: the runtime's SettingsError escaped after "job 7 cancelled"
+    job = Job(7, "review", "k", "k", {}, "c" * 40, "review o/r#1", "d-7", WAITING, 1,
+              0.0, 0.0, 0.0)
+    settings = Settings(app_id=1, private_key_path=tmp_path / "missing.pem",
+                        webhook_secret="s", queue_url="memory://", _env_file=None)
+    errors: list[str] = []
+    asyncio.run(queue_admin.close_cancelled_runs(settings, errors.append, job))
+    (line,) = errors
+    assert "job 7" in line and "c" * 12 in line and "missing.pem" in line
