@@ -30,11 +30,6 @@ def job_line(job: Job) -> str:
             f"{job.label or job.lock_key}  delivery {job.delivery_id}{error}")
 
 
-async def _waiting(store: JobStore, job_id: int) -> Job | None:
-    return next((job for job in await store.jobs(["waiting"], limit=100_000)
-                 if job.id == job_id), None)
-
-
 async def close_cancelled_runs(settings: Settings, err: Callable[[str], None], job: Job
                                ) -> None:
     """Complete `neutral` the check runs a cancelled job may have left open (its own once
@@ -72,7 +67,7 @@ async def _run(store: JobStore, action: str, job_id: int | None, states: list[st
                 out(messages.QUEUE_EMPTY)
             return 0
         assert job_id is not None
-        cancelled = await _waiting(store, job_id) if action == "cancel" else None
+        cancelled = await store.job(job_id) if action == "cancel" else None
         change: dict[str, Callable[[JobStore], object]] = {
             "retry": lambda s: s.retry(job_id, time.time()),
             "cancel": lambda s: s.cancel(job_id, time.time())}

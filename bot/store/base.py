@@ -127,6 +127,9 @@ class JobStore(Protocol):
     async def jobs(self, states: Iterable[str] = (), limit: int = 100) -> list[Job]:
         """Jobs, newest first, in any of `states` (all when empty)."""
 
+    async def job(self, job_id: int) -> Job | None:
+        """The job with this id, in any state (None: no such job)."""
+
     async def retry(self, job_id: int, now: float) -> bool:
         """An operator's retry: a finished job waits again (attempts reset)."""
 

@@ -149,6 +149,9 @@ class MemoryStore:
         found = [j for j in self._jobs.values() if not wanted or j.state in wanted]
         return sorted(found, key=lambda j: -j.id)[:limit]
 
+    async def job(self, job_id: int) -> Job | None:
+        return self._jobs.get(job_id)
+
     async def retry(self, job_id: int, now: float) -> bool:
         job = self._jobs.get(job_id)
         if job is None or job.state not in (FAILED, CANCELLED, DONE):

@@ -354,6 +354,12 @@ class SQLStore:
             return [_job(r) for r in rows]
         return await self._call(read)
 
+    async def job(self, job_id: int) -> Job | None:
+        def read(db: Connection) -> Job | None:
+            row = self._x(db, f"SELECT {COLUMNS} FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            return None if row is None else _job(row)
+        return await self._call(read)
+
     async def retry(self, job_id: int, now: float) -> bool:
         def write(db: Connection) -> bool:
             row = self._x(db, f"SELECT {COLUMNS} FROM jobs WHERE id = ?", (job_id,)).fetchone()

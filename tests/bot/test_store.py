@@ -164,6 +164,8 @@ async def test_a_failed_job_can_be_retried_and_a_waiting_one_cancelled(store):
     again = await store.claim("w1", now=104, lease=LEASE)
     assert (again.id, again.attempts) == (job.id, 1)
     assert {j.state for j in await store.jobs([CANCELLED])} == {CANCELLED}
+    assert (await store.job(other.id)).state == CANCELLED  # one job by id, any state
+    assert await store.job(10_000) is None
 
 
 async def test_stats_count_states_and_the_oldest_waiting_job(store):
