@@ -9,7 +9,7 @@ import json
 import re
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 import aiohttp
 from aiohttp.test_utils import TestClient
@@ -39,10 +39,9 @@ def form_of(page: str) -> tuple[str, dict[str, Any]]:
     return html.unescape(action.group(1)), json.loads(html.unescape(manifest.group(1)))
 
 
-async def register(bot: TestClient, org: str | None = None) -> tuple[aiohttp.ClientResponse, str]:
-    """Open /setup with the key, post the form to the fake GitHub as a browser would, and
-    follow GitHub's redirect back to the callback. Returns the callback's answer and the
-    path+query GitHub redirected to."""
+async def github_redirect(bot: TestClient, org: str | None = None) -> SplitResult:
+    """Open /setup with the key and post its form to the fake GitHub as a browser would;
+    the address GitHub redirects back to (the callback, with `code` and `state`)."""
     key = bot.app[SETUP].key
     page = await (await bot.get("/setup", params={"key": key, **({"org": org} if org else {})})).text()
     action, manifest = form_of(page)
@@ -50,7 +49,13 @@ async def register(bot: TestClient, org: str | None = None) -> tuple[aiohttp.Cli
         answer = await browser.post(action, data={"manifest": json.dumps(manifest)},
                                     allow_redirects=False)
         assert answer.status == 302, await answer.text()
-        location = urlsplit(answer.headers["Location"])
+        return urlsplit(answer.headers["Location"])
+
+
+async def register(bot: TestClient, org: str | None = None) -> tuple[aiohttp.ClientResponse, str]:
+    """The manifest flow through the fake GitHub, back to the callback. Returns the
+    callback's answer and the path+query GitHub redirected to."""
+    location = await github_redirect(bot, org)
     back = f"{location.path}?{location.query}"
     return await bot.get(back), back
 

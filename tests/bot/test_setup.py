@@ -11,9 +11,8 @@ import logging
 import stat
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
-import aiohttp
 import pytest
 import yaml
 from aiohttp.test_utils import TestClient, unused_port
@@ -28,6 +27,7 @@ from tests.bot.setup_drivers import (
     CREDENTIAL_VARIABLES,
     bare_settings,
     form_of,
+    github_redirect,
     register,
     reviewed_as_the_new_app,
 )
@@ -129,12 +129,7 @@ async def test_once_set_up_setup_changes_nothing(fresh, fake_github, tmp_path):
 
 async def test_a_state_this_browser_was_not_given_is_refused(fresh, fake_github, tmp_path,
                                                              aiohttp_client):
-    key = fresh.app[SETUP].key
-    action, manifest = form_of(await (await fresh.get("/setup", params={"key": key})).text())
-    async with aiohttp.ClientSession() as browser:
-        answer = await browser.post(action, data={"manifest": json.dumps(manifest)},
-                                    allow_redirects=False)
-        location = urlsplit(answer.headers["Location"])
+    location = await github_redirect(fresh)
     query = parse_qs(location.query)
     # A forged state, then the right state from a browser without the cookie.
     forged = await fresh.get("/setup/callback", params={"code": query["code"][0],
@@ -156,12 +151,7 @@ async def test_a_state_this_browser_was_not_given_is_refused(fresh, fake_github,
 
 
 async def test_a_code_github_refuses_leaves_the_server_unregistered(fresh, fake_github, tmp_path):
-    key = fresh.app[SETUP].key
-    action, manifest = form_of(await (await fresh.get("/setup", params={"key": key})).text())
-    async with aiohttp.ClientSession() as browser:
-        answer = await browser.post(action, data={"manifest": json.dumps(manifest)},
-                                    allow_redirects=False)
-        location = urlsplit(answer.headers["Location"])
+    location = await github_redirect(fresh)
     fake_github.advance_time(3601)  # the code has expired
     page = await fresh.get(f"{location.path}?{location.query}")
     assert page.status == 502
