@@ -79,6 +79,12 @@ def is_base_settings(kind: ModuleKind) -> bool:
             and any("settings" in folder.lower() for folder in path.parts[:-1]))
 
 
+def holds_defaults(kind: ModuleKind) -> bool:
+    """A settings template users copy, or the base a settings package's modules override:
+    its DEBUG and ALLOWED_HOSTS are defaults that a deployment sets elsewhere."""
+    return is_template_settings(kind) or is_base_settings(kind)
+
+
 def production_settings(ctx: FileContext) -> bool:
     return ctx.kind.is_settings and not is_non_production_settings(ctx.kind)
 
@@ -283,7 +289,7 @@ and set `DJANGO_DEBUG=1` only on development machines, or keep `DEBUG = True` in
 
     def visit_Module(self, node: cst.Module) -> None:
         override = last_override(node)
-        template = is_template_settings(self.ctx.kind) or is_base_settings(self.ctx.kind)
+        template = holds_defaults(self.ctx.kind)
         # A template users copy or a base each deployment overrides is never a failed
         # gate: a warning, where chosen by code.
         severity = Severity.WARNING if template else None
@@ -489,7 +495,7 @@ or list the domains: `ALLOWED_HOSTS = ["example.com", ".example.com"]`.
 
     def visit_Module(self, node: cst.Module) -> None:
         override = last_override(node)
-        template = is_template_settings(self.ctx.kind) or is_base_settings(self.ctx.kind)
+        template = holds_defaults(self.ctx.kind)
         for index, stmt in top_level_indexed(node):
             wildcard = _allowed_hosts_wildcard(stmt)
             if wildcard is not None:

@@ -270,8 +270,7 @@ class HardcodedSecret(Rule):
         if text is None or is_non_secret_value(text, name):
             return
         ctx = self.ctx
-        if fixtures_only(ctx) and not (looks_real(text.strip())
-                                       or is_provider_credential(text.strip())):
+        if self._stand_in(text.strip()):
             return
         statement_class = enclosing_class(ctx)
         if statement_class is not None and is_enum(statement_class):
@@ -294,6 +293,12 @@ class HardcodedSecret(Rule):
             self.report(value, message, evidence=evidence)
 
     _default_targets = False  # the Assign being checked also binds a name like DEFAULT_*
+
+    def _stand_in(self, value: str) -> bool:
+        """In tests and fixtures, a value that looks neither real nor like a provider's
+        key: a stand-in, never reported."""
+        return fixtures_only(self.ctx) and not (looks_real(value)
+                                                 or is_provider_credential(value))
 
     def _evidence(self, name: str, text: str) -> bool:
         """Is the value shown to be a real credential (evidence.py)? A provider's format
@@ -347,8 +352,7 @@ class HardcodedSecret(Rule):
             if (is_placeholder(password) or password.lower() in NON_SECRET_VALUES
                     or len(password) < MIN_SECRET_LENGTH):
                 continue
-            if fixtures_only(self.ctx) and not (looks_real(password)
-                                                or is_provider_credential(password)):
+            if self._stand_in(password):
                 continue
             host = url_host(text, match.end())
             evidence = url_has_evidence(match.group("user"), password, host,
